@@ -18,6 +18,12 @@ public interface HealthCheck {
    */
   ProbeResult probe(ContainerInfo container, ContainerSpec containerSpec, HealthSpec spec);
 
+  /** Chooses the check for a health type; {@code HealthChecks::forType} in production. */
+  @FunctionalInterface
+  interface Factory {
+    HealthCheck forType(dev.driftguard.model.HealthSpec.Type type);
+  }
+
   /** One probe's verdict and a short reason for logs ("HTTP 503", "connection refused"). */
   record ProbeResult(boolean healthy, String detail) {
     public static ProbeResult pass(String detail) {

@@ -11,8 +11,10 @@ import java.util.TreeMap;
 
 /**
  * A container fully rendered: image, settings and the environment with secrets resolved.
- * {@code specHash} identifies the rendered settings (not the image): a change of any setting,
- * secret values included, is drift. {@link #toString()} never shows environment values.
+ * {@code specHash} identifies the settings (not the image) as configured: a change of any
+ * setting is drift. Secrets count by their SSM parameter names, not their values, so the hash
+ * can be computed every pass without decrypting anything (a rotated secret is picked up by the
+ * next deploy). {@link #toString()} never shows environment values.
  */
 public record RunSpec(
     String service, ImageRef image, ContainerSpec container, Map<String, String> environment, String specHash) {
@@ -25,7 +27,7 @@ public record RunSpec(
   public static RunSpec render(ServiceSpec service, ImageRef image, Map<String, String> secrets) {
     Map<String, String> env = new TreeMap<>(service.container().env());
     env.putAll(secrets);
-    return new RunSpec(service.name(), image, service.container(), env, hash(service.container(), env));
+    return new RunSpec(service.name(), image, service.container(), env, specHashOf(service.container()));
   }
 
   /** The same spec published on other ports (start-first); the spec hash is unchanged. */
@@ -49,10 +51,12 @@ public record RunSpec(
     return labels;
   }
 
-  private static String hash(ContainerSpec c, Map<String, String> env) {
+  /** The hash that containers created for these settings carry in {@link Labels#SPEC_HASH}. */
+  public static String specHashOf(ContainerSpec c) {
     StringBuilder canonical = new StringBuilder();
     canonical.append("ports=").append(c.ports()).append('\n');
-    new TreeMap<>(env).forEach((k, v) -> canonical.append("env:").append(k).append('=').append(v).append('\n'));
+    new TreeMap<>(c.env()).forEach((k, v) -> canonical.append("env:").append(k).append('=').append(v).append('\n'));
+    new TreeMap<>(c.envFromSsm()).forEach((k, v) -> canonical.append("secret:").append(k).append('=').append(v).append('\n'));
     canonical.append("volumes=").append(c.volumes()).append('\n');
     canonical.append("command=").append(c.command()).append('\n');
     canonical.append("stopSignal=").append(c.stopSignal()).append('\n');

@@ -5,15 +5,16 @@ import java.time.Instant;
 
 /**
  * What the agent remembers about a service across restarts (the state file). Null fields are
- * unknown or absent. {@code target} is the digest of the deploy under way (phase not IDLE);
+ * unknown or absent. {@code target} is the image of the deploy under way (phase not IDLE);
+ * {@code lastKnownGood} the image that last passed a deploy, what a lost container is restored to;
  * {@code failed} is a digest that rolled back on this host and is not retried until the desired
  * value changes.
  */
 public record ServiceState(
     String service,
     Phase phase,
-    Digest target,
-    Digest lastKnownGood,
+    ImageRef target,
+    ImageRef lastKnownGood,
     Digest failed,
     Instant phaseSince,
     DeployOutcome lastOutcome,
@@ -25,7 +26,7 @@ public record ServiceState(
     return new ServiceState(service, Phase.IDLE, null, null, null, null, null, null, null, null);
   }
 
-  public ServiceState inPhase(Phase next, Digest deployTarget, Instant now) {
+  public ServiceState inPhase(Phase next, ImageRef deployTarget, Instant now) {
     return new ServiceState(service, next, deployTarget, lastKnownGood, failed, now, lastOutcome, lastDeployAt, lastDeployDuration, lastError);
   }
 
@@ -33,8 +34,8 @@ public record ServiceState(
     return new ServiceState(service, phase, target, lastKnownGood, digest, phaseSince, lastOutcome, lastDeployAt, lastDeployDuration, lastError);
   }
 
-  public ServiceState withLastKnownGood(Digest digest) {
-    return new ServiceState(service, phase, target, digest, failed, phaseSince, lastOutcome, lastDeployAt, lastDeployDuration, lastError);
+  public ServiceState withLastKnownGood(ImageRef image) {
+    return new ServiceState(service, phase, target, image, failed, phaseSince, lastOutcome, lastDeployAt, lastDeployDuration, lastError);
   }
 
   public ServiceState finished(DeployOutcome outcome, Instant at, Duration took, String error) {

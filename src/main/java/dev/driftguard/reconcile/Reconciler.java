@@ -1,0 +1,105 @@
+package dev.driftguard.reconcile;
+
+import dev.driftguard.model.ContainerInfo;
+import dev.driftguard.model.DesiredState;
+import dev.driftguard.model.DriftReason;
+import dev.driftguard.model.ImageRef;
+import dev.driftguard.model.ObservedService;
+import dev.driftguard.model.Phase;
+import dev.driftguard.model.RunSpec;
+import dev.driftguard.model.ServiceSpec;
+import dev.driftguard.model.ServiceState;
+import java.util.EnumSet;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The pure decision of one pass: given what should run and what does, what to do. No I/O, no
+ * clock: table-tested in {@code ReconcilerTest}.
+ *
+ * <p>Two rules protect production above all: a desired state that is rejected or unreadable never
+ * changes a running container, and a lost container is restored to the last image that passed a
+ * deploy even when the desired state cannot be read.
+ */
+public final class Reconciler {
+  /** Passes in a row with a failing probe before a running container counts as unhealthy. */
+  public static final int UNHEALTHY_PASSES = 3;
+
+  private Reconciler() {}
+
+  public static Action decide(ServiceSpec service, DesiredState desired, ObservedService observed) {
+    ServiceState state = observed.state();
+    if (state.phase() != Phase.IDLE) {
+      return new Action.Resume();
+    }
+    if (desired instanceof DesiredState.Pinned pinned) {
+      return decidePinned(service, pinned.image(), observed);
+    }
+    String why;
+    if (desired instanceof DesiredState.Rejected r) {
+      why = "desired state rejected (" + r.reason().label() + "): " + r.message();
+    } else {
+      why = "desired state unavailable: " + ((DesiredState.Unavailable) desired).cause();
+    }
+    return restoreOrHold(observed, why);
+  }
+
+  private static Action decidePinned(ServiceSpec service, ImageRef image, ObservedService observed) {
+    ServiceState state = observed.state();
+    if (image.digest().equals(state.failed())) {
+      return restoreOrHold(
+          observed,
+          "digest " + image.digest().shortForm() + " rolled back on this host; pin another digest to deploy again");
+    }
+    Set<DriftReason> reasons = drift(service, image, observed);
+    if (reasons.isEmpty()) {
+      return new Action.InSync();
+    }
+    if (reasons.equals(EnumSet.of(DriftReason.EXITED))) {
+      return new Action.Restart(reasons);
+    }
+    return new Action.Deploy(image, reasons);
+  }
+
+  /** Why the running container differs from {@code image} with the service's settings. */
+  public static Set<DriftReason> drift(ServiceSpec service, ImageRef image, ObservedService observed) {
+    Optional<ContainerInfo> current = observed.currentContainer();
+    if (current.isEmpty()) {
+      return EnumSet.of(DriftReason.MISSING);
+    }
+    ContainerInfo c = current.get();
+    if (!c.managed()) {
+      return EnumSet.of(DriftReason.UNMANAGED);
+    }
+    Set<DriftReason> reasons = EnumSet.noneOf(DriftReason.class);
+    if (!c.digest().map(image.digest()::equals).orElse(false)) {
+      reasons.add(DriftReason.DIGEST);
+    }
+    if (!c.specHash().map(RunSpec.specHashOf(service.container())::equals).orElse(false)) {
+      reasons.add(DriftReason.SPEC);
+    }
+    if (!c.running()) {
+      reasons.add(DriftReason.EXITED);
+    } else if (c.health() == ContainerInfo.Health.UNHEALTHY
+        || observed.failedProbes() >= UNHEALTHY_PASSES) {
+      reasons.add(DriftReason.UNHEALTHY);
+    }
+    return reasons;
+  }
+
+  /**
+   * The desired state gives nothing to deploy: keep what runs, but bring back a container that
+   * died or vanished, as the last image known good.
+   */
+  private static Action restoreOrHold(ObservedService observed, String why) {
+    Optional<ContainerInfo> current = observed.currentContainer();
+    ImageRef lastKnownGood = observed.state().lastKnownGood();
+    if (current.isPresent() && current.get().managed() && !current.get().running()) {
+      return new Action.Restart(EnumSet.of(DriftReason.EXITED));
+    }
+    if (current.isEmpty() && lastKnownGood != null) {
+      return new Action.Deploy(lastKnownGood, EnumSet.of(DriftReason.MISSING));
+    }
+    return new Action.Hold(why);
+  }
+}
