@@ -1,0 +1,36 @@
+package dev.driftguard.testing.aws;
+
+import com.sun.net.httpserver.Headers;
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+
+/** One HTTP request as a service handler sees it. */
+public record AwsRequest(String method, String path, String query, Headers headers, byte[] body) {
+
+  /** The first value of a header (names are case-insensitive). */
+  public Optional<String> header(String name) {
+    return Optional.ofNullable(headers.getFirst(name));
+  }
+
+  public String bodyText() {
+    return new String(body, StandardCharsets.UTF_8);
+  }
+
+  /**
+   * The signing name in a SigV4 {@code Authorization} header's credential scope
+   * ({@code Credential=AKID/20240101/us-east-1/ssm/aws4_request}), which tells query-protocol
+   * services (EC2, ELBv2) apart as AWS's own front ends do.
+   */
+  public Optional<String> signingName() {
+    return header("Authorization")
+        .flatMap(
+            auth -> {
+              int at = auth.indexOf("Credential=");
+              if (at < 0) {
+                return Optional.empty();
+              }
+              String[] scope = auth.substring(at + "Credential=".length()).split("[,\\s]")[0].split("/");
+              return scope.length >= 5 ? Optional.of(scope[3]) : Optional.empty();
+            });
+  }
+}
