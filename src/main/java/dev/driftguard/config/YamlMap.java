@@ -1,0 +1,298 @@
+package dev.driftguard.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.driftguard.model.DriftguardException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * One YAML mapping being read, with its path ({@code services[0].health}). Reading a key that is
+ * absent yields empty; reading one of the wrong type reports {@code path: message} and also
+ * yields empty, so the caller falls back to the default and keeps finding further errors. Keys
+ * not declared as known are reported on construction.
+ */
+final class YamlMap {
+
+  /** A scalar read from the file (after interpolation) and where it was. */
+  record Text(String path, String value) {}
+
+  private final JsonNode node;
+  private final String path;
+  private final Problems problems;
+  private final Interpolator interpolator;
+
+  private YamlMap(
+      JsonNode node, String path, Problems problems, Interpolator interpolator, List<String> known) {
+    this.problems = problems;
+    this.interpolator = interpolator;
+    this.path = path;
+    if (isAbsent(node)) {
+      this.node = null;
+    } else if (!node.isObject()) {
+      problems.add(path, "must be a mapping (key: value), not " + describe(node));
+      this.node = null;
+    } else {
+      this.node = node;
+      Iterator<String> names = node.fieldNames();
+      while (names.hasNext()) {
+        String name = names.next();
+        if (!known.contains(name)) {
+          problems.add(child(name), unknownKey(name, known));
+        }
+      }
+    }
+  }
+
+  static YamlMap root(JsonNode node, Problems problems, Interpolator interpolator, String... known) {
+    return new YamlMap(node, "", problems, interpolator, List.of(known));
+  }
+
+  static YamlMap at(
+      JsonNode node, String path, Problems problems, Interpolator interpolator, String... known) {
+    return new YamlMap(node, path, problems, interpolator, List.of(known));
+  }
+
+  String path() {
+    return path;
+  }
+
+  String path(String key) {
+    return child(key);
+  }
+
+  Problems problems() {
+    return problems;
+  }
+
+  /** True when {@code key} is written with a value ({@code key:} alone counts as absent). */
+  boolean has(String key) {
+    return node != null && !isAbsent(node.get(key));
+  }
+
+  /** A nested mapping; empty (all defaults) when absent. */
+  YamlMap map(String key, String... known) {
+    return new YamlMap(node == null ? null : node.get(key), child(key), problems, interpolator,
+        List.of(known));
+  }
+
+  /** A scalar as text, interpolated. */
+  Optional<Text> text(String key) {
+    return has(key) ? scalar(node.get(key), child(key)) : Optional.empty();
+  }
+
+  Optional<String> string(String key) {
+    return text(key).map(Text::value);
+  }
+
+  /**
+   * A scalar turned into a value by {@code parser}; a {@link DriftguardException} or {@link
+   * IllegalArgumentException} from it becomes an error at this key.
+   */
+  <T> Optional<T> value(String key, Function<String, T> parser) {
+    return text(key).flatMap(t -> parse(t, parser));
+  }
+
+  <T> Optional<T> parse(Text text, Function<String, T> parser) {
+    try {
+      return Optional.ofNullable(parser.apply(text.value()));
+    } catch (DriftguardException | IllegalArgumentException e) {
+      problems.add(text.path(), e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  Optional<Duration> duration(String key) {
+    return value(key, Durations::parse);
+  }
+
+  /** A whole number within {@code min..max}; quoted digits are accepted too. */
+  Optional<Integer> integer(String key, int min, int max) {
+    return text(key)
+        .flatMap(
+            t -> {
+              String v = t.value().strip();
+              if (!v.matches("-?\\d{1,10}")) {
+                problems.add(t.path(), "'" + v + "' is not a whole number");
+                return Optional.empty();
+              }
+              long n = Long.parseLong(v);
+              if (n < min || n > max) {
+                problems.add(t.path(), "must be " + min + ".." + max + ", not " + n);
+                return Optional.empty();
+              }
+              return Optional.of((int) n);
+            });
+  }
+
+  Optional<Integer> port(String key) {
+    return integer(key, 1, 65535);
+  }
+
+  Optional<Boolean> bool(String key) {
+    return text(key)
+        .flatMap(
+            t -> {
+              switch (t.value().strip()) {
+                case "true":
+                  return Optional.of(true);
+                case "false":
+                  return Optional.of(false);
+                default:
+                  problems.add(t.path(), "'" + t.value() + "' is not true or false");
+                  return Optional.empty();
+              }
+            });
+  }
+
+  /** A list of scalars; {@code key: "x"} alone is reported, not silently made a list. */
+  List<Text> texts(String key) {
+    List<Text> result = new ArrayList<>();
+    for (Map.Entry<String, JsonNode> item : items(key).entrySet()) {
+      scalar(item.getValue(), item.getKey()).ifPresent(result::add);
+    }
+    return result;
+  }
+
+  /** A list of mappings, each checked against {@code known} keys. */
+  List<YamlMap> maps(String key, String... known) {
+    List<YamlMap> result = new ArrayList<>();
+    for (Map.Entry<String, JsonNode> item : items(key).entrySet()) {
+      result.add(new YamlMap(item.getValue(), item.getKey(), problems, interpolator,
+          List.of(known)));
+    }
+    return result;
+  }
+
+  /** True when {@code key} is a list (even an empty one); false when absent or reported. */
+  boolean isList(String key) {
+    return has(key) && node.get(key).isArray();
+  }
+
+  /** The number of items of list {@code key}; 0 when absent or not a list. */
+  int listSize(String key) {
+    return isList(key) ? node.get(key).size() : 0;
+  }
+
+  /** A mapping of free-form names to scalars ({@code env}), in file order. */
+  Map<String, Text> textMap(String key) {
+    Map<String, Text> result = new LinkedHashMap<>();
+    if (!has(key)) {
+      return result;
+    }
+    JsonNode map = node.get(key);
+    if (!map.isObject()) {
+      problems.add(child(key), "must be a mapping (NAME: value), not " + describe(map));
+      return result;
+    }
+    Iterator<Map.Entry<String, JsonNode>> fields = map.fields();
+    while (fields.hasNext()) {
+      Map.Entry<String, JsonNode> field = fields.next();
+      String itemPath = child(key) + "." + field.getKey();
+      if (field.getValue().isNull()) {
+        problems.add(itemPath, "needs a value (write \"\" for an empty one)");
+        continue;
+      }
+      scalar(field.getValue(), itemPath).ifPresent(t -> result.put(field.getKey(), t));
+    }
+    return result;
+  }
+
+  private Map<String, JsonNode> items(String key) {
+    Map<String, JsonNode> result = new LinkedHashMap<>();
+    if (!has(key)) {
+      return result;
+    }
+    JsonNode list = node.get(key);
+    if (!list.isArray()) {
+      problems.add(child(key), "must be a list ([a, b] or '- a' lines), not " + describe(list));
+      return result;
+    }
+    for (int i = 0; i < list.size(); i++) {
+      result.put(child(key) + "[" + i + "]", list.get(i));
+    }
+    return result;
+  }
+
+  private Optional<Text> scalar(JsonNode value, String valuePath) {
+    if (value == null || value.isNull()) {
+      problems.add(valuePath, "needs a value");
+      return Optional.empty();
+    }
+    if (!value.isValueNode()) {
+      problems.add(valuePath, "must be a single value, not " + describe(value));
+      return Optional.empty();
+    }
+    String resolved = interpolator.resolve(value.asText(), valuePath, problems);
+    return resolved == null ? Optional.empty() : Optional.of(new Text(valuePath, resolved));
+  }
+
+  private String child(String key) {
+    return path.isEmpty() ? key : path + "." + key;
+  }
+
+  private static boolean isAbsent(JsonNode node) {
+    // YAML "key:" with nothing after it reads as an empty string in Jackson, "key: ~" as null.
+    return node == null
+        || node.isNull()
+        || node.isMissingNode()
+        || (node.isTextual() && node.asText().isEmpty());
+  }
+
+  private static String describe(JsonNode node) {
+    if (node.isArray()) {
+      return "a list";
+    }
+    if (node.isObject()) {
+      return "a mapping";
+    }
+    return "'" + node.asText() + "'";
+  }
+
+  static String unknownKey(String name, List<String> known) {
+    String suggestion = closest(name, known);
+    return "unknown key ("
+        + (suggestion == null ? "" : "did you mean '" + suggestion + "'? ")
+        + "known: "
+        + String.join(", ", known)
+        + ")";
+  }
+
+  private static String closest(String name, List<String> known) {
+    String best = null;
+    int bestDistance = 3;
+    for (String candidate : known) {
+      int d = distance(name.toLowerCase(), candidate.toLowerCase());
+      if (d < bestDistance) {
+        best = candidate;
+        bestDistance = d;
+      }
+    }
+    return best;
+  }
+
+  /** Levenshtein distance: enough to catch "portz" and "pollintervall". */
+  private static int distance(String a, String b) {
+    int[] previous = new int[b.length() + 1];
+    int[] current = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) {
+      previous[j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      current[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+        current[j] = Math.min(Math.min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
+      }
+      int[] swap = previous;
+      previous = current;
+      current = swap;
+    }
+    return previous[b.length()];
+  }
+}
