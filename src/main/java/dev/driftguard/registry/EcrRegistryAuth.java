@@ -145,10 +145,13 @@ public final class EcrRegistryAuth implements RegistryAuth {
       throw new RegistryAuthException(registry, "ECR " + OPERATION + " returned no authorization data", false, null);
     }
     AuthorizationData data = response.authorizationData().get(0);
+    if (data.authorizationToken() == null) {
+      throw new RegistryAuthException(registry, "ECR " + OPERATION + " returned no authorization token", false, null);
+    }
     String decoded;
     try {
       decoded = new String(Base64.getDecoder().decode(data.authorizationToken()), StandardCharsets.UTF_8);
-    } catch (IllegalArgumentException | NullPointerException e) {
+    } catch (IllegalArgumentException e) {
       // Not chained: the exception could quote the token.
       throw new RegistryAuthException(registry, "ECR returned an authorization token that is not base64", false, null);
     }

@@ -25,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -82,7 +83,7 @@ public final class LocalAws implements AutoCloseable {
   private final EcrService ecr;
   private final List<AwsService> services;
   private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
-  private final Map<String, Deque<AwsFault>> faults = new HashMap<>();
+  private final Map<String, Deque<Optional<AwsFault>>> faults = new HashMap<>();
   private final Deque<Recorded> recorded = new ArrayDeque<>();
 
   private record Recorded(String call, String body) {}
@@ -182,10 +183,19 @@ public final class LocalAws implements AutoCloseable {
    * The next {@code count} calls of {@code operation} ({@code "*"} for any) on {@code service}
    * fail with {@code fault} instead of being served.
    */
-  public synchronized void failNext(String service, String operation, int count, AwsFault fault) {
-    Deque<AwsFault> queue = faults.computeIfAbsent(service + ":" + operation, k -> new ArrayDeque<>());
+  public void failNext(String service, String operation, int count, AwsFault fault) {
+    failAfter(service, operation, 0, count, fault);
+  }
+
+  /** The next {@code served} calls are served as usual, then {@code count} fail with {@code fault}. */
+  public synchronized void failAfter(String service, String operation, int served, int count, AwsFault fault) {
+    Objects.requireNonNull(fault, "fault");
+    Deque<Optional<AwsFault>> queue = faults.computeIfAbsent(service + ":" + operation, k -> new ArrayDeque<>());
+    for (int i = 0; i < served; i++) {
+      queue.add(Optional.empty());
+    }
     for (int i = 0; i < count; i++) {
-      queue.add(fault);
+      queue.add(Optional.of(fault));
     }
   }
 
@@ -194,14 +204,14 @@ public final class LocalAws implements AutoCloseable {
     failNext(service, operation, count, AwsFault.badRequest("ThrottlingException", "Rate exceeded"));
   }
 
-  private synchronized AwsFault takeFault(String service, String operation) {
+  private synchronized Optional<AwsFault> takeFault(String service, String operation) {
     for (String key : new String[] {service + ":" + operation, service + ":*"}) {
-      Deque<AwsFault> queue = faults.get(key);
+      Deque<Optional<AwsFault>> queue = faults.get(key);
       if (queue != null && !queue.isEmpty()) {
         return queue.poll();
       }
     }
-    return null;
+    return Optional.empty();
   }
 
   private synchronized void record(String call, byte[] body) {
@@ -259,9 +269,9 @@ public final class LocalAws implements AutoCloseable {
       String call = service.key() + ":" + operation;
       calls.computeIfAbsent(call, k -> new AtomicInteger()).incrementAndGet();
       record(call, request.body());
-      AwsFault fault = takeFault(service.key(), operation);
-      if (fault != null) {
-        throw fault;
+      Optional<AwsFault> fault = takeFault(service.key(), operation);
+      if (fault.isPresent()) {
+        throw fault.get();
       }
       return service.handle(operation, request);
     } catch (AwsFault fault) {
@@ -286,9 +296,10 @@ public final class LocalAws implements AutoCloseable {
           if (!request.method().equals("POST")) {
             return AwsReply.text(405, "text/plain", "POST only\n");
           }
-          failNext(
+          failAfter(
               required(q, "service"),
               q.getOrDefault("operation", "*"),
+              Integer.parseInt(q.getOrDefault("served", "0")),
               Integer.parseInt(q.getOrDefault("count", "1")),
               new AwsFault(
                   Integer.parseInt(q.getOrDefault("status", "400")),
@@ -401,7 +412,8 @@ public final class LocalAws implements AutoCloseable {
    * TestEnv#DEFAULT_FILE}; its {@code registry.password} is used when no password file is given).
    * Prints {@code local-aws listening on http://127.0.0.1:PORT}. Other processes turn the knobs
    * over HTTP: {@code GET /_localaws/calls}, {@code POST /_localaws/reset-calls},
-   * {@code POST /_localaws/faults?service=ssm&operation=GetParameters&code=ThrottlingException&count=3},
+   * {@code POST /_localaws/faults?service=ssm&operation=GetParameters&code=ThrottlingException&count=3}
+   * (optional {@code served=N} first, {@code status}, {@code message}),
    * {@code GET /_localaws/health}; parameters are written with the SDK or CLI ({@code PutParameter}).
    */
   public static void main(String[] args) throws Exception {
