@@ -41,6 +41,7 @@ public final class FileStateStore implements StateStore {
 
   private final Path file;
   private final Map<String, ServiceState> cache = new TreeMap<>();
+  private boolean loaded;
 
   public FileStateStore(Path stateDir) {
     this.file = stateDir.resolve("state.json");
@@ -53,6 +54,7 @@ public final class FileStateStore implements StateStore {
 
   @Override
   public synchronized Map<String, ServiceState> load() {
+    loaded = true;
     cache.clear();
     if (!Files.exists(file)) {
       return Map.of();
@@ -71,6 +73,10 @@ public final class FileStateStore implements StateStore {
 
   @Override
   public synchronized void save(ServiceState state) {
+    if (!loaded) {
+      // The file holds every service: read it first so saving one keeps the others.
+      load();
+    }
     cache.put(state.service(), state);
     Map<String, Entry> entries = new TreeMap<>();
     cache.forEach((service, s) -> entries.put(service, toEntry(s)));

@@ -1,0 +1,128 @@
+package dev.driftguard.reconcile;
+
+import dev.driftguard.desired.DesiredStateSource;
+import dev.driftguard.desired.DesiredStateUnavailableException;
+import dev.driftguard.health.HealthCheck;
+import dev.driftguard.model.ContainerInfo;
+import dev.driftguard.model.DesiredSource;
+import dev.driftguard.model.ImageRef;
+import dev.driftguard.model.RegistryCredential;
+import dev.driftguard.model.ServiceSpec;
+import dev.driftguard.registry.RegistryAuth;
+import dev.driftguard.testing.FakeContainerRuntime;
+import dev.driftguard.testing.FakeTime;
+import dev.driftguard.testing.InMemoryStateStore;
+import dev.driftguard.traffic.NoTrafficGate;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+
+/**
+ * One simulated host: the real loop and deployer over a fake engine, fake desired state and
+ * virtual time. {@link #restartAgent()} builds a new agent over the same engine and state store,
+ * as a crash and systemd restart would.
+ */
+final class AgentHarness {
+  final FakeTime time = FakeTime.startingAt("2026-01-01T00:00:00Z");
+  final FakeContainerRuntime runtime = new FakeContainerRuntime(time);
+  final InMemoryStateStore store = new InMemoryStateStore();
+  final Map<String, String> ssm = new HashMap<>();
+  final List<String> events = new ArrayList<>();
+  final List<ServiceSpec> services;
+  int credentialFetches;
+  boolean ssmDown;
+  ReconcileLoop loop;
+  Deployer deployer;
+
+  /** The fake registry's password changes when a "token" is refreshed, like an ECR token. */
+  String registryPassword = "token-1";
+
+  AgentHarness(ServiceSpec... services) {
+    this.services = List.of(services);
+    runtime.requirePassword(dev.driftguard.testing.Specs.REGISTRY, registryPassword);
+    restartAgent();
+  }
+
+  void restartAgent() {
+    replaceStates(new StateBook(store));
+  }
+
+  /** Builds a fresh agent (loop, deployer, caches) over the same engine and {@code states}. */
+  void replaceStates(StateBook states) {
+    DesiredStateSource source = new DesiredStateSource() {
+      @Override
+      public Map<String, RawRecord> read(Collection<String> locations) {
+        if (ssmDown) {
+          throw new DesiredStateUnavailableException("SSM GetParameters: ThrottlingException", true, null);
+        }
+        Map<String, RawRecord> out = new HashMap<>();
+        for (String l : locations) {
+          if (ssm.containsKey(l)) {
+            out.put(l, new RawRecord(ssm.get(l), 1));
+          }
+        }
+        return out;
+      }
+    };
+    RegistryAuth auth = new RegistryAuth() {
+      @Override
+      public Optional<RegistryCredential> credentialFor(String registry) {
+        credentialFetches++;
+        return Optional.of(new RegistryCredential(registry, "AWS", registryPassword, null));
+      }
+
+      @Override
+      public void invalidate(String registry) {
+        events.add("invalidate " + registry);
+      }
+    };
+    HealthCheck.Factory checks = type -> (c, cs, hs) -> c.health() == ContainerInfo.Health.HEALTHY
+        ? HealthCheck.ProbeResult.pass("healthy") : HealthCheck.ProbeResult.fail(c.health().name());
+    ReconcileListener listener = new ReconcileListener() {
+      @Override
+      public void deployFinished(String service, dev.driftguard.model.DeployOutcome outcome, Duration took) {
+        events.add("deploy " + service + " " + outcome.label());
+      }
+
+      @Override
+      public void desiredRejected(String service, dev.driftguard.model.DesiredState.Rejected rejected) {
+        events.add("rejected " + service + " " + rejected.reason().label());
+      }
+
+      @Override
+      public void driftDetected(String service, dev.driftguard.model.DriftReason reason) {
+        events.add("drift " + service + " " + reason.label());
+      }
+    };
+    deployer = new Deployer(runtime, auth, names -> {
+      Map<String, String> values = new HashMap<>();
+      names.forEach(n -> values.put(n, "secret-of-" + n));
+      return values;
+    }, new NoTrafficGate(), checks, states, listener, time, time);
+    loop = new ReconcileLoop(services, Map.<Class<? extends DesiredSource>, DesiredStateSource>of(DesiredSource.Ssm.class, source),
+        runtime, checks, deployer, states, listener, time, time, new Random(1), Duration.ofSeconds(15), Duration.ofSeconds(60), 1);
+  }
+
+  void pin(String service, String value) {
+    ssm.put("/driftguard/" + service + "/image", value);
+  }
+
+  void pin(String service, ImageRef image) {
+    pin(service, image.toString());
+  }
+
+  ReconcileLoop.PassResult pass() throws InterruptedException {
+    ReconcileLoop.PassResult result = loop.runOnce();
+    time.advance(Duration.ofSeconds(15));
+    return result;
+  }
+
+  String runningDigest(String name) {
+    return runtime.inspect(name).flatMap(ContainerInfo::digest).map(Object::toString).orElse("none");
+  }
+}

@@ -1,0 +1,57 @@
+package dev.driftguard.testing;
+
+import dev.driftguard.model.ContainerSpec;
+import dev.driftguard.model.DesiredSource;
+import dev.driftguard.model.Digest;
+import dev.driftguard.model.HealthSpec;
+import dev.driftguard.model.ImageRef;
+import dev.driftguard.model.PortBinding;
+import dev.driftguard.model.RolloutSpec;
+import dev.driftguard.model.ServiceSpec;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** Ready-made specs and images for unit tests. */
+public final class Specs {
+  public static final String REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
+
+  private Specs() {}
+
+  /** An image of {@code web} whose digest is {@code n} repeated (e.g. digest('1') = sha256:111...). */
+  public static ImageRef image(char n) {
+    return new ImageRef(REGISTRY, "web", null, Digest.parse("sha256:" + String.valueOf(n).repeat(64)));
+  }
+
+  public static ContainerSpec container() {
+    return new ContainerSpec(
+        List.of(PortBinding.parse("127.0.0.1:18080:8080")),
+        Map.of("GREETING", "hello"),
+        Map.of(),
+        List.of(),
+        List.of(),
+        "SIGTERM",
+        Duration.ofSeconds(10),
+        0);
+  }
+
+  public static HealthSpec dockerHealth() {
+    return new HealthSpec(HealthSpec.Type.DOCKER, 8080, "/healthz", Duration.ofSeconds(2), Duration.ofSeconds(1), 2, Duration.ofSeconds(30));
+  }
+
+  public static ServiceSpec web() {
+    return service("web", container(), true);
+  }
+
+  public static ServiceSpec service(String name, ContainerSpec container, boolean rollback) {
+    return new ServiceSpec(
+        name,
+        new DesiredSource.Ssm("/driftguard/" + name + "/image"),
+        Set.of(REGISTRY),
+        container,
+        dockerHealth(),
+        null,
+        new RolloutSpec(RolloutSpec.Strategy.STOP_FIRST, 1, false, rollback, 0));
+  }
+}
