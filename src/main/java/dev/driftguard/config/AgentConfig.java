@@ -6,8 +6,8 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * The whole host configuration, validated: how the agent runs and the services it converges
- * (in file order; names unique, host ports not shared). Built by {@link ConfigLoader}.
+ * The whole host configuration, validated: how the agent runs and the services it converges (in
+ * file order; names unique, host ports not shared). Built by {@link ConfigLoader}.
  *
  * <p>A service whose desired state is a local file may have an empty {@code allowedRegistries}:
  * local mode then accepts any registry. SSM services always name at least one registry.

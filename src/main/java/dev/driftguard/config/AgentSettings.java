@@ -8,8 +8,8 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * The {@code agent:} section: how the agent itself runs, independent of the services it
- * converges. Every field has a default ({@link #defaults()}), so a file may omit the section.
+ * The {@code agent:} section: how the agent itself runs, independent of the services it converges.
+ * Every field has a default ({@link #defaults()}), so a file may omit the section.
  *
  * @param pollInterval how often the desired state is read (jittered by the loop)
  * @param metricsListen where {@code /metrics} and {@code /healthz} listen
@@ -73,8 +73,8 @@ public record AgentSettings(
   }
 
   /**
-   * The configured login for {@code registryHost} ({@code host[:port]} as in an image
-   * reference), or empty to pull anonymously (or through ECR's token for ECR hosts).
+   * The configured login for {@code registryHost} ({@code host[:port]} as in an image reference),
+   * or empty to pull anonymously (or through ECR's token for ECR hosts).
    */
   public Optional<RegistryLogin> registryLogin(String registryHost) {
     return registries.stream().filter(r -> r.host().equalsIgnoreCase(registryHost)).findFirst();

@@ -20,10 +20,12 @@ final class AgentSettingsReader {
   };
   private static final Pattern REGION = Pattern.compile("[a-z]{2}(?:-[a-z]+)+-\\d{1,2}");
   private static final Pattern INSTANCE_ID = Pattern.compile("i-[0-9a-f]{8,17}");
+
   /** host[:port] as the first component of an image reference. */
   static final Pattern REGISTRY_HOST =
       Pattern.compile(
           "(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]{1,5})?");
+
   private static final Pattern ECR_HOST =
       Pattern.compile("[0-9]{12}\\.dkr\\.ecr(?:-fips)?\\.[a-z0-9-]+\\.amazonaws\\.com(?:\\.cn)?");
   private static final Duration MIN_POLL_INTERVAL = Duration.ofMillis(100);
@@ -32,14 +34,17 @@ final class AgentSettingsReader {
 
   static AgentSettings read(YamlMap agent, Path baseDir) {
     Problems problems = agent.problems();
-    Duration pollInterval = agent.duration("pollInterval").orElse(AgentSettings.DEFAULT_POLL_INTERVAL);
+    Duration pollInterval =
+        agent.duration("pollInterval").orElse(AgentSettings.DEFAULT_POLL_INTERVAL);
     if (pollInterval.compareTo(MIN_POLL_INTERVAL) < 0) {
       problems.add(agent.path("pollInterval"), "must be at least 100ms");
       pollInterval = AgentSettings.DEFAULT_POLL_INTERVAL;
     }
 
     ListenAddress metrics =
-        agent.map("metrics", "listen").value("listen", ListenAddress::parse)
+        agent
+            .map("metrics", "listen")
+            .value("listen", ListenAddress::parse)
             .orElse(AgentSettings.DEFAULT_METRICS_LISTEN);
     YamlMap statusMap = agent.map("status", "listen");
     ListenAddress status =
@@ -47,24 +52,34 @@ final class AgentSettingsReader {
     if (!status.isLoopback()) {
       problems.add(
           statusMap.path("listen"),
-          "'" + status + "' is not a loopback address (use 127.0.0.1, [::1] or localhost):"
+          "'"
+              + status
+              + "' is not a loopback address (use 127.0.0.1, [::1] or localhost):"
               + " /status is unauthenticated and shows deploy details");
       status = AgentSettings.DEFAULT_STATUS_LISTEN;
     }
 
     Path stateDir =
-        agent.value("stateDir", v -> resolvePath(baseDir, v)).orElse(AgentSettings.DEFAULT_STATE_DIR);
+        agent
+            .value("stateDir", v -> resolvePath(baseDir, v))
+            .orElse(AgentSettings.DEFAULT_STATE_DIR);
     URI dockerHost =
-        agent.map("docker", "host").value("host", AgentSettingsReader::dockerHost)
+        agent
+            .map("docker", "host")
+            .value("host", AgentSettingsReader::dockerHost)
             .orElse(AgentSettings.DEFAULT_DOCKER_HOST);
 
     AwsSettings aws = readAws(agent.map("aws", "region", "instanceId", "endpoints"));
 
     LogFormat logFormat =
-        agent.map("log", "format").value("format", AgentSettingsReader::logFormat)
+        agent
+            .map("log", "format")
+            .value("format", AgentSettingsReader::logFormat)
             .orElse(LogFormat.TEXT);
     int imagesToKeep =
-        agent.map("images", "keep").integer("keep", 0, 1000)
+        agent
+            .map("images", "keep")
+            .integer("keep", 0, 1000)
             .orElse(AgentSettings.DEFAULT_IMAGES_TO_KEEP);
 
     List<RegistryLogin> registries = new ArrayList<>();
@@ -96,7 +111,14 @@ final class AgentSettingsReader {
     }
 
     return new AgentSettings(
-        pollInterval, metrics, status, stateDir, dockerHost, aws, logFormat, imagesToKeep,
+        pollInterval,
+        metrics,
+        status,
+        stateDir,
+        dockerHost,
+        aws,
+        logFormat,
+        imagesToKeep,
         registries);
   }
 
@@ -193,7 +215,9 @@ final class AgentSettingsReader {
     }
     if (ECR_HOST.matcher(value).matches()) {
       throw new InvalidValueException(
-          "'" + value + "' is an ECR registry: the agent logs in with GetAuthorizationToken"
+          "'"
+              + value
+              + "' is an ECR registry: the agent logs in with GetAuthorizationToken"
               + " (remove this entry)");
     }
     return value;

@@ -39,8 +39,8 @@ public record AwsSettings(String region, String instanceId, Map<String, URI> end
   }
 
   /**
-   * The endpoint override for {@code service} (one of {@link #ENDPOINT_SERVICES}), or empty to
-   * use AWS's own.
+   * The endpoint override for {@code service} (one of {@link #ENDPOINT_SERVICES}), or empty to use
+   * AWS's own.
    *
    * @throws IllegalArgumentException for a service name the agent does not know (a typo in code)
    */

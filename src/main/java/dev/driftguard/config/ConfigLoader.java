@@ -26,9 +26,9 @@ import java.util.Objects;
  * {@code path: message}. Stateless: the environment and the instance's tags are passed in, never
  * read from globals, so tests and {@code driftguard validate} see exactly what they give.
  *
- * <p>The file is read into a Jackson tree rather than bound to classes so that type errors,
- * unknown keys and invalid values all become path-prefixed messages instead of the first
- * exception Jackson would throw.
+ * <p>The file is read into a Jackson tree rather than bound to classes so that type errors, unknown
+ * keys and invalid values all become path-prefixed messages instead of the first exception Jackson
+ * would throw.
  */
 public final class ConfigLoader {
   private static final String[] ROOT_KEYS = {"agent", "services"};
@@ -69,8 +69,8 @@ public final class ConfigLoader {
   }
 
   /**
-   * Reads configuration text; {@code source} names it in the exception message and {@code
-   * baseDir} is where relative paths resolve. For tests and callers that hold the text already.
+   * Reads configuration text; {@code source} names it in the exception message and {@code baseDir}
+   * is where relative paths resolve. For tests and callers that hold the text already.
    *
    * @throws ConfigException listing every problem
    */
@@ -138,8 +138,7 @@ public final class ConfigLoader {
       String previous = names.putIfAbsent(draft.name(), draft.namePath());
       if (previous != null) {
         problems.add(
-            draft.namePath(),
-            "service name '" + draft.name() + "' is already used at " + previous);
+            draft.namePath(), "service name '" + draft.name() + "' is already used at " + previous);
       }
     }
 
@@ -150,12 +149,19 @@ public final class ConfigLoader {
           if (ServiceReader.conflict(port.binding(), other.binding())) {
             problems.add(
                 port.path(),
-                "host port " + port.binding().hostPort() + " is already published by "
+                "host port "
+                    + port.binding().hostPort()
+                    + " is already published by "
                     + other.path());
           }
         }
-        checkAgentPorts(port.binding().hostIp(), port.binding().hostPort(), port.binding()
-            .protocol(), port.path(), agent, problems);
+        checkAgentPorts(
+            port.binding().hostIp(),
+            port.binding().hostPort(),
+            port.binding().protocol(),
+            port.path(),
+            agent,
+            problems);
       }
       seen.addAll(draft.ports());
     }
@@ -170,7 +176,10 @@ public final class ConfigLoader {
         if (port.binding().hostPort() == next && port.binding().protocol().equals("tcp")) {
           problems.add(
               draft.nextPortPath(),
-              "host port " + next + " is already published by " + port.path()
+              "host port "
+                  + next
+                  + " is already published by "
+                  + port.path()
                   + " (start-first needs a port that is free while the old container runs)");
         }
       }
@@ -188,8 +197,12 @@ public final class ConfigLoader {
       return;
     }
     for (Map.Entry<String, ListenAddress> listen :
-        Map.of("agent.metrics.listen", agent.metricsListen(),
-            "agent.status.listen", agent.statusListen()).entrySet()) {
+        Map.of(
+                "agent.metrics.listen",
+                agent.metricsListen(),
+                "agent.status.listen",
+                agent.statusListen())
+            .entrySet()) {
       ListenAddress address = listen.getValue();
       if (address.port() != 0
           && ServiceReader.conflict(
@@ -210,7 +223,9 @@ public final class ConfigLoader {
       if (parser.nextToken() != null) {
         problems.add(
             "",
-            "line " + parser.currentLocation().getLineNr() + ": a second YAML document ('---');"
+            "line "
+                + parser.currentLocation().getLineNr()
+                + ": a second YAML document ('---');"
                 + " the configuration is one document");
         return null;
       }
@@ -231,8 +246,13 @@ public final class ConfigLoader {
           && marked.getProblemMark() != null) {
         String problem = marked.getProblem() == null ? "invalid YAML" : marked.getProblem();
         String context = marked.getContext() == null ? "" : " (" + marked.getContext() + ")";
-        return "line " + (marked.getProblemMark().getLine() + 1) + ", column "
-            + (marked.getProblemMark().getColumn() + 1) + ": " + problem.strip() + context;
+        return "line "
+            + (marked.getProblemMark().getLine() + 1)
+            + ", column "
+            + (marked.getProblemMark().getColumn() + 1)
+            + ": "
+            + problem.strip()
+            + context;
       }
     }
     JsonLocation at = e.getLocation();
@@ -248,18 +268,21 @@ public final class ConfigLoader {
   private static String readFile(Path file) {
     try {
       byte[] bytes = Files.readAllBytes(file);
-      return StandardCharsets.UTF_8
-          .newDecoder()
-          .decode(java.nio.ByteBuffer.wrap(bytes))
-          .toString();
+      return StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
     } catch (NoSuchFileException e) {
       throw new ConfigException(file.toString(), List.of(file + ": no such file"));
     } catch (CharacterCodingException e) {
       throw new ConfigException(file.toString(), List.of(file + ": not UTF-8 text"));
     } catch (IOException e) {
       throw new ConfigException(
-          file.toString(), List.of(file + ": cannot read (" + e.getClass().getSimpleName() + ": "
-              + e.getMessage() + ")"));
+          file.toString(),
+          List.of(
+              file
+                  + ": cannot read ("
+                  + e.getClass().getSimpleName()
+                  + ": "
+                  + e.getMessage()
+                  + ")"));
     }
   }
 

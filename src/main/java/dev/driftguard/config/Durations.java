@@ -7,8 +7,8 @@ import java.util.regex.Pattern;
 
 /**
  * Durations as operators write them: {@code 500ms}, {@code 15s}, {@code 2m}, {@code 1h}, or a
- * combination from the largest unit down ({@code 1m30s}). A plain number is rejected because
- * nobody can tell whether {@code 30} meant seconds or milliseconds.
+ * combination from the largest unit down ({@code 1m30s}). A plain number is rejected because nobody
+ * can tell whether {@code 30} meant seconds or milliseconds.
  */
 public final class Durations {
   private static final Pattern DURATION =

@@ -88,8 +88,7 @@ final class Interpolator {
         out.append(fallback);
       } else {
         problems.add(
-            path,
-            "instance tag '" + key + "' is not set (or instance metadata tags are off)");
+            path, "instance tag '" + key + "' is not set (or instance metadata tags are off)");
         ok = false;
       }
     }
@@ -100,7 +99,8 @@ final class Interpolator {
     problems.noteInterpolated(
         path,
         standIn
-            ? "(validated with stand-ins for the tags in '" + raw
+            ? "(validated with stand-ins for the tags in '"
+                + raw
                 + "'; the instance's tag values are checked at start-up)"
             : "(from '" + raw + "')");
     return result;

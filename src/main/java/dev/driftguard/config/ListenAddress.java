@@ -8,13 +8,14 @@ import java.util.regex.Pattern;
 
 /**
  * Where one of the agent's HTTP endpoints listens, written {@code HOST:PORT} or {@code
- * [IPV6]:PORT}. Port 0 asks the operating system for a free port (tests run several agents on
- * one machine).
+ * [IPV6]:PORT}. Port 0 asks the operating system for a free port (tests run several agents on one
+ * machine).
  */
 public record ListenAddress(String host, int port) {
   private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(?:\\.\\d{1,3}){3}");
   private static final Pattern HOSTNAME =
-      Pattern.compile("[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*");
+      Pattern.compile(
+          "[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*");
 
   public ListenAddress {
     if (host == null || host.isEmpty()) {
@@ -54,9 +55,8 @@ public record ListenAddress(String host, int port) {
   }
 
   /**
-   * True when only this machine can connect: {@code localhost}, {@code 127.0.0.0/8} or {@code
-   * ::1}. Host names other than {@code localhost} are never resolved here, so this is false for
-   * them.
+   * True when only this machine can connect: {@code localhost}, {@code 127.0.0.0/8} or {@code ::1}.
+   * Host names other than {@code localhost} are never resolved here, so this is false for them.
    */
   public boolean isLoopback() {
     if (host.equalsIgnoreCase("localhost")) {

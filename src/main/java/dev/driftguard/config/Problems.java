@@ -6,11 +6,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Collects every configuration error as {@code path: message} instead of stopping at the first,
- * so one run of {@code driftguard validate} lists everything to fix.
+ * Collects every configuration error as {@code path: message} instead of stopping at the first, so
+ * one run of {@code driftguard validate} lists everything to fix.
  */
 final class Problems {
   private final List<String> errors = new ArrayList<>();
+
   /** Paths whose value came from interpolation, and how; errors there say so. */
   private final Map<String, String> interpolated = new HashMap<>();
 

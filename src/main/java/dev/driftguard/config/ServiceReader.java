@@ -24,8 +24,8 @@ import java.util.regex.Pattern;
 
 /**
  * Reads one entry of {@code services:} into a {@link ServiceSpec}. Checks that need the other
- * services (unique names, host ports) are left to {@link ConfigLoader}, which gets a {@link
- * Draft} even when this service has errors, so those checks still run.
+ * services (unique names, host ports) are left to {@link ConfigLoader}, which gets a {@link Draft}
+ * even when this service has errors, so those checks still run.
  */
 final class ServiceReader {
   static final String[] KEYS = {"name", "desired", "container", "health", "traffic", "rollout"};
@@ -41,26 +41,55 @@ final class ServiceReader {
 
   /** Same rule as {@link ServiceSpec}: a Docker container name with room for "-previous". */
   private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}");
+
   private static final Pattern SSM_NAME = Pattern.compile("/?[A-Za-z0-9_.\\-/]{1,2048}");
   private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
   private static final Pattern MEMORY =
       Pattern.compile("(\\d+)\\s*([kmgt])?(?:i?b)?", Pattern.CASE_INSENSITIVE);
+
   /** Docker refuses smaller limits; say so here rather than at container creation. */
   private static final long MIN_MEMORY = 6L * 1024 * 1024;
+
   private static final Set<String> SIGNALS =
       Set.of(
-          "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE",
-          "SIGKILL", "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM",
-          "SIGSTKFLT", "SIGCHLD", "SIGCONT", "SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU",
-          "SIGURG", "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO", "SIGPWR",
+          "SIGHUP",
+          "SIGINT",
+          "SIGQUIT",
+          "SIGILL",
+          "SIGTRAP",
+          "SIGABRT",
+          "SIGBUS",
+          "SIGFPE",
+          "SIGKILL",
+          "SIGUSR1",
+          "SIGSEGV",
+          "SIGUSR2",
+          "SIGPIPE",
+          "SIGALRM",
+          "SIGTERM",
+          "SIGSTKFLT",
+          "SIGCHLD",
+          "SIGCONT",
+          "SIGSTOP",
+          "SIGTSTP",
+          "SIGTTIN",
+          "SIGTTOU",
+          "SIGURG",
+          "SIGXCPU",
+          "SIGXFSZ",
+          "SIGVTALRM",
+          "SIGPROF",
+          "SIGWINCH",
+          "SIGIO",
+          "SIGPWR",
           "SIGSYS");
 
   /** A published port and where it was written. */
   record Published(PortBinding binding, String path) {}
 
   /**
-   * What the cross-service checks need. {@code name} is null when it did not validate; {@code
-   * spec} is null when this service has any error.
+   * What the cross-service checks need. {@code name} is null when it did not validate; {@code spec}
+   * is null when this service has any error.
    */
   record Draft(
       String name,
@@ -84,14 +113,27 @@ final class ServiceReader {
 
     YamlMap containerMap =
         service.map(
-            "container", "ports", "env", "envFromSsm", "volumes", "command", "stopSignal",
-            "stopTimeout", "memory");
+            "container",
+            "ports",
+            "env",
+            "envFromSsm",
+            "volumes",
+            "command",
+            "stopSignal",
+            "stopTimeout",
+            "memory");
     List<Published> ports = readPorts(containerMap);
     ContainerSpec container = readContainer(containerMap, ports, name);
 
     YamlMap healthMap =
         service.map(
-            "health", "type", "port", "path", "interval", "timeout", "healthyThreshold",
+            "health",
+            "type",
+            "port",
+            "path",
+            "interval",
+            "timeout",
+            "healthyThreshold",
             "deadline");
     HealthSpec health = readHealth(healthMap, ports);
 
@@ -100,21 +142,25 @@ final class ServiceReader {
       traffic =
           readTraffic(
               service.map(
-                  "traffic", "targetGroupArn", "port", "drainTimeout", "drainTimeoutCap",
+                  "traffic",
+                  "targetGroupArn",
+                  "port",
+                  "drainTimeout",
+                  "drainTimeoutCap",
                   "healthyDeadline"),
               ports,
               health);
     }
 
-    YamlMap rolloutMap = service.map("rollout", "strategy", "maxUnavailable", "rollback", "nextPort");
+    YamlMap rolloutMap =
+        service.map("rollout", "strategy", "maxUnavailable", "rollback", "nextPort");
     RolloutSpec rollout = readRollout(rolloutMap, ports);
 
     ServiceSpec spec = null;
     if (problems.count() == errorsBefore) {
       try {
         spec =
-            new ServiceSpec(
-                name, desired, allowedRegistries, container, health, traffic, rollout);
+            new ServiceSpec(name, desired, allowedRegistries, container, health, traffic, rollout);
       } catch (InvalidValueException e) {
         // The checks above mirror the model's; this only fires if the two drift apart.
         problems.add(service.path(), e.getMessage());
@@ -131,8 +177,9 @@ final class ServiceReader {
 
   private static String readName(YamlMap service) {
     if (!service.has("name")) {
-      service.problems().add(
-          service.path("name"), "required (a literal like web_staging, or \"${tag:Name}\")");
+      service
+          .problems()
+          .add(service.path("name"), "required (a literal like web_staging, or \"${tag:Name}\")");
       return null;
     }
     return service
@@ -141,7 +188,9 @@ final class ServiceReader {
             v -> {
               if (!NAME.matcher(v).matches()) {
                 throw new InvalidValueException(
-                    "'" + v + "' is not a valid service name (letters, digits, _ . -;"
+                    "'"
+                        + v
+                        + "' is not a valid service name (letters, digits, _ . -;"
                         + " starting with a letter or digit; at most 63 characters)");
               }
               return v;
@@ -178,9 +227,7 @@ final class ServiceReader {
       return null;
     }
     return desired
-        .parse(
-            text,
-            v -> new DesiredSource.Ssm(checkSsmName(withService(v, name))))
+        .parse(text, v -> new DesiredSource.Ssm(checkSsmName(withService(v, name))))
         .orElse(null);
   }
 
@@ -195,7 +242,9 @@ final class ServiceReader {
               v -> {
                 if (!AgentSettingsReader.REGISTRY_HOST.matcher(v).matches()) {
                   throw new InvalidValueException(
-                      "'" + v + "' is not a registry host[:port] like"
+                      "'"
+                          + v
+                          + "' is not a registry host[:port] like"
                           + " 123456789012.dkr.ecr.us-east-1.amazonaws.com");
                 }
                 return v;
@@ -225,8 +274,7 @@ final class ServiceReader {
         if (conflict(other.binding(), binding.get())) {
           problems.add(
               text.path(),
-              "host port " + binding.get().hostPort() + " is already published by "
-                  + other.path());
+              "host port " + binding.get().hostPort() + " is already published by " + other.path());
         }
       }
       ports.add(new Published(binding.get(), text.path()));
@@ -245,7 +293,8 @@ final class ServiceReader {
     return ip.isEmpty() || ip.equals("0.0.0.0") || ip.equals("::");
   }
 
-  private static ContainerSpec readContainer(YamlMap container, List<Published> ports, String name) {
+  private static ContainerSpec readContainer(
+      YamlMap container, List<Published> ports, String name) {
     Problems problems = container.problems();
 
     Map<String, String> env = new LinkedHashMap<>();
@@ -296,7 +345,9 @@ final class ServiceReader {
                   Duration d = Durations.parse(v);
                   if (d.toMillisPart() != 0) {
                     throw new InvalidValueException(
-                        "'" + v + "' must be whole seconds (Docker counts the stop timeout in"
+                        "'"
+                            + v
+                            + "' must be whole seconds (Docker counts the stop timeout in"
                             + " seconds)");
                   }
                   return d;
@@ -335,21 +386,29 @@ final class ServiceReader {
     int port = 0;
     if (probes) {
       if (!health.has("port")) {
-        problems.add(health.path("port"), "required for " + lower(type) + " health checks"
-            + " (the container port to probe)");
+        problems.add(
+            health.path("port"),
+            "required for " + lower(type) + " health checks" + " (the container port to probe)");
       } else {
         port = health.port("port").orElse(0);
         int containerPort = port;
         boolean published =
             ports.stream()
                 .anyMatch(
-                    p -> p.binding().containerPort() == containerPort
-                        && p.binding().protocol().equals("tcp"));
+                    p ->
+                        p.binding().containerPort() == containerPort
+                            && p.binding().protocol().equals("tcp"));
         if (port != 0 && !published) {
           problems.add(
               health.path("port"),
-              "container port " + port + " is not published in container.ports (probes go"
-                  + " through the host port; add e.g. \"" + port + ":" + port + "\")");
+              "container port "
+                  + port
+                  + " is not published in container.ports (probes go"
+                  + " through the host port; add e.g. \""
+                  + port
+                  + ":"
+                  + port
+                  + "\")");
         }
       }
     } else if (type != null && health.has("port")) {
@@ -382,9 +441,14 @@ final class ServiceReader {
     if (deadline.compareTo(needed) < 0) {
       problems.add(
           health.path("deadline"),
-          Durations.format(deadline) + " is too short for " + threshold + " passing probes "
-              + Durations.format(interval) + " apart (needs at least "
-              + Durations.format(needed) + ")");
+          Durations.format(deadline)
+              + " is too short for "
+              + threshold
+              + " passing probes "
+              + Durations.format(interval)
+              + " apart (needs at least "
+              + Durations.format(needed)
+              + ")");
     }
     if (type == null || (probes && port == 0)) {
       return null;
@@ -417,12 +481,18 @@ final class ServiceReader {
       if (port != 0 && tcp.stream().noneMatch(p -> p.hostPort() == hostPort)) {
         problems.add(
             traffic.path("port"),
-            "host port " + port + " is not published in container.ports (the target group"
+            "host port "
+                + port
+                + " is not published in container.ports (the target group"
                 + " sends traffic to a host port)");
       }
     } else if (health != null && health.port() != 0) {
-      port = tcp.stream().filter(p -> p.containerPort() == health.port())
-          .mapToInt(PortBinding::hostPort).findFirst().orElse(0);
+      port =
+          tcp.stream()
+              .filter(p -> p.containerPort() == health.port())
+              .mapToInt(PortBinding::hostPort)
+              .findFirst()
+              .orElse(0);
     } else if (tcp.size() == 1) {
       port = tcp.get(0).hostPort();
     } else if (tcp.isEmpty()) {
@@ -432,7 +502,9 @@ final class ServiceReader {
     } else {
       problems.add(
           traffic.path("port"),
-          "required: the service publishes " + tcp.size() + " tcp ports and no http/tcp"
+          "required: the service publishes "
+              + tcp.size()
+              + " tcp ports and no http/tcp"
               + " health port says which one the target group uses");
     }
 
@@ -440,11 +512,10 @@ final class ServiceReader {
         traffic
             .value("drainTimeout", v -> v.equals("auto") ? Duration.ZERO : Durations.parse(v))
             .orElse(Duration.ZERO);
-    boolean autoDrain =
-        traffic.string("drainTimeout").map(v -> v.equals("auto")).orElse(true);
+    boolean autoDrain = traffic.string("drainTimeout").map(v -> v.equals("auto")).orElse(true);
     Duration cap = traffic.duration("drainTimeoutCap").orElse(DEFAULT_DRAIN_TIMEOUT_CAP);
-    Duration healthyDeadline = positive(traffic, "healthyDeadline")
-        .orElse(DEFAULT_TRAFFIC_HEALTHY_DEADLINE);
+    Duration healthyDeadline =
+        positive(traffic, "healthyDeadline").orElse(DEFAULT_TRAFFIC_HEALTHY_DEADLINE);
     if (arn == null || port == 0) {
       return null;
     }
@@ -470,7 +541,8 @@ final class ServiceReader {
                     case "start-first":
                       return RolloutSpec.Strategy.START_FIRST;
                     default:
-                      throw new InvalidValueException("'" + v + "' is not stop-first or start-first");
+                      throw new InvalidValueException(
+                          "'" + v + "' is not stop-first or start-first");
                   }
                 })
             .orElse(rollout.has("strategy") ? null : RolloutSpec.Strategy.STOP_FIRST);
@@ -485,7 +557,9 @@ final class ServiceReader {
       if (n < 1 || (percent && n > 100)) {
         problems.add(
             max.get().path(),
-            "'" + max.get().value() + "' is not a host count (1 or more) or a percentage"
+            "'"
+                + max.get().value()
+                + "' is not a host count (1 or more) or a percentage"
                 + " (1%..100%)");
       } else {
         maxUnavailable = n;
@@ -507,13 +581,13 @@ final class ServiceReader {
         problems.add(
             rollout.path("strategy"),
             "start-first needs a service that publishes one port (this one publishes "
-                + ports.size() + "): only that port moves to nextPort while both containers run");
+                + ports.size()
+                + "): only that port moves to nextPort while both containers run");
       }
     } else if (strategy != null && rollout.has("nextPort")) {
       problems.add(rollout.path("nextPort"), "is used only by the start-first strategy");
     }
-    if (strategy == null
-        || (strategy == RolloutSpec.Strategy.START_FIRST && nextPort == 0)) {
+    if (strategy == null || (strategy == RolloutSpec.Strategy.START_FIRST && nextPort == 0)) {
       return null;
     }
     int secondPort = nextPort;
@@ -558,8 +632,11 @@ final class ServiceReader {
   private static String checkSsmName(String value) {
     if (!SSM_NAME.matcher(value).matches()) {
       throw new InvalidValueException(
-          "'" + value + "' is not an SSM parameter name (letters, digits, _ . - /"
-              + (value.contains("{") ? "; only {service} is replaced" : "") + ")");
+          "'"
+              + value
+              + "' is not an SSM parameter name (letters, digits, _ . - /"
+              + (value.contains("{") ? "; only {service} is replaced" : "")
+              + ")");
     }
     return value;
   }

@@ -5,8 +5,8 @@ import java.util.Optional;
 
 /**
  * Reads this instance's tags for {@code ${tag:KEY}} interpolation. The caller supplies it (IMDS
- * metadata tags, EC2 {@code DescribeTags}, or a fixed map in local mode and tests), so the
- * config package itself never talks to AWS. The loader asks for each key at most once per load.
+ * metadata tags, EC2 {@code DescribeTags}, or a fixed map in local mode and tests), so the config
+ * package itself never talks to AWS. The loader asks for each key at most once per load.
  */
 @FunctionalInterface
 public interface TagLookup {

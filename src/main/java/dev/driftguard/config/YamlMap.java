@@ -13,9 +13,9 @@ import java.util.function.Function;
 
 /**
  * One YAML mapping being read, with its path ({@code services[0].health}). Reading a key that is
- * absent yields empty; reading one of the wrong type reports {@code path: message} and also
- * yields empty, so the caller falls back to the default and keeps finding further errors. Keys
- * not declared as known are reported on construction.
+ * absent yields empty; reading one of the wrong type reports {@code path: message} and also yields
+ * empty, so the caller falls back to the default and keeps finding further errors. Keys not
+ * declared as known are reported on construction.
  */
 final class YamlMap {
 
@@ -28,7 +28,11 @@ final class YamlMap {
   private final Interpolator interpolator;
 
   private YamlMap(
-      JsonNode node, String path, Problems problems, Interpolator interpolator, List<String> known) {
+      JsonNode node,
+      String path,
+      Problems problems,
+      Interpolator interpolator,
+      List<String> known) {
     this.problems = problems;
     this.interpolator = interpolator;
     this.path = path;
@@ -49,7 +53,8 @@ final class YamlMap {
     }
   }
 
-  static YamlMap root(JsonNode node, Problems problems, Interpolator interpolator, String... known) {
+  static YamlMap root(
+      JsonNode node, Problems problems, Interpolator interpolator, String... known) {
     return new YamlMap(node, "", problems, interpolator, List.of(known));
   }
 
@@ -77,8 +82,8 @@ final class YamlMap {
 
   /** A nested mapping; empty (all defaults) when absent. */
   YamlMap map(String key, String... known) {
-    return new YamlMap(node == null ? null : node.get(key), child(key), problems, interpolator,
-        List.of(known));
+    return new YamlMap(
+        node == null ? null : node.get(key), child(key), problems, interpolator, List.of(known));
   }
 
   /** A scalar as text, interpolated. */
@@ -163,8 +168,8 @@ final class YamlMap {
   List<YamlMap> maps(String key, String... known) {
     List<YamlMap> result = new ArrayList<>();
     for (Map.Entry<String, JsonNode> item : items(key).entrySet()) {
-      result.add(new YamlMap(item.getValue(), item.getKey(), problems, interpolator,
-          List.of(known)));
+      result.add(
+          new YamlMap(item.getValue(), item.getKey(), problems, interpolator, List.of(known)));
     }
     return result;
   }
@@ -287,7 +292,8 @@ final class YamlMap {
       current[0] = i;
       for (int j = 1; j <= b.length(); j++) {
         int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
-        current[j] = Math.min(Math.min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
+        current[j] =
+            Math.min(Math.min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
       }
       int[] swap = previous;
       previous = current;

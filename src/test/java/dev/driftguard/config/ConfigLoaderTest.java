@@ -44,8 +44,7 @@ class ConfigLoaderTest {
   }
 
   private static List<String> errors(String yaml) {
-    ConfigException e =
-        catchThrowableOfType(ConfigException.class, () -> parse(yaml));
+    ConfigException e = catchThrowableOfType(ConfigException.class, () -> parse(yaml));
     assertThat(e).as("expected the configuration to be rejected").isNotNull();
     return e.errors();
   }
@@ -63,8 +62,7 @@ class ConfigLoaderTest {
 
   @Test
   void load_designExample_buildsEveryRecord() throws Exception {
-    AgentConfig config =
-        ConfigLoader.load(resource("design-example.yaml"), Map.of(), TAGS);
+    AgentConfig config = ConfigLoader.load(resource("design-example.yaml"), Map.of(), TAGS);
 
     AgentSettings agent = config.agent();
     assertThat(agent.pollInterval()).isEqualTo(Duration.ofSeconds(15));
@@ -93,8 +91,13 @@ class ConfigLoaderTest {
     assertThat(web.health())
         .isEqualTo(
             new HealthSpec(
-                HealthSpec.Type.HTTP, 8080, "/healthz", Duration.ofSeconds(2),
-                Duration.ofSeconds(1), 2, Duration.ofSeconds(120)));
+                HealthSpec.Type.HTTP,
+                8080,
+                "/healthz",
+                Duration.ofSeconds(2),
+                Duration.ofSeconds(1),
+                2,
+                Duration.ofSeconds(120)));
     TrafficSpec traffic = web.trafficSpec().orElseThrow();
     assertThat(traffic.targetGroupArn().value())
         .isEqualTo(
@@ -126,7 +129,8 @@ class ConfigLoaderTest {
     assertThat(agent.registryLogin("REGISTRY.example.com:5000"))
         .contains(
             new RegistryLogin(
-                "registry.example.com:5000", "deploy",
+                "registry.example.com:5000",
+                "deploy",
                 Path.of("/etc/driftguard/registry.password")));
     assertThat(agent.registryLogin("other.example.com")).isEmpty();
 
@@ -178,8 +182,7 @@ class ConfigLoaderTest {
 
   @Test
   void load_shippedDefaultConfig_takesNameFromTag() {
-    AgentConfig config =
-        ConfigLoader.load(Path.of("agent/etc/driftguard.yaml"), Map.of(), TAGS);
+    AgentConfig config = ConfigLoader.load(Path.of("agent/etc/driftguard.yaml"), Map.of(), TAGS);
 
     assertThat(config.services().get(0).desired())
         .isEqualTo(new DesiredSource.Ssm("/driftguard/web_staging/image"));
@@ -231,10 +234,12 @@ class ConfigLoaderTest {
   @Test
   void load_httpHealthWithoutPath_usesHealthz() {
     AgentConfig config =
-        parse(service("""
-            container: { ports: ["80:8080"] }
-            health: { type: http, port: 8080 }
-            """));
+        parse(
+            service(
+                """
+                container: { ports: ["80:8080"] }
+                health: { type: http, port: 8080 }
+                """));
 
     assertThat(config.services().get(0).health().path()).isEqualTo("/healthz");
   }
@@ -242,12 +247,14 @@ class ConfigLoaderTest {
   @Test
   void load_trafficWithoutPort_usesHostPortPublishingHealthPort() {
     AgentConfig config =
-        parse(service("""
-            container: { ports: ["9100:9100", "80:8080"] }
-            health: { type: tcp, port: 8080 }
-            traffic:
-              targetGroupArn: arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/abc123
-            """));
+        parse(
+            service(
+                """
+container: { ports: ["9100:9100", "80:8080"] }
+health: { type: tcp, port: 8080 }
+traffic:
+  targetGroupArn: arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/abc123
+"""));
 
     assertThat(config.services().get(0).trafficSpec().orElseThrow().port()).isEqualTo(80);
   }
@@ -255,11 +262,13 @@ class ConfigLoaderTest {
   @Test
   void load_trafficWithDockerHealthAndOnePort_usesThatPort() {
     AgentConfig config =
-        parse(service("""
-            container: { ports: ["8000:80"] }
-            traffic:
-              targetGroupArn: arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/abc123
-            """));
+        parse(
+            service(
+                """
+container: { ports: ["8000:80"] }
+traffic:
+  targetGroupArn: arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/abc123
+"""));
 
     assertThat(config.services().get(0).trafficSpec().orElseThrow().port()).isEqualTo(8000);
   }
@@ -302,8 +311,13 @@ class ConfigLoaderTest {
     List<String> errors =
         catchThrowableOfType(
                 ConfigException.class,
-                () -> ConfigLoader.parse(MINIMAL.replace("web", "\"${tag:Name}\""), "t", BASE,
-                    Map.of(), TagLookup.none()))
+                () ->
+                    ConfigLoader.parse(
+                        MINIMAL.replace("web", "\"${tag:Name}\""),
+                        "t",
+                        BASE,
+                        Map.of(),
+                        TagLookup.none()))
             .errors();
 
     assertThat(errors)
@@ -322,8 +336,9 @@ class ConfigLoaderTest {
     ConfigException e =
         catchThrowableOfType(
             ConfigException.class,
-            () -> ConfigLoader.parse(MINIMAL.replace("web", "\"${tag:Name}\""), "t", BASE,
-                Map.of(), broken));
+            () ->
+                ConfigLoader.parse(
+                    MINIMAL.replace("web", "\"${tag:Name}\""), "t", BASE, Map.of(), broken));
 
     assertThat(e.errors())
         .containsExactly("services[0].name: could not read instance tag 'Name': IMDS timed out");
@@ -346,15 +361,17 @@ class ConfigLoaderTest {
               ssmParameter: "/${tag:Name}/image"
               allowedRegistries: [registry.example.com]
         """,
-        "t", BASE, Map.of(), counting);
+        "t",
+        BASE,
+        Map.of(),
+        counting);
 
     assertThat(calls).hasValue(1);
   }
 
   @Test
   void load_whenEnvMissing_reportsPath() {
-    List<String> errors =
-        errors(service("container: { env: { TOKEN: \"${env:DEPLOY_TOKEN}\" } }"));
+    List<String> errors = errors(service("container: { env: { TOKEN: \"${env:DEPLOY_TOKEN}\" } }"));
 
     assertThat(errors)
         .containsExactly(
@@ -379,8 +396,13 @@ class ConfigLoaderTest {
     List<String> errors =
         catchThrowableOfType(
                 ConfigException.class,
-                () -> ConfigLoader.parse(MINIMAL.replace("web", "\"${tag:Name}\""), "t", BASE,
-                    Map.of(), TagLookup.of(Map.of("Name", "Web Staging"))))
+                () ->
+                    ConfigLoader.parse(
+                        MINIMAL.replace("web", "\"${tag:Name}\""),
+                        "t",
+                        BASE,
+                        Map.of(),
+                        TagLookup.of(Map.of("Name", "Web Staging"))))
             .errors();
 
     assertThat(errors).hasSize(1);
@@ -421,7 +443,8 @@ class ConfigLoaderTest {
     assertThat(ConfigLoader.validate(file, Map.of()))
         .singleElement()
         .asString()
-        .startsWith("services[1].name: service name 'tag-Name' is already used at services[0].name");
+        .startsWith(
+            "services[1].name: service name 'tag-Name' is already used at services[0].name");
   }
 
   @Test
@@ -443,7 +466,8 @@ class ConfigLoaderTest {
     assertThatThrownBy(() -> ConfigLoader.load(missing, Map.of(), TAGS))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("no such file");
-    assertThat(ConfigLoader.validate(missing, Map.of())).containsExactly(missing + ": no such file");
+    assertThat(ConfigLoader.validate(missing, Map.of()))
+        .containsExactly(missing + ": no such file");
   }
 
   @Test
@@ -464,12 +488,17 @@ class ConfigLoaderTest {
   void load_whenKeyDuplicated_reportsLine() {
     List<String> errors = errors(MINIMAL + "services: []\n");
 
-    assertThat(errors).singleElement().asString().contains("line 5").contains("duplicate key 'services'");
+    assertThat(errors)
+        .singleElement()
+        .asString()
+        .contains("line 5")
+        .contains("duplicate key 'services'");
   }
 
   @Test
   void load_whenFileEmpty_saysWhatIsNeeded() {
-    assertThat(errors("# nothing\n")).containsExactly("the file is empty; it needs at least a services: list");
+    assertThat(errors("# nothing\n"))
+        .containsExactly("the file is empty; it needs at least a services: list");
   }
 
   @Test
@@ -500,25 +529,25 @@ class ConfigLoaderTest {
     List<String> errors =
         errors(
             """
-            agnet: {}
-            agent:
-              pollIntervall: 15s
-              metrics: { listen: "0.0.0.0:9273", path: /m }
-              status: { lisen: "127.0.0.1:9274" }
-              docker: { socket: /x }
-              aws: { regoin: auto, endpoints: { sts: "http://127.0.0.1:1" } }
-              log: { level: debug }
-              images: { retain: 1 }
-              registries: [{ host: r.example.com, username: u, passwordFile: /p, token: x }]
-            services:
-              - name: web
-                nmae: web
-                desired: { allowedRegistries: [r.example.com], ssmParam: /x }
-                container: { portz: ["80:80"], ports: ["80:80"] }
-                health: { typ: http }
-                traffic: { targetGroupArn: "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/abc123", arn: x }
-                rollout: { strategey: stop-first }
-            """);
+agnet: {}
+agent:
+  pollIntervall: 15s
+  metrics: { listen: "0.0.0.0:9273", path: /m }
+  status: { lisen: "127.0.0.1:9274" }
+  docker: { socket: /x }
+  aws: { regoin: auto, endpoints: { sts: "http://127.0.0.1:1" } }
+  log: { level: debug }
+  images: { retain: 1 }
+  registries: [{ host: r.example.com, username: u, passwordFile: /p, token: x }]
+services:
+  - name: web
+    nmae: web
+    desired: { allowedRegistries: [r.example.com], ssmParam: /x }
+    container: { portz: ["80:80"], ports: ["80:80"] }
+    health: { typ: http }
+    traffic: { targetGroupArn: "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/abc123", arn: x }
+    rollout: { strategey: stop-first }
+""");
 
     assertThat(errors)
         .contains(
@@ -577,8 +606,7 @@ class ConfigLoaderTest {
   @Test
   void load_statusOnLoopbackForms_accepted() {
     for (String listen : List.of("127.0.0.1:9274", "127.0.0.2:1", "localhost:9274", "[::1]:9274")) {
-      AgentConfig config =
-          parse("agent: { status: { listen: \"" + listen + "\" } }\n" + MINIMAL);
+      AgentConfig config = parse("agent: { status: { listen: \"" + listen + "\" } }\n" + MINIMAL);
       assertThat(config.agent().statusListen().isLoopback()).as(listen).isTrue();
     }
   }
@@ -650,7 +678,8 @@ class ConfigLoaderTest {
   void load_whenServicesMissingOrEmpty_rejects() {
     assertThat(errors("agent: {}\n"))
         .containsExactly("services: required: a list with at least one service");
-    assertThat(errors("services: []\n")).containsExactly("services: must list at least one service");
+    assertThat(errors("services: []\n"))
+        .containsExactly("services: must list at least one service");
     assertThat(errors("services: { name: web }\n"))
         .containsExactly("services: must be a list ([a, b] or '- a' lines), not a mapping");
   }
@@ -669,7 +698,8 @@ class ConfigLoaderTest {
   @Test
   void load_whenServiceNamesRepeat_reportsSecond() {
     assertThat(errors(MINIMAL + MINIMAL.replace("services:\n", "")))
-        .containsExactly("services[1].name: service name 'web' is already used at services[0].name");
+        .containsExactly(
+            "services[1].name: service name 'web' is already used at services[0].name");
   }
 
   @Test
@@ -730,7 +760,8 @@ class ConfigLoaderTest {
 
   @Test
   void load_absoluteDesiredFile_keptAsIs() {
-    AgentConfig config = parse("services:\n  - { name: web, desired: { file: /srv/desired/web } }\n");
+    AgentConfig config =
+        parse("services:\n  - { name: web, desired: { file: /srv/desired/web } }\n");
 
     assertThat(config.services().get(0).desired())
         .isEqualTo(new DesiredSource.File(Path.of("/srv/desired/web")));
@@ -844,10 +875,12 @@ class ConfigLoaderTest {
   @Test
   void load_whenHealthPortNotPublished_reportsPath() {
     assertThat(
-            errors(service("""
-                container: { ports: ["80:8080"] }
-                health: { type: http, port: 9090 }
-                """)))
+            errors(
+                service(
+                    """
+                    container: { ports: ["80:8080"] }
+                    health: { type: http, port: 9090 }
+                    """)))
         .containsExactly(
             "services[0].health.port: container port 9090 is not published in container.ports"
                 + " (probes go through the host port; add e.g. \"9090:9090\")");
@@ -975,7 +1008,9 @@ class ConfigLoaderTest {
 
   @Test
   void load_whenStartFirstWithoutNextPort_requiresIt() {
-    assertThat(errors(service("container: { ports: [\"80:8080\"] }\nrollout: { strategy: start-first }")))
+    assertThat(
+            errors(
+                service("container: { ports: [\"80:8080\"] }\nrollout: { strategy: start-first }")))
         .singleElement()
         .asString()
         .startsWith("services[0].rollout.nextPort: required for start-first");
@@ -1010,13 +1045,16 @@ class ConfigLoaderTest {
   @Test
   void load_whenStartFirstWithSeveralPorts_rejects() {
     assertThat(
-            errors(service("""
-                container: { ports: ["80:8080", "9100:9100"] }
-                rollout: { strategy: start-first, nextPort: 81 }
-                """)))
+            errors(
+                service(
+                    """
+                    container: { ports: ["80:8080", "9100:9100"] }
+                    rollout: { strategy: start-first, nextPort: 81 }
+                    """)))
         .singleElement()
         .asString()
-        .startsWith("services[0].rollout.strategy: start-first needs a service that publishes one port");
+        .startsWith(
+            "services[0].rollout.strategy: start-first needs a service that publishes one port");
   }
 
   @Test
@@ -1027,7 +1065,8 @@ class ConfigLoaderTest {
 
   @Test
   void load_maxUnavailableForms_parsed() {
-    RolloutSpec count = parse(service("rollout: { maxUnavailable: 3 }")).services().get(0).rollout();
+    RolloutSpec count =
+        parse(service("rollout: { maxUnavailable: 3 }")).services().get(0).rollout();
     RolloutSpec percent =
         parse(service("rollout: { maxUnavailable: \"25%\" }")).services().get(0).rollout();
 
