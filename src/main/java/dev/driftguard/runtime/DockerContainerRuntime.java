@@ -302,13 +302,8 @@ public final class DockerContainerRuntime implements ContainerRuntime, AutoClose
             // POST /containers/{id}/stop sends the container's own StopSignal (API 1.41 has no
             // signal parameter). The agent creates containers with the service's signal, so
             // they agree; for a container made by hand, send the requested signal first.
-            // docker-java does not model Config.StopSignal; it is kept among the raw values.
-            Object configured =
-                container.getConfig() == null
-                    ? null
-                    : container.getConfig().getRawValues().get("StopSignal");
-            if (!sameSignal(signal, configured == null ? "SIGTERM" : configured.toString())
-                && Boolean.TRUE.equals(container.getState().getRunning())) {
+            if (Boolean.TRUE.equals(container.getState().getRunning())
+                && !sameSignal(signal, stopSignalOf(container))) {
               client().killContainerCmd(id).withSignal(signal).exec();
             }
             client().stopContainerCmd(id).withTimeout(seconds(timeout)).exec();
@@ -480,6 +475,19 @@ public final class DockerContainerRuntime implements ContainerRuntime, AutoClose
       builder.withApiVersion(version);
     }
     return builder.build();
+  }
+
+  /**
+   * The container's Config.StopSignal, which docker-java's ContainerConfig does not model; the
+   * inspect response keeps the raw document. SIGTERM, the engine's default, when unset.
+   */
+  static String stopSignalOf(InspectContainerResponse container) {
+    Object config = container.getRawValues().get("Config");
+    if (config instanceof Map<?, ?> map && map.get("StopSignal") instanceof String signal
+        && !signal.isBlank()) {
+      return signal;
+    }
+    return "SIGTERM";
   }
 
   /** The container with exactly this name, never one whose id merely starts with it. */
