@@ -26,19 +26,19 @@ import software.amazon.awssdk.services.ssm.SsmClient;
 import software.amazon.awssdk.utils.SdkAutoCloseable;
 
 /**
- * The one place AWS SDK clients are built: one client per service per process, created on first
- * use and shared by every adapter, all on one URL-connection HTTP client (no Netty, no Apache).
+ * The one place AWS SDK clients are built: one client per service per process, created on first use
+ * and shared by every adapter, all on one URL-connection HTTP client (no Netty, no Apache).
  *
  * <p>Retries use the SDK's <b>standard</b> retry mode: at most 3 attempts per call, jittered
- * exponential backoff with a longer base delay for throttling errors, and a client-wide retry
- * quota that stops retrying when most calls fail (an outage), so the agent does not multiply
- * load on a struggling SSM. The SDK's default (legacy) mode makes more attempts and has no such
- * quota; adaptive mode adds client-side rate limiting that fights the agent's own jittered poll
- * backoff. What the SDK cannot absorb reaches the adapters, which report it as "unavailable" and
- * the loop backs off (DESIGN 4, API budget).
+ * exponential backoff with a longer base delay for throttling errors, and a client-wide retry quota
+ * that stops retrying when most calls fail (an outage), so the agent does not multiply load on a
+ * struggling SSM. The SDK's default (legacy) mode makes more attempts and has no such quota;
+ * adaptive mode adds client-side rate limiting that fights the agent's own jittered poll backoff.
+ * What the SDK cannot absorb reaches the adapters, which report it as "unavailable" and the loop
+ * backs off (DESIGN 4, API budget).
  *
- * <p>The region may be given lazily ({@link Builder#region(Supplier)}) because on EC2 it comes
- * from IMDS, whose client this class also builds; the IMDS client needs no region.
+ * <p>The region may be given lazily ({@link Builder#region(Supplier)}) because on EC2 it comes from
+ * IMDS, whose client this class also builds; the IMDS client needs no region.
  */
 public final class AwsClients implements SdkAutoCloseable {
   /** Keys of {@link Builder#endpoints}: the services whose endpoint a test may override. */
@@ -74,17 +74,25 @@ public final class AwsClients implements SdkAutoCloseable {
     unknown.removeAll(ENDPOINT_KEYS);
     if (!unknown.isEmpty()) {
       throw new IllegalArgumentException(
-          "unknown AWS endpoint override(s) " + unknown + "; known: " + new TreeSet<>(ENDPOINT_KEYS));
+          "unknown AWS endpoint override(s) "
+              + unknown
+              + "; known: "
+              + new TreeSet<>(ENDPOINT_KEYS));
     }
     this.ownsCredentials = builder.credentials == null;
     this.credentials =
-        builder.credentials != null ? builder.credentials : DefaultCredentialsProvider.builder().build();
+        builder.credentials != null
+            ? builder.credentials
+            : DefaultCredentialsProvider.builder().build();
     this.apiCallTimeout = builder.apiCallTimeout;
     this.apiCallAttemptTimeout = builder.apiCallAttemptTimeout;
     if (apiCallAttemptTimeout.compareTo(apiCallTimeout) > 0) {
       throw new IllegalArgumentException(
-          "the API call attempt timeout (" + apiCallAttemptTimeout + ") exceeds the API call timeout ("
-              + apiCallTimeout + ")");
+          "the API call attempt timeout ("
+              + apiCallAttemptTimeout
+              + ") exceeds the API call timeout ("
+              + apiCallTimeout
+              + ")");
     }
   }
 
@@ -133,7 +141,8 @@ public final class AwsClients implements SdkAutoCloseable {
     return imds;
   }
 
-  private <B extends AwsClientBuilder<B, ?> & AwsSyncClientBuilder<B, ?>> B configure(B builder, String key) {
+  private <B extends AwsClientBuilder<B, ?> & AwsSyncClientBuilder<B, ?>> B configure(
+      B builder, String key) {
     ensureOpen();
     Region resolved = Objects.requireNonNull(region.get(), "the AWS region resolved to null");
     builder

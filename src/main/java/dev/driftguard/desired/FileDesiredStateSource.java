@@ -12,13 +12,13 @@ import java.util.Map;
 
 /**
  * Reads desired-state records from local files (local and development mode): each location is a
- * file path whose whole content is the record. A missing file has no record; a file that exists
- * but cannot be read makes the source unavailable, so the running container is left alone.
+ * file path whose whole content is the record. A missing file has no record; a file that exists but
+ * cannot be read makes the source unavailable, so the running container is left alone.
  *
- * <p>At most {@link #MAX_BYTES} are read: an oversized file yields its first bytes, which is
- * enough for {@link dev.driftguard.model.DesiredRecord} to reject it as oversized without the
- * agent holding an arbitrarily large file in memory. The version is the file's last-modified
- * time in milliseconds.
+ * <p>At most {@link #MAX_BYTES} are read: an oversized file yields its first bytes, which is enough
+ * for {@link dev.driftguard.model.DesiredRecord} to reject it as oversized without the agent
+ * holding an arbitrarily large file in memory. The version is the file's last-modified time in
+ * milliseconds.
  */
 public final class FileDesiredStateSource implements DesiredStateSource {
   /** 64 KiB: far more than any record and far less than anything that could hurt. */
@@ -35,7 +35,9 @@ public final class FileDesiredStateSource implements DesiredStateSource {
         long version = Files.getLastModifiedTime(path).toMillis();
         if (Files.isDirectory(path)) {
           throw new DesiredStateUnavailableException(
-              "desired-state file " + path + " is a directory; point desired.file at a file", false, null);
+              "desired-state file " + path + " is a directory; point desired.file at a file",
+              false,
+              null);
         }
         byte[] bytes;
         try (InputStream in = Files.newInputStream(path)) {
@@ -46,7 +48,10 @@ public final class FileDesiredStateSource implements DesiredStateSource {
         // No record: DesiredRecord reports it as MISSING.
       } catch (IOException e) {
         throw new DesiredStateUnavailableException(
-            "cannot read desired-state file " + path + ": " + e.getClass().getSimpleName()
+            "cannot read desired-state file "
+                + path
+                + ": "
+                + e.getClass().getSimpleName()
                 + (e.getMessage() == null ? "" : " " + e.getMessage()),
             false,
             e);

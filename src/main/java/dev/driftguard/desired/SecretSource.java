@@ -6,8 +6,8 @@ import java.util.Map;
 /**
  * Port: resolves secret values (e.g. a service's {@code envFromSsm}) by parameter name.
  *
- * <p>Values are secrets: implementations never put one into a log line, an exception message or
- * a {@code toString()}; the returned map's {@code toString()} shows names only.
+ * <p>Values are secrets: implementations never put one into a log line, an exception message or a
+ * {@code toString()}; the returned map's {@code toString()} shows names only.
  */
 public interface SecretSource {
 

@@ -15,12 +15,12 @@ import software.amazon.awssdk.services.ssm.model.Parameter;
 
 /**
  * Reads desired-state records from SSM Parameter Store with {@code GetParameters}, 10 names per
- * call (AWS's limit), so a host with many services stays within the account's shared SSM
- * throughput (DESIGN 4, API budget). Names AWS reports in {@code InvalidParameters} do not exist
- * and are absent from the result.
+ * call (AWS's limit), so a host with many services stays within the account's shared SSM throughput
+ * (DESIGN 4, API budget). Names AWS reports in {@code InvalidParameters} do not exist and are
+ * absent from the result.
  *
- * <p>Any failed batch fails the whole read: a partial answer would make the missing services
- * look unpinned. Throttling that outlasts the SDK's retries becomes a {@link
+ * <p>Any failed batch fails the whole read: a partial answer would make the missing services look
+ * unpinned. Throttling that outlasts the SDK's retries becomes a {@link
  * DesiredStateUnavailableException} with {@code throttled=true} so the loop backs off further.
  */
 public final class SsmDesiredStateSource implements DesiredStateSource {

@@ -4,9 +4,9 @@ import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.SdkException;
 
 /**
- * Turns an SDK failure into the words an operator needs: the AWS error code, HTTP status and
- * AWS's own message (which for the read operations used here names parameters and IAM
- * principals, never parameter values).
+ * Turns an SDK failure into the words an operator needs: the AWS error code, HTTP status and AWS's
+ * own message (which for the read operations used here names parameters and IAM principals, never
+ * parameter values).
  */
 final class SsmErrors {
   private SsmErrors() {}
@@ -25,9 +25,13 @@ final class SsmErrors {
     return e instanceof AwsServiceException service && service.isThrottlingException();
   }
 
-  /** e.g. {@code SSM GetParameters failed: AccessDeniedException (HTTP 400): User ... is not authorized}. */
+  /**
+   * e.g. {@code SSM GetParameters failed: AccessDeniedException (HTTP 400): User ... is not
+   * authorized}.
+   */
   static String describe(String operation, SdkException e) {
-    StringBuilder sb = new StringBuilder("SSM ").append(operation).append(" failed: ").append(code(e));
+    StringBuilder sb =
+        new StringBuilder("SSM ").append(operation).append(" failed: ").append(code(e));
     if (e instanceof AwsServiceException service) {
       sb.append(" (HTTP ").append(service.statusCode()).append(")");
       String message =

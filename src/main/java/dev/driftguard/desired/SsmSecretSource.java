@@ -17,9 +17,9 @@ import software.amazon.awssdk.services.ssm.model.GetParametersResponse;
 import software.amazon.awssdk.services.ssm.model.Parameter;
 
 /**
- * Resolves SecureString (or String) parameters with {@code GetParameters WithDecryption=true},
- * 10 names per call. The SDK already redacts values in its own {@code toString()}s; this class
- * keeps them out of messages and returns a map whose {@code toString()} shows names only.
+ * Resolves SecureString (or String) parameters with {@code GetParameters WithDecryption=true}, 10
+ * names per call. The SDK already redacts values in its own {@code toString()}s; this class keeps
+ * them out of messages and returns a map whose {@code toString()} shows names only.
  */
 public final class SsmSecretSource implements SecretSource {
   private static final String OPERATION = "GetParameters";

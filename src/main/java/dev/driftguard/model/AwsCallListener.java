@@ -21,16 +21,16 @@ public interface AwsCallListener {
       };
 
   /**
-   * @param service the endpoint key of the service: {@code ssm}, {@code ecr}, {@code ec2},
-   *     {@code elbv2} or {@code imds}
+   * @param service the endpoint key of the service: {@code ssm}, {@code ecr}, {@code ec2}, {@code
+   *     elbv2} or {@code imds}
    * @param operation the API operation, e.g. {@code GetParameters}
    */
   void onSuccess(String service, String operation);
 
   /**
-   * @param code the AWS error code (e.g. {@code ThrottlingException}, {@code AccessDeniedException})
-   *     or, for failures that never reached AWS, the SDK exception's simple class name (e.g.
-   *     {@code ApiCallTimeoutException}, {@code SdkClientException})
+   * @param code the AWS error code (e.g. {@code ThrottlingException}, {@code
+   *     AccessDeniedException}) or, for failures that never reached AWS, the SDK exception's simple
+   *     class name (e.g. {@code ApiCallTimeoutException}, {@code SdkClientException})
    */
   void onError(String service, String operation, String code);
 }

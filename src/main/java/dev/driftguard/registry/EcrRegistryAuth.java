@@ -23,11 +23,12 @@ import software.amazon.awssdk.services.ecr.model.AuthorizationData;
 import software.amazon.awssdk.services.ecr.model.GetAuthorizationTokenResponse;
 
 /**
- * Registry logins (DESIGN 2.4). For ECR registries ({@code <account>.dkr.ecr.<region>.amazonaws.com})
- * it calls {@code GetAuthorizationToken}, caches the decoded {@code AWS:<password>} login per
- * registry and fetches a new one when less than the refresh margin remains of its 12 h life, so
- * a pull never races the expiry. {@link #invalidate} (after a 401/403) drops it. Other
- * registries use a configured {@link StaticRegistryLogin} or pull anonymously.
+ * Registry logins (DESIGN 2.4). For ECR registries ({@code
+ * <account>.dkr.ecr.<region>.amazonaws.com}) it calls {@code GetAuthorizationToken}, caches the
+ * decoded {@code AWS:<password>} login per registry and fetches a new one when less than the
+ * refresh margin remains of its 12 h life, so a pull never races the expiry. {@link #invalidate}
+ * (after a 401/403) drops it. Other registries use a configured {@link StaticRegistryLogin} or pull
+ * anonymously.
  *
  * <p>The ECR client's region must be the registry's region: ECR tokens are regional. Tokens and
  * passwords never reach a log line or an exception message.
@@ -40,7 +41,8 @@ public final class EcrRegistryAuth implements RegistryAuth {
   private static final Duration TOKEN_LIFETIME = Duration.ofHours(12);
 
   private static final Pattern ECR_REGISTRY =
-      Pattern.compile("[0-9]{12}\\.dkr\\.ecr(-fips)?\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?(:[0-9]{1,5})?");
+      Pattern.compile(
+          "[0-9]{12}\\.dkr\\.ecr(-fips)?\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?(:[0-9]{1,5})?");
 
   private static final Logger logger = LoggerFactory.getLogger(EcrRegistryAuth.class);
   private static final String OPERATION = "GetAuthorizationToken";
@@ -67,7 +69,8 @@ public final class EcrRegistryAuth implements RegistryAuth {
     this.staticLogins = Map.copyOf(staticLogins);
     if (refreshMargin.isNegative() || refreshMargin.compareTo(TOKEN_LIFETIME) >= 0) {
       throw new IllegalArgumentException(
-          "ECR token refresh margin must be between 0 and 12h (the token's life), got " + refreshMargin);
+          "ECR token refresh margin must be between 0 and 12h (the token's life), got "
+              + refreshMargin);
     }
     this.refreshMargin = refreshMargin;
     this.clock = Objects.requireNonNull(clock, "clock");
@@ -87,14 +90,17 @@ public final class EcrRegistryAuth implements RegistryAuth {
 
   @Override
   public Optional<RegistryCredential> credentialFor(String registry) {
+    // An explicitly configured login wins, even for an ECR-shaped host (a pull-through mirror,
+    // or local mode against a look-alike registry); otherwise ECR hosts use ECR's token.
+    StaticRegistryLogin login = staticLogins.get(registry);
+    if (login != null) {
+      return Optional.of(
+          new RegistryCredential(registry, login.username(), readPassword(registry, login), null));
+    }
     if (isEcrRegistry(registry)) {
       return Optional.of(ecrCredential(registry));
     }
-    StaticRegistryLogin login = staticLogins.get(registry);
-    if (login == null) {
-      return Optional.empty();
-    }
-    return Optional.of(new RegistryCredential(registry, login.username(), readPassword(registry, login), null));
+    return Optional.empty();
   }
 
   @Override
@@ -135,30 +141,45 @@ public final class EcrRegistryAuth implements RegistryAuth {
       boolean throttled = e instanceof AwsServiceException s && s.isThrottlingException();
       throw new RegistryAuthException(
           registry,
-          "ECR " + OPERATION + " failed for registry " + registry + ": " + code + detail(e)
-              + (code.contains("AccessDenied") ? " (the host's IAM role needs ecr:GetAuthorizationToken)" : ""),
+          "ECR "
+              + OPERATION
+              + " failed for registry "
+              + registry
+              + ": "
+              + code
+              + detail(e)
+              + (code.contains("AccessDenied")
+                  ? " (the host's IAM role needs ecr:GetAuthorizationToken)"
+                  : ""),
           throttled,
           e);
     }
     listener.onSuccess("ecr", OPERATION);
     if (!response.hasAuthorizationData() || response.authorizationData().isEmpty()) {
-      throw new RegistryAuthException(registry, "ECR " + OPERATION + " returned no authorization data", false, null);
+      throw new RegistryAuthException(
+          registry, "ECR " + OPERATION + " returned no authorization data", false, null);
     }
     AuthorizationData data = response.authorizationData().get(0);
     if (data.authorizationToken() == null) {
-      throw new RegistryAuthException(registry, "ECR " + OPERATION + " returned no authorization token", false, null);
+      throw new RegistryAuthException(
+          registry, "ECR " + OPERATION + " returned no authorization token", false, null);
     }
     String decoded;
     try {
-      decoded = new String(Base64.getDecoder().decode(data.authorizationToken()), StandardCharsets.UTF_8);
+      decoded =
+          new String(Base64.getDecoder().decode(data.authorizationToken()), StandardCharsets.UTF_8);
     } catch (IllegalArgumentException e) {
       // Not chained: the exception could quote the token.
-      throw new RegistryAuthException(registry, "ECR returned an authorization token that is not base64", false, null);
+      throw new RegistryAuthException(
+          registry, "ECR returned an authorization token that is not base64", false, null);
     }
     int colon = decoded.indexOf(':');
     if (colon <= 0 || data.expiresAt() == null) {
       throw new RegistryAuthException(
-          registry, "ECR returned an authorization token that is not USER:PASSWORD with an expiry", false, null);
+          registry,
+          "ECR returned an authorization token that is not USER:PASSWORD with an expiry",
+          false,
+          null);
     }
     return new RegistryCredential(
         registry, decoded.substring(0, colon), decoded.substring(colon + 1), data.expiresAt());
@@ -172,7 +193,11 @@ public final class EcrRegistryAuth implements RegistryAuth {
     } catch (IOException e) {
       throw new RegistryAuthException(
           registry,
-          "cannot read the password file " + login.passwordFile() + " for registry " + registry + ": "
+          "cannot read the password file "
+              + login.passwordFile()
+              + " for registry "
+              + registry
+              + ": "
               + e.getClass().getSimpleName(),
           false,
           e);
@@ -180,7 +205,9 @@ public final class EcrRegistryAuth implements RegistryAuth {
   }
 
   private static String code(SdkException e) {
-    if (e instanceof AwsServiceException s && s.awsErrorDetails() != null && s.awsErrorDetails().errorCode() != null) {
+    if (e instanceof AwsServiceException s
+        && s.awsErrorDetails() != null
+        && s.awsErrorDetails().errorCode() != null) {
       return s.awsErrorDetails().errorCode();
     }
     return e.getClass().getSimpleName();
@@ -189,7 +216,10 @@ public final class EcrRegistryAuth implements RegistryAuth {
   private static String detail(SdkException e) {
     if (e instanceof AwsServiceException s) {
       String message = s.awsErrorDetails() == null ? null : s.awsErrorDetails().errorMessage();
-      return " (HTTP " + s.statusCode() + ")" + (message == null || message.isBlank() ? "" : ": " + message);
+      return " (HTTP "
+          + s.statusCode()
+          + ")"
+          + (message == null || message.isBlank() ? "" : ": " + message);
     }
     return e.getMessage() == null ? "" : ": " + e.getMessage();
   }

@@ -11,7 +11,8 @@ public class RegistryAuthException extends DriftguardException {
   private final String registry;
   private final boolean throttled;
 
-  public RegistryAuthException(String registry, String message, boolean throttled, Throwable cause) {
+  public RegistryAuthException(
+      String registry, String message, boolean throttled, Throwable cause) {
     super(message, cause);
     this.registry = registry;
     this.throttled = throttled;

@@ -36,18 +36,25 @@ class FileDesiredStateSourceTest {
 
     assertThat(records)
         .containsExactly(
-            Map.entry(file.toString(), new RawRecord(IMAGE + "\n", Instant.parse("2030-01-02T03:04:05.678Z").toEpochMilli())));
+            Map.entry(
+                file.toString(),
+                new RawRecord(
+                    IMAGE + "\n", Instant.parse("2030-01-02T03:04:05.678Z").toEpochMilli())));
   }
 
   @Test
   void read_missingFile_isAbsent() {
-    assertThat(source.read(List.of(dir.resolve("nope").toString(), dir.resolve("no/such/dir").toString()))).isEmpty();
+    assertThat(
+            source.read(
+                List.of(dir.resolve("nope").toString(), dir.resolve("no/such/dir").toString())))
+        .isEmpty();
   }
 
   @Test
   void read_directory_isUnavailable() {
     assertThatThrownBy(() -> source.read(List.of(dir.toString())))
-        .isInstanceOfSatisfying(DesiredStateUnavailableException.class, e -> assertThat(e.throttled()).isFalse())
+        .isInstanceOfSatisfying(
+            DesiredStateUnavailableException.class, e -> assertThat(e.throttled()).isFalse())
         .hasMessageContaining("is a directory");
   }
 
@@ -73,6 +80,7 @@ class FileDesiredStateSourceTest {
     assertThat(record.value()).hasSize(FileDesiredStateSource.MAX_BYTES);
     assertThat(DesiredRecord.parse(record.value(), record.version(), Set.of()))
         .isInstanceOfSatisfying(
-            DesiredState.Rejected.class, r -> assertThat(r.reason()).isEqualTo(DesiredState.RejectReason.OVERSIZED));
+            DesiredState.Rejected.class,
+            r -> assertThat(r.reason()).isEqualTo(DesiredState.RejectReason.OVERSIZED));
   }
 }

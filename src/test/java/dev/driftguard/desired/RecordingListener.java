@@ -4,7 +4,9 @@ import dev.driftguard.model.AwsCallListener;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Records AWS call outcomes as {@code ok service:Operation} / {@code error service:Operation:Code}. */
+/**
+ * Records AWS call outcomes as {@code ok service:Operation} / {@code error service:Operation:Code}.
+ */
 final class RecordingListener implements AwsCallListener {
   final List<String> events = new ArrayList<>();
 

@@ -45,13 +45,15 @@ class SsmDesiredStateSourceTest {
 
     Map<String, RawRecord> records = source.read(List.of("/driftguard/web/image"));
 
-    assertThat(records).containsExactly(Map.entry("/driftguard/web/image", new RawRecord(IMAGE, 2)));
+    assertThat(records)
+        .containsExactly(Map.entry("/driftguard/web/image", new RawRecord(IMAGE, 2)));
     assertThat(listener.events).containsExactly("ok ssm:GetParameters");
   }
 
   @Test
   void read_25Names_makes3CallsOfAtMost10() {
-    List<String> names = IntStream.range(0, 25).mapToObj(i -> "/driftguard/svc" + i + "/image").toList();
+    List<String> names =
+        IntStream.range(0, 25).mapToObj(i -> "/driftguard/svc" + i + "/image").toList();
     names.forEach(n -> aws.ssm().put(n, IMAGE));
 
     Map<String, RawRecord> records = source.read(names);
@@ -68,7 +70,8 @@ class SsmDesiredStateSourceTest {
   void read_missingNames_areAbsent() {
     aws.ssm().put("/driftguard/web/image", IMAGE);
 
-    Map<String, RawRecord> records = source.read(List.of("/driftguard/web/image", "/driftguard/worker/image"));
+    Map<String, RawRecord> records =
+        source.read(List.of("/driftguard/web/image", "/driftguard/worker/image"));
 
     assertThat(records).containsOnlyKeys("/driftguard/web/image");
   }
@@ -88,7 +91,8 @@ class SsmDesiredStateSourceTest {
     aws.throttleNext("ssm", "GetParameters", 3);
 
     assertThatThrownBy(() -> source.read(List.of("/a")))
-        .isInstanceOfSatisfying(DesiredStateUnavailableException.class, e -> assertThat(e.throttled()).isTrue())
+        .isInstanceOfSatisfying(
+            DesiredStateUnavailableException.class, e -> assertThat(e.throttled()).isTrue())
         .hasMessageContaining("GetParameters")
         .hasMessageContaining("ThrottlingException");
     // The SDK's standard retry mode made 3 attempts before giving up.
@@ -113,10 +117,12 @@ class SsmDesiredStateSourceTest {
         1,
         AwsFault.badRequest(
             "AccessDeniedException",
-            "User: arn:aws:sts::123456789012:assumed-role/host is not authorized to perform: ssm:GetParameters"));
+            "User: arn:aws:sts::123456789012:assumed-role/host is not authorized to perform:"
+                + " ssm:GetParameters"));
 
     assertThatThrownBy(() -> source.read(List.of("/a")))
-        .isInstanceOfSatisfying(DesiredStateUnavailableException.class, e -> assertThat(e.throttled()).isFalse())
+        .isInstanceOfSatisfying(
+            DesiredStateUnavailableException.class, e -> assertThat(e.throttled()).isFalse())
         .hasMessageStartingWith("SSM GetParameters failed: AccessDeniedException (HTTP 400)")
         .hasMessageContaining("not authorized to perform: ssm:GetParameters");
     assertThat(listener.events).containsExactly("error ssm:GetParameters:AccessDeniedException");
@@ -128,11 +134,14 @@ class SsmDesiredStateSourceTest {
     names.forEach(n -> aws.ssm().put(n, IMAGE));
     // First batch served, then a non-retryable error on the second: a partial answer would make
     // the second batch's services look unpinned.
-    aws.failAfter("ssm", "GetParameters", 1, 1, AwsFault.badRequest("AccessDeniedException", "denied"));
+    aws.failAfter(
+        "ssm", "GetParameters", 1, 1, AwsFault.badRequest("AccessDeniedException", "denied"));
 
-    assertThatThrownBy(() -> source.read(names)).isInstanceOf(DesiredStateUnavailableException.class);
+    assertThatThrownBy(() -> source.read(names))
+        .isInstanceOf(DesiredStateUnavailableException.class);
     assertThat(aws.calls("ssm", "GetParameters")).isEqualTo(2);
-    assertThat(listener.events).containsExactly("ok ssm:GetParameters", "error ssm:GetParameters:AccessDeniedException");
+    assertThat(listener.events)
+        .containsExactly("ok ssm:GetParameters", "error ssm:GetParameters:AccessDeniedException");
   }
 
   @Test
@@ -140,7 +149,8 @@ class SsmDesiredStateSourceTest {
     aws.close();
 
     assertThatThrownBy(() -> source.read(List.of("/a")))
-        .isInstanceOfSatisfying(DesiredStateUnavailableException.class, e -> assertThat(e.throttled()).isFalse())
+        .isInstanceOfSatisfying(
+            DesiredStateUnavailableException.class, e -> assertThat(e.throttled()).isFalse())
         .hasMessageStartingWith("SSM GetParameters failed: SdkClientException");
     assertThat(listener.events).containsExactly("error ssm:GetParameters:SdkClientException");
   }

@@ -40,12 +40,14 @@ class SsmSecretSourceTest {
     aws.ssm().putSecure("/web_staging/database_url", SECRET);
     aws.ssm().put("/web_staging/plain", "not secret");
 
-    Map<String, String> values = source.resolve(List.of("/web_staging/database_url", "/web_staging/plain"));
+    Map<String, String> values =
+        source.resolve(List.of("/web_staging/database_url", "/web_staging/plain"));
 
     assertThat(values)
         .containsExactlyInAnyOrderEntriesOf(
             Map.of("/web_staging/database_url", SECRET, "/web_staging/plain", "not secret"));
-    assertThat(aws.requestBodies("ssm", "GetParameters")).allSatisfy(b -> assertThat(b).contains("\"WithDecryption\":true"));
+    assertThat(aws.requestBodies("ssm", "GetParameters"))
+        .allSatisfy(b -> assertThat(b).contains("\"WithDecryption\":true"));
     assertThat(listener.events).containsExactly("ok ssm:GetParameters");
   }
 
@@ -55,7 +57,9 @@ class SsmSecretSourceTest {
 
     Map<String, String> values = source.resolve(List.of("/web_staging/database_url"));
 
-    assertThat(values.toString()).isEqualTo("{/web_staging/database_url=<redacted>}").doesNotContain("hunter2");
+    assertThat(values.toString())
+        .isEqualTo("{/web_staging/database_url=<redacted>}")
+        .doesNotContain("hunter2");
     assertThat(values.get("/web_staging/database_url")).isEqualTo(SECRET);
   }
 
@@ -72,7 +76,8 @@ class SsmSecretSourceTest {
   void resolve_missingName_failsNamingItButNoValue() {
     aws.ssm().putSecure("/web_staging/database_url", SECRET);
 
-    assertThatThrownBy(() -> source.resolve(List.of("/web_staging/database_url", "/web_staging/api_key")))
+    assertThatThrownBy(
+            () -> source.resolve(List.of("/web_staging/database_url", "/web_staging/api_key")))
         .isInstanceOfSatisfying(
             SecretUnavailableException.class,
             e -> {
@@ -89,7 +94,8 @@ class SsmSecretSourceTest {
     aws.throttleNext("ssm", "GetParameters", 3);
 
     assertThatThrownBy(() -> source.resolve(List.of("/web_staging/database_url")))
-        .isInstanceOfSatisfying(SecretUnavailableException.class, e -> assertThat(e.throttled()).isTrue())
+        .isInstanceOfSatisfying(
+            SecretUnavailableException.class, e -> assertThat(e.throttled()).isTrue())
         .hasMessageContaining("ThrottlingException")
         .hasMessageNotContaining("hunter2");
     assertThat(listener.events).containsExactly("error ssm:GetParameters:ThrottlingException");

@@ -61,7 +61,8 @@ class EcrRegistryAuthTest {
             events.add("error " + service + ":" + operation + ":" + code);
           }
         };
-    return new EcrRegistryAuth(clients.ecr(), logins, EcrRegistryAuth.DEFAULT_REFRESH_MARGIN, time, listener);
+    return new EcrRegistryAuth(
+        clients.ecr(), logins, EcrRegistryAuth.DEFAULT_REFRESH_MARGIN, time, listener);
   }
 
   @Test
@@ -111,7 +112,8 @@ class EcrRegistryAuthTest {
         "ecr",
         "GetAuthorizationToken",
         1,
-        AwsFault.badRequest("AccessDeniedException", "not authorized to perform: ecr:GetAuthorizationToken"));
+        AwsFault.badRequest(
+            "AccessDeniedException", "not authorized to perform: ecr:GetAuthorizationToken"));
 
     assertThatThrownBy(() -> auth.credentialFor(ECR))
         .isInstanceOfSatisfying(
@@ -166,8 +168,11 @@ class EcrRegistryAuthTest {
   @Test
   void isEcrRegistry_matchesEcrHostsOnly() {
     assertThat(EcrRegistryAuth.isEcrRegistry(ECR)).isTrue();
-    assertThat(EcrRegistryAuth.isEcrRegistry("123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com")).isTrue();
-    assertThat(EcrRegistryAuth.isEcrRegistry("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn")).isTrue();
+    assertThat(
+            EcrRegistryAuth.isEcrRegistry("123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com"))
+        .isTrue();
+    assertThat(EcrRegistryAuth.isEcrRegistry("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn"))
+        .isTrue();
     assertThat(EcrRegistryAuth.isEcrRegistry(ECR + ":443")).isTrue();
     assertThat(EcrRegistryAuth.isEcrRegistry("public.ecr.aws")).isFalse();
     assertThat(EcrRegistryAuth.isEcrRegistry("12345.dkr.ecr.us-east-1.amazonaws.com")).isFalse();
@@ -177,7 +182,9 @@ class EcrRegistryAuthTest {
   @Test
   void refreshMargin_mustBeShorterThanTheTokenLife() {
     assertThatThrownBy(
-            () -> new EcrRegistryAuth(clients.ecr(), Map.of(), Duration.ofHours(12), time, AwsCallListener.NONE))
+            () ->
+                new EcrRegistryAuth(
+                    clients.ecr(), Map.of(), Duration.ofHours(12), time, AwsCallListener.NONE))
         .isInstanceOf(IllegalArgumentException.class);
   }
 }

@@ -2,8 +2,8 @@ package dev.driftguard.testing.aws;
 
 /**
  * An AWS error answer: the error code ({@code __type} in JSON protocols, {@code Code} in query
- * protocols), its message and HTTP status. Handlers throw it; the service's protocol renders it
- * in the shape the SDK parses.
+ * protocols), its message and HTTP status. Handlers throw it; the service's protocol renders it in
+ * the shape the SDK parses.
  */
 public final class AwsFault extends RuntimeException {
   private static final long serialVersionUID = 1L;

@@ -17,9 +17,9 @@ public record AwsRequest(String method, String path, String query, Headers heade
   }
 
   /**
-   * The signing name in a SigV4 {@code Authorization} header's credential scope
-   * ({@code Credential=AKID/20240101/us-east-1/ssm/aws4_request}), which tells query-protocol
-   * services (EC2, ELBv2) apart as AWS's own front ends do.
+   * The signing name in a SigV4 {@code Authorization} header's credential scope ({@code
+   * Credential=AKID/20240101/us-east-1/ssm/aws4_request}), which tells query-protocol services
+   * (EC2, ELBv2) apart as AWS's own front ends do.
    */
   public Optional<String> signingName() {
     return header("Authorization")
@@ -29,7 +29,8 @@ public record AwsRequest(String method, String path, String query, Headers heade
               if (at < 0) {
                 return Optional.empty();
               }
-              String[] scope = auth.substring(at + "Credential=".length()).split("[,\\s]")[0].split("/");
+              String[] scope =
+                  auth.substring(at + "Credential=".length()).split("[,\\s]")[0].split("/");
               return scope.length >= 5 ? Optional.of(scope[3]) : Optional.empty();
             });
   }

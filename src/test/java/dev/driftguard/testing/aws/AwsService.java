@@ -2,9 +2,9 @@ package dev.driftguard.testing.aws;
 
 /**
  * One AWS service of {@link LocalAws}: recognises its requests, names their operation, answers
- * them, and renders errors in its protocol's shape. One class per service (SSM and ECR speak
- * JSON 1.1 through {@link JsonService}; EC2 and ELBv2 will speak the query protocol with XML
- * answers; IMDS is plain HTTP paths).
+ * them, and renders errors in its protocol's shape. One class per service (SSM and ECR speak JSON
+ * 1.1 through {@link JsonService}; EC2 and ELBv2 will speak the query protocol with XML answers;
+ * IMDS is plain HTTP paths).
  */
 public interface AwsService {
 

@@ -14,10 +14,10 @@ import java.util.Map;
 import java.util.function.Function;
 
 /**
- * ECR over JSON 1.1 ({@code X-Amz-Target: AmazonEC2ContainerRegistry_V20150921.*}):
- * {@code GetAuthorizationToken} hands out {@code base64("AWS:" + password)} with a 12 hour
- * {@code expiresAt} and the registry's {@code https://} proxy endpoint. The password is the
- * local registry's basic-auth password, so a token from here logs in to it as ECR's would.
+ * ECR over JSON 1.1 ({@code X-Amz-Target: AmazonEC2ContainerRegistry_V20150921.*}): {@code
+ * GetAuthorizationToken} hands out {@code base64("AWS:" + password)} with a 12 hour {@code
+ * expiresAt} and the registry's {@code https://} proxy endpoint. The password is the local
+ * registry's basic-auth password, so a token from here logs in to it as ECR's would.
  */
 public final class EcrService extends JsonService {
   /** ECR authorization tokens are valid for 12 hours. */
@@ -47,7 +47,10 @@ public final class EcrService extends JsonService {
     return Map.of("GetAuthorizationToken", this::getAuthorizationToken);
   }
 
-  /** The registry host of the default account, e.g. {@code 123456789012.dkr.ecr.us-east-1.amazonaws.com}. */
+  /**
+   * The registry host of the default account, e.g. {@code
+   * 123456789012.dkr.ecr.us-east-1.amazonaws.com}.
+   */
   public String registryHost() {
     return registryHost(defaultAccountId);
   }
@@ -73,13 +76,17 @@ public final class EcrService extends JsonService {
       ids.forEach(id -> accounts.add(id.asText()));
       if (accounts.isEmpty() || accounts.size() > 10) {
         throw AwsFault.validation(
-            "1 validation error detected: Value '" + accounts + "' at 'registryIds' failed to satisfy constraint: Member"
-                + " must have length " + (accounts.isEmpty() ? "greater than or equal to 1" : "less than or equal to 10"));
+            "1 validation error detected: Value '"
+                + accounts
+                + "' at 'registryIds' failed to satisfy constraint: Member"
+                + " must have length "
+                + (accounts.isEmpty() ? "greater than or equal to 1" : "less than or equal to 10"));
       }
       for (String id : accounts) {
         if (!id.matches("[0-9]{12}")) {
           throw AwsFault.badRequest(
-              "InvalidParameterException", "Invalid parameter at 'registryIds' failed to satisfy constraint: 'Member must"
+              "InvalidParameterException",
+              "Invalid parameter at 'registryIds' failed to satisfy constraint: 'Member must"
                   + " satisfy regular expression pattern: [0-9]{12}'");
         }
       }
@@ -91,7 +98,8 @@ public final class EcrService extends JsonService {
       expiresAt = clock.instant().plus(tokenLifetime);
     }
     String token =
-        Base64.getEncoder().encodeToString(("AWS:" + registryPassword).getBytes(StandardCharsets.UTF_8));
+        Base64.getEncoder()
+            .encodeToString(("AWS:" + registryPassword).getBytes(StandardCharsets.UTF_8));
     ObjectNode output = JSON.createObjectNode();
     ArrayNode data = output.putArray("authorizationData");
     for (String account : accounts) {

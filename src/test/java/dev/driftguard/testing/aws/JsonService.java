@@ -12,9 +12,9 @@ import java.util.Optional;
 import java.util.function.Function;
 
 /**
- * Base of the services that speak the AWS JSON 1.1 protocol: {@code POST /} with the operation
- * in {@code X-Amz-Target: <prefix>.<Operation>}, a JSON body, and errors as HTTP 400 with
- * {@code {"__type": code, "message": text}}, which is what the SDK's JSON error parser reads.
+ * Base of the services that speak the AWS JSON 1.1 protocol: {@code POST /} with the operation in
+ * {@code X-Amz-Target: <prefix>.<Operation>}, a JSON body, and errors as HTTP 400 with {@code
+ * {"__type": code, "message": text}}, which is what the SDK's JSON error parser reads.
  */
 public abstract class JsonService implements AwsService {
   static final String CONTENT_TYPE = "application/x-amz-json-1.1";
@@ -50,10 +50,12 @@ public abstract class JsonService implements AwsService {
     try {
       input = request.body().length == 0 ? JSON.createObjectNode() : JSON.readTree(request.body());
     } catch (IOException e) {
-      throw AwsFault.badRequest("SerializationException", "Start of structure or map found where not expected.");
+      throw AwsFault.badRequest(
+          "SerializationException", "Start of structure or map found where not expected.");
     }
     if (input == null || !input.isObject()) {
-      throw AwsFault.badRequest("SerializationException", "Start of structure or map found where not expected.");
+      throw AwsFault.badRequest(
+          "SerializationException", "Start of structure or map found where not expected.");
     }
     JsonNode output = operations().get(operation).apply(input);
     return json(200, output);
@@ -82,7 +84,8 @@ public abstract class JsonService implements AwsService {
     JsonNode node = input.get(member);
     if (node == null || node.isNull()) {
       throw AwsFault.validation(
-          "1 validation error detected: Value null at '" + lowerFirst(member)
+          "1 validation error detected: Value null at '"
+              + lowerFirst(member)
               + "' failed to satisfy constraint: Member must not be null");
     }
     if (!node.isTextual()) {

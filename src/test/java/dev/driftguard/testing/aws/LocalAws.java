@@ -1,9 +1,9 @@
 package dev.driftguard.testing.aws;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.driftguard.cli.AwsClients;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.driftguard.cli.AwsClients;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -41,20 +41,20 @@ import software.amazon.awssdk.regions.Region;
 
 /**
  * A local AWS endpoint for tests: the JDK's HTTP server on 127.0.0.1 speaking the wire protocols
- * the AWS SDK sends, so the agent's real SDK clients are exercised through endpoint overrides.
- * It is faithful to AWS's documented behaviour and error shapes where the agent depends on them;
- * each service is one {@link AwsService} class ({@link SsmService}, {@link EcrService}; EC2,
- * ELBv2 and IMDS plug in the same way).
+ * the AWS SDK sends, so the agent's real SDK clients are exercised through endpoint overrides. It
+ * is faithful to AWS's documented behaviour and error shapes where the agent depends on them; each
+ * service is one {@link AwsService} class ({@link SsmService}, {@link EcrService}; EC2, ELBv2 and
+ * IMDS plug in the same way).
  *
- * <p>Requests are routed to the service that {@linkplain AwsService#accepts accepts} them
- * (JSON 1.1 services by {@code X-Amz-Target}). Signatures are not verified, but, as AWS does, a
- * request without an {@code Authorization} header is refused with
- * {@code MissingAuthenticationTokenException}.
+ * <p>Requests are routed to the service that {@linkplain AwsService#accepts accepts} them (JSON 1.1
+ * services by {@code X-Amz-Target}). Signatures are not verified, but, as AWS does, a request
+ * without an {@code Authorization} header is refused with {@code
+ * MissingAuthenticationTokenException}.
  *
  * <p>Test knobs: the services' own ({@link #ssm()}, {@link #ecr()}), per-operation call counts
  * ({@link #calls(String, String)}; every HTTP attempt counts, so SDK retries show) and injected
- * errors ({@link #throttleNext}, {@link #failNext}). A process-external test reaches the same
- * knobs over HTTP under {@code /_localaws/} (see {@link #main}).
+ * errors ({@link #throttleNext}, {@link #failNext}). A process-external test reaches the same knobs
+ * over HTTP under {@code /_localaws/} (see {@link #main}).
  *
  * <pre>{@code
  * try (LocalAws aws = LocalAws.builder().registryPassword("s3cret").start();
@@ -64,8 +64,8 @@ import software.amazon.awssdk.regions.Region;
  * }
  * }</pre>
  *
- * <p>An agent configuration reaches it with {@code agent.aws.endpoints} set to {@link
- * #endpoints()} (all the same URL) and any static credentials.
+ * <p>An agent configuration reaches it with {@code agent.aws.endpoints} set to {@link #endpoints()}
+ * (all the same URL) and any static credentials.
  */
 public final class LocalAws implements AutoCloseable {
   public static final String DEFAULT_REGION = "us-east-1";
@@ -90,9 +90,12 @@ public final class LocalAws implements AutoCloseable {
 
   private LocalAws(Builder builder) throws IOException {
     this.ssm = new SsmService(builder.region, builder.accountId, builder.clock);
-    this.ecr = new EcrService(builder.region, builder.accountId, builder.registryPassword, builder.clock);
+    this.ecr =
+        new EcrService(builder.region, builder.accountId, builder.registryPassword, builder.clock);
     this.services = List.of(ssm, ecr);
-    this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), builder.port), 64);
+    this.server =
+        HttpServer.create(
+            new InetSocketAddress(InetAddress.getLoopbackAddress(), builder.port), 64);
     AtomicInteger threads = new AtomicInteger();
     this.executor =
         Executors.newCachedThreadPool(
@@ -112,7 +115,8 @@ public final class LocalAws implements AutoCloseable {
 
   /** Static test credentials; any key is accepted, as signatures are not verified. */
   public static AwsCredentialsProvider credentials() {
-    return StaticCredentialsProvider.create(AwsBasicCredentials.create("AKIALOCALAWSTEST0000", "local-aws-secret"));
+    return StaticCredentialsProvider.create(
+        AwsBasicCredentials.create("AKIALOCALAWSTEST0000", "local-aws-secret"));
   }
 
   /**
@@ -136,7 +140,10 @@ public final class LocalAws implements AutoCloseable {
     return URI.create("http://127.0.0.1:" + port());
   }
 
-  /** Endpoint overrides for every service this endpoint serves, keyed as in {@code agent.aws.endpoints}. */
+  /**
+   * Endpoint overrides for every service this endpoint serves, keyed as in {@code
+   * agent.aws.endpoints}.
+   */
   public Map<String, URI> endpoints() {
     Map<String, URI> endpoints = new LinkedHashMap<>();
     for (AwsService s : services) {
@@ -168,7 +175,9 @@ public final class LocalAws implements AutoCloseable {
     return snapshot;
   }
 
-  /** The request bodies {@code service}'s {@code operation} received, oldest first (the last 1000). */
+  /**
+   * The request bodies {@code service}'s {@code operation} received, oldest first (the last 1000).
+   */
   public synchronized List<String> requestBodies(String service, String operation) {
     String call = service + ":" + operation;
     return recorded.stream().filter(r -> r.call().equals(call)).map(Recorded::body).toList();
@@ -180,17 +189,21 @@ public final class LocalAws implements AutoCloseable {
   }
 
   /**
-   * The next {@code count} calls of {@code operation} ({@code "*"} for any) on {@code service}
-   * fail with {@code fault} instead of being served.
+   * The next {@code count} calls of {@code operation} ({@code "*"} for any) on {@code service} fail
+   * with {@code fault} instead of being served.
    */
   public void failNext(String service, String operation, int count, AwsFault fault) {
     failAfter(service, operation, 0, count, fault);
   }
 
-  /** The next {@code served} calls are served as usual, then {@code count} fail with {@code fault}. */
-  public synchronized void failAfter(String service, String operation, int served, int count, AwsFault fault) {
+  /**
+   * The next {@code served} calls are served as usual, then {@code count} fail with {@code fault}.
+   */
+  public synchronized void failAfter(
+      String service, String operation, int served, int count, AwsFault fault) {
     Objects.requireNonNull(fault, "fault");
-    Deque<Optional<AwsFault>> queue = faults.computeIfAbsent(service + ":" + operation, k -> new ArrayDeque<>());
+    Deque<Optional<AwsFault>> queue =
+        faults.computeIfAbsent(service + ":" + operation, k -> new ArrayDeque<>());
     for (int i = 0; i < served; i++) {
       queue.add(Optional.empty());
     }
@@ -199,9 +212,13 @@ public final class LocalAws implements AutoCloseable {
     }
   }
 
-  /** The next {@code count} calls answer {@code ThrottlingException: Rate exceeded} (HTTP 400), as SSM does. */
+  /**
+   * The next {@code count} calls answer {@code ThrottlingException: Rate exceeded} (HTTP 400), as
+   * SSM does.
+   */
   public void throttleNext(String service, String operation, int count) {
-    failNext(service, operation, count, AwsFault.badRequest("ThrottlingException", "Rate exceeded"));
+    failNext(
+        service, operation, count, AwsFault.badRequest("ThrottlingException", "Rate exceeded"));
   }
 
   private synchronized Optional<AwsFault> takeFault(String service, String operation) {
@@ -231,7 +248,12 @@ public final class LocalAws implements AutoCloseable {
       }
       URI uri = exchange.getRequestURI();
       AwsRequest request =
-          new AwsRequest(exchange.getRequestMethod(), uri.getPath(), uri.getRawQuery(), exchange.getRequestHeaders(), body);
+          new AwsRequest(
+              exchange.getRequestMethod(),
+              uri.getPath(),
+              uri.getRawQuery(),
+              exchange.getRequestHeaders(),
+              body);
       AwsReply reply;
       try {
         reply = route(request);
@@ -241,7 +263,8 @@ public final class LocalAws implements AutoCloseable {
       }
       exchange.getResponseHeaders().set("Content-Type", reply.contentType());
       exchange.getResponseHeaders().set("x-amzn-RequestId", UUID.randomUUID().toString());
-      exchange.sendResponseHeaders(reply.status(), reply.body().length == 0 ? -1 : reply.body().length);
+      exchange.sendResponseHeaders(
+          reply.status(), reply.body().length == 0 ? -1 : reply.body().length);
       if (reply.body().length > 0) {
         try (OutputStream out = exchange.getResponseBody()) {
           out.write(reply.body());
@@ -259,11 +282,15 @@ public final class LocalAws implements AutoCloseable {
       if (request.header("X-Amz-Target").isPresent()) {
         return ssm.error(AwsFault.badRequest("UnknownOperationException", null));
       }
-      return AwsReply.text(404, "text/plain", "local-aws serves no service at " + request.method() + " " + request.path());
+      return AwsReply.text(
+          404,
+          "text/plain",
+          "local-aws serves no service at " + request.method() + " " + request.path());
     }
     try {
       if (service.requiresSignature() && request.header("Authorization").isEmpty()) {
-        throw AwsFault.badRequest("MissingAuthenticationTokenException", "Missing Authentication Token");
+        throw AwsFault.badRequest(
+            "MissingAuthenticationTokenException", "Missing Authentication Token");
       }
       String operation = service.operation(request);
       String call = service.key() + ":" + operation;
@@ -288,7 +315,8 @@ public final class LocalAws implements AutoCloseable {
         case "health":
           return AwsReply.text(200, "text/plain", "ok\n");
         case "calls":
-          return AwsReply.text(200, "application/json", new ObjectMapper().writeValueAsString(calls()));
+          return AwsReply.text(
+              200, "application/json", new ObjectMapper().writeValueAsString(calls()));
         case "reset-calls":
           resetCalls();
           return AwsReply.text(200, "text/plain", "ok\n");
@@ -331,7 +359,9 @@ public final class LocalAws implements AutoCloseable {
       int eq = pair.indexOf('=');
       String k = eq < 0 ? pair : pair.substring(0, eq);
       String v = eq < 0 ? "" : pair.substring(eq + 1);
-      q.put(URLDecoder.decode(k, StandardCharsets.UTF_8), URLDecoder.decode(v, StandardCharsets.UTF_8));
+      q.put(
+          URLDecoder.decode(k, StandardCharsets.UTF_8),
+          URLDecoder.decode(v, StandardCharsets.UTF_8));
     }
     return q;
   }
@@ -407,14 +437,14 @@ public final class LocalAws implements AutoCloseable {
   /**
    * Runs the endpoint as its own process until SIGTERM, for end-to-end tests whose agents are
    * processes. Options: {@code --port N} (default 0: a free port), {@code --port-file FILE}
-   * (written atomically once listening), {@code --region R}, {@code --account-id ID},
-   * {@code --registry-password-file FILE}, {@code --env-file FILE} (default {@link
-   * TestEnv#DEFAULT_FILE}; its {@code registry.password} is used when no password file is given).
-   * Prints {@code local-aws listening on http://127.0.0.1:PORT}. Other processes turn the knobs
-   * over HTTP: {@code GET /_localaws/calls}, {@code POST /_localaws/reset-calls},
-   * {@code POST /_localaws/faults?service=ssm&operation=GetParameters&code=ThrottlingException&count=3}
-   * (optional {@code served=N} first, {@code status}, {@code message}),
-   * {@code GET /_localaws/health}; parameters are written with the SDK or CLI ({@code PutParameter}).
+   * (written atomically once listening), {@code --region R}, {@code --account-id ID}, {@code
+   * --registry-password-file FILE}, {@code --env-file FILE} (default {@link TestEnv#DEFAULT_FILE};
+   * its {@code registry.password} is used when no password file is given). Prints {@code local-aws
+   * listening on http://127.0.0.1:PORT}. Other processes turn the knobs over HTTP: {@code GET
+   * /_localaws/calls}, {@code POST /_localaws/reset-calls}, {@code POST
+   * /_localaws/faults?service=ssm&operation=GetParameters&code=ThrottlingException&count=3}
+   * (optional {@code served=N} first, {@code status}, {@code message}), {@code GET
+   * /_localaws/health}; parameters are written with the SDK or CLI ({@code PutParameter}).
    */
   public static void main(String[] args) throws Exception {
     Builder builder = builder();
@@ -455,9 +485,15 @@ public final class LocalAws implements AutoCloseable {
     if (portFile != null) {
       Path tmp = portFile.resolveSibling(portFile.getFileName() + ".tmp");
       Files.writeString(tmp, aws.port() + "\n", StandardCharsets.UTF_8);
-      Files.move(tmp, portFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      Files.move(
+          tmp, portFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
-    System.out.println("local-aws listening on " + aws.endpoint() + " (services " + new ArrayList<>(aws.endpoints().keySet()) + ")");
+    System.out.println(
+        "local-aws listening on "
+            + aws.endpoint()
+            + " (services "
+            + new ArrayList<>(aws.endpoints().keySet())
+            + ")");
     System.out.flush();
     stopped.await();
   }

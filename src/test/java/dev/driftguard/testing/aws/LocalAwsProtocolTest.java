@@ -23,14 +23,18 @@ import software.amazon.awssdk.services.ecr.model.AuthorizationData;
 import software.amazon.awssdk.services.ssm.model.ParameterType;
 import software.amazon.awssdk.services.ssm.model.SsmException;
 
-/** Pins {@link LocalAws}'s protocol behaviour: routing, error shapes, auth, faults, ECR, process mode. */
+/**
+ * Pins {@link LocalAws}'s protocol behaviour: routing, error shapes, auth, faults, ECR, process
+ * mode.
+ */
 class LocalAwsProtocolTest {
   private final HttpClient http = HttpClient.newHttpClient();
 
   @Test
   void unsignedRequest_isMissingAuthenticationToken() throws Exception {
     try (LocalAws aws = LocalAws.builder().start()) {
-      HttpResponse<String> response = post(aws, "AmazonSSM.GetParameters", "{\"Names\":[\"/a\"]}", false);
+      HttpResponse<String> response =
+          post(aws, "AmazonSSM.GetParameters", "{\"Names\":[\"/a\"]}", false);
 
       assertThat(response.statusCode()).isEqualTo(400);
       assertThat(response.body()).contains("\"__type\":\"MissingAuthenticationTokenException\"");
@@ -46,7 +50,8 @@ class LocalAwsProtocolTest {
 
       assertThat(unknown.statusCode()).isEqualTo(400);
       assertThat(unknown.body()).contains("UnknownOperationException");
-      assertThat(unknown.headers().firstValue("Content-Type")).contains("application/x-amz-json-1.1");
+      assertThat(unknown.headers().firstValue("Content-Type"))
+          .contains("application/x-amz-json-1.1");
       assertThat(malformed.statusCode()).isEqualTo(400);
       assertThat(malformed.body()).contains("SerializationException");
     }
@@ -69,11 +74,26 @@ class LocalAwsProtocolTest {
   void injectedFault_hasTheGivenCode() {
     try (LocalAws aws = LocalAws.builder().start();
         AwsClients clients = aws.newClients()) {
-      aws.failNext("ssm", "*", 1, AwsFault.badRequest("AccessDeniedException", "User: local is not authorized"));
+      aws.failNext(
+          "ssm",
+          "*",
+          1,
+          AwsFault.badRequest("AccessDeniedException", "User: local is not authorized"));
 
-      assertThatThrownBy(() -> clients.ssm().putParameter(b -> b.name("/a").value("1").type(ParameterType.STRING)))
-          .isInstanceOfSatisfying(SsmException.class, e -> assertThat(e.awsErrorDetails().errorCode()).isEqualTo("AccessDeniedException"));
-      assertThat(clients.ssm().putParameter(b -> b.name("/a").value("1").type(ParameterType.STRING)).version()).isEqualTo(1);
+      assertThatThrownBy(
+              () ->
+                  clients
+                      .ssm()
+                      .putParameter(b -> b.name("/a").value("1").type(ParameterType.STRING)))
+          .isInstanceOfSatisfying(
+              SsmException.class,
+              e -> assertThat(e.awsErrorDetails().errorCode()).isEqualTo("AccessDeniedException"));
+      assertThat(
+              clients
+                  .ssm()
+                  .putParameter(b -> b.name("/a").value("1").type(ParameterType.STRING))
+                  .version())
+          .isEqualTo(1);
     }
   }
 
@@ -82,13 +102,18 @@ class LocalAwsProtocolTest {
     FakeTime time = FakeTime.startingAt("2030-01-01T00:00:00Z");
     try (LocalAws aws = LocalAws.builder().registryPassword("s3cret").clock(time).start();
         AwsClients clients = aws.newClients()) {
-      AuthorizationData data = clients.ecr().getAuthorizationToken(b -> {}).authorizationData().get(0);
+      AuthorizationData data =
+          clients.ecr().getAuthorizationToken(b -> {}).authorizationData().get(0);
 
-      assertThat(new String(Base64.getDecoder().decode(data.authorizationToken()), StandardCharsets.UTF_8))
+      assertThat(
+              new String(
+                  Base64.getDecoder().decode(data.authorizationToken()), StandardCharsets.UTF_8))
           .isEqualTo("AWS:s3cret");
       assertThat(data.expiresAt()).isEqualTo(Instant.parse("2030-01-01T12:00:00Z"));
-      assertThat(data.proxyEndpoint()).isEqualTo("https://123456789012.dkr.ecr.us-east-1.amazonaws.com");
-      assertThat(aws.ecr().registryHost()).isEqualTo("123456789012.dkr.ecr.us-east-1.amazonaws.com");
+      assertThat(data.proxyEndpoint())
+          .isEqualTo("https://123456789012.dkr.ecr.us-east-1.amazonaws.com");
+      assertThat(aws.ecr().registryHost())
+          .isEqualTo("123456789012.dkr.ecr.us-east-1.amazonaws.com");
       assertThat(aws.calls("ecr", "GetAuthorizationToken")).isEqualTo(1);
     }
   }
@@ -124,7 +149,9 @@ class LocalAwsProtocolTest {
     try {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
       while (!Files.exists(portFile)) {
-        assertThat(process.isAlive()).as("local-aws process alive; log: %s", dir.resolve("out.log")).isTrue();
+        assertThat(process.isAlive())
+            .as("local-aws process alive; log: %s", dir.resolve("out.log"))
+            .isTrue();
         assertThat(System.nanoTime()).as("port file written in time").isLessThan(deadline);
         Thread.sleep(50);
       }
@@ -133,34 +160,45 @@ class LocalAwsProtocolTest {
 
       HttpResponse<String> fault =
           http.send(
-              HttpRequest.newBuilder(base.resolve("/_localaws/faults?service=ecr&code=ThrottlingException&count=1"))
+              HttpRequest.newBuilder(
+                      base.resolve(
+                          "/_localaws/faults?service=ecr&code=ThrottlingException&count=1"))
                   .POST(HttpRequest.BodyPublishers.noBody())
                   .build(),
               HttpResponse.BodyHandlers.ofString());
-      HttpResponse<String> token = post(base, "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken", "{}", true);
-      HttpResponse<String> token2 = post(base, "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken", "{}", true);
+      HttpResponse<String> token =
+          post(base, "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken", "{}", true);
+      HttpResponse<String> token2 =
+          post(base, "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken", "{}", true);
       HttpResponse<String> calls =
-          http.send(HttpRequest.newBuilder(base.resolve("/_localaws/calls")).build(), HttpResponse.BodyHandlers.ofString());
+          http.send(
+              HttpRequest.newBuilder(base.resolve("/_localaws/calls")).build(),
+              HttpResponse.BodyHandlers.ofString());
 
       assertThat(fault.statusCode()).isEqualTo(200);
       assertThat(token.statusCode()).isEqualTo(400);
       assertThat(token.body()).contains("ThrottlingException");
       assertThat(token2.statusCode()).isEqualTo(200);
       assertThat(token2.body())
-          .contains(Base64.getEncoder().encodeToString("AWS:from-env-file".getBytes(StandardCharsets.UTF_8)));
+          .contains(
+              Base64.getEncoder()
+                  .encodeToString("AWS:from-env-file".getBytes(StandardCharsets.UTF_8)));
       assertThat(calls.body()).contains("\"ecr:GetAuthorizationToken\":2");
-      assertThat(Files.readString(dir.resolve("out.log"))).contains("local-aws listening on http://127.0.0.1:" + port);
+      assertThat(Files.readString(dir.resolve("out.log")))
+          .contains("local-aws listening on http://127.0.0.1:" + port);
     } finally {
       process.destroy();
       assertThat(process.waitFor(10, TimeUnit.SECONDS)).isTrue();
     }
   }
 
-  private HttpResponse<String> post(LocalAws aws, String target, String body, boolean signed) throws Exception {
+  private HttpResponse<String> post(LocalAws aws, String target, String body, boolean signed)
+      throws Exception {
     return post(aws.endpoint(), target, body, signed);
   }
 
-  private HttpResponse<String> post(URI endpoint, String target, String body, boolean signed) throws Exception {
+  private HttpResponse<String> post(URI endpoint, String target, String body, boolean signed)
+      throws Exception {
     HttpRequest.Builder request =
         HttpRequest.newBuilder(endpoint.resolve("/"))
             .timeout(Duration.ofSeconds(10))

@@ -43,14 +43,16 @@ class LocalAwsSsmTest {
 
   @Test
   void putParameter_newName_createsVersion1() {
-    long version = ssm.putParameter(b -> b.name(NAME).value("v1").type(ParameterType.STRING)).version();
+    long version =
+        ssm.putParameter(b -> b.name(NAME).value("v1").type(ParameterType.STRING)).version();
 
     assertThat(version).isEqualTo(1);
     Parameter p = ssm.getParameter(b -> b.name(NAME)).parameter();
     assertThat(p.value()).isEqualTo("v1");
     assertThat(p.version()).isEqualTo(1);
     assertThat(p.type()).isEqualTo(ParameterType.STRING);
-    assertThat(p.arn()).isEqualTo("arn:aws:ssm:us-east-1:123456789012:parameter/driftguard/web_staging/image");
+    assertThat(p.arn())
+        .isEqualTo("arn:aws:ssm:us-east-1:123456789012:parameter/driftguard/web_staging/image");
     assertThat(p.lastModifiedDate()).isNotNull();
   }
 
@@ -58,7 +60,8 @@ class LocalAwsSsmTest {
   void putParameter_existingWithoutOverwrite_isParameterAlreadyExists() {
     ssm.putParameter(b -> b.name(NAME).value("v1").type(ParameterType.STRING));
 
-    assertThatThrownBy(() -> ssm.putParameter(b -> b.name(NAME).value("v2").type(ParameterType.STRING)))
+    assertThatThrownBy(
+            () -> ssm.putParameter(b -> b.name(NAME).value("v2").type(ParameterType.STRING)))
         .isInstanceOf(ParameterAlreadyExistsException.class)
         .hasMessageContaining("set the overwrite option");
     assertThat(aws.ssm().value(NAME)).contains("v1");
@@ -79,16 +82,22 @@ class LocalAwsSsmTest {
   @Test
   void putParameter_newNameWithoutType_isValidationError() {
     assertThatThrownBy(() -> ssm.putParameter(b -> b.name(NAME).value("v1")))
-        .isInstanceOfSatisfying(SsmException.class, e -> assertThat(e.awsErrorDetails().errorCode()).isEqualTo("ValidationException"))
+        .isInstanceOfSatisfying(
+            SsmException.class,
+            e -> assertThat(e.awsErrorDetails().errorCode()).isEqualTo("ValidationException"))
         .hasMessageContaining("type is required");
   }
 
   @Test
   void putParameter_invalidNames_areValidationErrors() {
-    for (String bad : List.of("driftguard/web/image", "/aws/reserved", "ssm-thing", "/with space/x")) {
-      assertThatThrownBy(() -> ssm.putParameter(b -> b.name(bad).value("v").type(ParameterType.STRING)))
+    for (String bad :
+        List.of("driftguard/web/image", "/aws/reserved", "ssm-thing", "/with space/x")) {
+      assertThatThrownBy(
+              () -> ssm.putParameter(b -> b.name(bad).value("v").type(ParameterType.STRING)))
           .as(bad)
-          .isInstanceOfSatisfying(SsmException.class, e -> assertThat(e.awsErrorDetails().errorCode()).isEqualTo("ValidationException"));
+          .isInstanceOfSatisfying(
+              SsmException.class,
+              e -> assertThat(e.awsErrorDetails().errorCode()).isEqualTo("ValidationException"));
     }
   }
 
@@ -96,8 +105,11 @@ class LocalAwsSsmTest {
   void putParameter_valueOver4096Characters_isRejectedForStandardTier() {
     String big = "x".repeat(4097);
 
-    assertThatThrownBy(() -> ssm.putParameter(b -> b.name(NAME).value(big).type(ParameterType.STRING)))
-        .isInstanceOfSatisfying(SsmException.class, e -> assertThat(e.awsErrorDetails().errorCode()).isEqualTo("ValidationException"))
+    assertThatThrownBy(
+            () -> ssm.putParameter(b -> b.name(NAME).value(big).type(ParameterType.STRING)))
+        .isInstanceOfSatisfying(
+            SsmException.class,
+            e -> assertThat(e.awsErrorDetails().errorCode()).isEqualTo("ValidationException"))
         .hasMessageContaining("4096");
   }
 
@@ -128,7 +140,9 @@ class LocalAwsSsmTest {
 
     GetParametersResponse response = ssm.getParameters(b -> b.names("/a", "/missing", "/b"));
 
-    assertThat(response.parameters()).extracting(Parameter::name).containsExactlyInAnyOrder("/a", "/b");
+    assertThat(response.parameters())
+        .extracting(Parameter::name)
+        .containsExactlyInAnyOrder("/a", "/b");
     assertThat(response.invalidParameters()).containsExactly("/missing");
   }
 
@@ -137,10 +151,12 @@ class LocalAwsSsmTest {
     List<String> names = IntStream.range(0, 11).mapToObj(i -> "/p" + i).toList();
 
     assertThatThrownBy(() -> ssm.getParameters(b -> b.names(names)))
-        .isInstanceOfSatisfying(SsmException.class, e -> {
-          assertThat(e.awsErrorDetails().errorCode()).isEqualTo("ValidationException");
-          assertThat(e.statusCode()).isEqualTo(400);
-        })
+        .isInstanceOfSatisfying(
+            SsmException.class,
+            e -> {
+              assertThat(e.awsErrorDetails().errorCode()).isEqualTo("ValidationException");
+              assertThat(e.statusCode()).isEqualTo(400);
+            })
         .hasMessageContaining("less than or equal to 10");
   }
 
@@ -150,12 +166,15 @@ class LocalAwsSsmTest {
 
     Parameter encrypted = ssm.getParameters(b -> b.names("/web/database_url")).parameters().get(0);
     Parameter decrypted =
-        ssm.getParameters(b -> b.names("/web/database_url").withDecryption(true)).parameters().get(0);
+        ssm.getParameters(b -> b.names("/web/database_url").withDecryption(true))
+            .parameters()
+            .get(0);
 
     assertThat(encrypted.type()).isEqualTo(ParameterType.SECURE_STRING);
     assertThat(encrypted.value()).isNotEqualTo("postgres://u:p@db/web").doesNotContain("postgres");
     assertThat(decrypted.value()).isEqualTo("postgres://u:p@db/web");
-    assertThat(ssm.getParameter(b -> b.name("/web/database_url")).parameter().value()).doesNotContain("postgres");
+    assertThat(ssm.getParameter(b -> b.name("/web/database_url")).parameter().value())
+        .doesNotContain("postgres");
   }
 
   @Test
@@ -195,7 +214,8 @@ class LocalAwsSsmTest {
     ssm.deleteParameter(b -> b.name(NAME));
 
     assertThat(aws.ssm().value(NAME)).isEmpty();
-    assertThatThrownBy(() -> ssm.deleteParameter(b -> b.name(NAME))).isInstanceOf(ParameterNotFoundException.class);
+    assertThatThrownBy(() -> ssm.deleteParameter(b -> b.name(NAME)))
+        .isInstanceOf(ParameterNotFoundException.class);
   }
 
   @Test
@@ -206,6 +226,8 @@ class LocalAwsSsmTest {
 
     assertThat(aws.calls("ssm", "GetParameters")).isEqualTo(2);
     assertThat(aws.calls()).containsEntry("ssm:GetParameters", 2);
-    assertThat(aws.requestBodies("ssm", "GetParameters")).hasSize(2).allSatisfy(body -> assertThat(body).contains(NAME));
+    assertThat(aws.requestBodies("ssm", "GetParameters"))
+        .hasSize(2)
+        .allSatisfy(body -> assertThat(body).contains(NAME));
   }
 }

@@ -23,17 +23,17 @@ import java.util.regex.Pattern;
 
 /**
  * SSM Parameter Store over JSON 1.1 ({@code X-Amz-Target: AmazonSSM.*}): {@code GetParameter},
- * {@code GetParameters}, {@code PutParameter}, {@code DeleteParameter} and
- * {@code GetParameterHistory}, with the documented behaviours the agent relies on:
+ * {@code GetParameters}, {@code PutParameter}, {@code DeleteParameter} and {@code
+ * GetParameterHistory}, with the documented behaviours the agent relies on:
  *
  * <ul>
  *   <li>every write makes a new version (1, 2, ...); AWS keeps the last 100;
- *   <li>{@code PutParameter} on an existing name without {@code Overwrite} is
- *       {@code ParameterAlreadyExists}; a new name needs a {@code Type};
- *   <li>{@code GetParameters} takes 1 to 10 names ({@code ValidationException} otherwise) and
- *       lists names that do not exist in {@code InvalidParameters};
- *   <li>{@code SecureString} values come back in plain text only with
- *       {@code WithDecryption=true}, otherwise as an opaque ciphertext;
+ *   <li>{@code PutParameter} on an existing name without {@code Overwrite} is {@code
+ *       ParameterAlreadyExists}; a new name needs a {@code Type};
+ *   <li>{@code GetParameters} takes 1 to 10 names ({@code ValidationException} otherwise) and lists
+ *       names that do not exist in {@code InvalidParameters};
+ *   <li>{@code SecureString} values come back in plain text only with {@code WithDecryption=true},
+ *       otherwise as an opaque ciphertext;
  *   <li>{@code name:version} selectors read an older version.
  * </ul>
  *
@@ -57,7 +57,13 @@ public final class SsmService extends JsonService {
 
   /** One stored version of a parameter. */
   private record Version(
-      String name, String type, String value, long version, Instant modified, String tier, String description) {}
+      String name,
+      String type,
+      String value,
+      long version,
+      Instant modified,
+      String tier,
+      String description) {}
 
   SsmService(String region, String accountId, Clock clock) {
     super("AmazonSSM");
@@ -123,12 +129,16 @@ public final class SsmService extends JsonService {
         if (lookup.selector != null && parameters.containsKey(lookup.name)) {
           throw AwsFault.badRequest(
               "ParameterVersionNotFound",
-              "Systems Manager could not find version " + lookup.selector.substring(1) + " of " + lookup.name
+              "Systems Manager could not find version "
+                  + lookup.selector.substring(1)
+                  + " of "
+                  + lookup.name
                   + ". Verify the version and try again.");
         }
         throw AwsFault.badRequest("ParameterNotFound", null);
       }
-      return JSON.createObjectNode().set("Parameter", parameterNode(lookup.found, decrypt, lookup.selector));
+      return JSON.createObjectNode()
+          .set("Parameter", parameterNode(lookup.found, decrypt, lookup.selector));
     }
   }
 
@@ -136,14 +146,19 @@ public final class SsmService extends JsonService {
     JsonNode namesNode = input.get("Names");
     if (namesNode == null || namesNode.isNull()) {
       throw AwsFault.validation(
-          "1 validation error detected: Value null at 'names' failed to satisfy constraint: Member must not be null");
+          "1 validation error detected: Value null at 'names' failed to satisfy constraint: Member"
+              + " must not be null");
     }
     List<String> names = new ArrayList<>();
     namesNode.forEach(n -> names.add(n.asText()));
     if (names.isEmpty() || names.size() > MAX_NAMES) {
       throw AwsFault.validation(
-          "1 validation error detected: Value '" + names + "' at 'names' failed to satisfy constraint: Member must have length "
-              + (names.isEmpty() ? "greater than or equal to 1" : "less than or equal to " + MAX_NAMES));
+          "1 validation error detected: Value '"
+              + names
+              + "' at 'names' failed to satisfy constraint: Member must have length "
+              + (names.isEmpty()
+                  ? "greater than or equal to 1"
+                  : "less than or equal to " + MAX_NAMES));
     }
     boolean decrypt = optionalBoolean(input, "WithDecryption");
     ObjectNode output = JSON.createObjectNode();
@@ -187,14 +202,18 @@ public final class SsmService extends JsonService {
     int maxResults = input.has("MaxResults") ? input.get("MaxResults").asInt() : 50;
     if (maxResults < 1 || maxResults > 50) {
       throw AwsFault.validation(
-          "1 validation error detected: Value '" + maxResults + "' at 'maxResults' failed to satisfy constraint: Member must have value "
+          "1 validation error detected: Value '"
+              + maxResults
+              + "' at 'maxResults' failed to satisfy constraint: Member must have value "
               + (maxResults < 1 ? "greater than or equal to 1" : "less than or equal to 50"));
     }
     int start = 0;
     Optional<String> token = optionalString(input, "NextToken");
     if (token.isPresent()) {
       try {
-        start = Integer.parseInt(new String(Base64.getDecoder().decode(token.get()), StandardCharsets.UTF_8));
+        start =
+            Integer.parseInt(
+                new String(Base64.getDecoder().decode(token.get()), StandardCharsets.UTF_8));
       } catch (IllegalArgumentException e) {
         throw AwsFault.badRequest("InvalidNextToken", "The specified token isn't valid.");
       }
@@ -232,7 +251,8 @@ public final class SsmService extends JsonService {
       if (end < versions.size()) {
         output.put(
             "NextToken",
-            Base64.getEncoder().encodeToString(Integer.toString(end).getBytes(StandardCharsets.UTF_8)));
+            Base64.getEncoder()
+                .encodeToString(Integer.toString(end).getBytes(StandardCharsets.UTF_8)));
       }
     }
     return output;
@@ -243,36 +263,44 @@ public final class SsmService extends JsonService {
   private synchronized long write(
       String name, String value, String type, boolean overwrite, String tier, String description) {
     validateName(name);
-    if (!tier.equals("Standard") && !tier.equals("Advanced") && !tier.equals("Intelligent-Tiering")) {
+    if (!tier.equals("Standard")
+        && !tier.equals("Advanced")
+        && !tier.equals("Intelligent-Tiering")) {
       throw AwsFault.validation(
-          "1 validation error detected: Value '" + tier + "' at 'tier' failed to satisfy constraint: Member must satisfy"
+          "1 validation error detected: Value '"
+              + tier
+              + "' at 'tier' failed to satisfy constraint: Member must satisfy"
               + " enum value set: [Advanced, Intelligent-Tiering, Standard]");
     }
     if (value.isEmpty()) {
       throw AwsFault.validation(
-          "1 validation error detected: Value at 'value' failed to satisfy constraint: Member must have length greater"
-              + " than or equal to 1");
+          "1 validation error detected: Value at 'value' failed to satisfy constraint: Member must"
+              + " have length greater than or equal to 1");
     }
     if (tier.equals("Standard") && value.length() > STANDARD_MAX_VALUE) {
       throw AwsFault.validation(
-          "Standard tier parameters support a maximum parameter value of 4096 characters. To create a larger parameter"
-              + " value, upgrade the parameter to use the advanced-parameter tier.");
+          "Standard tier parameters support a maximum parameter value of 4096 characters. To create"
+              + " a larger parameter value, upgrade the parameter to use the advanced-parameter"
+              + " tier.");
     }
     if (value.length() > ADVANCED_MAX_VALUE) {
       throw AwsFault.validation(
-          "1 validation error detected: Value at 'value' failed to satisfy constraint: Member must have length less"
-              + " than or equal to 8192");
+          "1 validation error detected: Value at 'value' failed to satisfy constraint: Member must"
+              + " have length less than or equal to 8192");
     }
     if (type != null && !TYPES.contains(type)) {
       throw AwsFault.validation(
-          "1 validation error detected: Value '" + type + "' at 'type' failed to satisfy constraint: Member must satisfy"
+          "1 validation error detected: Value '"
+              + type
+              + "' at 'type' failed to satisfy constraint: Member must satisfy"
               + " enum value set: [SecureString, StringList, String]");
     }
     List<Version> versions = parameters.get(name);
     if (versions != null && !overwrite) {
       throw AwsFault.badRequest(
           "ParameterAlreadyExists",
-          "The parameter already exists. To overwrite this value, set the overwrite option in the request to true.");
+          "The parameter already exists. To overwrite this value, set the overwrite option in the"
+              + " request to true.");
     }
     if (versions == null && type == null) {
       throw AwsFault.validation("A parameter type is required when you create a parameter.");
@@ -280,12 +308,14 @@ public final class SsmService extends JsonService {
     Version previous = versions == null ? null : versions.get(versions.size() - 1);
     long next = previous == null ? 1 : previous.version() + 1;
     String effectiveType = type != null ? type : previous.type();
-    String effectiveDescription = description != null ? description : previous == null ? null : previous.description();
+    String effectiveDescription =
+        description != null ? description : previous == null ? null : previous.description();
     if (versions == null) {
       versions = new ArrayList<>();
       parameters.put(name, versions);
     }
-    versions.add(new Version(name, effectiveType, value, next, clock.instant(), tier, effectiveDescription));
+    versions.add(
+        new Version(name, effectiveType, value, next, clock.instant(), tier, effectiveDescription));
     if (versions.size() > MAX_VERSIONS) {
       // AWS drops the oldest unlabelled version once a parameter has 100.
       versions.remove(0);
@@ -296,13 +326,14 @@ public final class SsmService extends JsonService {
   private static void validateName(String name) {
     if (name.isEmpty() || name.length() > 2048) {
       throw AwsFault.validation(
-          "1 validation error detected: Value at 'name' failed to satisfy constraint: Member must have length between 1"
-              + " and 2048");
+          "1 validation error detected: Value at 'name' failed to satisfy constraint: Member must"
+              + " have length between 1 and 2048");
     }
     String bare = name.startsWith("/") ? name.substring(1) : name;
     String lower = bare.toLowerCase(Locale.ROOT);
     if (lower.startsWith("aws") || lower.startsWith("ssm")) {
-      throw AwsFault.validation("Parameter name: can't be prefixed with \"aws\" or \"ssm\" (case-insensitive).");
+      throw AwsFault.validation(
+          "Parameter name: can't be prefixed with \"aws\" or \"ssm\" (case-insensitive).");
     }
     if (!NAME_CHARS.matcher(name).matches()) {
       throw AwsFault.validation(
@@ -327,7 +358,10 @@ public final class SsmService extends JsonService {
       String name = m.group(1);
       long wanted = Long.parseLong(m.group(2));
       Version found =
-          parameters.getOrDefault(name, List.of()).stream().filter(v -> v.version() == wanted).findFirst().orElse(null);
+          parameters.getOrDefault(name, List.of()).stream()
+              .filter(v -> v.version() == wanted)
+              .findFirst()
+              .orElse(null);
       return new Lookup(name, ":" + m.group(2), found);
     }
     return new Lookup(requested, null, latest(requested).orElse(null));
@@ -356,7 +390,13 @@ public final class SsmService extends JsonService {
   }
 
   private String arn(String name) {
-    return "arn:aws:ssm:" + region + ":" + accountId + ":parameter" + (name.startsWith("/") ? "" : "/") + name;
+    return "arn:aws:ssm:"
+        + region
+        + ":"
+        + accountId
+        + ":parameter"
+        + (name.startsWith("/") ? "" : "/")
+        + name;
   }
 
   /** A SecureString without decryption shows an opaque KMS-like blob, never the plain text. */
@@ -366,7 +406,8 @@ public final class SsmService extends JsonService {
     }
     try {
       MessageDigest sha = MessageDigest.getInstance("SHA-256");
-      sha.update((v.name() + '\0' + v.version() + '\0' + v.value()).getBytes(StandardCharsets.UTF_8));
+      sha.update(
+          (v.name() + '\0' + v.version() + '\0' + v.value()).getBytes(StandardCharsets.UTF_8));
       byte[] hash = sha.digest();
       byte[] blob = new byte[5 + hash.length];
       // 01 02 02 00 78: the header of a KMS ciphertext blob, so it looks like one.

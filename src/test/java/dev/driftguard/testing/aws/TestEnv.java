@@ -9,8 +9,8 @@ import java.util.Optional;
 import java.util.Properties;
 
 /**
- * Reads what {@code test/env/up} wrote about the test environment it started (the local
- * registry's password and so on) from {@code /var/tmp/driftguard-testenv/env.properties}.
+ * Reads what {@code test/env/up} wrote about the test environment it started (the local registry's
+ * password and so on) from {@code /var/tmp/driftguard-testenv/env.properties}.
  */
 public final class TestEnv {
   /** Where the environment scripts write their properties. */
@@ -41,6 +41,8 @@ public final class TestEnv {
   }
 
   public static Optional<String> registryPassword(Path file) {
-    return Optional.ofNullable(load(file).getProperty(REGISTRY_PASSWORD)).map(String::strip).filter(s -> !s.isEmpty());
+    return Optional.ofNullable(load(file).getProperty(REGISTRY_PASSWORD))
+        .map(String::strip)
+        .filter(s -> !s.isEmpty());
   }
 }
