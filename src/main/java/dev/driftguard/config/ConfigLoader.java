@@ -115,8 +115,15 @@ public final class ConfigLoader {
     } else if (top.isList("services") && top.listSize("services") == 0) {
       problems.add("services", "must list at least one service");
     }
+    int index = 0;
     for (YamlMap service : top.maps("services", ServiceReader.KEYS)) {
-      drafts.add(ServiceReader.read(service, baseDir));
+      // An entry that is not a mapping is reported once, not again as every missing key.
+      JsonNode entry = root.get("services").get(index++);
+      if (service.present()) {
+        drafts.add(ServiceReader.read(service, baseDir));
+      } else if (entry.isNull() || entry.asText().isEmpty()) {
+        problems.add(service.path(), "empty entry (a service needs at least a name)");
+      }
     }
     checkAcrossServices(drafts, agent, problems);
 

@@ -67,6 +67,11 @@ final class YamlMap {
     return path;
   }
 
+  /** True when the mapping is written (possibly empty); false when absent or not a mapping. */
+  boolean present() {
+    return node != null;
+  }
+
   String path(String key) {
     return child(key);
   }

@@ -448,6 +448,28 @@ traffic:
   }
 
   @Test
+  void validate_tagUsedAsNumber_saysAStandInWasUsed() throws Exception {
+    Path file = tmp.resolve("driftguard.yaml");
+    Files.writeString(file, service("container: { ports: [\"${tag:Port}:80\"] }"));
+
+    assertThat(ConfigLoader.validate(file, Map.of()))
+        .singleElement()
+        .asString()
+        .startsWith("services[0].container.ports[0]: port binding 'tag-Port:80' has a port")
+        .endsWith(
+            "(validated with stand-ins for the tags in '${tag:Port}:80'; the instance's tag"
+                + " values are checked at start-up)");
+    assertThat(
+            ConfigLoader.parse(
+                    Files.readString(file), "t", BASE, Map.of(), TagLookup.of(Map.of("Port", "81")))
+                .services()
+                .get(0)
+                .container()
+                .ports())
+        .containsExactly(new PortBinding("", 81, 80, "tcp"));
+  }
+
+  @Test
   void validate_envStillResolved() throws Exception {
     Path file = tmp.resolve("driftguard.yaml");
     Files.writeString(file, service("container: { env: { A: \"${env:MISSING}\" } }"));
@@ -682,6 +704,14 @@ services:
         .containsExactly("services: must list at least one service");
     assertThat(errors("services: { name: web }\n"))
         .containsExactly("services: must be a list ([a, b] or '- a' lines), not a mapping");
+  }
+
+  @Test
+  void load_whenServiceEntryNotAMapping_reportsOnce() {
+    assertThat(errors(MINIMAL + "  - web\n  -\n"))
+        .containsExactly(
+            "services[1]: must be a mapping (key: value), not 'web'",
+            "services[2]: empty entry (a service needs at least a name)");
   }
 
   @Test
