@@ -1,7 +1,10 @@
 package dev.driftguard.testing.aws;
 
 import com.sun.net.httpserver.Headers;
+import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 
 /** One HTTP request as a service handler sees it. */
@@ -33,5 +36,26 @@ public record AwsRequest(String method, String path, String query, Headers heade
                   auth.substring(at + "Credential=".length()).split("[,\\s]")[0].split("/");
               return scope.length >= 5 ? Optional.of(scope[3]) : Optional.empty();
             });
+  }
+
+  /**
+   * The {@code application/x-www-form-urlencoded} body the query protocol (EC2, ELBv2) sends:
+   * {@code Action=RegisterTargets&Version=2015-12-01&TargetGroupArn=...&Targets.member.1.Id=...}.
+   */
+  public Map<String, String> formParameters() {
+    Map<String, String> parameters = new LinkedHashMap<>();
+    String form = bodyText();
+    if (form.isEmpty()) {
+      return parameters;
+    }
+    for (String pair : form.split("&")) {
+      int eq = pair.indexOf('=');
+      String key = eq < 0 ? pair : pair.substring(0, eq);
+      String value = eq < 0 ? "" : pair.substring(eq + 1);
+      parameters.put(
+          URLDecoder.decode(key, StandardCharsets.UTF_8),
+          URLDecoder.decode(value, StandardCharsets.UTF_8));
+    }
+    return parameters;
   }
 }

@@ -95,7 +95,9 @@ public final class LocalAws implements AutoCloseable {
     this.services = List.of(ssm, ecr);
     this.server =
         HttpServer.create(
-            new InetSocketAddress(InetAddress.getLoopbackAddress(), builder.port), 64);
+            new InetSocketAddress(
+                InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), builder.port),
+            64);
     AtomicInteger threads = new AtomicInteger();
     this.executor =
         Executors.newCachedThreadPool(
