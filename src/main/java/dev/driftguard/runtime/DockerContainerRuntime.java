@@ -4,9 +4,7 @@ import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.command.InspectContainerResponse;
 import com.github.dockerjava.api.command.InspectImageResponse;
 import com.github.dockerjava.api.command.PullImageCmd;
-import com.github.dockerjava.api.command.PullImageResultCallback;
 import com.github.dockerjava.api.exception.ConflictException;
-import com.github.dockerjava.api.exception.DockerClientException;
 import com.github.dockerjava.api.exception.DockerException;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.exception.NotModifiedException;
@@ -143,10 +141,9 @@ public final class DockerContainerRuntime implements ContainerRuntime, AutoClose
               .withPassword(credential.password()));
     }
     long started = System.nanoTime();
-    try {
-      // The stock callback turns an error line in the progress stream into an exception.
-      if (!cmd.exec(new PullImageResultCallback())
-          .awaitCompletion(PULL_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+    PullCallback progress = new PullCallback();
+    try (PullCallback callback = cmd.exec(progress)) {
+      if (!callback.await(PULL_TIMEOUT)) {
         throw new ImagePullException(
             "pull of " + pinned + " did not finish within " + PULL_TIMEOUT.toMinutes() + " min",
             null);
@@ -154,14 +151,18 @@ public final class DockerContainerRuntime implements ContainerRuntime, AutoClose
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new ImagePullException("pull of " + pinned + " was interrupted", e);
-    } catch (DockerException | DockerClientException e) {
-      throw pullFailure(image, credential, e);
+    } catch (IOException e) {
+      logger.debug("Closing the pull stream of {} failed", pinned, e);
+    } catch (ImagePullException e) {
+      throw e;
     } catch (RuntimeException e) {
-      if (e instanceof ContainerRuntimeException) {
-        throw e;
-      }
-      throw new ImagePullException(
-          "pull of " + pinned + " failed: " + engineMessage(e, credential), e);
+      throw pullFailure(image, credential, e.getMessage(), e);
+    }
+    if (progress.failure() != null) {
+      throw pullFailure(image, credential, progress.failure().getMessage(), progress.failure());
+    }
+    if (progress.streamError() != null) {
+      throw pullFailure(image, credential, progress.streamError(), null);
     }
     InspectImageResponse pulled =
         inspectImage(pinned)
@@ -555,9 +556,9 @@ public final class DockerContainerRuntime implements ContainerRuntime, AutoClose
   }
 
   private ImagePullException pullFailure(
-      ImageRef image, RegistryCredential credential, RuntimeException e) {
-    String message = engineMessage(e, credential);
-    int status = e instanceof DockerException ? ((DockerException) e).getHttpStatus() : 0;
+      ImageRef image, RegistryCredential credential, String engineText, Throwable cause) {
+    String message = redact(engineText == null ? "no message" : engineText, credential);
+    int status = cause instanceof DockerException ? ((DockerException) cause).getHttpStatus() : 0;
     if (isUnauthorized(status, message)) {
       return new RegistryUnauthorizedException(
           image.registry(),
@@ -568,9 +569,9 @@ public final class DockerContainerRuntime implements ContainerRuntime, AutoClose
               + (credential == null ? " (anonymous)" : " (as " + credential.username() + ")")
               + ": "
               + message,
-          e);
+          cause);
     }
-    return new ImagePullException("pull of " + image.pinned() + " failed: " + message, e);
+    return new ImagePullException("pull of " + image.pinned() + " failed: " + message, cause);
   }
 
   /** Whether an engine pull failure is the registry refusing the credential. */
@@ -583,16 +584,17 @@ public final class DockerContainerRuntime implements ContainerRuntime, AutoClose
     return UNAUTHORIZED.matcher(words).find();
   }
 
-  /** The engine's message without the docker-java noise, and never a password. */
+  /** The engine's message, never with a password in it. */
   static String engineMessage(Throwable e, RegistryCredential credential) {
-    String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-    message = message.strip();
-    if (credential != null
-        && credential.password() != null
-        && !credential.password().isEmpty()) {
-      message = message.replace(credential.password(), "<redacted>");
+    return redact(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage(), credential);
+  }
+
+  private static String redact(String message, RegistryCredential credential) {
+    String result = message.strip();
+    if (credential != null && credential.password() != null && !credential.password().isEmpty()) {
+      result = result.replace(credential.password(), "<redacted>");
     }
-    return message.length() > 500 ? message.substring(0, 500) + "..." : message;
+    return result.length() > 500 ? result.substring(0, 500) + "..." : result;
   }
 
   static ContainerInfo toInfo(InspectContainerResponse response) {
