@@ -15,16 +15,17 @@ public final class DockerHealthCheck implements HealthCheck {
   @Override
   public ProbeResult probe(ContainerInfo container, ContainerSpec containerSpec, HealthSpec spec) {
     if (!container.running()) {
-      return ProbeResult.fail(
-          "container is " + container.state().name().toLowerCase(Locale.ROOT));
+      return ProbeResult.fail("container is " + container.state().name().toLowerCase(Locale.ROOT));
     }
     return switch (container.health()) {
       case HEALTHY -> ProbeResult.pass("docker health: healthy");
       case STARTING -> ProbeResult.fail("docker health: starting");
       case UNHEALTHY -> ProbeResult.fail("docker health: unhealthy");
         // Waiting would only run into the deadline: say what to change instead.
-      case NONE -> ProbeResult.fail(
-          "image has no HEALTHCHECK; use health type http, tcp or none, or add one to the image");
+      case NONE ->
+          ProbeResult.fail(
+              "image has no HEALTHCHECK; use health type http, tcp or none, or add one to the"
+                  + " image");
     };
   }
 }

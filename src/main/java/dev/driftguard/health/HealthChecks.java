@@ -3,9 +3,9 @@ package dev.driftguard.health;
 import dev.driftguard.model.HealthSpec;
 
 /**
- * The health check for each {@link HealthSpec.Type}. The checks hold no per-service state, so
- * one instance of each serves every service; the HTTP check shares one JDK client, which is
- * meant to be reused.
+ * The health check for each {@link HealthSpec.Type}. The checks hold no per-service state, so one
+ * instance of each serves every service; the HTTP check shares one JDK client, which is meant to be
+ * reused.
  */
 public final class HealthChecks {
   private static final HealthCheck DOCKER = new DockerHealthCheck();

@@ -17,10 +17,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Health type {@code http}: a GET of {@code http://<probe address>:<host port><path>} through
- * the host port that publishes {@code spec.port()}; 2xx and 3xx pass. Redirects are not
- * followed (a redirect means the app answers), and the whole exchange is bounded by {@code
- * spec.timeout()}.
+ * Health type {@code http}: a GET of {@code http://<probe address>:<host port><path>} through the
+ * host port that publishes {@code spec.port()}; 2xx and 3xx pass. Redirects are not followed (a
+ * redirect means the app answers), and the whole exchange is bounded by {@code spec.timeout()}.
  */
 public final class HttpHealthCheck implements HealthCheck {
   private final HttpClient client;
@@ -43,8 +42,7 @@ public final class HttpHealthCheck implements HealthCheck {
   @Override
   public ProbeResult probe(ContainerInfo container, ContainerSpec containerSpec, HealthSpec spec) {
     if (!container.running()) {
-      return ProbeResult.fail(
-          "container is " + container.state().name().toLowerCase(Locale.ROOT));
+      return ProbeResult.fail("container is " + container.state().name().toLowerCase(Locale.ROOT));
     }
     Optional<PortBinding> binding = Probes.tcpBinding(containerSpec, spec.port());
     if (binding.isEmpty()) {

@@ -11,6 +11,7 @@ public final class NoHealthCheck implements HealthCheck {
   public ProbeResult probe(ContainerInfo container, ContainerSpec containerSpec, HealthSpec spec) {
     return container.running()
         ? ProbeResult.pass("running")
-        : ProbeResult.fail("container is " + container.state().name().toLowerCase(java.util.Locale.ROOT));
+        : ProbeResult.fail(
+            "container is " + container.state().name().toLowerCase(java.util.Locale.ROOT));
   }
 }

@@ -9,9 +9,9 @@ final class Probes {
   private Probes() {}
 
   /**
-   * The TCP host port that publishes {@code containerPort}. Probes never go to the container's
-   * own IP: that address is not reachable on every network mode, and the published port is
-   * the path the load balancer's traffic takes.
+   * The TCP host port that publishes {@code containerPort}. Probes never go to the container's own
+   * IP: that address is not reachable on every network mode, and the published port is the path the
+   * load balancer's traffic takes.
    */
   static Optional<PortBinding> tcpBinding(ContainerSpec containerSpec, int containerPort) {
     return containerSpec.ports().stream()

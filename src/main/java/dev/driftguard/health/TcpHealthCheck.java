@@ -13,19 +13,18 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * Health type {@code tcp}: a connection to the host port that publishes {@code spec.port()}
- * opens within {@code spec.timeout()}.
+ * Health type {@code tcp}: a connection to the host port that publishes {@code spec.port()} opens
+ * within {@code spec.timeout()}.
  *
- * <p>Note that Docker's userland proxy accepts connections on a published port even when
- * nothing listens inside the container; where that proxy is enabled, prefer {@code http}.
+ * <p>Note that Docker's userland proxy accepts connections on a published port even when nothing
+ * listens inside the container; where that proxy is enabled, prefer {@code http}.
  */
 public final class TcpHealthCheck implements HealthCheck {
 
   @Override
   public ProbeResult probe(ContainerInfo container, ContainerSpec containerSpec, HealthSpec spec) {
     if (!container.running()) {
-      return ProbeResult.fail(
-          "container is " + container.state().name().toLowerCase(Locale.ROOT));
+      return ProbeResult.fail("container is " + container.state().name().toLowerCase(Locale.ROOT));
     }
     Optional<PortBinding> binding = Probes.tcpBinding(containerSpec, spec.port());
     if (binding.isEmpty()) {
@@ -35,7 +34,8 @@ public final class TcpHealthCheck implements HealthCheck {
         new InetSocketAddress(binding.get().probeAddress(), binding.get().hostPort());
     try (Socket socket = new Socket()) {
       socket.connect(address, (int) Math.max(1, spec.timeout().toMillis()));
-      return ProbeResult.pass("connected to " + binding.get().probeAddress() + ":" + binding.get().hostPort());
+      return ProbeResult.pass(
+          "connected to " + binding.get().probeAddress() + ":" + binding.get().hostPort());
     } catch (ConnectException e) {
       return ProbeResult.fail("connection refused");
     } catch (SocketTimeoutException e) {

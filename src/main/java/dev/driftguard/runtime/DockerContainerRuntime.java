@@ -47,12 +47,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@link ContainerRuntime} on the Docker Engine API, through docker-java and its Apache
- * httpclient5 transport (unix socket or TCP).
+ * {@link ContainerRuntime} on the Docker Engine API, through docker-java and its Apache httpclient5
+ * transport (unix socket or TCP).
  *
- * <p>Containers are addressed by exact name only: Docker also resolves a name as an id prefix,
- * so every mutation first resolves the name to an id, and a container whose name merely looks
- * like a prefix of another container's id is never touched.
+ * <p>Containers are addressed by exact name only: Docker also resolves a name as an id prefix, so
+ * every mutation first resolves the name to an id, and a container whose name merely looks like a
+ * prefix of another container's id is never touched.
  *
  * <p>The engine API version is negotiated on first use, like the docker CLI does: the newest
  * version both the engine and docker-java speak, and at least 1.41 (Docker 20.10, Debian 12's
@@ -71,8 +71,8 @@ public final class DockerContainerRuntime implements ContainerRuntime, AutoClose
 
   /**
    * Long enough for the slowest blocking engine call: {@code POST /containers/{id}/stop} only
-   * answers after the stop timeout plus the kill, and a pull streams progress at least this
-   * often. A hung engine therefore stalls one reconcile pass for at most this long.
+   * answers after the stop timeout plus the kill, and a pull streams progress at least this often.
+   * A hung engine therefore stalls one reconcile pass for at most this long.
    */
   private static final Duration RESPONSE_TIMEOUT = Duration.ofMinutes(5);
 
@@ -132,7 +132,8 @@ public final class DockerContainerRuntime implements ContainerRuntime, AutoClose
       return local.get().getId();
     }
     // The tag parameter of POST /images/create takes a digest, which pins what is pulled.
-    PullImageCmd cmd = client().pullImageCmd(image.repositoryName()).withTag(image.digest().value());
+    PullImageCmd cmd =
+        client().pullImageCmd(image.repositoryName()).withTag(image.digest().value());
     if (credential != null) {
       cmd.withAuthConfig(
           new AuthConfig()
@@ -378,10 +379,11 @@ public final class DockerContainerRuntime implements ContainerRuntime, AutoClose
                 digests.stream().anyMatch(d -> d.startsWith(repositoryName + "@"))
                     || tags.stream().anyMatch(t -> t.startsWith(repositoryName + ":"));
             if (ours) {
-              List<String> real =
-                  digests.stream().filter(d -> !d.startsWith("<none>")).toList();
+              List<String> real = digests.stream().filter(d -> !d.startsWith("<none>")).toList();
               Instant created =
-                  image.getCreated() == null ? Instant.EPOCH : Instant.ofEpochSecond(image.getCreated());
+                  image.getCreated() == null
+                      ? Instant.EPOCH
+                      : Instant.ofEpochSecond(image.getCreated());
               result.add(new LocalImage(image.getId(), real, created));
             }
           }
@@ -414,7 +416,8 @@ public final class DockerContainerRuntime implements ContainerRuntime, AutoClose
           } catch (NotFoundException e) {
             // Gone already.
           } catch (ConflictException e) {
-            logger.info("Image kept: the engine refused [image={}, reason={}]", imageId, e.getMessage());
+            logger.info(
+                "Image kept: the engine refused [image={}, reason={}]", imageId, e.getMessage());
           }
           return null;
         });
@@ -461,7 +464,11 @@ public final class DockerContainerRuntime implements ContainerRuntime, AutoClose
             null);
       }
       RemoteApiVersion chosen = engine.isGreater(MAX_API_VERSION) ? MAX_API_VERSION : engine;
-      logger.info("Connected to Docker [host={}, engineApi={}, api={}]", dockerHost, reported, chosen.getVersion());
+      logger.info(
+          "Connected to Docker [host={}, engineApi={}, api={}]",
+          dockerHost,
+          reported,
+          chosen.getVersion());
       client = DockerClientImpl.getInstance(config(chosen), httpClient);
     }
     return client;
@@ -484,7 +491,8 @@ public final class DockerContainerRuntime implements ContainerRuntime, AutoClose
    */
   static String stopSignalOf(InspectContainerResponse container) {
     Object config = container.getRawValues().get("Config");
-    if (config instanceof Map<?, ?> map && map.get("StopSignal") instanceof String signal
+    if (config instanceof Map<?, ?> map
+        && map.get("StopSignal") instanceof String signal
         && !signal.isBlank()) {
       return signal;
     }
@@ -549,9 +557,7 @@ public final class DockerContainerRuntime implements ContainerRuntime, AutoClose
       throw e;
     } catch (RuntimeException e) {
       throw new ContainerRuntimeException(
-          operation,
-          operation + " of '" + subject + "' failed: " + engineMessage(e, null),
-          e);
+          operation, operation + " of '" + subject + "' failed: " + engineMessage(e, null), e);
     }
   }
 
@@ -586,7 +592,8 @@ public final class DockerContainerRuntime implements ContainerRuntime, AutoClose
 
   /** The engine's message, never with a password in it. */
   static String engineMessage(Throwable e, RegistryCredential credential) {
-    return redact(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage(), credential);
+    return redact(
+        e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage(), credential);
   }
 
   private static String redact(String message, RegistryCredential credential) {

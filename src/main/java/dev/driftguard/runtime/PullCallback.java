@@ -10,9 +10,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Follows one pull's progress stream. docker-java's stock callback logs every failure at ERROR
- * before the caller sees it; the agent reports a failed pull once, with context, so this one
- * only records what went wrong: an HTTP-level error ({@link #onError}) or an error line in the
- * stream (the engine answers 200 and then reports, e.g., a refused manifest).
+ * before the caller sees it; the agent reports a failed pull once, with context, so this one only
+ * records what went wrong: an HTTP-level error ({@link #onError}) or an error line in the stream
+ * (the engine answers 200 and then reports, e.g., a refused manifest).
  */
 final class PullCallback implements ResultCallback<PullResponseItem> {
   private final CountDownLatch finished = new CountDownLatch(1);

@@ -40,7 +40,8 @@ class HealthCheckTest {
   void http_whenAppAnswers200_passes() throws IOException {
     int port = serve(200);
 
-    ProbeResult result = HealthChecks.forType(HealthSpec.Type.HTTP).probe(running(), published(port), http());
+    ProbeResult result =
+        HealthChecks.forType(HealthSpec.Type.HTTP).probe(running(), published(port), http());
 
     assertThat(result).isEqualTo(ProbeResult.pass("HTTP 200"));
   }
@@ -138,7 +139,10 @@ class HealthCheckTest {
     try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       ProbeResult result =
           new TcpHealthCheck()
-              .probe(running(), published(socket.getLocalPort()), withTimeout(HealthSpec.Type.TCP, Duration.ofSeconds(1)));
+              .probe(
+                  running(),
+                  published(socket.getLocalPort()),
+                  withTimeout(HealthSpec.Type.TCP, Duration.ofSeconds(1)));
 
       assertThat(result.healthy()).isTrue();
     }
@@ -148,7 +152,10 @@ class HealthCheckTest {
   void tcp_whenNothingListens_fails() {
     ProbeResult result =
         new TcpHealthCheck()
-            .probe(running(), published(closedPort()), withTimeout(HealthSpec.Type.TCP, Duration.ofSeconds(1)));
+            .probe(
+                running(),
+                published(closedPort()),
+                withTimeout(HealthSpec.Type.TCP, Duration.ofSeconds(1)));
 
     assertThat(result).isEqualTo(ProbeResult.fail("connection refused"));
   }
@@ -158,7 +165,9 @@ class HealthCheckTest {
     ContainerInfo exited = container(ContainerInfo.State.EXITED, ContainerInfo.Health.HEALTHY);
 
     for (HealthSpec.Type type : HealthSpec.Type.values()) {
-      ProbeResult result = HealthChecks.forType(type).probe(exited, published(1), withTimeout(type, Duration.ofSeconds(1)));
+      ProbeResult result =
+          HealthChecks.forType(type)
+              .probe(exited, published(1), withTimeout(type, Duration.ofSeconds(1)));
       assertThat(result.healthy()).as(type.name()).isFalse();
       assertThat(result.detail()).as(type.name()).isEqualTo("container is exited");
     }
@@ -169,13 +178,37 @@ class HealthCheckTest {
     HealthCheck check = HealthChecks.forType(HealthSpec.Type.DOCKER);
     HealthSpec spec = withTimeout(HealthSpec.Type.DOCKER, Duration.ofSeconds(1));
 
-    assertThat(check.probe(container(ContainerInfo.State.RUNNING, ContainerInfo.Health.HEALTHY), published(1), spec).healthy())
+    assertThat(
+            check
+                .probe(
+                    container(ContainerInfo.State.RUNNING, ContainerInfo.Health.HEALTHY),
+                    published(1),
+                    spec)
+                .healthy())
         .isTrue();
-    assertThat(check.probe(container(ContainerInfo.State.RUNNING, ContainerInfo.Health.STARTING), published(1), spec).healthy())
+    assertThat(
+            check
+                .probe(
+                    container(ContainerInfo.State.RUNNING, ContainerInfo.Health.STARTING),
+                    published(1),
+                    spec)
+                .healthy())
         .isFalse();
-    assertThat(check.probe(container(ContainerInfo.State.RUNNING, ContainerInfo.Health.UNHEALTHY), published(1), spec).healthy())
+    assertThat(
+            check
+                .probe(
+                    container(ContainerInfo.State.RUNNING, ContainerInfo.Health.UNHEALTHY),
+                    published(1),
+                    spec)
+                .healthy())
         .isFalse();
-    assertThat(check.probe(container(ContainerInfo.State.RUNNING, ContainerInfo.Health.NONE), published(1), spec).detail())
+    assertThat(
+            check
+                .probe(
+                    container(ContainerInfo.State.RUNNING, ContainerInfo.Health.NONE),
+                    published(1),
+                    spec)
+                .detail())
         .startsWith("image has no HEALTHCHECK");
   }
 
@@ -223,7 +256,13 @@ class HealthCheckTest {
 
   private static HealthSpec withTimeout(HealthSpec.Type type, Duration timeout) {
     return new HealthSpec(
-        type, CONTAINER_PORT, "/healthz", Duration.ofSeconds(1), timeout, 1, Duration.ofSeconds(30));
+        type,
+        CONTAINER_PORT,
+        "/healthz",
+        Duration.ofSeconds(1),
+        timeout,
+        1,
+        Duration.ofSeconds(30));
   }
 
   private static ContainerSpec published(int hostPort) {
@@ -241,6 +280,14 @@ class HealthCheckTest {
 
   private static ContainerInfo container(ContainerInfo.State state, ContainerInfo.Health health) {
     return new ContainerInfo(
-        "c1", "web", "sha256:img", Map.of(), state, health, 0, 0, Instant.parse("2025-01-01T00:00:00Z"));
+        "c1",
+        "web",
+        "sha256:img",
+        Map.of(),
+        state,
+        health,
+        0,
+        0,
+        Instant.parse("2025-01-01T00:00:00Z"));
   }
 }

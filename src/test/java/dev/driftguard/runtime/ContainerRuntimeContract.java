@@ -26,12 +26,11 @@ import org.junit.jupiter.api.Test;
 /**
  * What every {@link ContainerRuntime} must do, run against the in-memory fake (unit tests) and
  * against the real Docker engine ({@code DockerContainerRuntimeIT}). The reconciler's unit tests
- * run on the fake, so every behaviour they rely on belongs here: when the fake and Docker
- * disagree, this suite says which one is wrong.
+ * run on the fake, so every behaviour they rely on belongs here: when the fake and Docker disagree,
+ * this suite says which one is wrong.
  *
- * <p>Subclasses provide the runtime, the images of a registry that needs a password, and
- * unique container names; containers created through {@link #name(String)} are removed after
- * each test.
+ * <p>Subclasses provide the runtime, the images of a registry that needs a password, and unique
+ * container names; containers created through {@link #name(String)} are removed after each test.
  */
 public abstract class ContainerRuntimeContract {
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -63,8 +62,8 @@ public abstract class ContainerRuntimeContract {
   protected abstract String uniqueName(String suffix);
 
   /**
-   * Makes a local image no container uses and no other test needs, in a repository of its own,
-   * so removing it cannot disturb anything else.
+   * Makes a local image no container uses and no other test needs, in a repository of its own, so
+   * removing it cannot disturb anything else.
    */
   protected abstract LocalImage disposableImage(String repositoryName);
 
@@ -210,8 +209,7 @@ public abstract class ContainerRuntimeContract {
     runtime().stop(name, "SIGTERM", Duration.ofSeconds(10));
     runtime().stop(name, "SIGTERM", Duration.ofSeconds(10));
 
-    assertThat(runtime().inspect(name).orElseThrow().state())
-        .isEqualTo(ContainerInfo.State.EXITED);
+    assertThat(runtime().inspect(name).orElseThrow().state()).isEqualTo(ContainerInfo.State.EXITED);
     assertThatCode(() -> runtime().stop(uniqueName("nostop"), "SIGTERM", Duration.ofSeconds(1)))
         .doesNotThrowAnyException();
   }
@@ -390,7 +388,11 @@ public abstract class ContainerRuntimeContract {
             Duration.ofSeconds(10),
             0);
     return new RunSpec(
-        "contract", image, container, Map.of("GREETING", "contract"), RunSpec.specHashOf(container));
+        "contract",
+        image,
+        container,
+        Map.of("GREETING", "contract"),
+        RunSpec.specHashOf(container));
   }
 
   /** Waits (bounded) until the container satisfies {@code condition}; returns its last state. */

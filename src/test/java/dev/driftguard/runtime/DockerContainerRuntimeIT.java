@@ -48,18 +48,18 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The runtime contract, and what only a real engine can show (run settings as Docker stores
- * them, a real pull from the registry, health probes through published ports), on the engine
- * and ECR-like registry of {@code test/env/up}. Containers are named {@code dg-it-*} and removed
- * after each test; they are reached only through ports published on 127.0.0.1.
+ * The runtime contract, and what only a real engine can show (run settings as Docker stores them, a
+ * real pull from the registry, health probes through published ports), on the engine and ECR-like
+ * registry of {@code test/env/up}. Containers are named {@code dg-it-*} and removed after each
+ * test; they are reached only through ports published on 127.0.0.1.
  */
 class DockerContainerRuntimeIT extends ContainerRuntimeContract {
-  private static final String RUN_ID =
-      Long.toHexString(System.currentTimeMillis() % 0xFFFFFFL);
+  private static final String RUN_ID = Long.toHexString(System.currentTimeMillis() % 0xFFFFFFL);
   private static final Duration WAIT = Duration.ofSeconds(30);
 
   private static TestEnv env;
   private static DockerContainerRuntime runtime;
+
   /** docker-java directly, to see what the adapter stored and to build throw-away images. */
   private static DockerClient docker;
 
@@ -199,7 +199,9 @@ class DockerContainerRuntimeIT extends ContainerRuntimeContract {
     HostConfig host = raw.getHostConfig();
     assertThat(raw.getConfig().getImage()).isEqualTo(healthyImage().pinned());
     assertThat(raw.getConfig().getEnv()).contains("GREETING=hello");
-    assertThat(rawConfig(name)).containsEntry("StopSignal", "SIGINT").containsEntry("StopTimeout", 7);
+    assertThat(rawConfig(name))
+        .containsEntry("StopSignal", "SIGINT")
+        .containsEntry("StopTimeout", 7);
     assertThat(raw.getConfig().getExposedPorts()).contains(ExposedPort.tcp(env.imagePort()));
     assertThat(host.getMemory()).isEqualTo(64L * 1024 * 1024);
     // The engine reads "" as "no"; docker-java's noRestart() sends "".
@@ -208,7 +210,8 @@ class DockerContainerRuntimeIT extends ContainerRuntimeContract {
     assertThat(Arrays.stream(host.getBinds()).map(b -> b.getPath() + ":" + b.getVolume().getPath()))
         .containsExactly(shared + ":/shared");
     assertThat(host.getBinds()[0].getAccessMode().toString()).isEqualTo("ro");
-    Ports.Binding[] published = host.getPortBindings().getBindings().get(ExposedPort.tcp(env.imagePort()));
+    Ports.Binding[] published =
+        host.getPortBindings().getBindings().get(ExposedPort.tcp(env.imagePort()));
     assertThat(published).hasSize(1);
     assertThat(published[0].getHostIp()).isEqualTo("127.0.0.1");
     assertThat(published[0].getHostPortSpec()).isEqualTo(String.valueOf(hostPort));
@@ -267,14 +270,16 @@ class DockerContainerRuntimeIT extends ContainerRuntimeContract {
     HealthSpec tcp = health(HealthSpec.Type.TCP);
     HealthSpec dockerHealth = health(HealthSpec.Type.DOCKER);
 
-    assertThat(awaitProbe(good, goodSpec, http, ProbeResult::healthy).detail()).isEqualTo("HTTP 200");
+    assertThat(awaitProbe(good, goodSpec, http, ProbeResult::healthy).detail())
+        .isEqualTo("HTTP 200");
     assertThat(probe(good, goodSpec, tcp).healthy()).isTrue();
     assertThat(awaitProbe(good, goodSpec, dockerHealth, ProbeResult::healthy).healthy()).isTrue();
 
     ProbeResult badHttp = awaitProbe(bad, badSpec, http, r -> r.detail().startsWith("HTTP"));
     assertThat(badHttp.healthy()).isFalse();
     assertThat(badHttp.detail()).isEqualTo("HTTP 404");
-    assertThat(awaitProbe(bad, badSpec, dockerHealth, r -> r.detail().contains("unhealthy")).healthy())
+    assertThat(
+            awaitProbe(bad, badSpec, dockerHealth, r -> r.detail().contains("unhealthy")).healthy())
         .isFalse();
 
     runtime.stop(good, "SIGTERM", Duration.ofSeconds(10));
@@ -300,7 +305,8 @@ class DockerContainerRuntimeIT extends ContainerRuntimeContract {
   /** The engine's inspect document, with the fields docker-java does not model. */
   @SuppressWarnings("unchecked")
   private static Map<String, Object> rawConfig(String name) {
-    return (Map<String, Object>) docker.inspectContainerCmd(name).exec().getRawValues().get("Config");
+    return (Map<String, Object>)
+        docker.inspectContainerCmd(name).exec().getRawValues().get("Config");
   }
 
   private ContainerSpec published(int hostPort) {

@@ -24,7 +24,9 @@ class DockerContainerRuntimeTest {
         .isTrue();
     assertThat(DockerContainerRuntime.isUnauthorized(500, "denied: requested access is denied"))
         .isTrue();
-    assertThat(DockerContainerRuntime.isUnauthorized(500, "received unexpected HTTP status: 403 Forbidden"))
+    assertThat(
+            DockerContainerRuntime.isUnauthorized(
+                500, "received unexpected HTTP status: 403 Forbidden"))
         .isTrue();
   }
 

@@ -11,8 +11,8 @@ import java.util.Properties;
 
 /**
  * The test environment that {@code test/env/up} started (Docker engine, ECR-like registry, test
- * images), as described by its {@code env.properties}. Integration tests load it once and fail
- * with a clear message when the environment is not up.
+ * images), as described by its {@code env.properties}. Integration tests load it once and fail with
+ * a clear message when the environment is not up.
  */
 public final class TestEnv {
   /** Where test/env/up writes its description; the system property lets a run point elsewhere. */
@@ -32,7 +32,8 @@ public final class TestEnv {
     Path file = dir.resolve("env.properties");
     if (!Files.isRegularFile(file)) {
       throw new IllegalStateException(
-          file + " is missing: run test/env/up first (as root) to start the Docker engine and"
+          file
+              + " is missing: run test/env/up first (as root) to start the Docker engine and"
               + " the test registry");
     }
     Properties properties = new Properties();
