@@ -24,8 +24,8 @@ import org.junit.jupiter.api.Test;
  * <p>The AWS actions are read from the compiled classes, not from a list someone keeps: every
  * reference in a class file's constant pool to a method of an AWS SDK v2 service client ({@code
  * software/amazon/awssdk/services/<service>/<Name>Client}) or waiter is one action (method {@code
- * getParameters} of {@code SsmClient} is {@code ssm:GetParameters}). A new SDK call therefore
- * fails this test until the policy grants it, and a grant nothing calls fails it too.
+ * getParameters} of {@code SsmClient} is {@code ssm:GetParameters}). A new SDK call therefore fails
+ * this test until the policy grants it, and a grant nothing calls fails it too.
  *
  * <p>Which policy: classes under {@code dev.driftguard.operator} run on an operator's machine
  * ({@code pin}, {@code rollout-status}) and are checked against {@code
@@ -49,16 +49,28 @@ class IamPolicyTest {
   /** Waiter methods -> the action the waiter polls. */
   private static final Map<String, String> WAITER_ACTIONS =
       Map.of(
-          "elasticloadbalancing:WaitUntilTargetDeregistered", "elasticloadbalancing:DescribeTargetHealth",
-          "elasticloadbalancing:WaitUntilTargetInService", "elasticloadbalancing:DescribeTargetHealth",
+          "elasticloadbalancing:WaitUntilTargetDeregistered",
+              "elasticloadbalancing:DescribeTargetHealth",
+          "elasticloadbalancing:WaitUntilTargetInService",
+              "elasticloadbalancing:DescribeTargetHealth",
           "ec2:WaitUntilInstanceRunning", "ec2:DescribeInstances",
           "ec2:WaitUntilInstanceExists", "ec2:DescribeInstances");
 
   /** Client methods that are no AWS call. */
   private static final Set<String> NOT_CALLS =
       Set.of(
-          "close", "serviceName", "serviceClientConfiguration", "utilities", "waiter", "builder",
-          "create", "toString", "hashCode", "equals", "getClass", "<init>");
+          "close",
+          "serviceName",
+          "serviceClientConfiguration",
+          "utilities",
+          "waiter",
+          "builder",
+          "create",
+          "toString",
+          "hashCode",
+          "equals",
+          "getClass",
+          "<init>");
 
   /**
    * Granted without a direct SDK call in our code, each with the reason. Changing this map needs
@@ -73,8 +85,8 @@ class IamPolicyTest {
 
   /**
    * Granted ahead of the adapters that will call them (DESIGN 3 and 4: target group and fleet
-   * coordination). Remove an entry when its adapter lands: the test fails while an action is
-   * both called and listed here, so this list can only shrink.
+   * coordination). Remove an entry when its adapter lands: the test fails while an action is both
+   * called and listed here, so this list can only shrink.
    */
   private static final Set<String> AGENT_PLANNED =
       Set.of(
@@ -135,7 +147,9 @@ class IamPolicyTest {
             .isFalse();
         Set<String> actions = strings(statement.path("Action"));
         assertThat(actions).as(name + " " + sid + " actions").isNotEmpty();
-        assertThat(actions).as(name + " " + sid + ": no wildcard actions").noneMatch(a -> a.contains("*"));
+        assertThat(actions)
+            .as(name + " " + sid + ": no wildcard actions")
+            .noneMatch(a -> a.contains("*"));
         Set<String> resources = strings(statement.path("Resource"));
         assertThat(resources).as(name + " " + sid + " resources").isNotEmpty();
         if (resources.contains("*")) {
@@ -148,7 +162,8 @@ class IamPolicyTest {
   }
 
   private static void assertPolicyMatches(
-      String file, Set<String> called, Set<String> implied, Set<String> planned) throws IOException {
+      String file, Set<String> called, Set<String> implied, Set<String> planned)
+      throws IOException {
     Set<String> granted = grantedActions(file);
     Set<String> missing = new TreeSet<>(called);
     missing.removeAll(granted);
@@ -197,7 +212,8 @@ class IamPolicyTest {
     Path classes = mainClasses();
     Map<String, String> actions = new TreeMap<>();
     try (Stream<Path> files = Files.walk(classes)) {
-      for (Path file : (Iterable<Path>) files.filter(f -> f.toString().endsWith(".class"))::iterator) {
+      for (Path file :
+          (Iterable<Path>) files.filter(f -> f.toString().endsWith(".class"))::iterator) {
         String className = classes.relativize(file).toString().replace('\\', '/');
         if (className.startsWith(OPERATOR_PACKAGE) != operator) {
           continue;
@@ -216,7 +232,12 @@ class IamPolicyTest {
     try {
       // The folder holding the agent's Main.class: target/classes (or <buildDir>/classes).
       Path main =
-          Path.of(Class.forName("dev.driftguard.cli.Main").getProtectionDomain().getCodeSource().getLocation().toURI());
+          Path.of(
+              Class.forName("dev.driftguard.cli.Main")
+                  .getProtectionDomain()
+                  .getCodeSource()
+                  .getLocation()
+                  .toURI());
       assertThat(main).as("main classes folder").isDirectory();
       return main;
     } catch (ClassNotFoundException | URISyntaxException e) {
@@ -251,7 +272,8 @@ class IamPolicyTest {
             in.readLong();
             i++;
           }
-          case 9, 10, 11 -> memberRef[i] = new int[] {tag, in.readUnsignedShort(), in.readUnsignedShort()};
+          case 9, 10, 11 ->
+              memberRef[i] = new int[] {tag, in.readUnsignedShort(), in.readUnsignedShort()};
           case 12 -> nameAndType[i] = new int[] {in.readUnsignedShort(), in.readUnsignedShort()};
           case 15 -> {
             in.readUnsignedByte();
@@ -295,16 +317,28 @@ class IamPolicyTest {
       String service = IAM_PREFIX.get(parts[0]);
       if (service == null) {
         throw new AssertionError(
-            "the code calls AWS service '" + parts[0] + "' (" + owner + "." + method
-                + "); add its IAM prefix to IamPolicyTest.IAM_PREFIX and its actions to the policy");
+            "the code calls AWS service '"
+                + parts[0]
+                + "' ("
+                + owner
+                + "."
+                + method
+                + "); add its IAM prefix to IamPolicyTest.IAM_PREFIX and its actions to the"
+                + " policy");
       }
-      String operation = method.endsWith("Paginator") ? method.substring(0, method.length() - 9) : method;
-      String action = service + ":" + Character.toUpperCase(operation.charAt(0)) + operation.substring(1);
+      String operation =
+          method.endsWith("Paginator") ? method.substring(0, method.length() - 9) : method;
+      String action =
+          service + ":" + Character.toUpperCase(operation.charAt(0)) + operation.substring(1);
       if (waiter) {
         String polled = WAITER_ACTIONS.get(action);
         if (polled == null) {
           throw new AssertionError(
-              "unknown waiter " + owner + "." + method + "; add the action it polls to IamPolicyTest.WAITER_ACTIONS");
+              "unknown waiter "
+                  + owner
+                  + "."
+                  + method
+                  + "; add the action it polls to IamPolicyTest.WAITER_ACTIONS");
         }
         return polled;
       }
