@@ -128,6 +128,17 @@ public abstract class ContainerRuntimeContract {
             });
   }
 
+  @Test
+  void pull_whenAlreadyPresent_needsNoRegistry() {
+    // An expired registry token must not stop a host from (re)starting what it has locally.
+    String id = runtime().pull(healthyImage(), credential());
+    RegistryCredential expired =
+        new RegistryCredential(
+            credential().registry(), credential().username(), "expired-token", null);
+
+    assertThat(runtime().pull(healthyImage(), expired)).isEqualTo(id);
+  }
+
   // ------------------------------------------------------------------ create and inspect
 
   @Test
@@ -151,6 +162,17 @@ public abstract class ContainerRuntimeContract {
     assertThat(info.managed()).isTrue();
     assertThat(info.digest()).contains(healthyImage().digest());
     assertThat(runtime().inspect(name)).get().extracting(ContainerInfo::id).isEqualTo(info.id());
+  }
+
+  @Test
+  void create_reportsANeverStartedContainerWithStartedAtEpoch() {
+    runtime().pull(healthyImage(), credential());
+    String name = name("neverstarted");
+
+    runtime().create(name, spec(healthyImage()));
+
+    // Docker says 0001-01-01T00:00:00Z; the port says EPOCH, never null.
+    assertThat(runtime().inspect(name).orElseThrow().startedAt()).isEqualTo(Instant.EPOCH);
   }
 
   @Test

@@ -119,6 +119,13 @@ public final class FakeContainerRuntime implements ContainerRuntime {
   @Override
   public synchronized String pull(ImageRef image, RegistryCredential credential) {
     fail("pull");
+    // Like Docker: an image already present with this repo digest needs no registry (and no
+    // valid credential); the contract checks this.
+    for (LocalImage present : local.values()) {
+      if (present.repoDigests().contains(image.pinned())) {
+        return present.id();
+      }
+    }
     String required = passwords.get(image.registry());
     if (required != null && (credential == null || !required.equals(credential.password()))) {
       throw new RegistryUnauthorizedException(image.registry(), "pull " + image.pinned() + ": unauthorized", null);
