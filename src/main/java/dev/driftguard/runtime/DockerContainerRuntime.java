@@ -650,15 +650,15 @@ public final class DockerContainerRuntime implements ContainerRuntime, AutoClose
     };
   }
 
-  /** Docker's start time, or null for a container that never started. */
+  /** Docker's start time; EPOCH for a container that never started, as the port reports it. */
   private static Instant parseTime(String value) {
     if (value == null || value.isEmpty() || value.equals(NEVER_STARTED)) {
-      return null;
+      return Instant.EPOCH;
     }
     try {
       return Instant.parse(value);
     } catch (DateTimeParseException e) {
-      return null;
+      return Instant.EPOCH;
     }
   }
 
