@@ -1,9 +1,165 @@
 package dev.driftguard.cli;
 
+import dev.driftguard.config.AgentConfig;
+import dev.driftguard.config.ConfigException;
+import dev.driftguard.config.ConfigLoader;
+import dev.driftguard.config.TagLookup;
+import dev.driftguard.model.DriftguardException;
+import dev.driftguard.reconcile.ReconcileLoop;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code driftguard} command. Parses the command line, loads the configuration and hands
+ * over to {@link Agent}, the composition root.
+ */
 public final class Main {
-  private Main() {}
+  static final String DEFAULT_CONFIG = "/etc/driftguard/driftguard.yaml";
+  private static final String USAGE =
+      """
+      usage: driftguard [--config FILE] COMMAND
+
+      commands:
+        run        reconcile every poll interval until stopped (SIGTERM leaves containers running)
+        once       one reconcile pass; exit 0 when every service is in sync, 2 when not
+        validate   check the configuration, print every error with its path; exit 0 or 1
+        version    print the version
+
+      options:
+        --config FILE   configuration file (default: $DRIFTGUARD_CONFIG or %s)
+      """
+          .formatted(DEFAULT_CONFIG);
+
+  private final Map<String, String> environment;
+  private final PrintStream out;
+  private final PrintStream err;
+  private volatile boolean stopping;
+
+  Main(Map<String, String> environment, PrintStream out, PrintStream err) {
+    this.environment = Map.copyOf(environment);
+    this.out = out;
+    this.err = err;
+  }
 
   public static void main(String[] args) {
-    System.out.println("driftguard");
+    Main main = new Main(System.getenv(), System.out, System.err);
+    int code = main.execute(args);
+    // After SIGTERM the JVM is already shutting down, and System.exit would block forever.
+    if (!main.stopping) {
+      System.exit(code);
+    }
+  }
+
+  int execute(String[] args) {
+    List<String> rest = new ArrayList<>(List.of(args));
+    Path config = Path.of(environment.getOrDefault("DRIFTGUARD_CONFIG", DEFAULT_CONFIG));
+    while (!rest.isEmpty() && rest.get(0).startsWith("--")) {
+      String option = rest.remove(0);
+      if (option.equals("--config") && !rest.isEmpty()) {
+        config = Path.of(rest.remove(0));
+      } else if (option.startsWith("--config=")) {
+        config = Path.of(option.substring("--config=".length()));
+      } else if (option.equals("--help")) {
+        out.print(USAGE);
+        return ExitCode.OK;
+      } else {
+        err.print("driftguard: unknown option " + option + "\n" + USAGE);
+        return ExitCode.USAGE;
+      }
+    }
+    if (rest.size() != 1) {
+      err.print(USAGE);
+      return ExitCode.USAGE;
+    }
+    String command = rest.get(0);
+    try {
+      return switch (command) {
+        case "version" -> version();
+        case "validate" -> validate(config);
+        case "once" -> once(config);
+        case "run" -> run(config);
+        default -> {
+          err.print("driftguard: unknown command " + command + "\n" + USAGE);
+          yield ExitCode.USAGE;
+        }
+      };
+    } catch (ConfigException e) {
+      err.println("driftguard: invalid configuration " + config + ":");
+      e.errors().forEach(line -> err.println("  " + line));
+      return ExitCode.ERROR;
+    } catch (DriftguardException e) {
+      err.println("driftguard: " + e.getMessage());
+      return ExitCode.ERROR;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return ExitCode.ERROR;
+    }
+  }
+
+  private int version() {
+    out.println("driftguard " + Version.current());
+    return ExitCode.OK;
+  }
+
+  private int validate(Path config) {
+    if (!Files.isReadable(config)) {
+      err.println(config + ": cannot read the configuration file");
+      return ExitCode.ERROR;
+    }
+    List<String> errors = ConfigLoader.validate(config, environment);
+    if (errors.isEmpty()) {
+      out.println(config + ": valid");
+      return ExitCode.OK;
+    }
+    errors.forEach(err::println);
+    return ExitCode.ERROR;
+  }
+
+  private int once(Path config) throws InterruptedException {
+    AgentConfig loaded = load(config);
+    try (Agent agent = Agent.assemble(loaded, environment)) {
+      ReconcileLoop.PassResult result = agent.loop().runOnce();
+      result.inSync().forEach((service, inSync) -> {
+        String why = result.actions().get(service) instanceof dev.driftguard.reconcile.Action.Hold hold ? " (" + hold.why() + ")" : "";
+        out.println(service + ": " + (inSync ? "in sync" : "NOT in sync" + why));
+      });
+      result.errors().forEach((service, error) -> out.println(service + ": error: " + error));
+      return result.allInSync() ? ExitCode.OK : ExitCode.NOT_IN_SYNC;
+    }
+  }
+
+  private int run(Path config) {
+    AgentConfig loaded = load(config);
+    Agent agent = Agent.assemble(loaded, environment);
+    Thread loopThread = Thread.currentThread();
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      // SIGTERM: stop the loop where it is; the containers and the target registration stay as
+      // they are, and a deploy cut short is resumed from the state file at the next start.
+      stopping = true;
+      LoggerFactory.getLogger(Main.class).info("stopping on signal; application containers keep running");
+      loopThread.interrupt();
+      try {
+        loopThread.join(10_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "driftguard-shutdown"));
+    try (agent) {
+      agent.loop().run();
+    }
+    return ExitCode.OK;
+  }
+
+  private AgentConfig load(Path config) {
+    Logger logger = LoggerFactory.getLogger(Main.class);
+    AgentConfig loaded = ConfigLoader.load(config, environment, TagLookup.none());
+    logger.info("driftguard {} starting with {} ({} service(s))", Version.current(), config, loaded.services().size());
+    return loaded;
   }
 }

@@ -26,8 +26,6 @@ final class AgentSettingsReader {
       Pattern.compile(
           "(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]{1,5})?");
 
-  private static final Pattern ECR_HOST =
-      Pattern.compile("[0-9]{12}\\.dkr\\.ecr(?:-fips)?\\.[a-z0-9-]+\\.amazonaws\\.com(?:\\.cn)?");
   private static final Duration MIN_POLL_INTERVAL = Duration.ofMillis(100);
 
   private AgentSettingsReader() {}
@@ -212,13 +210,6 @@ final class AgentSettingsReader {
     if (!REGISTRY_HOST.matcher(value).matches()) {
       throw new InvalidValueException(
           "'" + value + "' is not a registry host[:port] like registry.example.com:5000");
-    }
-    if (ECR_HOST.matcher(value).matches()) {
-      throw new InvalidValueException(
-          "'"
-              + value
-              + "' is an ECR registry: the agent logs in with GetAuthorizationToken"
-              + " (remove this entry)");
     }
     return value;
   }

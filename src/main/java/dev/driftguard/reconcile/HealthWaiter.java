@@ -50,6 +50,10 @@ final class HealthWaiter {
       } else if (c.restartCount() > restartsAtStart) {
         return Optional.of("container " + containerName + " restarted during its health check");
       }
+      if (spec.type() == HealthSpec.Type.DOCKER && c.health() == ContainerInfo.Health.UNHEALTHY) {
+        // Docker only says unhealthy after its own retries: a verdict, not a moment.
+        return Optional.of("container " + containerName + " reported unhealthy by its HEALTHCHECK");
+      }
       HealthCheck.ProbeResult result = check.probe(c, containerSpec, spec);
       lastDetail = result.detail();
       passes = result.healthy() ? passes + 1 : 0;

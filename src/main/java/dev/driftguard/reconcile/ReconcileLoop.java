@@ -56,6 +56,7 @@ public final class ReconcileLoop {
   private final Duration stabilisation;
 
   private final Map<String, String> reportedRejections = new ConcurrentHashMap<>();
+  private final Map<String, String> reportedHolds = new ConcurrentHashMap<>();
   private final Map<String, Integer> failedProbes = new ConcurrentHashMap<>();
   private volatile Instant lastTick;
   private volatile Instant lastSuccessfulPoll;
@@ -174,6 +175,9 @@ public final class ReconcileLoop {
     }
     ObservedService observed = observe(service);
     Action action = Reconciler.decide(service, desired, observed);
+    if (!(action instanceof Action.Hold)) {
+      reportedHolds.remove(service.name());
+    }
     if (action instanceof Action.Deploy deploy) {
       failedProbes.remove(service.name());
       deployer.deploy(service, deploy.image(), deploy.reasons());
@@ -182,6 +186,11 @@ public final class ReconcileLoop {
       deployer.restart(service, restart.reasons());
     } else if (action instanceof Action.Resume) {
       deployer.resume(service, observed);
+    } else if (action instanceof Action.Hold hold) {
+      // Said once per reason, not once per poll: a held service can stay held for days.
+      if (!hold.why().equals(reportedHolds.put(service.name(), hold.why()))) {
+        logger.warn("[service={}] holding, running container left as it is: {}", service.name(), hold.why());
+      }
     } else if (action instanceof Action.InSync) {
       if (state.lastError() != null) {
         states.put(state.withError(null));

@@ -671,9 +671,7 @@ services:
                 + " host[:port] like registry.example.com:5000",
             "agent.registries[0].username: required",
             "agent.registries[0].passwordFile: required (a file holding only the password; it"
-                + " is read when a pull needs it)",
-            "agent.registries[1].host: '123456789012.dkr.ecr.us-east-1.amazonaws.com' is an ECR"
-                + " registry: the agent logs in with GetAuthorizationToken (remove this entry)");
+                + " is read when a pull needs it)");
   }
 
   @Test
