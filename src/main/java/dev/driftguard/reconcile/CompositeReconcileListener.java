@@ -31,6 +31,16 @@ final class CompositeReconcileListener implements ReconcileListener {
   }
 
   @Override
+  public void observed(String service, dev.driftguard.model.ObservedService observed) {
+    listeners.forEach(l -> l.observed(service, observed));
+  }
+
+  @Override
+  public void targetState(String service, int hostPort, String state) {
+    listeners.forEach(l -> l.targetState(service, hostPort, state));
+  }
+
+  @Override
   public void desiredRejected(String service, DesiredState.Rejected rejected) {
     listeners.forEach(l -> l.desiredRejected(service, rejected));
   }

@@ -84,7 +84,7 @@ public final class Deployer {
       states.put(states.get(service.name()).withError("restart failed: " + unhealthy.get()));
       return;
     }
-    traffic.join(service, servingPort(service));
+    join(service, servingPort(service));
     logger.info("[service={}, phase=restart] container {} is healthy again", service.name(), name);
   }
 
@@ -116,7 +116,7 @@ public final class Deployer {
         }
         // The old container still serves under its own name: put it back and start over.
         runtime.start(service.containerName());
-        traffic.join(service, servingPort(service));
+        join(service, servingPort(service));
         idle(service);
         return DeployOutcome.FAILED;
       case COMMIT:
@@ -151,11 +151,11 @@ public final class Deployer {
 
         enter(service, Phase.DEREGISTER, image);
         Instant drainStart = clock.instant();
-        traffic.leave(service, port);
+        leave(service, port);
         outOfServiceSince = drainStart;
         finishPhase(service, Phase.DEREGISTER, drainStart);
       } catch (RuntimeException e) {
-        traffic.join(service, port);
+        join(service, port);
         return finish(service, DeployOutcome.FAILED, started, "deploy of " + image.digest().shortForm() + " failed before the running container was touched: " + e.getMessage());
       }
       try {
@@ -194,7 +194,7 @@ public final class Deployer {
       if (from.compareTo(Phase.REGISTER) <= 0) {
         enter(service, Phase.REGISTER, image);
         Instant registerStart = clock.instant();
-        traffic.join(service, port);
+        join(service, port);
         finishPhase(service, Phase.REGISTER, registerStart);
         if (outOfServiceSince != null) {
           listener.outOfService(service.name(), Duration.between(outOfServiceSince, clock.instant()));
@@ -241,7 +241,7 @@ public final class Deployer {
     String previous = service.previousContainerName();
     int port = servingPort(service);
     try {
-      traffic.leave(service, port);
+      leave(service, port);
       Optional<ContainerInfo> current = runtime.inspect(name);
       Optional<ContainerInfo> kept = runtime.inspect(previous);
       if (current.isPresent() && kept.isPresent()) {
@@ -262,7 +262,7 @@ public final class Deployer {
         finishPhase(service, Phase.ROLLBACK, rollbackStart);
         return finish(service, DeployOutcome.FAILED, started, cause + "; the restored container is not healthy either: " + unhealthy.get());
       }
-      traffic.join(service, port);
+      join(service, port);
     } catch (RuntimeException e) {
       finishPhase(service, Phase.ROLLBACK, rollbackStart);
       return finish(service, DeployOutcome.FAILED, started, cause + "; rollback failed: " + e.getMessage());
@@ -319,6 +319,22 @@ public final class Deployer {
       logger.warn("{} deploy {} after {}s: {}", ctx, outcome.label(), took.toSeconds(), error);
     }
     return outcome;
+  }
+
+  /** Takes this host's target out of service and waits until it has drained. */
+  private void leave(ServiceSpec service, int port) throws InterruptedException {
+    traffic.deregister(service, port);
+    traffic.awaitDrained(service, port);
+  }
+
+  /** Puts this host's target in service; fails when the load balancer does not call it healthy. */
+  private void join(ServiceSpec service, int port) throws InterruptedException {
+    traffic.register(service, port);
+    Optional<String> unhealthy = traffic.awaitHealthy(service, port);
+    if (unhealthy.isPresent()) {
+      throw new dev.driftguard.model.DriftguardException(
+          "target " + port + " not healthy in the target group: " + unhealthy.get());
+    }
   }
 
   /** The host port the load balancer sends this service's traffic to. */

@@ -18,6 +18,12 @@ public interface ReconcileListener {
 
   default void desiredRead(String service, DesiredState desired) {}
 
+  /** What a pass saw of the service's containers and remembered state. */
+  default void observed(String service, dev.driftguard.model.ObservedService observed) {}
+
+  /** The service's load balancer target state, whenever the agent learns it. */
+  default void targetState(String service, int hostPort, String state) {}
+
   default void desiredRejected(String service, DesiredState.Rejected rejected) {}
 
   default void driftDetected(String service, DriftReason reason) {}

@@ -212,7 +212,9 @@ public final class ReconcileLoop {
           .probe(current.get(), service.container(), service.health()).healthy();
       failed = failedProbes.merge(service.name(), healthy ? 0 : 1, (a, b) -> b == 0 ? 0 : a + b);
     }
-    return new ObservedService(current.orElse(null), previous, next, states.get(service.name()), failed);
+    ObservedService observed = new ObservedService(current.orElse(null), previous, next, states.get(service.name()), failed);
+    listener.observed(service.name(), observed);
+    return observed;
   }
 
   /** After the stabilisation time, drop the previous container and images no rollback needs. */
