@@ -13,6 +13,8 @@ import dev.driftguard.model.AwsCallListener;
 import dev.driftguard.model.DesiredSource;
 import dev.driftguard.model.DriftguardException;
 import dev.driftguard.model.ServiceSpec;
+import dev.driftguard.fleet.StandaloneFleet;
+import dev.driftguard.reconcile.DeployTiming;
 import dev.driftguard.reconcile.Deployer;
 import dev.driftguard.reconcile.ReconcileListener;
 import dev.driftguard.reconcile.ReconcileLoop;
@@ -81,16 +83,21 @@ final class Agent implements AutoCloseable {
           logger.warn("[service={}] traffic: is configured, but this version does not flip ELBv2 registration yet; deploys restart the container in place", service.name());
         }
       }
+      SecureRandom random = new SecureRandom();
       Deployer deployer = new Deployer(
           runtime,
           new LazyRegistryAuth(() -> new EcrRegistryAuth(aws.ecr(), logins, awsCalls), logins.keySet()),
           names -> new SsmSecretSource(aws.ssm(), awsCalls).resolve(names),
           new NoTrafficGate(),
+          new StandaloneFleet(),
+          settings.aws().instanceIdOverride().orElse("local"),
           HealthChecks::forType,
           states,
           listener,
           clock,
-          sleeper);
+          sleeper,
+          random,
+          DeployTiming.defaults());
       Duration stabilisation = settings.pollInterval().multipliedBy(2);
       ReconcileLoop loop = new ReconcileLoop(
           config.services(),
@@ -102,10 +109,11 @@ final class Agent implements AutoCloseable {
           listener,
           clock,
           sleeper,
-          new SecureRandom(),
+          random,
           settings.pollInterval(),
           stabilisation.compareTo(MIN_STABILISATION) < 0 ? MIN_STABILISATION : stabilisation,
-          settings.imagesToKeep());
+          settings.imagesToKeep(),
+          java.util.Optional::empty);
       return new Agent(aws, runtime, loop);
     } catch (RuntimeException e) {
       runtime.close();

@@ -29,6 +29,24 @@ public interface FleetCoordinator {
    */
   void publish(ServiceSpec service, PublishedState state);
 
+  /**
+   * Claims ({@code held} true) or releases this host's turn to take the service out of service.
+   * Written at once, never coalesced: EC2 tag {@code driftguard:{service}:claim} on this
+   * instance with the ISO-8601 UTC time of the claim ({@code CreateTags}); release deletes it
+   * ({@code DeleteTags}). Peers read claims before deregistering, which closes the window in
+   * which two hosts read the target group at the same moment and both leave.
+   *
+   * @return false when the tag could not be written (the caller then does not leave)
+   */
+  boolean claim(ServiceSpec service, boolean held);
+
+  /**
+   * Instances other than this one that hold a claim for the service made within {@code maxAge}
+   * (older claims are from hosts that died mid-deploy and are ignored), from EC2
+   * {@code DescribeTags} with {@code key=driftguard:{service}:claim}.
+   */
+  List<String> claimants(ServiceSpec service, java.time.Duration maxAge);
+
   /** One target: instance id, port and ELBv2 state ({@code healthy}, {@code draining}, ...). */
   record PeerTarget(String instanceId, int port, String state) {}
 

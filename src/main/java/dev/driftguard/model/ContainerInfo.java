@@ -60,6 +60,15 @@ public record ContainerInfo(
     }
   }
 
+  /** The host port its traffic port is published on, per its label (containers made by driftguard). */
+  public Optional<Integer> hostPort() {
+    try {
+      return Optional.ofNullable(labels.get(Labels.HOST_PORT)).map(Integer::valueOf);
+    } catch (NumberFormatException e) {
+      return Optional.empty();
+    }
+  }
+
   public Optional<String> specHash() {
     return Optional.ofNullable(labels.get(Labels.SPEC_HASH));
   }

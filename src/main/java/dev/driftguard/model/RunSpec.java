@@ -48,6 +48,9 @@ public record RunSpec(
     labels.put(Labels.DIGEST, image.digest().value());
     labels.put(Labels.SPEC_HASH, specHash);
     labels.put(Labels.IMAGE, image.pinned());
+    if (!container.ports().isEmpty()) {
+      labels.put(Labels.HOST_PORT, Integer.toString(container.ports().get(0).hostPort()));
+    }
     return labels;
   }
 

@@ -1,78 +1,128 @@
 package dev.driftguard.reconcile;
 
 import dev.driftguard.desired.SecretSource;
+import dev.driftguard.fleet.FleetCoordinator;
+import dev.driftguard.health.HealthCheck;
 import dev.driftguard.model.ContainerInfo;
 import dev.driftguard.model.DeployOutcome;
+import dev.driftguard.model.Digest;
 import dev.driftguard.model.DriftReason;
+import dev.driftguard.model.DriftguardException;
 import dev.driftguard.model.ImageRef;
 import dev.driftguard.model.ObservedService;
 import dev.driftguard.model.Phase;
+import dev.driftguard.model.PortBinding;
 import dev.driftguard.model.RegistryCredential;
+import dev.driftguard.model.RolloutSpec;
 import dev.driftguard.model.RunSpec;
 import dev.driftguard.model.ServiceSpec;
 import dev.driftguard.model.ServiceState;
 import dev.driftguard.registry.RegistryAuth;
 import dev.driftguard.runtime.ContainerRuntime;
 import dev.driftguard.runtime.RegistryUnauthorizedException;
+import dev.driftguard.traffic.NoTrafficGate;
 import dev.driftguard.traffic.TrafficGate;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The deploy state machine of one host (DESIGN 3, stop-first). Each phase is saved before it
- * starts, and each step is idempotent, so {@link #resume} can pick up after a crash anywhere:
- * it completes a deploy whose new container exists, and otherwise rolls back or starts over.
+ * The deploy state machine of one host (DESIGN 3). Each phase is saved before it starts and
+ * each step is idempotent, so {@link #resume} can pick up after a crash anywhere: it completes a
+ * deploy whose new container is in place, and otherwise rolls back or starts over.
  *
- * <p>The old container is never removed during a deploy: it is stopped and renamed
- * {@code <service>-previous}, which is what a rollback restores.
+ * <p><b>stop-first</b>: PULL, GATE, DEREGISTER, STOP, START, HEALTH, REGISTER, COMMIT. The old
+ * container is never removed during a deploy: it is stopped and renamed {@code
+ * <service>-previous}, which is what a rollback restores. The host leaves the load balancer only
+ * after the image is pulled, and only when the fleet's capacity floor allows it.
+ *
+ * <p><b>start-first</b>: PULL, START, HEALTH, REGISTER (the new container as {@code
+ * <service>-next} on the other host port), then DEREGISTER and STOP of the old one. Capacity
+ * never dips, so there is no GATE.
  */
 public final class Deployer {
   private static final Logger logger = LoggerFactory.getLogger(Deployer.class);
+  private static final TrafficGate NO_TRAFFIC = new NoTrafficGate();
 
   private final ContainerRuntime runtime;
   private final RegistryAuth registryAuth;
   private final SecretSource secrets;
   private final TrafficGate traffic;
+  private final FleetCoordinator fleet;
+  private final String instanceId;
   private final HealthWaiter health;
   private final StateBook states;
   private final ReconcileListener listener;
   private final Clock clock;
+  private final Sleeper sleeper;
+  private final RandomGenerator random;
+  private final DeployTiming timing;
+  private final Set<String> claimsHeld = ConcurrentHashMap.newKeySet();
 
+  /**
+   * @param traffic the gate for services with {@code traffic:}; the others have none
+   * @param instanceId this host, as the fleet knows it (ties between claims go to the lowest)
+   */
   public Deployer(
       ContainerRuntime runtime,
       RegistryAuth registryAuth,
       SecretSource secrets,
       TrafficGate traffic,
-      dev.driftguard.health.HealthCheck.Factory healthChecks,
+      FleetCoordinator fleet,
+      String instanceId,
+      HealthCheck.Factory healthChecks,
       StateBook states,
       ReconcileListener listener,
       Clock clock,
-      Sleeper sleeper) {
+      Sleeper sleeper,
+      RandomGenerator random,
+      DeployTiming timing) {
     this.runtime = runtime;
     this.registryAuth = registryAuth;
     this.secrets = secrets;
     this.traffic = traffic;
+    this.fleet = fleet;
+    this.instanceId = instanceId;
     this.health = new HealthWaiter(runtime, healthChecks, clock, sleeper);
     this.states = states;
     this.listener = listener;
     this.clock = clock;
+    this.sleeper = sleeper;
+    this.random = random;
+    this.timing = timing;
   }
 
-  /** Replaces the service's container with one from {@code image}. */
+  /** Replaces (or creates) the service's container with one from {@code image}. */
   public DeployOutcome deploy(ServiceSpec service, ImageRef image, Set<DriftReason> reasons)
       throws InterruptedException {
     reasons.forEach(r -> listener.driftDetected(service.name(), r));
-    logger.info("{} drift detected {}, deploying", context(service, image, Phase.PULL), reasons);
-    return runFrom(Phase.PULL, service, image, clock.instant());
+    Instant started = clock.instant();
+    Optional<String> peer = fleet.rolledBackBy(service, image.digest());
+    if (peer.isPresent()) {
+      // The circuit breaker: a digest that failed on a peer reaches no further host.
+      states.put(states.get(service.name()).withFailed(image.digest()));
+      return finish(service, image, DeployOutcome.FAILED, started,
+          "refused: digest " + image.digest().shortForm() + " was rolled back on " + peer.get()
+              + "; pin another digest to deploy again");
+    }
+    logger.info("{} drift detected {}, deploying ({})", context(service, image, Phase.PULL), reasons, strategyOf(service).name().toLowerCase());
+    Optional<ContainerInfo> current = runtime.inspect(service.containerName());
+    if (strategyOf(service) == RolloutSpec.Strategy.START_FIRST && current.isPresent() && current.get().running()) {
+      return startFirst(Phase.PULL, service, image, started);
+    }
+    return stopFirst(Phase.PULL, service, image, started);
   }
 
-  /** Starts the service's existing (exited) container again and waits for it to be healthy. */
+  /** Starts the service's existing (exited) container again and puts it back in service. */
   public void restart(ServiceSpec service, Set<DriftReason> reasons) throws InterruptedException {
     reasons.forEach(r -> listener.driftDetected(service.name(), r));
     String name = service.containerName();
@@ -84,7 +134,7 @@ public final class Deployer {
       states.put(states.get(service.name()).withError("restart failed: " + unhealthy.get()));
       return;
     }
-    join(service, servingPort(service));
+    join(service, servingPort(service, runtime.inspect(name)));
     logger.info("[service={}, phase=restart] container {} is healthy again", service.name(), name);
   }
 
@@ -95,52 +145,51 @@ public final class Deployer {
     Phase phase = state.phase();
     logger.info("{} resuming an interrupted deploy", context(service, target, phase));
     Instant started = clock.instant();
-    if (target == null) {
-      idle(service);
+    if (target == null || phase == Phase.PULL || phase == Phase.GATE) {
+      // Nothing on the host changed yet: forget the attempt, the next pass decides afresh.
+      abandon(service);
       return DeployOutcome.FAILED;
     }
-    Optional<ContainerInfo> current = observed.currentContainer();
-    boolean currentIsTarget =
-        current.flatMap(ContainerInfo::digest).map(target.digest()::equals).orElse(false);
+    if (observed.next() != null || (strategyOf(service) == RolloutSpec.Strategy.START_FIRST && phase != Phase.ROLLBACK
+        && !isTarget(observed.current(), target))) {
+      return resumeStartFirst(service, observed, target, started);
+    }
+    boolean currentIsTarget = isTarget(observed.current(), target);
     switch (phase) {
-      case PULL, GATE:
-        // Nothing on the host changed yet: forget the attempt, the next pass decides afresh.
-        idle(service);
-        return DeployOutcome.FAILED;
       case DEREGISTER, STOP, START, HEALTH, REGISTER:
         if (currentIsTarget) {
-          return runFrom(Phase.HEALTH, service, target, started);
+          return stopFirst(Phase.HEALTH, service, target, started);
         }
-        if (current.isEmpty()) {
-          return runFrom(Phase.START, service, target, started);
+        if (observed.current() == null) {
+          return stopFirst(Phase.START, service, target, started);
         }
         // The old container still serves under its own name: put it back and start over.
         runtime.start(service.containerName());
-        join(service, servingPort(service));
-        idle(service);
+        join(service, servingPort(service, Optional.of(observed.current())));
+        abandon(service);
         return DeployOutcome.FAILED;
       case COMMIT:
-        return runFrom(Phase.COMMIT, service, target, started);
+        return stopFirst(Phase.COMMIT, service, target, started);
       case ROLLBACK:
         return rollback(service, target, "interrupted during rollback", started);
       default:
-        idle(service);
+        abandon(service);
         return DeployOutcome.FAILED;
     }
   }
 
-  /**
-   * Runs the deploy from {@code from} on. Failures before the old container is touched end the
-   * deploy as FAILED with everything left running; failures after it roll back.
-   */
-  private DeployOutcome runFrom(Phase from, ServiceSpec service, ImageRef image, Instant started)
+  // ---------------------------------------------------------------------------------- stop-first
+
+  private DeployOutcome stopFirst(Phase from, ServiceSpec service, ImageRef image, Instant started)
       throws InterruptedException {
     String name = service.containerName();
-    int port = servingPort(service);
+    TrafficGate gate = gateFor(service);
+    int port = servingPort(service, runtime.inspect(name));
     RunSpec spec;
     Instant outOfServiceSince = null;
 
     if (from.compareTo(Phase.STOP) <= 0) {
+      boolean left = false;
       try {
         enter(service, Phase.PULL, image);
         Instant pullStart = clock.instant();
@@ -149,14 +198,30 @@ public final class Deployer {
         spec = render(service, image);
         finishPhase(service, Phase.PULL, pullStart);
 
+        if (service.trafficSpec().isPresent() && runtime.inspect(name).map(ContainerInfo::running).orElse(false)) {
+          enter(service, Phase.GATE, image);
+          Instant gateStart = clock.instant();
+          if (!awaitTurn(service)) {
+            return finish(service, image, DeployOutcome.FAILED, started,
+                "no capacity to leave service within " + timing.gateTimeout().toMinutes() + " min; will try again");
+          }
+          finishPhase(service, Phase.GATE, gateStart);
+        }
+
         enter(service, Phase.DEREGISTER, image);
         Instant drainStart = clock.instant();
-        leave(service, port);
+        left = true;
+        gate.deregister(service, port);
+        report(service, port, gate);
+        gate.awaitDrained(service, port);
         outOfServiceSince = drainStart;
         finishPhase(service, Phase.DEREGISTER, drainStart);
       } catch (RuntimeException e) {
-        join(service, port);
-        return finish(service, DeployOutcome.FAILED, started, "deploy of " + image.digest().shortForm() + " failed before the running container was touched: " + e.getMessage());
+        if (left) {
+          join(service, port);
+        }
+        return finish(service, image, DeployOutcome.FAILED, started,
+            "deploy of " + image.digest().shortForm() + " failed before the running container was touched: " + e.getMessage());
       }
       try {
         enter(service, Phase.STOP, image);
@@ -185,7 +250,7 @@ public final class Deployer {
         enter(service, Phase.HEALTH, image);
         Instant healthStart = clock.instant();
         runtime.start(name);
-        Optional<String> unhealthy = health.await(name, service.container(), service.health());
+        Optional<String> unhealthy = health.await(name, spec.container(), service.health());
         finishPhase(service, Phase.HEALTH, healthStart);
         if (unhealthy.isPresent()) {
           return rollback(service, image, unhealthy.get(), started);
@@ -203,10 +268,44 @@ public final class Deployer {
     } catch (RuntimeException e) {
       return rollback(service, image, e.getMessage(), started);
     }
+    return commit(service, image, started);
+  }
 
-    enter(service, Phase.COMMIT, image);
-    states.put(states.get(service.name()).withLastKnownGood(image).withFailed(null));
-    return finish(service, DeployOutcome.SUCCESS, started, null);
+  /**
+   * Waits for this host's turn to leave service: the capacity floor must allow it, and it must
+   * still allow it after this host's claim had time to become visible to peers deciding at the
+   * same moment (docs/design/capacity-floor.md).
+   *
+   * @return false when no turn came within the gate timeout
+   */
+  private boolean awaitTurn(ServiceSpec service) throws InterruptedException {
+    Instant giveUp = clock.instant().plus(timing.gateTimeout());
+    String lastWhy = null;
+    while (true) {
+      CapacityFloor.Verdict verdict = verdict(service);
+      if (verdict.mayLeave() && fleet.claim(service, true)) {
+        claimsHeld.add(service.name());
+        sleeper.sleep(timing.claimSettle());
+        verdict = verdict(service);
+        if (verdict.mayLeave()) {
+          logger.info("[service={}, phase=GATE] leaving service: {}", service.name(), verdict.why());
+          return true;
+        }
+        release(service);
+      }
+      if (!verdict.why().equals(lastWhy)) {
+        logger.info("[service={}, phase=GATE] {}", service.name(), verdict.why());
+        lastWhy = verdict.why();
+      }
+      if (!clock.instant().isBefore(giveUp)) {
+        return false;
+      }
+      sleeper.sleep(jittered(timing.gatePoll()));
+    }
+  }
+
+  private CapacityFloor.Verdict verdict(ServiceSpec service) {
+    return CapacityFloor.decide(instanceId, fleet.targets(service), fleet.claimants(service, timing.claimMaxAge()), service.rollout());
   }
 
   /**
@@ -217,8 +316,7 @@ public final class Deployer {
   private void retire(ServiceSpec service) {
     String name = service.containerName();
     String previous = service.previousContainerName();
-    Optional<ContainerInfo> current = runtime.inspect(name);
-    if (current.isEmpty()) {
+    if (runtime.inspect(name).isEmpty()) {
       return;
     }
     runtime.remove(previous);
@@ -228,47 +326,178 @@ public final class Deployer {
 
   private DeployOutcome rollback(ServiceSpec service, ImageRef image, String cause, Instant started)
       throws InterruptedException {
-    ServiceState failedState = states.get(service.name()).withFailed(image.digest());
-    states.put(failedState);
+    states.put(states.get(service.name()).withFailed(image.digest()));
     if (!service.rollout().rollback()) {
       logger.warn("{} deploy failed and rollback is off: {}", context(service, image, Phase.ROLLBACK), cause);
-      return finish(service, DeployOutcome.FAILED, started, cause);
+      return finish(service, image, DeployOutcome.FAILED, started, cause);
     }
     enter(service, Phase.ROLLBACK, image);
     logger.warn("{} rolling back: {}", context(service, image, Phase.ROLLBACK), cause);
     Instant rollbackStart = clock.instant();
     String name = service.containerName();
     String previous = service.previousContainerName();
-    int port = servingPort(service);
+    TrafficGate gate = gateFor(service);
     try {
-      leave(service, port);
       Optional<ContainerInfo> current = runtime.inspect(name);
+      int port = servingPort(service, current);
+      gate.deregister(service, port);
       Optional<ContainerInfo> kept = runtime.inspect(previous);
-      if (current.isPresent() && kept.isPresent()) {
-        runtime.remove(name);
-      } else if (current.isPresent() && current.get().digest().map(image.digest()::equals).orElse(false)) {
+      if (current.isPresent() && (kept.isPresent() || isTarget(current.get(), image))) {
         runtime.remove(name);
       }
       if (runtime.inspect(name).isEmpty()) {
         if (kept.isEmpty()) {
           finishPhase(service, Phase.ROLLBACK, rollbackStart);
-          return finish(service, DeployOutcome.FAILED, started, cause + "; no previous container to roll back to");
+          return finish(service, image, DeployOutcome.FAILED, started, cause + "; no previous container to roll back to");
         }
         runtime.rename(previous, name);
       }
       runtime.start(name);
+      Optional<ContainerInfo> restored = runtime.inspect(name);
       Optional<String> unhealthy = health.await(name, service.container(), service.health());
       if (unhealthy.isPresent()) {
         finishPhase(service, Phase.ROLLBACK, rollbackStart);
-        return finish(service, DeployOutcome.FAILED, started, cause + "; the restored container is not healthy either: " + unhealthy.get());
+        return finish(service, image, DeployOutcome.FAILED, started,
+            cause + "; the restored container is not healthy either: " + unhealthy.get());
       }
-      join(service, port);
+      join(service, servingPort(service, restored));
     } catch (RuntimeException e) {
       finishPhase(service, Phase.ROLLBACK, rollbackStart);
-      return finish(service, DeployOutcome.FAILED, started, cause + "; rollback failed: " + e.getMessage());
+      return finish(service, image, DeployOutcome.FAILED, started, cause + "; rollback failed: " + e.getMessage());
     }
     finishPhase(service, Phase.ROLLBACK, rollbackStart);
-    return finish(service, DeployOutcome.ROLLED_BACK, started, cause);
+    return finish(service, image, DeployOutcome.ROLLED_BACK, started, cause);
+  }
+
+  // --------------------------------------------------------------------------------- start-first
+
+  private DeployOutcome startFirst(Phase from, ServiceSpec service, ImageRef image, Instant started)
+      throws InterruptedException {
+    String name = service.containerName();
+    String next = service.nextContainerName();
+    int oldPort = servingPort(service, runtime.inspect(name));
+    int newPort = otherPort(service, oldPort);
+    TrafficGate gate = gateFor(service);
+    RunSpec spec;
+    try {
+      enter(service, Phase.PULL, image);
+      Instant pullStart = clock.instant();
+      pull(image);
+      listener.imagePulled(service.name(), Duration.between(pullStart, clock.instant()));
+      spec = onPort(render(service, image), newPort);
+      finishPhase(service, Phase.PULL, pullStart);
+    } catch (RuntimeException e) {
+      return finish(service, image, DeployOutcome.FAILED, started,
+          "deploy of " + image.digest().shortForm() + " failed before anything changed: " + e.getMessage());
+    }
+    try {
+      if (from.compareTo(Phase.START) <= 0) {
+        enter(service, Phase.START, image);
+        Instant startStart = clock.instant();
+        runtime.remove(next);
+        runtime.create(next, spec);
+        runtime.start(next);
+        finishPhase(service, Phase.START, startStart);
+      }
+      enter(service, Phase.HEALTH, image);
+      Instant healthStart = clock.instant();
+      Optional<String> unhealthy = health.await(next, spec.container(), service.health());
+      finishPhase(service, Phase.HEALTH, healthStart);
+      if (unhealthy.isPresent()) {
+        return rollbackStartFirst(service, image, newPort, oldPort, unhealthy.get(), started);
+      }
+      enter(service, Phase.REGISTER, image);
+      Instant registerStart = clock.instant();
+      join(service, newPort);
+      finishPhase(service, Phase.REGISTER, registerStart);
+    } catch (RuntimeException e) {
+      return rollbackStartFirst(service, image, newPort, oldPort, e.getMessage(), started);
+    }
+    return retireOld(service, image, oldPort, started, gate);
+  }
+
+  /** The new container serves on its port: drain the old one, stop it, and swap the names. */
+  private DeployOutcome retireOld(ServiceSpec service, ImageRef image, int oldPort, Instant started, TrafficGate gate)
+      throws InterruptedException {
+    enter(service, Phase.DEREGISTER, image);
+    Instant drainStart = clock.instant();
+    gate.deregister(service, oldPort);
+    report(service, oldPort, gate);
+    gate.awaitDrained(service, oldPort);
+    finishPhase(service, Phase.DEREGISTER, drainStart);
+    enter(service, Phase.STOP, image);
+    Instant stopStart = clock.instant();
+    String name = service.containerName();
+    if (runtime.inspect(service.nextContainerName()).isPresent()) {
+      runtime.remove(service.previousContainerName());
+      if (runtime.inspect(name).isPresent()) {
+        runtime.stop(name, service.container().stopSignal(), service.container().stopTimeout());
+        runtime.rename(name, service.previousContainerName());
+      }
+      runtime.rename(service.nextContainerName(), name);
+    }
+    finishPhase(service, Phase.STOP, stopStart);
+    return commit(service, image, started);
+  }
+
+  private DeployOutcome rollbackStartFirst(
+      ServiceSpec service, ImageRef image, int newPort, int oldPort, String cause, Instant started)
+      throws InterruptedException {
+    states.put(states.get(service.name()).withFailed(image.digest()));
+    enter(service, Phase.ROLLBACK, image);
+    logger.warn("{} rolling back: {}", context(service, image, Phase.ROLLBACK), cause);
+    Instant rollbackStart = clock.instant();
+    TrafficGate gate = gateFor(service);
+    try {
+      gate.deregister(service, newPort);
+      gate.awaitDrained(service, newPort);
+      if (service.rollout().rollback()) {
+        runtime.remove(service.nextContainerName());
+      } else {
+        runtime.stop(service.nextContainerName(), service.container().stopSignal(), service.container().stopTimeout());
+      }
+      // The old container never stopped serving; make sure its target is in service.
+      join(service, oldPort);
+    } catch (RuntimeException e) {
+      finishPhase(service, Phase.ROLLBACK, rollbackStart);
+      return finish(service, image, DeployOutcome.FAILED, started, cause + "; rollback failed: " + e.getMessage());
+    }
+    finishPhase(service, Phase.ROLLBACK, rollbackStart);
+    return finish(service, image,
+        service.rollout().rollback() ? DeployOutcome.ROLLED_BACK : DeployOutcome.FAILED, started, cause);
+  }
+
+  private DeployOutcome resumeStartFirst(ServiceSpec service, ObservedService observed, ImageRef target, Instant started)
+      throws InterruptedException {
+    Optional<ContainerInfo> current = Optional.ofNullable(observed.current());
+    Optional<ContainerInfo> next = Optional.ofNullable(observed.next());
+    int oldPort = servingPort(service, current);
+    int newPort = next.flatMap(ContainerInfo::hostPort).orElse(otherPort(service, oldPort));
+    Phase phase = observed.state().phase();
+    if (phase == Phase.DEREGISTER || phase == Phase.STOP) {
+      // The new container was healthy and registered: finish retiring the old one.
+      return retireOld(service, target, oldPort, started, gateFor(service));
+    }
+    if (phase == Phase.COMMIT) {
+      return commit(service, target, started);
+    }
+    if (phase == Phase.ROLLBACK) {
+      return rollbackStartFirst(service, target, newPort, oldPort, "interrupted during rollback", started);
+    }
+    // Interrupted before the new container was proven: take it away and start over next pass.
+    gateFor(service).deregister(service, newPort);
+    runtime.remove(service.nextContainerName());
+    join(service, oldPort);
+    abandon(service);
+    return DeployOutcome.FAILED;
+  }
+
+  // ------------------------------------------------------------------------------------ shared
+
+  private DeployOutcome commit(ServiceSpec service, ImageRef image, Instant started) {
+    enter(service, Phase.COMMIT, image);
+    states.put(states.get(service.name()).withLastKnownGood(image).withFailed(null));
+    return finish(service, image, DeployOutcome.SUCCESS, started, null);
   }
 
   private void pull(ImageRef image) {
@@ -283,36 +512,105 @@ public final class Deployer {
   }
 
   private RunSpec render(ServiceSpec service, ImageRef image) {
-    Map<String, String> byParameter =
-        service.container().envFromSsm().isEmpty()
-            ? Map.of()
-            : secrets.resolve(service.container().envFromSsm().values());
-    Map<String, String> env = new java.util.TreeMap<>();
+    Map<String, String> byParameter = service.container().envFromSsm().isEmpty()
+        ? Map.of()
+        : secrets.resolve(service.container().envFromSsm().values());
+    Map<String, String> env = new TreeMap<>();
     service.container().envFromSsm().forEach((var, parameter) -> env.put(var, byParameter.get(parameter)));
     return RunSpec.render(service, image, env);
+  }
+
+  /** The spec with its (single, as config enforces for start-first) port moved to {@code hostPort}. */
+  private static RunSpec onPort(RunSpec spec, int hostPort) {
+    List<PortBinding> ports = spec.container().ports().stream()
+        .map(p -> new PortBinding(p.hostIp(), hostPort, p.containerPort(), p.protocol()))
+        .toList();
+    return spec.withPorts(ports);
+  }
+
+  /** Takes this host's target out of service and waits until it has drained. */
+  private void leave(ServiceSpec service, int port) throws InterruptedException {
+    TrafficGate gate = gateFor(service);
+    gate.deregister(service, port);
+    report(service, port, gate);
+    gate.awaitDrained(service, port);
+  }
+
+  /** Puts this host's target in service; fails when the load balancer does not call it healthy. */
+  private void join(ServiceSpec service, int port) throws InterruptedException {
+    TrafficGate gate = gateFor(service);
+    gate.register(service, port);
+    Optional<String> unhealthy = gate.awaitHealthy(service, port);
+    report(service, port, gate);
+    if (unhealthy.isPresent()) {
+      throw new DriftguardException("target " + instanceId + ":" + port + " not healthy in the target group: " + unhealthy.get());
+    }
+  }
+
+  /**
+   * A healthy container whose target is out of the load balancer (an agent crash between
+   * deregistering and registering, or a deregistration by hand) is put back in service.
+   */
+  public void ensureInService(ServiceSpec service, ObservedService observed) throws InterruptedException {
+    if (service.trafficSpec().isEmpty() || observed.current() == null || !observed.current().running()) {
+      return;
+    }
+    int port = servingPort(service, Optional.of(observed.current()));
+    TrafficGate.TargetState state = traffic.state(service, port);
+    listener.targetState(service.name(), port, state.label());
+    if (!state.inService()) {
+      logger.info("[service={}] container is healthy but target port {} is {}: registering it", service.name(), port, state.label());
+      join(service, port);
+    }
+  }
+
+  /** Leaves service for good because the instance is going away (spot or Auto Scaling). */
+  public void evacuate(ServiceSpec service) throws InterruptedException {
+    if (service.trafficSpec().isEmpty()) {
+      return;
+    }
+    int port = servingPort(service, runtime.inspect(service.containerName()));
+    logger.warn("[service={}] instance is terminating: deregistering port {} and draining", service.name(), port);
+    leave(service, port);
+  }
+
+  private void report(ServiceSpec service, int port, TrafficGate gate) {
+    if (service.trafficSpec().isPresent()) {
+      listener.targetState(service.name(), port, gate.state(service, port).label());
+    }
+  }
+
+  private TrafficGate gateFor(ServiceSpec service) {
+    return service.trafficSpec().isPresent() ? traffic : NO_TRAFFIC;
   }
 
   private void enter(ServiceSpec service, Phase phase, ImageRef image) {
     states.put(states.get(service.name()).inPhase(phase, image, clock.instant()));
     logger.info("{} entering phase", context(service, image, phase));
+    publish(service);
   }
 
   private void finishPhase(ServiceSpec service, Phase phase, Instant since) {
     listener.phaseFinished(service.name(), phase, Duration.between(since, clock.instant()));
   }
 
-  private void idle(ServiceSpec service) {
+  /** Drops an interrupted attempt without an outcome; the next pass decides afresh. */
+  private void abandon(ServiceSpec service) {
     ServiceState s = states.get(service.name());
     states.put(s.inPhase(Phase.IDLE, null, clock.instant()));
+    release(service);
+    publish(service);
   }
 
-  private DeployOutcome finish(ServiceSpec service, DeployOutcome outcome, Instant started, String error) {
+  private DeployOutcome finish(ServiceSpec service, ImageRef image, DeployOutcome outcome, Instant started, String error) {
     Instant now = clock.instant();
     Duration took = Duration.between(started, now);
     ServiceState s = states.get(service.name());
     states.put(s.finished(outcome, now, took, error));
+    release(service);
+    publish(service);
     listener.deployFinished(service.name(), outcome, took);
-    String ctx = context(service, s.target(), Phase.IDLE);
+    String ctx = context(service, image, Phase.IDLE);
     if (outcome == DeployOutcome.SUCCESS) {
       logger.info("{} deploy succeeded in {}s", ctx, took.toSeconds());
     } else {
@@ -321,27 +619,64 @@ public final class Deployer {
     return outcome;
   }
 
-  /** Takes this host's target out of service and waits until it has drained. */
-  private void leave(ServiceSpec service, int port) throws InterruptedException {
-    traffic.deregister(service, port);
-    traffic.awaitDrained(service, port);
-  }
-
-  /** Puts this host's target in service; fails when the load balancer does not call it healthy. */
-  private void join(ServiceSpec service, int port) throws InterruptedException {
-    traffic.register(service, port);
-    Optional<String> unhealthy = traffic.awaitHealthy(service, port);
-    if (unhealthy.isPresent()) {
-      throw new dev.driftguard.model.DriftguardException(
-          "target " + port + " not healthy in the target group: " + unhealthy.get());
+  private void release(ServiceSpec service) {
+    if (claimsHeld.remove(service.name())) {
+      fleet.claim(service, false);
     }
   }
 
-  /** The host port the load balancer sends this service's traffic to. */
-  static int servingPort(ServiceSpec service) {
-    return service.trafficSpec()
-        .map(t -> t.port())
+  /** Tells peers (and rollout-status) where this host stands; never fails a deploy. */
+  void publish(ServiceSpec service) {
+    ServiceState s = states.get(service.name());
+    Digest running = runtime.inspect(service.containerName()).flatMap(ContainerInfo::digest).orElse(null);
+    fleet.publish(service, new FleetCoordinator.PublishedState(
+        running,
+        s.phase().label(),
+        s.lastOutcome() == null ? "" : s.lastOutcome().label(),
+        s.failed(),
+        clock.instant().toString()));
+  }
+
+  /** Releases a claim a crashed predecessor of this agent may have left. */
+  public void releaseStaleClaim(ServiceSpec service) {
+    if (service.trafficSpec().isPresent()) {
+      fleet.claim(service, false);
+    }
+  }
+
+  /**
+   * The host port the load balancer sends this service's traffic to: the configured traffic
+   * port for stop-first; for start-first, the port the current container publishes (it
+   * alternates between the configured port and {@code rollout.nextPort}).
+   */
+  static int servingPort(ServiceSpec service, Optional<ContainerInfo> current) {
+    int configured = service.trafficSpec().map(t -> t.port())
         .orElseGet(() -> service.container().ports().isEmpty() ? 0 : service.container().ports().get(0).hostPort());
+    if (strategyOf(service) != RolloutSpec.Strategy.START_FIRST) {
+      return configured;
+    }
+    return current.flatMap(ContainerInfo::hostPort).orElse(primaryPort(service));
+  }
+
+  private static int primaryPort(ServiceSpec service) {
+    return service.container().ports().isEmpty() ? 0 : service.container().ports().get(0).hostPort();
+  }
+
+  private static int otherPort(ServiceSpec service, int port) {
+    int primary = primaryPort(service);
+    return port == primary ? service.rollout().nextHostPort() : primary;
+  }
+
+  private static RolloutSpec.Strategy strategyOf(ServiceSpec service) {
+    return service.rollout().strategy();
+  }
+
+  private static boolean isTarget(ContainerInfo container, ImageRef image) {
+    return container != null && container.digest().map(image.digest()::equals).orElse(false);
+  }
+
+  private Duration jittered(Duration base) {
+    return Duration.ofMillis((long) (base.toMillis() * (0.5 + random.nextDouble())));
   }
 
   static String context(ServiceSpec service, ImageRef image, Phase phase) {

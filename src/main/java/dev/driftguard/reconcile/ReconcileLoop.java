@@ -58,6 +58,9 @@ public final class ReconcileLoop {
   private final Map<String, String> reportedRejections = new ConcurrentHashMap<>();
   private final Map<String, String> reportedHolds = new ConcurrentHashMap<>();
   private final Map<String, Integer> failedProbes = new ConcurrentHashMap<>();
+  private final java.util.function.Supplier<Optional<String>> terminationNotice;
+  private volatile String terminating;
+  private boolean started;
   private volatile Instant lastTick;
   private volatile Instant lastSuccessfulPoll;
   private Duration backoff;
@@ -80,7 +83,9 @@ public final class ReconcileLoop {
       RandomGenerator random,
       Duration pollInterval,
       Duration stabilisation,
-      int keepImages) {
+      int keepImages,
+      java.util.function.Supplier<Optional<String>> terminationNotice) {
+    this.terminationNotice = terminationNotice;
     this.services = List.copyOf(services);
     this.sources = Map.copyOf(sources);
     this.runtime = runtime;
@@ -107,6 +112,28 @@ public final class ReconcileLoop {
 
   /** One reconcile pass over every service. */
   public PassResult runOnce() throws InterruptedException {
+    if (!started) {
+      started = true;
+      services.forEach(s -> {
+        if (states.get(s.name()).phase() == Phase.IDLE) {
+          deployer.releaseStaleClaim(s);
+        }
+      });
+    }
+    if (terminating == null) {
+      Optional<String> notice = terminationNotice.get();
+      if (notice.isPresent()) {
+        terminating = notice.get();
+        logger.warn("instance is going away ({}): taking every service out of its load balancer; no more deploys", terminating);
+        for (ServiceSpec service : services) {
+          try {
+            deployer.evacuate(service);
+          } catch (RuntimeException e) {
+            logger.warn("[service={}] could not deregister before termination: {}", service.name(), e.getMessage());
+          }
+        }
+      }
+    }
     Map<String, DesiredState> desired = readDesired();
     Map<String, Action> actions = new LinkedHashMap<>();
     Map<String, Boolean> inSync = new LinkedHashMap<>();
@@ -174,7 +201,9 @@ public final class ReconcileLoop {
       states.put(state.withFailed(null));
     }
     ObservedService observed = observe(service);
-    Action action = Reconciler.decide(service, desired, observed);
+    Action action = terminating != null
+        ? new Action.Hold("instance is terminating (" + terminating + ")")
+        : Reconciler.decide(service, desired, observed);
     if (!(action instanceof Action.Hold)) {
       reportedHolds.remove(service.name());
     }
@@ -195,8 +224,10 @@ public final class ReconcileLoop {
       if (state.lastError() != null) {
         states.put(state.withError(null));
       }
+      deployer.ensureInService(service, observed);
       cleanUp(service, observed);
     }
+    deployer.publish(service);
     return action;
   }
 

@@ -35,6 +35,10 @@ final class AgentHarness {
   final List<String> events = new ArrayList<>();
   final List<ServiceSpec> services;
   int credentialFetches;
+  String terminationNotice;
+  String instanceId = "i-0000000000000001";
+  dev.driftguard.traffic.TrafficGate traffic = new NoTrafficGate();
+  dev.driftguard.fleet.FleetCoordinator fleet = new dev.driftguard.fleet.StandaloneFleet();
   boolean ssmDown;
   ReconcileLoop loop;
   Deployer deployer;
@@ -103,9 +107,11 @@ final class AgentHarness {
       Map<String, String> values = new HashMap<>();
       names.forEach(n -> values.put(n, "secret-of-" + n));
       return values;
-    }, new NoTrafficGate(), checks, states, listener, time, time);
+    }, traffic, fleet, instanceId, checks, states, listener, time, time, new Random(7),
+        new DeployTiming(Duration.ofSeconds(5), Duration.ofSeconds(2), Duration.ofMinutes(10), Duration.ofMinutes(30)));
     loop = new ReconcileLoop(services, Map.<Class<? extends DesiredSource>, DesiredStateSource>of(DesiredSource.Ssm.class, source),
-        runtime, checks, deployer, states, listener, time, time, new Random(1), Duration.ofSeconds(15), Duration.ofSeconds(60), 1);
+        runtime, checks, deployer, states, listener, time, time, new Random(1), Duration.ofSeconds(15), Duration.ofSeconds(60), 1,
+        () -> Optional.ofNullable(terminationNotice));
   }
 
   void pin(String service, String value) {
