@@ -89,7 +89,7 @@ class IamPolicyTest {
    * called and listed here, so this list can only shrink.
    */
   private static final Set<String> AGENT_PLANNED =
-      Set.of("ec2:CreateTags", "ec2:DescribeInstances");
+      Set.of("ec2:DescribeInstances");
 
   /** Operator commands (pin, rollout-status) not written yet; same rule as AGENT_PLANNED. */
   private static final Set<String> OPERATOR_PLANNED =

@@ -1,0 +1,240 @@
+package dev.driftguard.fleet;
+
+import dev.driftguard.model.AwsCallListener;
+import dev.driftguard.model.Digest;
+import dev.driftguard.model.ServiceSpec;
+import dev.driftguard.model.TrafficSpec;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.ec2.model.DescribeTagsResponse;
+import software.amazon.awssdk.services.ec2.model.Filter;
+import software.amazon.awssdk.services.ec2.model.Tag;
+import software.amazon.awssdk.services.ec2.model.TagDescription;
+import software.amazon.awssdk.services.elasticloadbalancingv2.ElasticLoadBalancingV2Client;
+import software.amazon.awssdk.services.elasticloadbalancingv2.model.DescribeTargetHealthResponse;
+import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetHealthDescription;
+
+/**
+ * The fleet as AWS already records it: the capacity floor reads the service's ELBv2 target group
+ * ({@code DescribeTargetHealth}), and hosts tell each other through EC2 tags on their own
+ * instances: published state and the circuit breaker's failed digest ({@link
+ * PublishedStateTags}, written throttle-safe by {@link Ec2TagPublisher}), and the claim of a turn
+ * to leave service. Peers' tags are read with {@code DescribeTags}.
+ *
+ * <p>Reads fail with {@link FleetCoordinationException} (the caller must not take "unreadable" for
+ * "no peers"); writes never throw. Every call is reported to the {@link AwsCallListener}.
+ */
+public final class AwsFleetCoordinator implements FleetCoordinator {
+  /** At most one published-state {@code CreateTags} per service this often. */
+  public static final Duration DEFAULT_PUBLISH_INTERVAL = Duration.ofSeconds(5);
+
+  private static final Logger logger = LoggerFactory.getLogger(AwsFleetCoordinator.class);
+
+  private final ElasticLoadBalancingV2Client elbv2;
+  private final Ec2Client ec2;
+  private final String instanceId;
+  private final AwsCallListener listener;
+  private final Clock clock;
+  private final Ec2TagPublisher publisher;
+
+  /**
+   * @param instanceId this instance: the only resource it tags, and excluded from "peers"
+   * @param publishInterval the least time between two published-state writes per service ({@link
+   *     #DEFAULT_PUBLISH_INTERVAL} in production)
+   */
+  public AwsFleetCoordinator(
+      ElasticLoadBalancingV2Client elbv2,
+      Ec2Client ec2,
+      String instanceId,
+      AwsCallListener listener,
+      Clock clock,
+      Duration publishInterval) {
+    this.elbv2 = Objects.requireNonNull(elbv2, "elbv2");
+    this.ec2 = Objects.requireNonNull(ec2, "ec2");
+    if (instanceId == null || instanceId.isBlank()) {
+      throw new IllegalArgumentException("instanceId must be set");
+    }
+    this.instanceId = instanceId;
+    this.listener = Objects.requireNonNull(listener, "listener");
+    this.clock = Objects.requireNonNull(clock, "clock");
+    this.publisher = new Ec2TagPublisher(ec2, instanceId, listener, clock, publishInterval);
+  }
+
+  /** On the system clock with {@link #DEFAULT_PUBLISH_INTERVAL}. */
+  public static AwsFleetCoordinator create(
+      ElasticLoadBalancingV2Client elbv2,
+      Ec2Client ec2,
+      String instanceId,
+      AwsCallListener listener) {
+    return new AwsFleetCoordinator(
+        elbv2, ec2, instanceId, listener, Clock.systemUTC(), DEFAULT_PUBLISH_INTERVAL);
+  }
+
+  @Override
+  public List<PeerTarget> targets(ServiceSpec service) {
+    TrafficSpec traffic = service.traffic();
+    if (traffic == null) {
+      return List.of();
+    }
+    String arn = traffic.targetGroupArn().value();
+    DescribeTargetHealthResponse response =
+        call(
+            "elbv2",
+            "ELBv2",
+            "DescribeTargetHealth",
+            "target group " + arn,
+            () -> elbv2.describeTargetHealth(b -> b.targetGroupArn(arn)));
+    List<PeerTarget> targets = new ArrayList<>();
+    for (TargetHealthDescription d : response.targetHealthDescriptions()) {
+      if (d.target() == null || d.target().id() == null) {
+        continue;
+      }
+      int port = d.target().port() == null ? 0 : d.target().port();
+      // ELBv2's own words (healthy, draining, unhealthy.draining...): the floor counts "healthy".
+      String state = d.targetHealth() == null ? "unavailable" : d.targetHealth().stateAsString();
+      targets.add(new PeerTarget(d.target().id(), port, state));
+    }
+    return List.copyOf(targets);
+  }
+
+  @Override
+  public Optional<String> rolledBackBy(ServiceSpec service, Digest digest) {
+    String key = PublishedStateTags.key(service.name(), PublishedStateTags.FAILED);
+    // The lowest instance id, so every host names the same peer in its log line.
+    return peerTags(key, digest.value()).keySet().stream().findFirst();
+  }
+
+  @Override
+  public void publish(ServiceSpec service, PublishedState state) {
+    PublishedState stamped =
+        state.updatedAt() == null || state.updatedAt().isBlank()
+            ? new PublishedState(
+                state.running(),
+                state.phase(),
+                state.lastOutcome(),
+                state.failed(),
+                clock.instant().toString())
+            : state;
+    publisher.offer(
+        service.name(),
+        PublishedStateTags.toTags(service.name(), stamped),
+        PublishedStateTags.key(service.name(), PublishedStateTags.UPDATED));
+  }
+
+  /**
+   * Sends published states that were held back by the publish interval. Call it once per loop
+   * pass, so the last state of a deploy goes out even when nothing changes afterwards. Never
+   * throws.
+   */
+  public void flush() {
+    publisher.flush(service -> PublishedStateTags.key(service, PublishedStateTags.UPDATED));
+  }
+
+  /** Whether a published state of {@code service} is held back (coalesced or failed). */
+  public boolean publishPending(ServiceSpec service) {
+    return publisher.pending(service.name());
+  }
+
+  @Override
+  public boolean claim(ServiceSpec service, boolean held) {
+    String key = PublishedStateTags.key(service.name(), PublishedStateTags.CLAIM);
+    String operation = held ? "CreateTags" : "DeleteTags";
+    try {
+      if (held) {
+        String now = clock.instant().toString();
+        Tag tag = Tag.builder().key(key).value(now).build();
+        ec2.createTags(b -> b.resources(instanceId).tags(tag));
+      } else {
+        // Deleting a tag the instance does not have succeeds, so a release is idempotent.
+        ec2.deleteTags(b -> b.resources(instanceId).tags(Tag.builder().key(key).build()));
+      }
+    } catch (SdkException e) {
+      listener.onError("ec2", operation, FleetErrors.code(e));
+      logger.warn(
+          "[service={}] could not {} the turn to leave service: {}",
+          service.name(),
+          held ? "claim" : "release",
+          FleetErrors.describe("EC2", operation, "instance " + instanceId, e));
+      return false;
+    }
+    listener.onSuccess("ec2", operation);
+    return true;
+  }
+
+  @Override
+  public List<String> claimants(ServiceSpec service, Duration maxAge) {
+    String key = PublishedStateTags.key(service.name(), PublishedStateTags.CLAIM);
+    Instant oldest = clock.instant().minus(maxAge);
+    List<String> claimants = new ArrayList<>();
+    peerTags(key, null)
+        .forEach(
+            (peer, value) -> {
+              try {
+                if (!Instant.parse(value).isBefore(oldest)) {
+                  claimants.add(peer);
+                }
+              } catch (DateTimeParseException e) {
+                // Not written by an agent (edited by hand): it claims nothing.
+              }
+            });
+    return List.copyOf(claimants);
+  }
+
+  /**
+   * Peers' values of tag {@code key} ({@code DescribeTags}, every page), optionally only those
+   * equal to {@code value}; this instance excluded; sorted by instance id.
+   */
+  private SortedMap<String, String> peerTags(String key, String value) {
+    List<Filter> filters = new ArrayList<>();
+    filters.add(Filter.builder().name("resource-type").values("instance").build());
+    filters.add(Filter.builder().name("key").values(key).build());
+    if (value != null) {
+      filters.add(Filter.builder().name("value").values(value).build());
+    }
+    SortedMap<String, String> tags = new TreeMap<>();
+    String token = null;
+    do {
+      String next = token;
+      DescribeTagsResponse response =
+          call(
+              "ec2",
+              "EC2",
+              "DescribeTags",
+              "tag " + key,
+              () -> ec2.describeTags(b -> b.filters(filters).nextToken(next)));
+      for (TagDescription t : response.tags()) {
+        if (t.resourceId() != null && !t.resourceId().equals(instanceId)) {
+          tags.put(t.resourceId(), t.value() == null ? "" : t.value());
+        }
+      }
+      token = response.nextToken();
+    } while (token != null && !token.isEmpty());
+    return tags;
+  }
+
+  private <T> T call(
+      String service, String api, String operation, String context, Supplier<T> request) {
+    try {
+      T response = request.get();
+      listener.onSuccess(service, operation);
+      return response;
+    } catch (SdkException e) {
+      listener.onError(service, operation, FleetErrors.code(e));
+      throw new FleetCoordinationException(
+          FleetErrors.describe(api, operation, context, e), FleetErrors.throttled(e), e);
+    }
+  }
+}
