@@ -88,7 +88,7 @@ final class Agent implements AutoCloseable {
           runtime,
           new LazyRegistryAuth(() -> new EcrRegistryAuth(aws.ecr(), logins, awsCalls), logins.keySet()),
           names -> new SsmSecretSource(aws.ssm(), awsCalls).resolve(names),
-          new NoTrafficGate(),
+          service -> new NoTrafficGate(),
           new StandaloneFleet(),
           settings.aws().instanceIdOverride().orElse("local"),
           HealthChecks::forType,

@@ -20,7 +20,6 @@ import dev.driftguard.model.ServiceState;
 import dev.driftguard.registry.RegistryAuth;
 import dev.driftguard.runtime.ContainerRuntime;
 import dev.driftguard.runtime.RegistryUnauthorizedException;
-import dev.driftguard.traffic.NoTrafficGate;
 import dev.driftguard.traffic.TrafficGate;
 import java.time.Clock;
 import java.time.Duration;
@@ -51,12 +50,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class Deployer {
   private static final Logger logger = LoggerFactory.getLogger(Deployer.class);
-  private static final TrafficGate NO_TRAFFIC = new NoTrafficGate();
 
   private final ContainerRuntime runtime;
   private final RegistryAuth registryAuth;
   private final SecretSource secrets;
-  private final TrafficGate traffic;
+  private final java.util.function.Function<ServiceSpec, TrafficGate> traffic;
   private final FleetCoordinator fleet;
   private final String instanceId;
   private final HealthWaiter health;
@@ -69,14 +67,14 @@ public final class Deployer {
   private final Set<String> claimsHeld = ConcurrentHashMap.newKeySet();
 
   /**
-   * @param traffic the gate for services with {@code traffic:}; the others have none
+   * @param traffic the gate of each service (a no-op one for services without {@code traffic:})
    * @param instanceId this host, as the fleet knows it (ties between claims go to the lowest)
    */
   public Deployer(
       ContainerRuntime runtime,
       RegistryAuth registryAuth,
       SecretSource secrets,
-      TrafficGate traffic,
+      java.util.function.Function<ServiceSpec, TrafficGate> traffic,
       FleetCoordinator fleet,
       String instanceId,
       HealthCheck.Factory healthChecks,
@@ -556,7 +554,7 @@ public final class Deployer {
       return;
     }
     int port = servingPort(service, Optional.of(observed.current()));
-    TrafficGate.TargetState state = traffic.state(service, port);
+    TrafficGate.TargetState state = gateFor(service).state(service, port);
     listener.targetState(service.name(), port, state.label());
     if (!state.inService()) {
       logger.info("[service={}] container is healthy but target port {} is {}: registering it", service.name(), port, state.label());
@@ -581,7 +579,7 @@ public final class Deployer {
   }
 
   private TrafficGate gateFor(ServiceSpec service) {
-    return service.trafficSpec().isPresent() ? traffic : NO_TRAFFIC;
+    return traffic.apply(service);
   }
 
   private void enter(ServiceSpec service, Phase phase, ImageRef image) {

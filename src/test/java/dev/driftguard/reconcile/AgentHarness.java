@@ -107,7 +107,7 @@ final class AgentHarness {
       Map<String, String> values = new HashMap<>();
       names.forEach(n -> values.put(n, "secret-of-" + n));
       return values;
-    }, traffic, fleet, instanceId, checks, states, listener, time, time, new Random(7),
+    }, service -> traffic, fleet, instanceId, checks, states, listener, time, time, new Random(7),
         new DeployTiming(Duration.ofSeconds(5), Duration.ofSeconds(2), Duration.ofMinutes(10), Duration.ofMinutes(30)));
     loop = new ReconcileLoop(services, Map.<Class<? extends DesiredSource>, DesiredStateSource>of(DesiredSource.Ssm.class, source),
         runtime, checks, deployer, states, listener, time, time, new Random(1), Duration.ofSeconds(15), Duration.ofSeconds(60), 1,

@@ -107,6 +107,11 @@ public final class FakeContainerRuntime implements ContainerRuntime {
     containers.put(name, c);
   }
 
+  /** Adds a line to the journal (for fakes of other systems that share it, like traffic). */
+  public synchronized void record(String entry) {
+    journal.add(entry);
+  }
+
   /** Every mutating call so far, e.g. {@code "stop web"}, {@code "rename web web-previous"}. */
   public synchronized List<String> journal() {
     return List.copyOf(journal);

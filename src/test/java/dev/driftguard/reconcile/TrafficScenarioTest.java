@@ -1,0 +1,173 @@
+package dev.driftguard.reconcile;
+
+import static dev.driftguard.testing.Specs.image;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.driftguard.model.ImageRef;
+import dev.driftguard.model.RolloutSpec;
+import dev.driftguard.testing.FakeContainerRuntime.Behaviour;
+import dev.driftguard.testing.FakeTargetGroup;
+import dev.driftguard.testing.Specs;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** Deploys behind a load balancer: order of traffic and container steps, the gate, recovery. */
+class TrafficScenarioTest {
+  private static final ImageRef V1 = image('1');
+  private static final ImageRef V2 = image('2');
+  private static final ImageRef BAD = image('b');
+  private static final String ME = "i-0000000000000001";
+
+  private AgentHarness host(RolloutSpec.Strategy strategy, FakeTargetGroup[] group) {
+    AgentHarness host = new AgentHarness(Specs.webBehindLoadBalancer(strategy));
+    group[0] = new FakeTargetGroup(host.runtime::record);
+    host.traffic = group[0].gate(ME);
+    host.fleet = group[0].fleet(ME);
+    host.restartAgent();
+    host.runtime.publish(V1, Behaviour.HEALTHY).publish(V2, Behaviour.HEALTHY).publish(BAD, Behaviour.UNHEALTHY);
+    return host;
+  }
+
+  @Test
+  void stopFirst_leavesOnlyAfterPull_andComesBackAfterHealth() throws Exception {
+    FakeTargetGroup[] group = new FakeTargetGroup[1];
+    AgentHarness host = host(RolloutSpec.Strategy.STOP_FIRST, group);
+    host.pin("web", V1);
+    host.pass();
+    host.pin("web", V2);
+    host.pass();
+    assertThat(host.runtime.journal()).containsSubsequence(
+        "pull " + V2.pinned(), "deregister " + ME + ":18080", "stop web", "create web " + V2.digest().shortForm(),
+        "start web", "register " + ME + ":18080");
+    assertThat(group[0].state(ME, 18080)).contains("healthy");
+    assertThat(group[0].published(ME)).containsEntry("running", V2.digest().value()).containsEntry("phase", "idle")
+        .containsEntry("outcome", "success");
+  }
+
+  @Test
+  void stopFirst_waitsWhileAPeerIsOutOfService() throws Exception {
+    FakeTargetGroup[] group = new FakeTargetGroup[1];
+    AgentHarness host = host(RolloutSpec.Strategy.STOP_FIRST, group);
+    host.pin("web", V1);
+    host.pass();
+    group[0].set("i-0000000000000002", 18080, "draining");
+    AtomicInteger reads = new AtomicInteger();
+    group[0].onRead = () -> {
+      if (reads.incrementAndGet() == 5) {
+        group[0].set("i-0000000000000002", 18080, "healthy");
+      }
+    };
+    host.pin("web", V2);
+    Duration before = host.time.slept();
+    host.pass();
+    assertThat(reads.get()).isGreaterThanOrEqualTo(5);
+    assertThat(host.time.slept().minus(before)).isGreaterThan(Duration.ofSeconds(5));
+    assertThat(host.runningDigest("web")).isEqualTo(V2.digest().value());
+  }
+
+  @Test
+  void stopFirst_aLowerIdClaimGoesFirst() throws Exception {
+    FakeTargetGroup[] group = new FakeTargetGroup[1];
+    AgentHarness host = host(RolloutSpec.Strategy.STOP_FIRST, group);
+    host.pin("web", V1);
+    host.pass();
+    group[0].set("i-0000000000000000", 18080, "healthy");
+    group[0].claimBy("i-0000000000000000");
+    host.pin("web", V2);
+    host.pass();
+    // The gate gave up after its timeout: nothing was touched, and the deploy will be retried.
+    assertThat(host.runningDigest("web")).isEqualTo(V1.digest().value());
+    assertThat(host.runtime.journal()).doesNotContain("deregister " + ME + ":18080");
+    assertThat(host.events).contains("deploy web failed");
+  }
+
+  @Test
+  void stopFirst_rollbackEndsRegistered() throws Exception {
+    FakeTargetGroup[] group = new FakeTargetGroup[1];
+    AgentHarness host = host(RolloutSpec.Strategy.STOP_FIRST, group);
+    host.pin("web", V1);
+    host.pass();
+    host.pin("web", BAD);
+    host.pass();
+    assertThat(host.events).contains("deploy web rolled_back");
+    assertThat(group[0].state(ME, 18080)).contains("healthy");
+    assertThat(group[0].published(ME)).containsEntry("failed", BAD.digest().value());
+  }
+
+  @Test
+  void peerRolledBackDigest_isRefused() throws Exception {
+    FakeTargetGroup[] group = new FakeTargetGroup[1];
+    AgentHarness host = host(RolloutSpec.Strategy.STOP_FIRST, group);
+    host.pin("web", V1);
+    host.pass();
+    group[0].fleet("i-0000000000000009").publish(Specs.web(),
+        new dev.driftguard.fleet.FleetCoordinator.PublishedState(V1.digest(), "idle", "rolled_back", BAD.digest(), "t"));
+    int journal = host.runtime.journal().size();
+    host.pin("web", BAD);
+    host.pass();
+    assertThat(host.runtime.journal()).hasSize(journal);
+    assertThat(host.store.load().get("web").lastError()).contains("rolled back on i-0000000000000009");
+  }
+
+  @Test
+  void startFirst_newPortServesBeforeOldLeaves() throws Exception {
+    FakeTargetGroup[] group = new FakeTargetGroup[1];
+    AgentHarness host = host(RolloutSpec.Strategy.START_FIRST, group);
+    host.pin("web", V1);
+    host.pass();
+    host.pin("web", V2);
+    host.pass();
+    assertThat(host.runtime.journal()).containsSubsequence(
+        "create web-next " + V2.digest().shortForm(), "start web-next", "register " + ME + ":18081",
+        "deregister " + ME + ":18080", "stop web", "rename web web-previous", "rename web-next web");
+    assertThat(group[0].state(ME, 18081)).contains("healthy");
+    assertThat(group[0].state(ME, 18080)).isEmpty();
+    // The next deploy alternates back to the first port.
+    host.pin("web", V1);
+    host.time.advance(Duration.ofMinutes(2));
+    host.pass();
+    assertThat(group[0].state(ME, 18080)).contains("healthy");
+    assertThat(group[0].state(ME, 18081)).isEmpty();
+    assertThat(host.runningDigest("web")).isEqualTo(V1.digest().value());
+  }
+
+  @Test
+  void startFirst_badImageNeverLeavesTheOldContainer() throws Exception {
+    FakeTargetGroup[] group = new FakeTargetGroup[1];
+    AgentHarness host = host(RolloutSpec.Strategy.START_FIRST, group);
+    host.pin("web", V1);
+    host.pass();
+    host.pin("web", BAD);
+    host.pass();
+    assertThat(host.events).contains("deploy web rolled_back");
+    assertThat(host.runtime.journal()).doesNotContain("stop web").doesNotContain("deregister " + ME + ":18080");
+    assertThat(host.runtime.inspect("web-next")).isEmpty();
+    assertThat(group[0].state(ME, 18080)).contains("healthy");
+  }
+
+  @Test
+  void healthyContainerOutOfTheGroup_isRegisteredAgain() throws Exception {
+    FakeTargetGroup[] group = new FakeTargetGroup[1];
+    AgentHarness host = host(RolloutSpec.Strategy.STOP_FIRST, group);
+    host.pin("web", V1);
+    host.pass();
+    group[0].gate(ME).deregister(Specs.web(), 18080);
+    host.pass();
+    assertThat(group[0].state(ME, 18080)).contains("healthy");
+  }
+
+  @Test
+  void terminationNotice_deregistersAndStopsDeploying() throws Exception {
+    FakeTargetGroup[] group = new FakeTargetGroup[1];
+    AgentHarness host = host(RolloutSpec.Strategy.STOP_FIRST, group);
+    host.pin("web", V1);
+    host.pass();
+    host.terminationNotice = "spot interruption";
+    host.pin("web", V2);
+    host.pass();
+    host.pass();
+    assertThat(group[0].state(ME, 18080)).isEmpty();
+    assertThat(host.runningDigest("web")).isEqualTo(V1.digest().value());
+  }
+}

@@ -1,0 +1,142 @@
+package dev.driftguard.testing;
+
+import dev.driftguard.fleet.FleetCoordinator;
+import dev.driftguard.model.Digest;
+import dev.driftguard.model.ServiceSpec;
+import dev.driftguard.traffic.TrafficGate;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * An in-memory target group shared by simulated hosts. Registered targets become healthy at once
+ * (the deployer's own health check already passed); deregistered ones drain instantly. Each
+ * host gets its view through {@link #gate(String)} and {@link #fleet(String)}. Every change is
+ * written to a journal, e.g. {@code "deregister i-1:80"}.
+ */
+public final class FakeTargetGroup {
+  private final Map<String, String> states = new HashMap<>();
+  private final Set<String> claims = new HashSet<>();
+  private final Map<String, Map<String, String>> published = new HashMap<>();
+  private final Consumer<String> journal;
+  /** Runs on every read of the group, so a test can change peers while a host waits. */
+  public Runnable onRead = () -> {};
+
+  public FakeTargetGroup(Consumer<String> journal) {
+    this.journal = journal;
+  }
+
+  public synchronized void set(String instanceId, int port, String state) {
+    states.put(instanceId + ":" + port, state);
+  }
+
+  public synchronized Optional<String> state(String instanceId, int port) {
+    return Optional.ofNullable(states.get(instanceId + ":" + port));
+  }
+
+  public synchronized Map<String, String> published(String instanceId) {
+    return Map.copyOf(published.getOrDefault(instanceId, Map.of()));
+  }
+
+  public synchronized void claimBy(String instanceId) {
+    claims.add(instanceId);
+  }
+
+  public TrafficGate gate(String me) {
+    return new TrafficGate() {
+      @Override
+      public void register(ServiceSpec service, int hostPort) {
+        synchronized (FakeTargetGroup.this) {
+          journal.accept("register " + me + ":" + hostPort);
+          states.put(me + ":" + hostPort, "healthy");
+        }
+      }
+
+      @Override
+      public void deregister(ServiceSpec service, int hostPort) {
+        synchronized (FakeTargetGroup.this) {
+          if (states.remove(me + ":" + hostPort) != null) {
+            journal.accept("deregister " + me + ":" + hostPort);
+          }
+        }
+      }
+
+      @Override
+      public void awaitDrained(ServiceSpec service, int hostPort) {}
+
+      @Override
+      public Optional<String> awaitHealthy(ServiceSpec service, int hostPort) {
+        return Optional.empty();
+      }
+
+      @Override
+      public TargetState state(ServiceSpec service, int hostPort) {
+        synchronized (FakeTargetGroup.this) {
+          String s = states.get(me + ":" + hostPort);
+          return s == null ? TargetState.NOT_REGISTERED : TargetState.valueOf(s.toUpperCase());
+        }
+      }
+    };
+  }
+
+  public FleetCoordinator fleet(String me) {
+    return new FleetCoordinator() {
+      @Override
+      public List<PeerTarget> targets(ServiceSpec service) {
+        onRead.run();
+        synchronized (FakeTargetGroup.this) {
+          List<PeerTarget> out = new ArrayList<>();
+          states.forEach((k, v) -> out.add(new PeerTarget(k.substring(0, k.indexOf(':')), Integer.parseInt(k.substring(k.indexOf(':') + 1)), v)));
+          return out;
+        }
+      }
+
+      @Override
+      public synchronized Optional<String> rolledBackBy(ServiceSpec service, Digest digest) {
+        synchronized (FakeTargetGroup.this) {
+          return published.entrySet().stream()
+              .filter(e -> !e.getKey().equals(me) && digest.value().equals(e.getValue().get("failed")))
+              .map(Map.Entry::getKey)
+              .findFirst();
+        }
+      }
+
+      @Override
+      public void publish(ServiceSpec service, PublishedState state) {
+        synchronized (FakeTargetGroup.this) {
+          Map<String, String> tags = new HashMap<>();
+          tags.put("running", state.running() == null ? "" : state.running().value());
+          tags.put("phase", state.phase());
+          tags.put("outcome", state.lastOutcome());
+          tags.put("failed", state.failed() == null ? "" : state.failed().value());
+          published.put(me, tags);
+        }
+      }
+
+      @Override
+      public boolean claim(ServiceSpec service, boolean held) {
+        synchronized (FakeTargetGroup.this) {
+          if (held) {
+            claims.add(me);
+          } else {
+            claims.remove(me);
+          }
+          return true;
+        }
+      }
+
+      @Override
+      public List<String> claimants(ServiceSpec service, Duration maxAge) {
+        synchronized (FakeTargetGroup.this) {
+          return claims.stream().filter(c -> !c.equals(me)).toList();
+        }
+      }
+    };
+  }
+}
