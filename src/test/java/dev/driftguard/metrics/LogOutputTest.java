@@ -1,0 +1,68 @@
+package dev.driftguard.metrics;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.spi.LoggingEvent;
+import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.encoder.Encoder;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+class LogOutputTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Test
+  void jsonLine_hasLevelLoggerAndTheFormattedMessage() throws Exception {
+    LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+    Logger logger = context.getLogger("dev.driftguard.reconcile.Deployer");
+    LoggingEvent event =
+        new LoggingEvent(
+            Logger.class.getName(),
+            logger,
+            Level.INFO,
+            "{} deploy succeeded in {}s",
+            null,
+            new Object[] {"[service=web, digest=sha256:ab12cd34ef56…, phase=IDLE]", 12});
+
+    byte[] bytes = LogOutput.jsonEncoder(context).encode(event);
+    String line = new String(bytes, StandardCharsets.UTF_8);
+
+    assertThat(line).endsWith("\n");
+    assertThat(line.strip()).doesNotContain("\n");
+    JsonNode json = JSON.readTree(line);
+    assertThat(json.path("level").asText()).isEqualTo("INFO");
+    assertThat(json.path("loggerName").asText()).isEqualTo("dev.driftguard.reconcile.Deployer");
+    assertThat(json.path("formattedMessage").asText())
+        .isEqualTo(
+            "[service=web, digest=sha256:ab12cd34ef56…, phase=IDLE] deploy succeeded in 12s");
+    assertThat(json.path("timestamp").isNumber()).isTrue();
+    assertThat(json.has("arguments")).as("the message is given once, formatted").isFalse();
+  }
+
+  @Test
+  void useJson_switchesTheConsoleAppendersOfTheRootLogger() {
+    LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+    @SuppressWarnings("unchecked")
+    ConsoleAppender<ILoggingEvent> console =
+        (ConsoleAppender<ILoggingEvent>)
+            context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).getAppender("STDERR");
+    Encoder<ILoggingEvent> original = console.getEncoder();
+    try {
+      assertThat(LogOutput.useJson()).isEqualTo(1);
+      assertThat(console.getEncoder())
+          .isInstanceOf(ch.qos.logback.classic.encoder.JsonEncoder.class);
+      assertThat(console.isStarted()).isTrue();
+    } finally {
+      console.stop();
+      console.setEncoder(original);
+      console.start();
+    }
+  }
+}
