@@ -221,7 +221,7 @@ public final class Elbv2TrafficGate implements TrafficGate {
         if (failing(o.state())) {
           badSince = badSince == null ? now : badSince;
           if (!now.isBefore(badSince.plus(unhealthyGrace))) {
-            return Optional.of(last + " for " + Duration.between(badSince, now).toSeconds() + "s");
+            return Optional.of(last + " for " + seconds(Duration.between(badSince, now)));
           }
         } else {
           badSince = null;
@@ -370,6 +370,13 @@ public final class Elbv2TrafficGate implements TrafficGate {
       throw new TrafficGateException(
           Elbv2Errors.describe(operation, context, e), Elbv2Errors.throttled(e), e);
     }
+  }
+
+  /** {@code 0.3s}, {@code 45s}: short enough for a log line, exact enough for short waits. */
+  private static String seconds(Duration d) {
+    long millis = d.toMillis();
+    return millis < 10_000 ? String.format(java.util.Locale.ROOT, "%.1fs", millis / 1000.0)
+        : d.toSeconds() + "s";
   }
 
   private static Duration backOff(Duration interval) {
