@@ -5,6 +5,8 @@ import dev.driftguard.config.ConfigException;
 import dev.driftguard.config.ConfigLoader;
 import dev.driftguard.config.TagLookup;
 import dev.driftguard.model.DriftguardException;
+import dev.driftguard.operator.AwsAccess;
+import dev.driftguard.operator.OperatorCommands;
 import dev.driftguard.reconcile.ReconcileLoop;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -30,11 +32,12 @@ public final class Main {
         once       one reconcile pass; exit 0 when every service is in sync, 2 when not
         validate   check the configuration, print every error with its path; exit 0 or 1
         version    print the version
+      %s
 
       options:
         --config FILE   configuration file (default: $DRIFTGUARD_CONFIG or %s)
       """
-          .formatted(DEFAULT_CONFIG);
+          .formatted(OperatorCommands.USAGE.stripTrailing(), DEFAULT_CONFIG);
 
   private final Map<String, String> environment;
   private final PrintStream out;
@@ -73,17 +76,23 @@ public final class Main {
         return ExitCode.USAGE;
       }
     }
-    if (rest.size() != 1) {
+    if (rest.isEmpty()) {
       err.print(USAGE);
       return ExitCode.USAGE;
     }
-    String command = rest.get(0);
+    String command = rest.remove(0);
+    // Operator commands take arguments of their own; the agent's commands take none.
+    if (!rest.isEmpty() && !OperatorCommands.NAMES.contains(command)) {
+      err.print(USAGE);
+      return ExitCode.USAGE;
+    }
     try {
       return switch (command) {
         case "version" -> version();
         case "validate" -> validate(config);
         case "once" -> once(config);
         case "run" -> run(config);
+        case "status", "pin", "rollout-status" -> operator(command, rest, config);
         default -> {
           err.print("driftguard: unknown command " + command + "\n" + USAGE);
           yield ExitCode.USAGE;
@@ -100,6 +109,33 @@ public final class Main {
       Thread.currentThread().interrupt();
       return ExitCode.ERROR;
     }
+  }
+
+  /** The operator commands, with SDK clients built here like the agent's (one set per region). */
+  private int operator(String command, List<String> args, Path config)
+      throws InterruptedException {
+    OperatorCommands commands =
+        new OperatorCommands(
+            (region, endpoints, credentials) -> {
+              AwsClients clients =
+                  AwsClients.builder()
+                      .region(region)
+                      .endpoints(endpoints)
+                      .credentialsProvider(credentials)
+                      .build();
+              return AwsAccess.Clients.of(clients::ssm, clients::ecr, clients::ec2, clients::close);
+            },
+            environment,
+            out,
+            err);
+    return switch (commands.run(command, args, config)) {
+      case OK -> ExitCode.OK;
+      case ERROR -> ExitCode.ERROR;
+      case NOT_CONVERGED -> ExitCode.NOT_IN_SYNC;
+      case ROLLED_BACK -> ExitCode.ROLLED_BACK;
+      case TIMED_OUT -> ExitCode.TIMED_OUT;
+      case USAGE -> ExitCode.USAGE;
+    };
   }
 
   private int version() {

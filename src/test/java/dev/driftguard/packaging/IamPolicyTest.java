@@ -91,14 +91,11 @@ class IamPolicyTest {
   private static final Set<String> AGENT_PLANNED =
       Set.of("ec2:DescribeInstances");
 
-  /** Operator commands (pin, rollout-status) not written yet; same rule as AGENT_PLANNED. */
-  private static final Set<String> OPERATOR_PLANNED =
-      Set.of(
-          "ecr:DescribeImages",
-          "ssm:GetParameters",
-          "ssm:PutParameter",
-          "ec2:DescribeInstances",
-          "ec2:DescribeTags");
+  /**
+   * Operator actions granted ahead of the code that will call them; same rule as AGENT_PLANNED.
+   * Empty since pin and rollout-status landed.
+   */
+  private static final Set<String> OPERATOR_PLANNED = Set.of();
 
   /** Actions AWS authorizes only on "*" (no resource-level permissions). */
   private static final Set<String> STAR_ONLY =
