@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -43,18 +44,19 @@ import software.amazon.awssdk.regions.Region;
  * A local AWS endpoint for tests: the JDK's HTTP server on 127.0.0.1 speaking the wire protocols
  * the AWS SDK sends, so the agent's real SDK clients are exercised through endpoint overrides. It
  * is faithful to AWS's documented behaviour and error shapes where the agent depends on them; each
- * service is one {@link AwsService} class ({@link SsmService}, {@link EcrService}; EC2, ELBv2 and
- * IMDS plug in the same way).
+ * service is one {@link AwsService} class ({@link SsmService}, {@link EcrService}, {@link
+ * Ec2Service}, {@link Elbv2Service}); IMDS is one small server per instance ({@link ImdsServer}).
  *
  * <p>Requests are routed to the service that {@linkplain AwsService#accepts accepts} them (JSON 1.1
  * services by {@code X-Amz-Target}). Signatures are not verified, but, as AWS does, a request
  * without an {@code Authorization} header is refused with {@code
  * MissingAuthenticationTokenException}.
  *
- * <p>Test knobs: the services' own ({@link #ssm()}, {@link #ecr()}), per-operation call counts
- * ({@link #calls(String, String)}; every HTTP attempt counts, so SDK retries show) and injected
- * errors ({@link #throttleNext}, {@link #failNext}). A process-external test reaches the same knobs
- * over HTTP under {@code /_localaws/} (see {@link #main}).
+ * <p>Test knobs: the services' own ({@link #ssm()}, {@link #ecr()}, {@link #ec2()}, {@link
+ * #elbv2()}, {@link #imds(String)}), per-operation call counts ({@link #calls(String, String)};
+ * every HTTP attempt counts, so SDK retries show) and injected errors ({@link #throttleNext},
+ * {@link #failNext}). A process-external test reaches the same knobs over HTTP under {@code
+ * /_localaws/} (see {@link #main}).
  *
  * <pre>{@code
  * try (LocalAws aws = LocalAws.builder().registryPassword("s3cret").start();
@@ -81,7 +83,10 @@ public final class LocalAws implements AutoCloseable {
   private final ExecutorService executor;
   private final SsmService ssm;
   private final EcrService ecr;
+  private final Ec2Service ec2;
+  private final Elbv2Service elbv2;
   private final List<AwsService> services;
+  private final Map<String, ImdsServer> imds = new HashMap<>();
   private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
   private final Map<String, Deque<Optional<AwsFault>>> faults = new HashMap<>();
   private final Deque<Recorded> recorded = new ArrayDeque<>();
@@ -92,7 +97,9 @@ public final class LocalAws implements AutoCloseable {
     this.ssm = new SsmService(builder.region, builder.accountId, builder.clock);
     this.ecr =
         new EcrService(builder.region, builder.accountId, builder.registryPassword, builder.clock);
-    this.services = List.of(ssm, ecr);
+    this.ec2 = new Ec2Service(builder.region, builder.accountId, builder.clock);
+    this.elbv2 = new Elbv2Service(builder.region, builder.accountId, ec2);
+    this.services = List.of(ssm, ecr, ec2, elbv2);
     this.server =
         HttpServer.create(
             new InetSocketAddress(
@@ -154,12 +161,88 @@ public final class LocalAws implements AutoCloseable {
     return Collections.unmodifiableMap(endpoints);
   }
 
+  /**
+   * Like {@link #newClients()}, with the IMDS client pointed at {@code instanceId}'s metadata
+   * server ({@link #imds(String)}), as the agent of that instance would be configured.
+   */
+  public AwsClients newClients(String instanceId) {
+    Map<String, URI> withImds = new LinkedHashMap<>(endpoints());
+    withImds.put("imds", imds(instanceId).endpoint());
+    return AwsClients.builder()
+        .region(Region.of(ssm.region()))
+        .endpoints(withImds)
+        .credentialsProvider(credentials())
+        .build();
+  }
+
   public SsmService ssm() {
     return ssm;
   }
 
   public EcrService ecr() {
     return ecr;
+  }
+
+  public Ec2Service ec2() {
+    return ec2;
+  }
+
+  public Elbv2Service elbv2() {
+    return elbv2;
+  }
+
+  /** Adds a running EC2 instance ({@link Ec2Service#addInstance(String, Map)}). */
+  public void addInstance(String instanceId, Map<String, String> tags) {
+    ec2.addInstance(instanceId, tags);
+  }
+
+  /**
+   * Creates a target group with real health checks and returns its ARN ({@link
+   * Elbv2Service#createTargetGroup(String, String, int, int, Duration, Duration)}).
+   */
+  public String createTargetGroup(
+      String name,
+      String healthCheckPath,
+      int healthyThreshold,
+      int unhealthyThreshold,
+      Duration interval,
+      Duration deregistrationDelay) {
+    return elbv2.createTargetGroup(
+        name, healthCheckPath, healthyThreshold, unhealthyThreshold, interval, deregistrationDelay);
+  }
+
+  public TargetGroup targetGroup(String targetGroupArn) {
+    return elbv2.targetGroup(targetGroupArn);
+  }
+
+  /** The port on 127.0.0.1 of the group's reverse proxy (its "load balancer"). */
+  public int proxyPort(String targetGroupArn) {
+    return elbv2.targetGroup(targetGroupArn).proxyPort();
+  }
+
+  /** Every target state change of the group so far, oldest first. */
+  public List<TargetGroup.StateChange> timeline(String targetGroupArn) {
+    return elbv2.targetGroup(targetGroupArn).timeline();
+  }
+
+  /**
+   * The metadata server of {@code instanceId} (an instance added before), started on first use on
+   * its own port of 127.0.0.1.
+   */
+  public synchronized ImdsServer imds(String instanceId) {
+    if (!ec2.hasInstance(instanceId)) {
+      throw new IllegalArgumentException("no instance " + instanceId + "; add it first");
+    }
+    ImdsServer server = imds.get(instanceId);
+    if (server == null) {
+      try {
+        server = new ImdsServer(instanceId, ec2);
+      } catch (IOException e) {
+        throw new IllegalStateException("cannot start IMDS for " + instanceId, e);
+      }
+      imds.put(instanceId, server);
+    }
+    return server;
   }
 
   // ---- knobs ---------------------------------------------------------------------------------
@@ -313,6 +396,10 @@ public final class LocalAws implements AutoCloseable {
     Map<String, String> q = queryParameters(request.query());
     String action = request.path().substring(ADMIN_PREFIX.length());
     try {
+      Optional<AwsReply> fixture = ControlApi.handle(this, action, request.method(), q);
+      if (fixture.isPresent()) {
+        return fixture.get();
+      }
       switch (action) {
         case "health":
           return AwsReply.text(200, "text/plain", "ok\n");
@@ -339,12 +426,12 @@ public final class LocalAws implements AutoCloseable {
         default:
           return AwsReply.text(404, "text/plain", "unknown local-aws action " + action + "\n");
       }
-    } catch (IllegalArgumentException | IOException e) {
+    } catch (IllegalArgumentException | IllegalStateException | IOException e) {
       return AwsReply.text(400, "text/plain", e.getMessage() + "\n");
     }
   }
 
-  private static String required(Map<String, String> q, String key) {
+  static String required(Map<String, String> q, String key) {
     String value = q.get(key);
     if (value == null || value.isEmpty()) {
       throw new IllegalArgumentException("missing query parameter " + key);
@@ -368,10 +455,16 @@ public final class LocalAws implements AutoCloseable {
     return q;
   }
 
-  /** Stops the server, then its threads. */
+  /** Stops the server, the target groups' checks and proxies, the IMDS servers, then threads. */
   @Override
   public void close() {
     server.stop(0);
+    elbv2.close();
+    List<ImdsServer> servers;
+    synchronized (this) {
+      servers = new ArrayList<>(imds.values());
+    }
+    servers.forEach(ImdsServer::close);
     executor.shutdownNow();
     try {
       executor.awaitTermination(5, TimeUnit.SECONDS);
@@ -475,6 +568,7 @@ public final class LocalAws implements AutoCloseable {
       TestEnv.registryPassword(envFile).ifPresent(builder::registryPassword);
     }
     LocalAws aws = builder.start();
+    List<String> images = aws.ecr().registerTestEnvImages(envFile);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
@@ -495,6 +589,8 @@ public final class LocalAws implements AutoCloseable {
             + aws.endpoint()
             + " (services "
             + new ArrayList<>(aws.endpoints().keySet())
+            + "; ECR images "
+            + images
             + ")");
     System.out.flush();
     stopped.await();
