@@ -1,6 +1,17 @@
 package dev.driftguard.cli;
 
 import dev.driftguard.config.AgentConfig;
+import dev.driftguard.config.ConfigLoader;
+import dev.driftguard.fleet.AwsFleetCoordinator;
+import dev.driftguard.fleet.FleetCoordinator;
+import dev.driftguard.host.ImdsInstanceIdentity;
+import dev.driftguard.host.InstanceIdentity;
+import dev.driftguard.host.StaticInstanceIdentity;
+import dev.driftguard.traffic.Elbv2TrafficGate;
+import dev.driftguard.traffic.TrafficGate;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 import dev.driftguard.config.AgentSettings;
 import dev.driftguard.config.RegistryLogin;
 import dev.driftguard.desired.DesiredStateSource;
@@ -9,6 +20,11 @@ import dev.driftguard.desired.SsmDesiredStateSource;
 import dev.driftguard.desired.SsmSecretSource;
 import dev.driftguard.health.HealthChecks;
 import dev.driftguard.host.FileStateStore;
+import dev.driftguard.metrics.AgentHttpServer;
+import dev.driftguard.metrics.AgentMetrics;
+import dev.driftguard.metrics.LogOutput;
+import dev.driftguard.metrics.LoopHealth;
+import dev.driftguard.metrics.StatusView;
 import dev.driftguard.model.AwsCallListener;
 import dev.driftguard.model.DesiredSource;
 import dev.driftguard.model.DriftguardException;
@@ -49,22 +65,84 @@ final class Agent implements AutoCloseable {
   private final AwsClients aws;
   private final DockerContainerRuntime runtime;
   private final ReconcileLoop loop;
+  private final AgentSettings settings;
+  private final AgentMetrics metrics;
+  private final StatusView status;
+  private AgentHttpServer http;
 
-  private Agent(AwsClients aws, DockerContainerRuntime runtime, ReconcileLoop loop) {
+  private Agent(
+      AwsClients aws,
+      DockerContainerRuntime runtime,
+      ReconcileLoop loop,
+      AgentSettings settings,
+      AgentMetrics metrics,
+      StatusView status) {
     this.aws = aws;
     this.runtime = runtime;
     this.loop = loop;
+    this.settings = settings;
+    this.metrics = metrics;
+    this.status = status;
   }
 
-  static Agent assemble(AgentConfig config, Map<String, String> environment) {
-    AgentSettings settings = config.agent();
+  /**
+   * Loads the configuration and builds the agent. The file is read twice: first with stand-in
+   * tags, only for the {@code agent:} section (which says how to reach AWS and who this host
+   * is); then for real, with {@code ${tag:KEY}} resolved from this instance's tags.
+   */
+  static Agent start(Path configFile, Map<String, String> environment) {
+    AgentSettings settings = ConfigLoader.load(configFile, environment, key -> Optional.of("tag-" + key)).agent();
+    LogOutput.applyConfigured(settings.logFormat());
+    AtomicReference<InstanceIdentity> identityRef = new AtomicReference<>();
     AwsClients aws = AwsClients.builder()
-        .region(() -> region(settings))
+        .region(() -> region(settings, identityRef.get()))
         .endpoints(settings.aws().endpoints())
         .build();
+    // Created first so that every AWS call, the instance identity's included, is counted.
+    AgentMetrics metrics = new AgentMetrics(List.of());
+    try {
+      AwsCallListener awsCalls = metrics;
+      InstanceIdentity identity = identity(settings, aws, awsCalls);
+      identityRef.set(identity);
+      AgentConfig config = ConfigLoader.load(configFile, environment, key -> Optional.ofNullable(identity.tags().get(key)));
+      logger.info("driftguard {} starting with {} ({} service(s)) on {}", Version.current(), configFile,
+          config.services().size(), identity.instanceId());
+      return assemble(config, aws, identity, metrics);
+    } catch (RuntimeException e) {
+      metrics.close();
+      aws.close();
+      throw e;
+    }
+  }
+
+  /**
+   * On EC2 the instance tells who it is (IMDSv2); with {@code agent.aws.instanceId} set (local
+   * mode, tests) the configured values stand in and no metadata service is asked.
+   */
+  private static InstanceIdentity identity(AgentSettings settings, AwsClients aws, AwsCallListener awsCalls) {
+    Optional<String> configured = settings.aws().instanceIdOverride();
+    if (configured.isPresent()) {
+      return StaticInstanceIdentity.of(configured.get(), settings.aws().regionOverride().orElse("local"), Map.of());
+    }
+    return new ImdsInstanceIdentity(aws.imds(), aws::ec2, awsCalls);
+  }
+
+  /**
+   * AWS-backed fleet coordination where there is a fleet: on EC2 (identity from IMDS), or where
+   * a test points EC2 at a local endpoint. A local-mode host has no peers.
+   */
+  private static boolean inFleet(AgentSettings settings) {
+    return settings.aws().instanceIdOverride().isEmpty() || settings.aws().endpoint("ec2").isPresent();
+  }
+
+  private static Agent assemble(AgentConfig config, AwsClients aws, InstanceIdentity identity, AgentMetrics metrics) {
+    AgentSettings settings = config.agent();
+    AwsCallListener awsCalls = metrics;
+    metrics.addServices(config.services().stream().map(ServiceSpec::name).toList());
     DockerContainerRuntime runtime = DockerContainerRuntime.create(settings.dockerHost());
     try {
-      AwsCallListener awsCalls = AwsCallListener.NONE;
+      // Engine failures are counted here because the deployer handles most of them itself.
+      MeteredContainerRuntime meteredRuntime = new MeteredContainerRuntime(runtime, metrics);
       Map<String, StaticRegistryLogin> logins = new HashMap<>();
       for (RegistryLogin login : settings.registries()) {
         logins.put(login.host(), new StaticRegistryLogin(login.username(), login.passwordFile()));
@@ -72,25 +150,33 @@ final class Agent implements AutoCloseable {
       Clock clock = Clock.systemUTC();
       Sleeper sleeper = Sleeper.system();
       StateBook states = new StateBook(new FileStateStore(settings.stateDir()));
-      ReconcileListener listener = ReconcileListener.all(List.of());
+      StatusView status = new StatusView(Version.current(), identity.instanceId(), config.services(), states::get);
+      ReconcileListener listener = ReconcileListener.all(List.of(metrics, status));
       Map<Class<? extends DesiredSource>, DesiredStateSource> sources = new HashMap<>();
       sources.put(DesiredSource.File.class, new FileDesiredStateSource());
       if (config.services().stream().anyMatch(s -> s.desired() instanceof DesiredSource.Ssm)) {
         sources.put(DesiredSource.Ssm.class, new SsmDesiredStateSource(aws.ssm(), awsCalls));
       }
-      for (ServiceSpec service : config.services()) {
-        if (service.trafficSpec().isPresent()) {
-          logger.warn("[service={}] traffic: is configured, but this version does not flip ELBv2 registration yet; deploys restart the container in place", service.name());
-        }
-      }
+      boolean anyTraffic = config.services().stream().anyMatch(s -> s.trafficSpec().isPresent());
+      TrafficGate noTraffic = new NoTrafficGate();
+      TrafficGate elbv2 = anyTraffic ? Elbv2TrafficGate.create(aws.elbv2(), identity.instanceId(), awsCalls) : noTraffic;
+      FleetCoordinator fleet = inFleet(settings)
+          ? AwsFleetCoordinator.create(aws.elbv2(), aws.ec2(), identity.instanceId(), awsCalls)
+          : new StandaloneFleet();
       SecureRandom random = new SecureRandom();
+      AtomicReference<EcrRegistryAuth> ecrAuth = new AtomicReference<>();
+      metrics.trackEcrTokenExpiry(() -> Optional.ofNullable(ecrAuth.get()).flatMap(EcrRegistryAuth::tokenExpiry));
       Deployer deployer = new Deployer(
-          runtime,
-          new LazyRegistryAuth(() -> new EcrRegistryAuth(aws.ecr(), logins, awsCalls), logins.keySet()),
+          meteredRuntime,
+          new LazyRegistryAuth(() -> {
+            EcrRegistryAuth auth = new EcrRegistryAuth(aws.ecr(), logins, awsCalls);
+            ecrAuth.set(auth);
+            return auth;
+          }, logins.keySet()),
           names -> new SsmSecretSource(aws.ssm(), awsCalls).resolve(names),
-          service -> new NoTrafficGate(),
-          new StandaloneFleet(),
-          settings.aws().instanceIdOverride().orElse("local"),
+          service -> service.trafficSpec().isPresent() ? elbv2 : noTraffic,
+          fleet,
+          identity.instanceId(),
           HealthChecks::forType,
           states,
           listener,
@@ -102,7 +188,7 @@ final class Agent implements AutoCloseable {
       ReconcileLoop loop = new ReconcileLoop(
           config.services(),
           sources,
-          runtime,
+          meteredRuntime,
           HealthChecks::forType,
           deployer,
           states,
@@ -113,12 +199,22 @@ final class Agent implements AutoCloseable {
           settings.pollInterval(),
           stabilisation.compareTo(MIN_STABILISATION) < 0 ? MIN_STABILISATION : stabilisation,
           settings.imagesToKeep(),
-          java.util.Optional::empty);
-      return new Agent(aws, runtime, loop);
+          () -> terminationNotice(identity));
+      metrics.trackLastSuccessfulPoll(loop::lastSuccessfulPoll);
+      return new Agent(aws, runtime, loop, settings, metrics, status);
     } catch (RuntimeException e) {
       runtime.close();
-      aws.close();
       throw e;
+    }
+  }
+
+  /** A failing metadata read must not stop reconciling: it is logged and read again next pass. */
+  private static Optional<String> terminationNotice(InstanceIdentity identity) {
+    try {
+      return identity.terminationNotice();
+    } catch (RuntimeException e) {
+      logger.warn("cannot read the instance's termination notices: {}", e.getMessage());
+      return Optional.empty();
     }
   }
 
@@ -126,21 +222,45 @@ final class Agent implements AutoCloseable {
     return loop;
   }
 
-  private static Region region(AgentSettings settings) {
-    return settings.aws().regionOverride().map(Region::of).orElseGet(() -> {
-      try {
-        return new DefaultAwsRegionProviderChain().getRegion();
-      } catch (SdkClientException e) {
-        throw new DriftguardException(
-            "cannot tell the AWS region (agent.aws.region is auto): " + e.getMessage()
-                + "; set agent.aws.region in the configuration", e);
-      }
-    });
+  /**
+   * Starts serving /metrics, /healthz and /status. Only {@code run} calls this: {@code once} is a
+   * short-lived command (CI, cron, an operator's check) that must not take the agent's ports.
+   *
+   * @throws DriftguardException when a listen address cannot be bound
+   */
+  void serveHttp() {
+    LoopHealth health = new LoopHealth(loop::lastTick, settings.pollInterval(), Clock.systemUTC());
+    http = AgentHttpServer.start(
+        settings.metricsListen().toSocketAddress(),
+        settings.statusListen().toSocketAddress(),
+        new AgentHttpServer.Endpoints(
+            metrics::scrape, health::check, () -> status.json(loop.lastTick(), loop.lastSuccessfulPoll())));
+  }
+
+  private static Region region(AgentSettings settings, InstanceIdentity identity) {
+    Optional<String> configured = settings.aws().regionOverride();
+    if (configured.isPresent()) {
+      return Region.of(configured.get());
+    }
+    if (identity instanceof ImdsInstanceIdentity) {
+      return Region.of(identity.region());
+    }
+    try {
+      return new DefaultAwsRegionProviderChain().getRegion();
+    } catch (SdkClientException e) {
+      throw new DriftguardException(
+          "cannot tell the AWS region (agent.aws.region is auto): " + e.getMessage()
+              + "; set agent.aws.region in the configuration", e);
+    }
   }
 
   @Override
   public void close() {
+    if (http != null) {
+      http.close();
+    }
     runtime.close();
     aws.close();
+    metrics.close();
   }
 }

@@ -77,6 +77,7 @@ class AgentIT {
           docker: { host: "%s" }
           aws:
             region: us-east-1
+            instanceId: i-0000000000000001
             endpoints: { ssm: "%s", ecr: "%s" }
         services:
           - name: %s
