@@ -1,9 +1,7 @@
 package dev.driftguard.cli;
 
-import dev.driftguard.config.AgentConfig;
 import dev.driftguard.config.ConfigException;
 import dev.driftguard.config.ConfigLoader;
-import dev.driftguard.config.TagLookup;
 import dev.driftguard.model.DriftguardException;
 import dev.driftguard.operator.AwsAccess;
 import dev.driftguard.operator.OperatorCommands;
@@ -14,7 +12,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -158,8 +155,7 @@ public final class Main {
   }
 
   private int once(Path config) throws InterruptedException {
-    AgentConfig loaded = load(config);
-    try (Agent agent = Agent.assemble(loaded, environment)) {
+    try (Agent agent = Agent.start(config, environment)) {
       ReconcileLoop.PassResult result = agent.loop().runOnce();
       result.inSync().forEach((service, inSync) -> {
         String why = result.actions().get(service) instanceof dev.driftguard.reconcile.Action.Hold hold ? " (" + hold.why() + ")" : "";
@@ -171,8 +167,7 @@ public final class Main {
   }
 
   private int run(Path config) {
-    AgentConfig loaded = load(config);
-    Agent agent = Agent.assemble(loaded, environment);
+    Agent agent = Agent.start(config, environment);
     Thread loopThread = Thread.currentThread();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       // SIGTERM: stop the loop where it is; the containers and the target registration stay as
@@ -190,12 +185,5 @@ public final class Main {
       agent.loop().run();
     }
     return ExitCode.OK;
-  }
-
-  private AgentConfig load(Path config) {
-    Logger logger = LoggerFactory.getLogger(Main.class);
-    AgentConfig loaded = ConfigLoader.load(config, environment, TagLookup.none());
-    logger.info("driftguard {} starting with {} ({} service(s))", Version.current(), config, loaded.services().size());
-    return loaded;
   }
 }
