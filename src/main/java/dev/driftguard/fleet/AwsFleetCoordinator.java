@@ -30,9 +30,9 @@ import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetHealth
 /**
  * The fleet as AWS already records it: the capacity floor reads the service's ELBv2 target group
  * ({@code DescribeTargetHealth}), and hosts tell each other through EC2 tags on their own
- * instances: published state and the circuit breaker's failed digest ({@link
- * PublishedStateTags}, written throttle-safe by {@link Ec2TagPublisher}), and the claim of a turn
- * to leave service. Peers' tags are read with {@code DescribeTags}.
+ * instances: published state and the circuit breaker's failed digest ({@link PublishedStateTags},
+ * written throttle-safe by {@link Ec2TagPublisher}), and the claim of a turn to leave service.
+ * Peers' tags are read with {@code DescribeTags}.
  *
  * <p>Reads fail with {@link FleetCoordinationException} (the caller must not take "unreadable" for
  * "no peers"); writes never throw. Every call is reported to the {@link AwsCallListener}.
@@ -131,13 +131,13 @@ public final class AwsFleetCoordinator implements FleetCoordinator {
     publisher.offer(
         service.name(),
         PublishedStateTags.toTags(service.name(), stamped),
-        PublishedStateTags.key(service.name(), PublishedStateTags.UPDATED));
+        PublishedStateTags.key(service.name(), PublishedStateTags.UPDATED),
+        PublishedStateTags.key(service.name(), PublishedStateTags.FAILED));
   }
 
   /**
-   * Sends published states that were held back by the publish interval. Call it once per loop
-   * pass, so the last state of a deploy goes out even when nothing changes afterwards. Never
-   * throws.
+   * Sends published states that were held back by the publish interval. Call it once per loop pass,
+   * so the last state of a deploy goes out even when nothing changes afterwards. Never throws.
    */
   public void flush() {
     publisher.flush(service -> PublishedStateTags.key(service, PublishedStateTags.UPDATED));

@@ -20,17 +20,18 @@ import software.amazon.awssdk.services.ec2.model.Tag;
  * Writes this instance's published-state tags, throttle-safe (docs/design/published-state.md).
  *
  * <ul>
- *   <li><b>Only changes</b>: each {@code CreateTags} carries just the tags whose value differs
- *       from what the last successful call wrote (plus {@code updated}); a state that differs only
- *       in {@code updated} is not sent at all, so {@code updated} is when the state last changed.
+ *   <li><b>Only changes</b>: each {@code CreateTags} carries just the tags whose value differs from
+ *       what the last successful call wrote (plus {@code updated}); a state that differs only in
+ *       {@code updated} is not sent at all, so {@code updated} is when the state last changed.
  *   <li><b>Coalesced</b>: at most one {@code CreateTags} per service per {@code minInterval}
  *       (counting failed attempts). A state offered sooner is kept, replacing any older pending
  *       one, and sent by the first {@link #offer} or {@link #flush} after the interval. A deploy
  *       walks through its phases within seconds; peers and {@code rollout-status} need the latest
- *       state, not every step.
+ *       state, not every step. One exception: a change of the urgent tag (the circuit breaker's
+ *       failed digest) goes out at once; rollbacks are rare, and peers must not wait for it.
  *   <li><b>Never throws</b>: a failure leaves the state pending, to be retried by the next call
- *       after the interval; it is logged once per distinct error code per service, and its
- *       recovery once.
+ *       after the interval; it is logged once per distinct error code per service, and its recovery
+ *       once.
  * </ul>
  *
  * <p>Thread-safe; calls for one service are serialized.
@@ -73,16 +74,20 @@ final class Ec2TagPublisher {
   /**
    * Offers the service's full set of tags (every field, {@code updatedKey} among them); sends what
    * changed now or later (see the class comment).
+   *
+   * @param urgentKey a tag whose change is sent at once, interval or not (the circuit breaker's
+   *     failed digest: peers must see it before they deploy the digest); null for none
    */
-  synchronized void offer(String service, Map<String, String> tags, String updatedKey) {
+  synchronized void offer(
+      String service, Map<String, String> tags, String updatedKey, String urgentKey) {
     Entry entry = entries.computeIfAbsent(service, s -> new Entry());
     entry.pending = new LinkedHashMap<>(tags);
-    trySend(service, entry, updatedKey);
+    trySend(service, entry, updatedKey, urgentKey);
   }
 
   /** Sends every pending state whose interval has passed. */
   synchronized void flush(Function<String, String> updatedKeyOf) {
-    entries.forEach((service, entry) -> trySend(service, entry, updatedKeyOf.apply(service)));
+    entries.forEach((service, entry) -> trySend(service, entry, updatedKeyOf.apply(service), null));
   }
 
   /** Whether a state of {@code service} waits to be sent (for tests and the status page). */
@@ -91,7 +96,7 @@ final class Ec2TagPublisher {
     return entry != null && entry.pending != null;
   }
 
-  private void trySend(String service, Entry entry, String updatedKey) {
+  private void trySend(String service, Entry entry, String updatedKey, String urgentKey) {
     if (entry.pending == null) {
       return;
     }
@@ -107,7 +112,8 @@ final class Ec2TagPublisher {
       return;
     }
     Instant now = clock.instant();
-    if (entry.lastAttempt != null && now.isBefore(entry.lastAttempt.plus(minInterval))) {
+    boolean urgent = urgentKey != null && changed.containsKey(urgentKey);
+    if (!urgent && entry.lastAttempt != null && now.isBefore(entry.lastAttempt.plus(minInterval))) {
       return; // coalesced: the newest state stays pending
     }
     String updated = entry.pending.get(updatedKey);

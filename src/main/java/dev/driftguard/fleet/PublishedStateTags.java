@@ -9,11 +9,11 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The EC2 tag contract of the state each agent publishes on its own instance, shared by the
- * writer (the agent) and the readers ({@code driftguard rollout-status}, peers' circuit breaker).
+ * The EC2 tag contract of the state each agent publishes on its own instance, shared by the writer
+ * (the agent) and the readers ({@code driftguard rollout-status}, peers' circuit breaker).
  * Specified in docs/design/published-state.md: five tags per service, {@code
- * driftguard:{service}:{field}}; an absent value is the empty string (EC2 allows empty tag
- * values, and overwriting needs only {@code ec2:CreateTags}).
+ * driftguard:{service}:{field}}; an absent value is the empty string (EC2 allows empty tag values,
+ * and overwriting needs only {@code ec2:CreateTags}).
  */
 public final class PublishedStateTags {
   /** Every key the agent writes starts with this; the IAM policy allows only such keys. */
@@ -55,8 +55,8 @@ public final class PublishedStateTags {
   /**
    * Reads a service's published state back from an instance's tags.
    *
-   * @return empty when the instance publishes nothing for the service (no phase tag); a digest
-   *     that does not parse (a tag edited by hand) reads as absent
+   * @return empty when the instance publishes nothing for the service (no phase tag); a digest that
+   *     does not parse (a tag edited by hand) reads as absent
    */
   public static Optional<PublishedState> fromTags(String service, Map<String, String> tags) {
     String phase = tags.get(key(service, PHASE));

@@ -23,14 +23,13 @@ import software.amazon.awssdk.services.ec2.model.TagDescription;
  * This EC2 instance's identity from the instance metadata service (IMDSv2: the SDK client fetches
  * and renews the session token itself).
  *
- * <p>Instance id, region and zone never change while the instance lives, so they are read once
- * and cached. Tags are read once too (the {@code ${tag:Name}} of the configuration is resolved at
- * start-up) and re-read only by {@link #refreshTags()}: from metadata tags ({@code
- * tags/instance}) when the instance has them enabled, otherwise (IMDS answers 404) from EC2 {@code
- * DescribeTags}, which needs the instance role's {@code ec2:DescribeTags}.
+ * <p>Instance id, region and zone never change while the instance lives, so they are read once and
+ * cached. Tags are read once too (the {@code ${tag:Name}} of the configuration is resolved at
+ * start-up) and re-read only by {@link #refreshTags()}: from metadata tags ({@code tags/instance})
+ * when the instance has them enabled, otherwise (IMDS answers 404) from EC2 {@code DescribeTags},
+ * which needs the instance role's {@code ec2:DescribeTags}.
  *
- * <p>{@link #terminationNotice()} is never cached: the loop polls it to drain before the host
- * goes.
+ * <p>{@link #terminationNotice()} is never cached: the loop polls it to drain before the host goes.
  *
  * <p>Calls are reported to the {@link AwsCallListener} as service {@code imds} with the metadata
  * path as the operation ({@code instance-id}, {@code tags/instance/KEY}, ...). A 404 where IMDS
@@ -60,8 +59,8 @@ public final class ImdsInstanceIdentity implements InstanceIdentity {
 
   /**
    * @param imds the IMDS client ({@code AwsClients#imds()})
-   * @param ec2 the EC2 client, asked for only when metadata tags are off; a supplier because on
-   *     EC2 that client's region comes from this identity
+   * @param ec2 the EC2 client, asked for only when metadata tags are off; a supplier because on EC2
+   *     that client's region comes from this identity
    */
   public ImdsInstanceIdentity(
       Ec2MetadataClient imds, Supplier<Ec2Client> ec2, AwsCallListener listener) {
@@ -117,8 +116,7 @@ public final class ImdsInstanceIdentity implements InstanceIdentity {
     Optional<String> lifecycle = get(LIFECYCLE, LIFECYCLE).map(String::strip);
     // Target lifecycle states: InService, Standby, Terminated, Warmed:Terminated, Detached, ...
     // Only termination means the host goes; a warm pool's Warmed:Stopped comes back.
-    if (lifecycle.isPresent()
-        && lifecycle.get().toLowerCase(Locale.ROOT).contains("terminat")) {
+    if (lifecycle.isPresent() && lifecycle.get().toLowerCase(Locale.ROOT).contains("terminat")) {
       return Optional.of("Auto Scaling target lifecycle state " + lifecycle.get());
     }
     return Optional.empty();

@@ -5,9 +5,9 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Identity from configuration for local mode ({@code agent.aws.instanceId} and {@code region}
- * set, no IMDS): fixed values and tags, and never a termination notice, since a laptop is not
- * reclaimed by EC2.
+ * Identity from configuration for local mode ({@code agent.aws.instanceId} and {@code region} set,
+ * no IMDS): fixed values and tags, and never a termination notice, since a laptop is not reclaimed
+ * by EC2.
  */
 public final class StaticInstanceIdentity implements InstanceIdentity {
   /** Reported as the availability zone when none is configured. */

@@ -5,8 +5,8 @@ import software.amazon.awssdk.core.exception.SdkException;
 
 /**
  * Turns an SDK failure into the words an operator needs: the AWS error code, HTTP status and AWS's
- * own message (which for ELBv2 names target groups and targets, never credentials). Kept beside
- * the adapter, as each adapter package owns its translation (adapters never import each other).
+ * own message (which for ELBv2 names target groups and targets, never credentials). Kept beside the
+ * adapter, as each adapter package owns its translation (adapters never import each other).
  */
 final class Elbv2Errors {
   private Elbv2Errors() {}

@@ -32,9 +32,9 @@ import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetHealth
  * <p>The waits poll {@code DescribeTargetHealth} for the one target instead of using the SDK's
  * {@code TargetInService}/{@code TargetDeregistered} waiters: the in-service waiter never fails on
  * {@code unhealthy} (it would burn the whole deadline on a target that cannot pass), and the
- * waiters know neither the injected {@link Clock} nor our deadlines. Each poll is one call
- * reported to the {@link AwsCallListener}; an error during a wait does not end it (the next poll
- * may succeed) but a throttled poll doubles the interval, up to {@link #MAX_POLL_INTERVAL}.
+ * waiters know neither the injected {@link Clock} nor our deadlines. Each poll is one call reported
+ * to the {@link AwsCallListener}; an error during a wait does not end it (the next poll may
+ * succeed) but a throttled poll doubles the interval, up to {@link #MAX_POLL_INTERVAL}.
  *
  * <p>The drain timeout {@code auto} is the target group's {@code
  * deregistration_delay.timeout_seconds} ({@code DescribeTargetGroupAttributes}, read once per group
@@ -48,8 +48,8 @@ public final class Elbv2TrafficGate implements TrafficGate {
   /**
    * How long a registered target may stay unhealthy (or unknown to the group) before {@link
    * #awaitHealthy} gives up early. Long enough for ELBv2's eventual consistency right after
-   * registering and for a check that flickers; short against the minutes a target whose checks
-   * keep failing would otherwise take out of the healthy deadline.
+   * registering and for a check that flickers; short against the minutes a target whose checks keep
+   * failing would otherwise take out of the healthy deadline.
    */
   public static final Duration DEFAULT_UNHEALTHY_GRACE = Duration.ofSeconds(30);
 
@@ -375,7 +375,8 @@ public final class Elbv2TrafficGate implements TrafficGate {
   /** {@code 0.3s}, {@code 45s}: short enough for a log line, exact enough for short waits. */
   private static String seconds(Duration d) {
     long millis = d.toMillis();
-    return millis < 10_000 ? String.format(java.util.Locale.ROOT, "%.1fs", millis / 1000.0)
+    return millis < 10_000
+        ? String.format(java.util.Locale.ROOT, "%.1fs", millis / 1000.0)
         : d.toSeconds() + "s";
   }
 
