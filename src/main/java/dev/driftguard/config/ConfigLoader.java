@@ -148,6 +148,19 @@ public final class ConfigLoader {
             draft.namePath(), "service name '" + draft.name() + "' is already used at " + previous);
       }
     }
+    Map<String, String> containers = new HashMap<>();
+    for (ServiceReader.Draft draft : drafts) {
+      if (draft.spec() == null) {
+        continue;
+      }
+      String container = draft.spec().containerName();
+      String previous = containers.putIfAbsent(container, draft.namePath());
+      if (previous != null && !draft.spec().name().equals(container)) {
+        problems.add(
+            draft.namePath().replace(".name", ".container.name"),
+            "container name '" + container + "' is already used by the service at " + previous);
+      }
+    }
 
     List<ServiceReader.Published> seen = new ArrayList<>();
     for (ServiceReader.Draft draft : drafts) {

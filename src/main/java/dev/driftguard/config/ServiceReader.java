@@ -114,6 +114,7 @@ final class ServiceReader {
     YamlMap containerMap =
         service.map(
             "container",
+            "name",
             "ports",
             "env",
             "envFromSsm",
@@ -124,6 +125,18 @@ final class ServiceReader {
             "memory");
     List<Published> ports = readPorts(containerMap);
     ContainerSpec container = readContainer(containerMap, ports, name);
+    String containerName =
+        containerMap
+            .value(
+                "name",
+                v -> {
+                  if (!NAME.matcher(v).matches()) {
+                    throw new InvalidValueException(
+                        "'" + v + "' is not a valid container name (letters, digits, _ . -)");
+                  }
+                  return v;
+                })
+            .orElse(name);
 
     YamlMap healthMap =
         service.map(
@@ -160,7 +173,8 @@ final class ServiceReader {
     if (problems.count() == errorsBefore) {
       try {
         spec =
-            new ServiceSpec(name, desired, allowedRegistries, container, health, traffic, rollout);
+            new ServiceSpec(
+                name, desired, allowedRegistries, container, health, traffic, rollout, containerName);
       } catch (InvalidValueException e) {
         // The checks above mirror the model's; this only fires if the two drift apart.
         problems.add(service.path(), e.getMessage());

@@ -6,7 +6,9 @@ import java.util.regex.Pattern;
 
 /**
  * Everything the agent knows about one service (app_environment) on this host, from the host
- * configuration. {@code traffic} is null for workers without a load balancer.
+ * configuration. {@code traffic} is null for workers without a load balancer. {@code
+ * containerName} is the Docker name of the serving container, the service name unless
+ * configured ({@code container.name}); the fleet and its tags know the service by {@code name}.
  */
 public record ServiceSpec(
     String name,
@@ -15,7 +17,8 @@ public record ServiceSpec(
     ContainerSpec container,
     HealthSpec health,
     TrafficSpec traffic,
-    RolloutSpec rollout) {
+    RolloutSpec rollout,
+    String containerName) {
 
   /** Docker container names allow these; the agent adds -next and -previous. */
   private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}");
@@ -26,27 +29,39 @@ public record ServiceSpec(
           "service name '" + Digest.abbreviate(name) + "' must match [a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}");
     }
     allowedRegistries = Set.copyOf(allowedRegistries);
+    containerName = containerName == null ? name : containerName;
+    if (!NAME.matcher(containerName).matches()) {
+      throw new InvalidValueException(
+          "container name '" + Digest.abbreviate(containerName) + "' must match [a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}");
+    }
     if (desired == null || container == null || health == null || rollout == null) {
       throw new InvalidValueException("service " + name + " is incomplete");
     }
+  }
+
+  /** A service whose container is named after it. */
+  public ServiceSpec(
+      String name,
+      DesiredSource desired,
+      Set<String> allowedRegistries,
+      ContainerSpec container,
+      HealthSpec health,
+      TrafficSpec traffic,
+      RolloutSpec rollout) {
+    this(name, desired, allowedRegistries, container, health, traffic, rollout, name);
   }
 
   public Optional<TrafficSpec> trafficSpec() {
     return Optional.ofNullable(traffic);
   }
 
-  /** Name of the container that serves. */
-  public String containerName() {
-    return name;
-  }
-
   /** Name of the container that is being started (start-first) or was just created. */
   public String nextContainerName() {
-    return name + "-next";
+    return containerName + "-next";
   }
 
   /** Name of the old container kept for rollback until the new one is committed. */
   public String previousContainerName() {
-    return name + "-previous";
+    return containerName + "-previous";
   }
 }

@@ -590,7 +590,7 @@ services:
                 + " container, health, traffic, rollout)",
             "services[0].desired.ssmParam: unknown key (known: ssmParameter, file,"
                 + " allowedRegistries)",
-            "services[0].container.portz: unknown key (did you mean 'ports'? known: ports, env,"
+            "services[0].container.portz: unknown key (did you mean 'ports'? known: name, ports, env,"
                 + " envFromSsm, volumes, command, stopSignal, stopTimeout, memory)",
             "services[0].health.typ: unknown key (did you mean 'type'? known: type, port, path,"
                 + " interval, timeout, healthyThreshold, deadline)",
@@ -1130,5 +1130,45 @@ services:
             "services[1].desired: set exactly one of ssmParameter or file, not both");
     assertThat(e).hasMessageStartingWith("invalid configuration test.yaml (3 errors)");
     assertThat(e.getMessage()).contains("\n  services[0].health.port: must be 1..65535, not 0");
+  }
+
+  @Test
+  void load_containerName_defaultsToServiceName_andCanBeSet() {
+    String yaml =
+        """
+        services:
+          - name: web
+            desired: { file: /tmp/desired, allowedRegistries: ["registry.example.com"] }
+            container: { name: web-host-1, ports: ["127.0.0.1:18080:8080"] }
+            health: { type: tcp, port: 8080 }
+          - name: worker
+            desired: { file: /tmp/desired2, allowedRegistries: ["registry.example.com"] }
+            health: { type: none }
+        """;
+    AgentConfig config =
+        ConfigLoader.parse(yaml, "test.yaml", java.nio.file.Path.of("/tmp"), java.util.Map.of(), TagLookup.none());
+    assertThat(config.services().get(0).containerName()).isEqualTo("web-host-1");
+    assertThat(config.services().get(0).previousContainerName()).isEqualTo("web-host-1-previous");
+    assertThat(config.services().get(1).containerName()).isEqualTo("worker");
+  }
+
+  @Test
+  void load_containerNameTakenByAnotherService_isAnError() {
+    String yaml =
+        """
+        services:
+          - name: web
+            desired: { file: /tmp/desired, allowedRegistries: ["registry.example.com"] }
+            health: { type: none }
+          - name: api
+            desired: { file: /tmp/desired2, allowedRegistries: ["registry.example.com"] }
+            container: { name: web }
+            health: { type: none }
+        """;
+    assertThatThrownBy(
+            () -> ConfigLoader.parse(yaml, "test.yaml", java.nio.file.Path.of("/tmp"), java.util.Map.of(), TagLookup.none()))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e -> assertThat(e.errors()).anyMatch(line -> line.startsWith("services[1].container.name: container name 'web'")));
   }
 }
