@@ -1,0 +1,24 @@
+package dev.driftguard.host;
+
+import dev.driftguard.model.AwsCallListener;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Records AWS calls as {@code ok service:Operation} / {@code error service:Operation:Code}. */
+final class RecordingListener implements AwsCallListener {
+  private final List<String> events = new ArrayList<>();
+
+  @Override
+  public synchronized void onSuccess(String service, String operation) {
+    events.add("ok " + service + ":" + operation);
+  }
+
+  @Override
+  public synchronized void onError(String service, String operation, String code) {
+    events.add("error " + service + ":" + operation + ":" + code);
+  }
+
+  synchronized List<String> events() {
+    return List.copyOf(events);
+  }
+}
