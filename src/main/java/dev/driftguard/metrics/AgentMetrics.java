@@ -134,6 +134,14 @@ public final class AgentMetrics implements ReconcileListener, AwsCallListener, A
     services.forEach(this::service);
   }
 
+  /**
+   * Registers the series of more services at zero, for when the meters exist before the
+   * configuration that names the services has been read.
+   */
+  public void addServices(Collection<String> names) {
+    names.forEach(this::service);
+  }
+
   /** The text exposition (format 0.0.4) of every meter. */
   public String scrape() {
     return registry.scrape();

@@ -6,6 +6,7 @@ import ch.qos.logback.classic.encoder.JsonEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.Appender;
 import ch.qos.logback.core.ConsoleAppender;
+import dev.driftguard.config.LogFormat;
 import java.util.Iterator;
 import org.slf4j.ILoggerFactory;
 import org.slf4j.LoggerFactory;
@@ -21,10 +22,28 @@ import org.slf4j.LoggerFactory;
  * as text output would show it, bracketed context included) and {@code throwable}.
  */
 public final class LogOutput {
+  /** Set once the command line chose a format; the configuration file then has no say. */
+  private static volatile boolean chosenOnCommandLine;
+
   private LogOutput() {}
 
+  /** Applies {@code --log-format}; it wins over {@code agent.log.format}. */
+  public static void chooseOnCommandLine(LogFormat format) {
+    chosenOnCommandLine = true;
+    if (format == LogFormat.JSON) {
+      useJson();
+    }
+  }
+
+  /** Applies {@code agent.log.format}, unless the command line chose a format already. */
+  public static void applyConfigured(LogFormat format) {
+    if (!chosenOnCommandLine && format == LogFormat.JSON) {
+      useJson();
+    }
+  }
+
   /**
-   * Gives every console appender of the root logger a JSON encoder.
+   * Gives every console appender of the root logger a JSON encoder (again: idempotent).
    *
    * @return how many appenders now write JSON; 0 when logback is not the SLF4J backend
    */
