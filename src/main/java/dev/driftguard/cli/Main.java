@@ -2,6 +2,8 @@ package dev.driftguard.cli;
 
 import dev.driftguard.config.ConfigException;
 import dev.driftguard.config.ConfigLoader;
+import dev.driftguard.config.LogFormat;
+import dev.driftguard.metrics.LogOutput;
 import dev.driftguard.model.DriftguardException;
 import dev.driftguard.operator.AwsAccess;
 import dev.driftguard.operator.OperatorCommands;
@@ -33,6 +35,7 @@ public final class Main {
 
       options:
         --config FILE   configuration file (default: $DRIFTGUARD_CONFIG or %s)
+        --log-format text|json   log lines as text or one JSON object each (default: agent.log.format)
       """
           .formatted(OperatorCommands.USAGE.stripTrailing(), DEFAULT_CONFIG);
 
@@ -65,6 +68,14 @@ public final class Main {
         config = Path.of(rest.remove(0));
       } else if (option.startsWith("--config=")) {
         config = Path.of(option.substring("--config=".length()));
+      } else if ((option.equals("--log-format") && !rest.isEmpty())
+          || option.startsWith("--log-format=")) {
+        String value = option.contains("=") ? option.substring(option.indexOf('=') + 1) : rest.remove(0);
+        if (!value.equals("text") && !value.equals("json")) {
+          err.print("driftguard: --log-format is text or json, not " + value + "\n" + USAGE);
+          return ExitCode.USAGE;
+        }
+        LogOutput.chooseOnCommandLine(value.equals("json") ? LogFormat.JSON : LogFormat.TEXT);
       } else if (option.equals("--help")) {
         out.print(USAGE);
         return ExitCode.OK;
@@ -182,6 +193,7 @@ public final class Main {
       }
     }, "driftguard-shutdown"));
     try (agent) {
+      agent.serveHttp();
       agent.loop().run();
     }
     return ExitCode.OK;
