@@ -27,12 +27,13 @@ public final class OperatorCommands {
   /** Usage lines for {@code driftguard --help}, one per command. */
   public static final String USAGE =
       """
-        status          this host's services as a table (--json: the agent's /status document)
+        status     this host's services as a table (--json: the agent's /status document)
         pin SERVICE IMAGE[:tag|@sha256:...]
-                        resolve a tag in ECR, check the image, write the desired digest to SSM
+                   resolve a tag in ECR, check the image, write the desired digest to SSM
         rollout-status SERVICE [--wait]
-                        the fleet's progress from the hosts' EC2 tags; with --wait exit 0 when
-                        converged, 3 on a rollback, 4 on timeout
+                   the fleet's progress from the hosts' EC2 tags; with --wait exit 0 when
+                   converged, 3 on a rollback, 4 on timeout
+        (COMMAND --help for a command's options)
       """;
 
   private static final Pattern SERVICE = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}");

@@ -86,7 +86,9 @@ final class StatusReport {
     if (!target.isObject()) {
       return null; // no load balancer for this service
     }
-    String state = text(target, "state");
+    // The state is null until the agent has asked the load balancer; the port is still worth
+    // showing.
+    String state = text(target, "state") == null ? Table.NONE : text(target, "state");
     return target.path("port").isInt() ? state + " :" + target.path("port").asInt() : state;
   }
 

@@ -37,13 +37,15 @@ worker: last error: health check failed: HTTP 500 from /healthz
         StatusReport.render(
             JSON.readTree(
                 """
-                {"agent": {}, "services": [{"name": "web", "running": {"state": "missing"}}]}
+                {"agent": {}, "services": [{"name": "web", "running": {"state": "missing"}},
+                  {"name": "api", "target": {"port": 80, "state": null}}]}
                 """),
             NOW);
 
     assertThat(report)
         .contains("agent - on this host: last tick -, last successful poll -")
-        .contains("web      -        -      -        missing  -       -       -");
+        .contains("web      -        -      -        missing  -       -       -")
+        .contains("api      -        -      -        -        -       - :80   -");
   }
 
   @Test
