@@ -539,7 +539,11 @@ public final class LocalAws implements AutoCloseable {
    * /_localaws/calls}, {@code POST /_localaws/reset-calls}, {@code POST
    * /_localaws/faults?service=ssm&operation=GetParameters&code=ThrottlingException&count=3}
    * (optional {@code served=N} first, {@code status}, {@code message}), {@code GET
-   * /_localaws/health}; parameters are written with the SDK or CLI ({@code PutParameter}).
+   * /_localaws/health}; parameters are written with the SDK or CLI ({@code PutParameter}). The test
+   * environment's images ({@code --env-file}) are registered in ECR at start. Fixtures for an
+   * end-to-end driver (instances, target groups and their timelines and proxy ports, per-instance
+   * IMDS servers and notices, SSM parameters, ECR images) are routes of {@link ControlApi}, listed
+   * in {@code package-info.java}.
    */
   public static void main(String[] args) throws Exception {
     Builder builder = builder();
