@@ -73,6 +73,7 @@ class AgentIT {
         agent:
           pollInterval: 1s
           metrics: { listen: "127.0.0.1:0" }
+          status: { listen: "127.0.0.1:0" }
           stateDir: %s
           docker: { host: "%s" }
           aws:
