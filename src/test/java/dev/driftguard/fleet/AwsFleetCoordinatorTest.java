@@ -3,6 +3,10 @@ package dev.driftguard.fleet;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.sun.net.httpserver.HttpServer;
 import dev.driftguard.cli.AwsClients;
 import dev.driftguard.fleet.FleetCoordinator.PeerTarget;
@@ -29,6 +33,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.slf4j.LoggerFactory;
 
 /** Through the real SDK clients against {@link LocalAws}; publishing in virtual time. */
 @Timeout(30)
@@ -297,6 +302,36 @@ class AwsFleetCoordinatorTest {
         .containsEntry("driftguard:web_staging:outcome", "rolled_back")
         .containsEntry("driftguard:web_staging:failed", V2.value());
     assertThat(fleet.publishPending(web)).isFalse();
+  }
+
+  @Test
+  void publish_sameErrorAgain_isLoggedOnce_andRecoveryOnce() {
+    Logger logger = (Logger) LoggerFactory.getLogger(Ec2TagPublisher.class);
+    ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    logged.start();
+    Level level = logger.getLevel();
+    logger.setLevel(Level.INFO);
+    logger.addAppender(logged);
+    try {
+      aws.failNext("ec2", "CreateTags", 2, AwsFault.badRequest("UnauthorizedOperation", "no"));
+      fleet.publish(web, state(V1, "pull", "", null));
+      time.advance(INTERVAL);
+      fleet.publish(web, state(V1, "gate", "", null));
+      time.advance(INTERVAL);
+      fleet.publish(web, state(V1, "deregister", "", null));
+
+      assertThat(logged.list)
+          .extracting(e -> e.getLevel() + " " + e.getFormattedMessage())
+          .satisfiesExactly(
+              warn -> assertThat(warn).startsWith("WARN [service=web_staging] could not publish"),
+              info ->
+                  assertThat(info)
+                      .startsWith("INFO [service=web_staging] publishing state works again"));
+      assertThat(myDriftguardTags()).containsEntry("driftguard:web_staging:phase", "deregister");
+    } finally {
+      logger.detachAppender(logged);
+      logger.setLevel(level);
+    }
   }
 
   @Test
