@@ -10,6 +10,7 @@ import dev.driftguard.model.DesiredState;
 import dev.driftguard.model.Labels;
 import dev.driftguard.model.ObservedService;
 import dev.driftguard.model.Phase;
+import dev.driftguard.model.RolloutSpec;
 import dev.driftguard.model.ServiceState;
 import dev.driftguard.reconcile.Action;
 import dev.driftguard.testing.Specs;
@@ -117,6 +118,25 @@ class StatusViewTest {
     JsonNode web = JSON.readTree(view.json(NOW, null)).path("services").get(0);
     assertThat(web.path("desired").path("detail").asText())
         .isEqualTo("SSM GetParameters: Rate exceeded (throttled)");
+  }
+
+  @Test
+  void serviceBehindALoadBalancer_showsItsPortAndTheLastTargetState() throws Exception {
+    StatusView balanced =
+        new StatusView(
+            "1.2.3",
+            null,
+            List.of(Specs.webBehindLoadBalancer(RolloutSpec.Strategy.STOP_FIRST)),
+            ServiceState::initial);
+    JsonNode before = JSON.readTree(balanced.json(null, null)).path("services").get(0);
+    assertThat(before.path("target").path("port").asInt()).isEqualTo(18080);
+    assertThat(before.path("target").path("state").isNull()).as("not known yet").isTrue();
+
+    balanced.targetState("web", 18080, "draining");
+    JsonNode after = JSON.readTree(balanced.json(null, null)).path("services").get(0);
+    assertThat(after.path("target").path("state").asText()).isEqualTo("draining");
+    assertThat(JSON.readTree(balanced.json(null, null)).path("agent").path("instanceId").isNull())
+        .isTrue();
   }
 
   @Test
