@@ -139,6 +139,7 @@ public final class AwsFleetCoordinator implements FleetCoordinator {
    * Sends published states that were held back by the publish interval. Call it once per loop pass,
    * so the last state of a deploy goes out even when nothing changes afterwards. Never throws.
    */
+  @Override
   public void flush() {
     publisher.flush(service -> PublishedStateTags.key(service, PublishedStateTags.UPDATED));
   }
@@ -175,16 +176,17 @@ public final class AwsFleetCoordinator implements FleetCoordinator {
   }
 
   @Override
-  public List<String> claimants(ServiceSpec service, Duration maxAge) {
+  public List<Claim> claims(ServiceSpec service, Duration maxAge) {
     String key = PublishedStateTags.key(service.name(), PublishedStateTags.CLAIM);
     Instant oldest = clock.instant().minus(maxAge);
-    List<String> claimants = new ArrayList<>();
+    List<Claim> claimants = new ArrayList<>();
     peerTags(key, null)
         .forEach(
             (peer, value) -> {
               try {
-                if (!Instant.parse(value).isBefore(oldest)) {
-                  claimants.add(peer);
+                Instant claimedAt = Instant.parse(value);
+                if (!claimedAt.isBefore(oldest)) {
+                  claimants.add(new Claim(peer, claimedAt));
                 }
               } catch (DateTimeParseException e) {
                 // Not written by an agent (edited by hand): it claims nothing.

@@ -41,11 +41,22 @@ public interface FleetCoordinator {
   boolean claim(ServiceSpec service, boolean held);
 
   /**
-   * Instances other than this one that hold a claim for the service made within {@code maxAge}
-   * (older claims are from hosts that died mid-deploy and are ignored), from EC2
-   * {@code DescribeTags} with {@code key=driftguard:{service}:claim}.
+   * Claims of instances other than this one for the service, made within {@code maxAge} (older
+   * claims are from hosts that died mid-deploy and are ignored), from EC2 {@code DescribeTags}
+   * with {@code key=driftguard:{service}:claim}. A host holds its claim for as long as it is out
+   * of service, so a claim also stands for a host whose target has drained out of the group.
    */
-  List<String> claimants(ServiceSpec service, java.time.Duration maxAge);
+  List<Claim> claims(ServiceSpec service, java.time.Duration maxAge);
+
+  /**
+   * Sends published state that {@link #publish} held back to respect the API budget, once its
+   * interval has passed. The loop calls it every pass, so a deploy's last state goes out even
+   * when nothing changes afterwards. Never throws.
+   */
+  void flush();
+
+  /** A peer's claim to leave service, and when it was made (the tag's value). */
+  record Claim(String instanceId, java.time.Instant claimedAt) {}
 
   /** One target: instance id, port and ELBv2 state ({@code healthy}, {@code draining}, ...). */
   record PeerTarget(String instanceId, int port, String state) {}

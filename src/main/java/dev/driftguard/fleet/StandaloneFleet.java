@@ -31,7 +31,10 @@ public final class StandaloneFleet implements FleetCoordinator {
   }
 
   @Override
-  public List<String> claimants(ServiceSpec service, Duration maxAge) {
+  public List<Claim> claims(ServiceSpec service, Duration maxAge) {
     return List.of();
   }
+
+  @Override
+  public void flush() {}
 }

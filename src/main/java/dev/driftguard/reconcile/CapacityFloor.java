@@ -1,7 +1,10 @@
 package dev.driftguard.reconcile;
 
+import dev.driftguard.fleet.FleetCoordinator.Claim;
 import dev.driftguard.fleet.FleetCoordinator.PeerTarget;
 import dev.driftguard.model.RolloutSpec;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.Set;
@@ -9,10 +12,12 @@ import java.util.TreeSet;
 
 /**
  * May this host take its service out of the load balancer now? Pure: computed from what the
- * target group reports and which peers claim a turn (DESIGN 4, docs/design/capacity-floor.md).
+ * target group reports and the peers' claims (DESIGN 4, docs/design/capacity-floor.md).
  *
- * <p>Hosts are counted, not targets: a host in a start-first deploy has two targets and is in
- * service while either is healthy.
+ * <p>A host holds its claim for as long as it is out of service, so claims also count hosts
+ * whose targets have drained out of the group and no longer show in it. Hosts are counted, not
+ * targets: a host in a start-first deploy has two targets and is in service while either is
+ * healthy.
  */
 public final class CapacityFloor {
   private CapacityFloor() {}
@@ -30,11 +35,16 @@ public final class CapacityFloor {
 
   /**
    * @param me this host's instance id
+   * @param myClaim when this host claimed its turn; before claiming, the time of the decision
    * @param targets every target of the group now
-   * @param otherClaimants peers holding a claim to leave (this host excluded)
+   * @param claims the peers' claims (this host excluded)
+   * @param settle how long a claim takes to become visible to peers: claims made within this of
+   *     each other are simultaneous and the lowest instance id goes first; an earlier claim is
+   *     always ahead
    */
   public static Verdict decide(
-      String me, Collection<PeerTarget> targets, Collection<String> otherClaimants, RolloutSpec rollout) {
+      String me, Instant myClaim, Collection<PeerTarget> targets, Collection<Claim> claims,
+      Duration settle, RolloutSpec rollout) {
     Set<String> hosts = new TreeSet<>();
     Set<String> healthy = new HashSet<>();
     for (PeerTarget t : targets) {
@@ -43,19 +53,18 @@ public final class CapacityFloor {
         healthy.add(t.instanceId());
       }
     }
+    claims.forEach(c -> hosts.add(c.instanceId()));
     hosts.add(me);
     int allowed = allowedOut(hosts.size(), rollout);
-    // Peers out of service for any reason (deploying, crashed, failing health checks) use up
-    // the budget; so do peers that claimed a turn first, i.e. with a lower instance id.
     Set<String> busy = new TreeSet<>();
-    for (String host : hosts) {
-      if (!host.equals(me) && !healthy.contains(host)) {
-        busy.add(host);
+    for (PeerTarget t : targets) {
+      if (!t.instanceId().equals(me) && !healthy.contains(t.instanceId())) {
+        busy.add(t.instanceId());
       }
     }
-    for (String claimant : otherClaimants) {
-      if (claimant.compareTo(me) < 0) {
-        busy.add(claimant);
+    for (Claim claim : claims) {
+      if (ahead(claim, me, myClaim, settle)) {
+        busy.add(claim.instanceId());
       }
     }
     boolean mayLeave = busy.size() < allowed;
@@ -63,5 +72,15 @@ public final class CapacityFloor {
         ? busy.size() + " of " + hosts.size() + " host(s) out of service or ahead, " + allowed + " allowed"
         : "waiting: " + busy + " out of service or ahead of this host, " + allowed + " of " + hosts.size() + " allowed";
     return new Verdict(mayLeave, hosts.size(), allowed, busy.size(), why);
+  }
+
+  private static boolean ahead(Claim claim, String me, Instant myClaim, Duration settle) {
+    if (claim.claimedAt().isBefore(myClaim.minus(settle))) {
+      return true;
+    }
+    if (claim.claimedAt().isAfter(myClaim.plus(settle))) {
+      return false;
+    }
+    return claim.instanceId().compareTo(me) < 0;
   }
 }

@@ -203,6 +203,14 @@ public final class Deployer {
             return finish(service, image, DeployOutcome.FAILED, started,
                 "no capacity to leave service within " + timing.gateTimeout().toMinutes() + " min; will try again");
           }
+          // A peer may have rolled this digest back while this host waited for its turn.
+          Optional<String> peer = fleet.rolledBackBy(service, image.digest());
+          if (peer.isPresent()) {
+            states.put(states.get(service.name()).withFailed(image.digest()));
+            return finish(service, image, DeployOutcome.FAILED, started,
+                "refused: digest " + image.digest().shortForm() + " was rolled back on " + peer.get()
+                    + " while this host waited for its turn");
+          }
           finishPhase(service, Phase.GATE, gateStart);
         }
 
@@ -280,11 +288,12 @@ public final class Deployer {
     Instant giveUp = clock.instant().plus(timing.gateTimeout());
     String lastWhy = null;
     while (true) {
-      CapacityFloor.Verdict verdict = verdict(service);
+      CapacityFloor.Verdict verdict = verdict(service, clock.instant());
+      Instant claimedAt = clock.instant();
       if (verdict.mayLeave() && fleet.claim(service, true)) {
         claimsHeld.add(service.name());
         sleeper.sleep(timing.claimSettle());
-        verdict = verdict(service);
+        verdict = verdict(service, claimedAt);
         if (verdict.mayLeave()) {
           logger.info("[service={}, phase=GATE] leaving service: {}", service.name(), verdict.why());
           return true;
@@ -302,8 +311,10 @@ public final class Deployer {
     }
   }
 
-  private CapacityFloor.Verdict verdict(ServiceSpec service) {
-    return CapacityFloor.decide(instanceId, fleet.targets(service), fleet.claimants(service, timing.claimMaxAge()), service.rollout());
+  private CapacityFloor.Verdict verdict(ServiceSpec service, Instant myClaim) {
+    return CapacityFloor.decide(
+        instanceId, myClaim, fleet.targets(service), fleet.claims(service, timing.claimMaxAge()),
+        timing.claimSettle(), service.rollout());
   }
 
   /**
@@ -633,6 +644,11 @@ public final class Deployer {
         s.lastOutcome() == null ? "" : s.lastOutcome().label(),
         s.failed(),
         clock.instant().toString()));
+  }
+
+  /** Sends published state held back by the API budget (once per pass). */
+  public void flushPublished() {
+    fleet.flush();
   }
 
   /** Releases a claim a crashed predecessor of this agent may have left. */

@@ -153,6 +153,7 @@ public final class ReconcileLoop {
         logger.warn("[service={}] reconcile pass failed: {}", service.name(), e.getMessage());
       }
     }
+    deployer.flushPublished();
     lastTick = clock.instant();
     return new PassResult(actions, inSync, errors);
   }

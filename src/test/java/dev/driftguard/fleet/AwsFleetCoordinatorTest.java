@@ -383,14 +383,16 @@ class AwsFleetCoordinatorTest {
     aws.ec2().putTags(otherPeer, Map.of("driftguard:web_staging:claim", "2025-12-31T23:00:00Z"));
     aws.ec2().putTags(me, Map.of("driftguard:web_staging:claim", "2026-01-01T00:00:00Z"));
 
-    assertThat(fleet.claimants(web, Duration.ofMinutes(30))).containsExactly(peer);
+    assertThat(fleet.claims(web, Duration.ofMinutes(30)))
+        .extracting(FleetCoordinator.Claim::instanceId)
+        .containsExactly(peer);
   }
 
   @Test
   void claimants_ignoreValuesNoAgentWrote() {
     aws.ec2().putTags(peer, Map.of("driftguard:web_staging:claim", "yes"));
 
-    assertThat(fleet.claimants(web, Duration.ofMinutes(30))).isEmpty();
+    assertThat(fleet.claims(web, Duration.ofMinutes(30))).isEmpty();
   }
 
   @Test

@@ -22,6 +22,7 @@ class TrafficScenarioTest {
   private AgentHarness host(RolloutSpec.Strategy strategy, FakeTargetGroup[] group) {
     AgentHarness host = new AgentHarness(Specs.webBehindLoadBalancer(strategy));
     group[0] = new FakeTargetGroup(host.runtime::record);
+    group[0].useClock(host.time);
     host.traffic = group[0].gate(ME);
     host.fleet = group[0].fleet(ME);
     host.restartAgent();
@@ -73,7 +74,7 @@ class TrafficScenarioTest {
     host.pin("web", V1);
     host.pass();
     group[0].set("i-0000000000000000", 18080, "healthy");
-    group[0].claimBy("i-0000000000000000");
+    group[0].claimBy("i-0000000000000000", host.time.instant());
     host.pin("web", V2);
     host.pass();
     // The gate gave up after its timeout: nothing was touched, and the deploy will be retried.

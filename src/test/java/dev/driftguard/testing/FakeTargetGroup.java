@@ -7,11 +7,9 @@ import dev.driftguard.traffic.TrafficGate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.function.Consumer;
 
 /**
@@ -22,7 +20,8 @@ import java.util.function.Consumer;
  */
 public final class FakeTargetGroup {
   private final Map<String, String> states = new HashMap<>();
-  private final Set<String> claims = new HashSet<>();
+  private final Map<String, java.time.Instant> claims = new HashMap<>();
+  private java.time.Clock clock = java.time.Clock.systemUTC();
   private final Map<String, Map<String, String>> published = new HashMap<>();
   private final Consumer<String> journal;
   /** Runs on every read of the group, so a test can change peers while a host waits. */
@@ -44,8 +43,14 @@ public final class FakeTargetGroup {
     return Map.copyOf(published.getOrDefault(instanceId, Map.of()));
   }
 
-  public synchronized void claimBy(String instanceId) {
-    claims.add(instanceId);
+  /** A peer claims its turn at {@code at}. */
+  public synchronized void claimBy(String instanceId, java.time.Instant at) {
+    claims.put(instanceId, at);
+  }
+
+  /** The clock claims are stamped with (the simulated host's virtual time). */
+  public synchronized void useClock(java.time.Clock clock) {
+    this.clock = clock;
   }
 
   public TrafficGate gate(String me) {
@@ -123,7 +128,7 @@ public final class FakeTargetGroup {
       public boolean claim(ServiceSpec service, boolean held) {
         synchronized (FakeTargetGroup.this) {
           if (held) {
-            claims.add(me);
+            claims.put(me, clock.instant());
           } else {
             claims.remove(me);
           }
@@ -132,11 +137,17 @@ public final class FakeTargetGroup {
       }
 
       @Override
-      public List<String> claimants(ServiceSpec service, Duration maxAge) {
+      public List<Claim> claims(ServiceSpec service, Duration maxAge) {
         synchronized (FakeTargetGroup.this) {
-          return claims.stream().filter(c -> !c.equals(me)).toList();
+          return claims.entrySet().stream()
+              .filter(c -> !c.getKey().equals(me))
+              .map(c -> new Claim(c.getKey(), c.getValue()))
+              .toList();
         }
       }
+
+      @Override
+      public void flush() {}
     };
   }
 }
