@@ -148,7 +148,14 @@ final class Agent implements AutoCloseable {
         logins.put(login.host(), new StaticRegistryLogin(login.username(), login.passwordFile()));
       }
       Clock clock = Clock.systemUTC();
-      Sleeper sleeper = Sleeper.system();
+      // Every wait of the loop and the deployer marks the loop alive before and after it, so
+      // /healthz tells a long deploy from a hung agent.
+      AtomicReference<ReconcileLoop> loopRef = new AtomicReference<>();
+      Sleeper sleeper = duration -> {
+        beat(loopRef);
+        Sleeper.system().sleep(duration);
+        beat(loopRef);
+      };
       StateBook states = new StateBook(new FileStateStore(settings.stateDir()));
       StatusView status = new StatusView(Version.current(), identity.instanceId(), config.services(), states::get);
       ReconcileListener listener = ReconcileListener.all(List.of(metrics, status));
@@ -200,11 +207,19 @@ final class Agent implements AutoCloseable {
           stabilisation.compareTo(MIN_STABILISATION) < 0 ? MIN_STABILISATION : stabilisation,
           settings.imagesToKeep(),
           () -> terminationNotice(identity));
+      loopRef.set(loop);
       metrics.trackLastSuccessfulPoll(loop::lastSuccessfulPoll);
       return new Agent(aws, runtime, loop, settings, metrics, status);
     } catch (RuntimeException e) {
       runtime.close();
       throw e;
+    }
+  }
+
+  private static void beat(AtomicReference<ReconcileLoop> loop) {
+    ReconcileLoop current = loop.get();
+    if (current != null) {
+      current.beat();
     }
   }
 

@@ -21,7 +21,8 @@ public final class LoopHealth {
   private final Instant startedAt;
 
   /**
-   * @param lastTick when the loop last finished a pass ({@code ReconcileLoop#lastTick}), null
+   * @param lastTick when the loop last ticked ({@code ReconcileLoop#lastTick}: a pass started or
+   *     ended, or a wait began or ended), null
    *     before the first
    */
   public LoopHealth(Supplier<Instant> lastTick, Duration pollInterval, Clock clock) {

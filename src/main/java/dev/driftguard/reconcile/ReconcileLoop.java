@@ -112,6 +112,7 @@ public final class ReconcileLoop {
 
   /** One reconcile pass over every service. */
   public PassResult runOnce() throws InterruptedException {
+    beat();
     if (!started) {
       started = true;
       services.forEach(s -> {
@@ -183,9 +184,17 @@ public final class ReconcileLoop {
     logger.info("reconcile loop stopped; containers keep running");
   }
 
-  /** When the last pass finished, for /healthz; null before the first. */
+  /**
+   * When the loop last showed it is alive (a pass started or ended, or a wait inside one began
+   * or ended), for /healthz; null before the first pass. A long deploy is not a hung loop.
+   */
   public Instant lastTick() {
     return lastTick;
+  }
+
+  /** Marks the loop alive now; the composition root calls it around every wait. */
+  public void beat() {
+    lastTick = clock.instant();
   }
 
   /** When the desired state was last read without error; null before that. */
