@@ -1,5 +1,6 @@
 package dev.driftguard.host;
 
+import dev.driftguard.aws.AwsErrors;
 import dev.driftguard.model.AwsCallListener;
 import java.util.Collections;
 import java.util.Locale;
@@ -247,13 +248,9 @@ public final class ImdsInstanceIdentity implements InstanceIdentity {
   }
 
   private static String awsCode(SdkException e) {
-    if (e instanceof AwsServiceException service
-        && service.awsErrorDetails() != null
-        && service.awsErrorDetails().errorCode() != null) {
-      return service.awsErrorDetails().errorCode();
-    }
-    return e.getClass().getSimpleName();
+    return AwsErrors.code(e);
   }
+
 
   private static String detail(SdkException e) {
     if (e instanceof AwsServiceException service) {

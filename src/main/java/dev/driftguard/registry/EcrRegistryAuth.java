@@ -1,5 +1,6 @@
 package dev.driftguard.registry;
 
+import dev.driftguard.aws.AwsErrors;
 import dev.driftguard.model.AwsCallListener;
 import dev.driftguard.model.RegistryCredential;
 import java.io.IOException;
@@ -205,13 +206,9 @@ public final class EcrRegistryAuth implements RegistryAuth {
   }
 
   private static String code(SdkException e) {
-    if (e instanceof AwsServiceException s
-        && s.awsErrorDetails() != null
-        && s.awsErrorDetails().errorCode() != null) {
-      return s.awsErrorDetails().errorCode();
-    }
-    return e.getClass().getSimpleName();
+    return AwsErrors.code(e);
   }
+
 
   private static String detail(SdkException e) {
     if (e instanceof AwsServiceException s) {

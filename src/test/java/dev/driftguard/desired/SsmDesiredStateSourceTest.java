@@ -1,5 +1,6 @@
 package dev.driftguard.desired;
 
+import dev.driftguard.testing.RecordingAwsCalls;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -21,14 +22,14 @@ class SsmDesiredStateSourceTest {
 
   private LocalAws aws;
   private AwsClients clients;
-  private RecordingListener listener;
+  private RecordingAwsCalls listener;
   private SsmDesiredStateSource source;
 
   @BeforeEach
   void start() {
     aws = LocalAws.builder().start();
     clients = aws.newClients();
-    listener = new RecordingListener();
+    listener = new RecordingAwsCalls();
     source = new SsmDesiredStateSource(clients.ssm(), listener);
   }
 
@@ -47,7 +48,7 @@ class SsmDesiredStateSourceTest {
 
     assertThat(records)
         .containsExactly(Map.entry("/driftguard/web/image", new RawRecord(IMAGE, 2)));
-    assertThat(listener.events).containsExactly("ok ssm:GetParameters");
+    assertThat(listener.events()).containsExactly("ok ssm:GetParameters");
   }
 
   @Test
@@ -97,7 +98,7 @@ class SsmDesiredStateSourceTest {
         .hasMessageContaining("ThrottlingException");
     // The SDK's standard retry mode made 3 attempts before giving up.
     assertThat(aws.calls("ssm", "GetParameters")).isEqualTo(3);
-    assertThat(listener.events).containsExactly("error ssm:GetParameters:ThrottlingException");
+    assertThat(listener.events()).containsExactly("error ssm:GetParameters:ThrottlingException");
   }
 
   @Test
@@ -125,7 +126,7 @@ class SsmDesiredStateSourceTest {
             DesiredStateUnavailableException.class, e -> assertThat(e.throttled()).isFalse())
         .hasMessageStartingWith("SSM GetParameters failed: AccessDeniedException (HTTP 400)")
         .hasMessageContaining("not authorized to perform: ssm:GetParameters");
-    assertThat(listener.events).containsExactly("error ssm:GetParameters:AccessDeniedException");
+    assertThat(listener.events()).containsExactly("error ssm:GetParameters:AccessDeniedException");
   }
 
   @Test
@@ -140,7 +141,7 @@ class SsmDesiredStateSourceTest {
     assertThatThrownBy(() -> source.read(names))
         .isInstanceOf(DesiredStateUnavailableException.class);
     assertThat(aws.calls("ssm", "GetParameters")).isEqualTo(2);
-    assertThat(listener.events)
+    assertThat(listener.events())
         .containsExactly("ok ssm:GetParameters", "error ssm:GetParameters:AccessDeniedException");
   }
 
@@ -152,6 +153,6 @@ class SsmDesiredStateSourceTest {
         .isInstanceOfSatisfying(
             DesiredStateUnavailableException.class, e -> assertThat(e.throttled()).isFalse())
         .hasMessageStartingWith("SSM GetParameters failed: SdkClientException");
-    assertThat(listener.events).containsExactly("error ssm:GetParameters:SdkClientException");
+    assertThat(listener.events()).containsExactly("error ssm:GetParameters:SdkClientException");
   }
 }

@@ -1,5 +1,6 @@
 package dev.driftguard.desired;
 
+import dev.driftguard.testing.RecordingAwsCalls;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -18,14 +19,14 @@ class SsmSecretSourceTest {
 
   private LocalAws aws;
   private AwsClients clients;
-  private RecordingListener listener;
+  private RecordingAwsCalls listener;
   private SsmSecretSource source;
 
   @BeforeEach
   void start() {
     aws = LocalAws.builder().start();
     clients = aws.newClients();
-    listener = new RecordingListener();
+    listener = new RecordingAwsCalls();
     source = new SsmSecretSource(clients.ssm(), listener);
   }
 
@@ -48,7 +49,7 @@ class SsmSecretSourceTest {
             Map.of("/web_staging/database_url", SECRET, "/web_staging/plain", "not secret"));
     assertThat(aws.requestBodies("ssm", "GetParameters"))
         .allSatisfy(b -> assertThat(b).contains("\"WithDecryption\":true"));
-    assertThat(listener.events).containsExactly("ok ssm:GetParameters");
+    assertThat(listener.events()).containsExactly("ok ssm:GetParameters");
   }
 
   @Test
@@ -98,6 +99,6 @@ class SsmSecretSourceTest {
             SecretUnavailableException.class, e -> assertThat(e.throttled()).isTrue())
         .hasMessageContaining("ThrottlingException")
         .hasMessageNotContaining("hunter2");
-    assertThat(listener.events).containsExactly("error ssm:GetParameters:ThrottlingException");
+    assertThat(listener.events()).containsExactly("error ssm:GetParameters:ThrottlingException");
   }
 }

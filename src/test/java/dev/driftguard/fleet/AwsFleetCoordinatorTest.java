@@ -1,5 +1,6 @@
 package dev.driftguard.fleet;
 
+import dev.driftguard.testing.RecordingAwsCalls;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -44,7 +45,7 @@ class AwsFleetCoordinatorTest {
 
   private LocalAws aws;
   private AwsClients clients;
-  private RecordingListener listener;
+  private RecordingAwsCalls listener;
   private FakeTime time;
   private String me;
   private String peer;
@@ -56,7 +57,7 @@ class AwsFleetCoordinatorTest {
   void start() {
     aws = LocalAws.builder().start();
     clients = aws.newClients();
-    listener = new RecordingListener();
+    listener = new RecordingAwsCalls();
     time = FakeTime.startingAt("2026-01-01T00:00:00Z");
     me = Ec2Service.newInstanceId();
     peer = Ec2Service.newInstanceId();

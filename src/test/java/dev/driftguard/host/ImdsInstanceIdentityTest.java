@@ -1,5 +1,6 @@
 package dev.driftguard.host;
 
+import dev.driftguard.testing.RecordingAwsCalls;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -24,7 +25,7 @@ import software.amazon.awssdk.imds.Ec2MetadataRetryPolicy;
 class ImdsInstanceIdentityTest {
   private LocalAws aws;
   private AwsClients clients;
-  private RecordingListener listener;
+  private RecordingAwsCalls listener;
   private String instanceId;
   private ImdsServer imds;
   private ImdsInstanceIdentity identity;
@@ -36,7 +37,7 @@ class ImdsInstanceIdentityTest {
     aws.addInstance(instanceId, Map.of("Name", "web_staging", "team", "payments"));
     imds = aws.imds(instanceId);
     clients = aws.newClients(instanceId);
-    listener = new RecordingListener();
+    listener = new RecordingAwsCalls();
     identity = new ImdsInstanceIdentity(clients.imds(), clients::ec2, listener);
   }
 

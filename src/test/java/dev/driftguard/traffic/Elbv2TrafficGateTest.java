@@ -1,5 +1,6 @@
 package dev.driftguard.traffic;
 
+import dev.driftguard.testing.RecordingAwsCalls;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -44,7 +45,7 @@ class Elbv2TrafficGateTest {
   private LocalAws aws;
   private AwsClients clients;
   private HealthEndpoint app;
-  private RecordingListener listener;
+  private RecordingAwsCalls listener;
   private String instanceId;
   private Elbv2TrafficGate gate;
 
@@ -53,7 +54,7 @@ class Elbv2TrafficGateTest {
     aws = LocalAws.builder().start();
     clients = aws.newClients();
     app = new HealthEndpoint();
-    listener = new RecordingListener();
+    listener = new RecordingAwsCalls();
     instanceId = Ec2Service.newInstanceId();
     aws.addInstance(instanceId, Map.of("Name", "web_staging"));
     gate = gate(Duration.ofSeconds(1));

@@ -1,11 +1,11 @@
-package dev.driftguard.host;
+package dev.driftguard.testing;
 
 import dev.driftguard.model.AwsCallListener;
 import java.util.ArrayList;
 import java.util.List;
 
 /** Records AWS calls as {@code ok service:Operation} / {@code error service:Operation:Code}. */
-final class RecordingListener implements AwsCallListener {
+public final class RecordingAwsCalls implements AwsCallListener {
   private final List<String> events = new ArrayList<>();
 
   @Override
@@ -18,7 +18,7 @@ final class RecordingListener implements AwsCallListener {
     events.add("error " + service + ":" + operation + ":" + code);
   }
 
-  synchronized List<String> events() {
+  public synchronized List<String> events() {
     return List.copyOf(events);
   }
 }
