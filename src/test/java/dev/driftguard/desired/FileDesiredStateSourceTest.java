@@ -2,7 +2,6 @@ package dev.driftguard.desired;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assumptions.assumeThat;
 
 import dev.driftguard.desired.DesiredStateSource.RawRecord;
 import dev.driftguard.model.DesiredRecord;
@@ -56,18 +55,6 @@ class FileDesiredStateSourceTest {
         .isInstanceOfSatisfying(
             DesiredStateUnavailableException.class, e -> assertThat(e.throttled()).isFalse())
         .hasMessageContaining("is a directory");
-  }
-
-  @Test
-  void read_unreadableFile_isUnavailable() throws IOException {
-    Path file = dir.resolve("secret");
-    Files.writeString(file, IMAGE);
-    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("---------"));
-    assumeThat(Files.isReadable(file)).as("running as root, every file is readable").isFalse();
-
-    assertThatThrownBy(() -> source.read(List.of(file.toString())))
-        .isInstanceOf(DesiredStateUnavailableException.class)
-        .hasMessageContaining(file.toString());
   }
 
   @Test
