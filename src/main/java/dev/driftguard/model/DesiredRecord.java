@@ -16,7 +16,8 @@ public final class DesiredRecord {
   /**
    * @param raw the record's value, null when the record does not exist
    * @param version the source's version of the value (0 when the source has none)
-   * @param allowedRegistries registries the host may pull from; empty allows none
+   * @param allowedRegistries registries the host may pull from; empty allows any (only a local
+   *     file source may leave it empty: the configuration requires it for SSM sources)
    */
   public static DesiredState parse(String raw, long version, Set<String> allowedRegistries) {
     if (raw == null) {
@@ -51,7 +52,7 @@ public final class DesiredRecord {
     } catch (InvalidValueException e) {
       return reject(DesiredState.RejectReason.MALFORMED, e.getMessage(), raw);
     }
-    if (!allowedRegistries.contains(image.registry())) {
+    if (!allowedRegistries.isEmpty() && !allowedRegistries.contains(image.registry())) {
       return reject(
           DesiredState.RejectReason.REGISTRY_NOT_ALLOWED,
           "registry " + image.registry() + " is not in allowedRegistries " + allowedRegistries.stream().sorted().toList(),

@@ -48,6 +48,13 @@ class DesiredRecordTest {
   }
 
   @Test
+  void parse_withNoAllowedRegistries_acceptsAnyRegistry() {
+    // Only a local file source may leave allowedRegistries out; SSM sources must list them.
+    assertThat(DesiredRecord.parse("localhost:5000/web@sha256:" + HEX, 1, Set.of()))
+        .isInstanceOf(DesiredState.Pinned.class);
+  }
+
+  @Test
   void parse_whenMissing_rejectsMissing() {
     assertThat(DesiredRecord.parse(null, 0, Set.of(ECR)))
         .isInstanceOfSatisfying(DesiredState.Rejected.class, r -> assertThat(r.reason()).isEqualTo(RejectReason.MISSING));
