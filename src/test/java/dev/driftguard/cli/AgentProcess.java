@@ -9,8 +9,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** The agent as operators run it: the shaded jar in its own JVM, output captured to a file. */
-final class AgentProcess implements AutoCloseable {
+/**
+ * The agent as operators run it: the shaded jar in its own JVM, output captured to a file. Public
+ * for the end-to-end fleet test ({@code dev.driftguard.e2e}), which runs several at once.
+ */
+public final class AgentProcess implements AutoCloseable {
   private final Process process;
   private final Path output;
 
@@ -19,7 +22,7 @@ final class AgentProcess implements AutoCloseable {
     this.output = output;
   }
 
-  static AgentProcess start(Path config, Map<String, String> env, Path output, String... command) throws IOException {
+  public static AgentProcess start(Path config, Map<String, String> env, Path output, String... command) throws IOException {
     String jar = System.getProperty("driftguard.jar", "target/driftguard.jar");
     List<String> argv = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -32,14 +35,14 @@ final class AgentProcess implements AutoCloseable {
   }
 
   /** Runs a command to completion and returns its exit code. */
-  static int run(Path config, Map<String, String> env, Path output, Duration timeout, String... command)
+  public static int run(Path config, Map<String, String> env, Path output, Duration timeout, String... command)
       throws IOException, InterruptedException {
     try (AgentProcess p = start(config, env, output, command)) {
       return p.waitFor(timeout);
     }
   }
 
-  int waitFor(Duration timeout) throws InterruptedException {
+  public int waitFor(Duration timeout) throws InterruptedException {
     if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
       process.destroyForcibly();
       throw new AssertionError("agent did not finish within " + timeout + "; output:\n" + output());
@@ -48,22 +51,26 @@ final class AgentProcess implements AutoCloseable {
   }
 
   /** SIGTERM, as systemd stops the service. */
-  void terminate() {
+  public void terminate() {
     process.destroy();
   }
 
   /** SIGKILL: no shutdown hook, no clean-up, like a crash or the OOM killer. */
-  void kill() throws InterruptedException {
+  public void kill() throws InterruptedException {
     process.destroyForcibly();
     process.waitFor(30, TimeUnit.SECONDS);
   }
 
-  String output() {
+  public String output() {
     try {
       return Files.readString(output);
     } catch (IOException e) {
       return "(no output: " + e.getMessage() + ")";
     }
+  }
+
+  public boolean isAlive() {
+    return process.isAlive();
   }
 
   @Override
