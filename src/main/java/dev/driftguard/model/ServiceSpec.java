@@ -51,6 +51,23 @@ public record ServiceSpec(
     this(name, desired, allowedRegistries, container, health, traffic, rollout, name);
   }
 
+  /**
+   * The container settings as {@code running} publishes them: a start-first deploy moves the
+   * container to {@code rollout.nextPort} and back, and probes must go where it listens.
+   */
+  public ContainerSpec containerAsPublished(ContainerInfo running) {
+    Optional<Integer> hostPort = running == null ? Optional.empty() : running.hostPort();
+    if (hostPort.isEmpty() || container.ports().isEmpty()
+        || container.ports().get(0).hostPort() == hostPort.get()) {
+      return container;
+    }
+    java.util.List<PortBinding> moved = container.ports().stream()
+        .map(p -> new PortBinding(p.hostIp(), hostPort.get(), p.containerPort(), p.protocol()))
+        .toList();
+    return new ContainerSpec(moved, container.env(), container.envFromSsm(), container.volumes(),
+        container.command(), container.stopSignal(), container.stopTimeout(), container.memoryBytes());
+  }
+
   public Optional<TrafficSpec> trafficSpec() {
     return Optional.ofNullable(traffic);
   }

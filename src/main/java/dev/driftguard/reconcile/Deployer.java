@@ -126,7 +126,7 @@ public final class Deployer {
     String name = service.containerName();
     logger.info("[service={}, phase=restart] container {} is not running, starting it again", service.name(), name);
     runtime.start(name);
-    Optional<String> unhealthy = health.await(name, service.container(), service.health());
+    Optional<String> unhealthy = health.await(name, service.containerAsPublished(runtime.inspect(name).orElse(null)), service.health());
     if (unhealthy.isPresent()) {
       logger.warn("[service={}, phase=restart] restart did not become healthy: {}", service.name(), unhealthy.get());
       states.put(states.get(service.name()).withError("restart failed: " + unhealthy.get()));
@@ -363,7 +363,7 @@ public final class Deployer {
       }
       runtime.start(name);
       Optional<ContainerInfo> restored = runtime.inspect(name);
-      Optional<String> unhealthy = health.await(name, service.container(), service.health());
+      Optional<String> unhealthy = health.await(name, service.containerAsPublished(restored.orElse(null)), service.health());
       if (unhealthy.isPresent()) {
         finishPhase(service, Phase.ROLLBACK, rollbackStart);
         return finish(service, image, DeployOutcome.FAILED, started,
@@ -395,6 +395,22 @@ public final class Deployer {
       listener.imagePulled(service.name(), Duration.between(pullStart, clock.instant()));
       spec = onPort(render(service, image), newPort);
       finishPhase(service, Phase.PULL, pullStart);
+      // Capacity never dips here, but a bad digest must still reach at most maxUnavailable
+      // hosts: start-first takes the same turns as stop-first, and checks the breaker after.
+      enter(service, Phase.GATE, image);
+      Instant gateStart = clock.instant();
+      if (!awaitTurn(service)) {
+        return finish(service, image, DeployOutcome.FAILED, started,
+            "no turn to deploy within " + timing.gateTimeout().toMinutes() + " min; will try again");
+      }
+      finishPhase(service, Phase.GATE, gateStart);
+      Optional<String> peer = fleet.rolledBackBy(service, image.digest());
+      if (peer.isPresent()) {
+        states.put(states.get(service.name()).withFailed(image.digest()));
+        return finish(service, image, DeployOutcome.FAILED, started,
+            "refused: digest " + image.digest().shortForm() + " was rolled back on " + peer.get()
+                + " while this host waited for its turn");
+      }
     } catch (RuntimeException e) {
       return finish(service, image, DeployOutcome.FAILED, started,
           "deploy of " + image.digest().shortForm() + " failed before anything changed: " + e.getMessage());

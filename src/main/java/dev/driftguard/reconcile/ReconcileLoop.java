@@ -250,7 +250,7 @@ public final class ReconcileLoop {
         && service.health().type() != HealthSpec.Type.DOCKER) {
       // Docker reports its own HEALTHCHECK; other types are probed once per pass.
       boolean healthy = healthChecks.forType(service.health().type())
-          .probe(current.get(), service.container(), service.health()).healthy();
+          .probe(current.get(), service.containerAsPublished(current.get()), service.health()).healthy();
       failed = failedProbes.merge(service.name(), healthy ? 0 : 1, (a, b) -> b == 0 ? 0 : a + b);
     }
     ObservedService observed = new ObservedService(current.orElse(null), previous, next, states.get(service.name()), failed);

@@ -85,8 +85,16 @@ final class AgentHarness {
         events.add("invalidate " + registry);
       }
     };
-    HealthCheck.Factory checks = type -> (c, cs, hs) -> c.health() == ContainerInfo.Health.HEALTHY
-        ? HealthCheck.ProbeResult.pass("healthy") : HealthCheck.ProbeResult.fail(c.health().name());
+    // Like a real probe, it fails when it knocks on a host port the container does not publish.
+    HealthCheck.Factory checks = type -> (c, cs, hs) -> {
+      boolean rightPort = c.hostPort().isEmpty() || cs.ports().isEmpty()
+          || cs.ports().get(0).hostPort() == c.hostPort().get();
+      if (!rightPort) {
+        return HealthCheck.ProbeResult.fail("connection refused on " + cs.ports().get(0).hostPort());
+      }
+      return c.health() == ContainerInfo.Health.HEALTHY
+          ? HealthCheck.ProbeResult.pass("healthy") : HealthCheck.ProbeResult.fail(c.health().name());
+    };
     ReconcileListener listener = new ReconcileListener() {
       @Override
       public void deployFinished(String service, dev.driftguard.model.DeployOutcome outcome, Duration took) {

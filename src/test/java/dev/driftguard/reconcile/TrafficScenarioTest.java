@@ -134,6 +134,39 @@ class TrafficScenarioTest {
   }
 
   @Test
+  void startFirst_containerOnTheSecondPort_isProbedThereAndLeftAlone() throws Exception {
+    FakeTargetGroup[] group = new FakeTargetGroup[1];
+    AgentHarness host = host(RolloutSpec.Strategy.START_FIRST, group);
+    host.pin("web", V1);
+    host.pass();
+    host.pin("web", V2);
+    host.pass();
+    int journal = host.runtime.journal().size();
+    for (int i = 0; i < 2 * Reconciler.UNHEALTHY_PASSES; i++) {
+      host.pass();
+    }
+    // No redeploy: the per-pass probe goes to 18081, where the container now listens.
+    assertThat(host.runtime.journal().subList(journal, host.runtime.journal().size()))
+        .noneMatch(e -> e.startsWith("create") || e.startsWith("stop"));
+    assertThat(host.events).doesNotContain("drift web unhealthy");
+  }
+
+  @Test
+  void startFirst_takesTurnsLikeStopFirst() throws Exception {
+    FakeTargetGroup[] group = new FakeTargetGroup[1];
+    AgentHarness host = host(RolloutSpec.Strategy.START_FIRST, group);
+    host.pin("web", V1);
+    host.pass();
+    group[0].set("i-0000000000000000", 18080, "healthy");
+    group[0].claimBy("i-0000000000000000", host.time.instant());
+    host.pin("web", V2);
+    host.pass();
+    // A peer holds the turn: the new image is not even started here.
+    assertThat(host.runtime.journal()).noneMatch(e -> e.startsWith("create web-next"));
+    assertThat(host.runningDigest("web")).isEqualTo(V1.digest().value());
+  }
+
+  @Test
   void startFirst_badImageNeverLeavesTheOldContainer() throws Exception {
     FakeTargetGroup[] group = new FakeTargetGroup[1];
     AgentHarness host = host(RolloutSpec.Strategy.START_FIRST, group);

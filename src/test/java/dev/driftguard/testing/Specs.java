@@ -51,7 +51,7 @@ public final class Specs {
         new DesiredSource.Ssm("/driftguard/web/image"),
         Set.of(REGISTRY),
         container(),
-        dockerHealth(),
+        new HealthSpec(HealthSpec.Type.HTTP, 8080, "/healthz", Duration.ofSeconds(2), Duration.ofSeconds(1), 2, Duration.ofSeconds(30)),
         new dev.driftguard.model.TrafficSpec(
             dev.driftguard.model.TargetGroupArn.parse("arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef"),
             18080, null, Duration.ofMinutes(5), Duration.ofMinutes(5)),
