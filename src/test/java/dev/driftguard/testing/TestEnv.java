@@ -85,4 +85,38 @@ public final class TestEnv {
   public int imagePort() {
     return Integer.parseInt(get("image.port"));
   }
+
+  /** Where test/env/up writes its description by default. */
+  public static final Path DEFAULT_FILE = Path.of(DEFAULT_DIR, "env.properties");
+
+  /** The key of the local registry's basic-auth password (user {@code AWS}). */
+  public static final String REGISTRY_PASSWORD = "registry.password";
+
+  /**
+   * The properties in {@code file}, empty when it does not exist: for equipment such as the local
+   * AWS endpoint that also works without the test environment.
+   */
+  public static Properties properties(Path file) {
+    Properties properties = new Properties();
+    if (!Files.isRegularFile(file)) {
+      return properties;
+    }
+    try (Reader reader = Files.newBufferedReader(file, java.nio.charset.StandardCharsets.UTF_8)) {
+      properties.load(reader);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read test environment file " + file, e);
+    }
+    return properties;
+  }
+
+  /** The local registry's password from {@link #DEFAULT_FILE}, if the environment is up. */
+  public static java.util.Optional<String> registryPassword() {
+    return registryPassword(DEFAULT_FILE);
+  }
+
+  public static java.util.Optional<String> registryPassword(Path file) {
+    return java.util.Optional.ofNullable(properties(file).getProperty(REGISTRY_PASSWORD))
+        .map(String::strip)
+        .filter(v -> !v.isEmpty());
+  }
 }

@@ -1,5 +1,6 @@
 package dev.driftguard.testing.aws;
 
+import dev.driftguard.testing.TestEnv;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -127,7 +128,7 @@ public final class EcrService extends JsonService {
    * environment is not up.
    */
   public List<String> registerTestEnvImages(Path envFile) {
-    Properties env = TestEnv.load(envFile);
+    Properties env = TestEnv.properties(envFile);
     String repository = env.getProperty("image.repository");
     if (repository == null) {
       return List.of();

@@ -1,5 +1,6 @@
 package dev.driftguard.testing.aws;
 
+import dev.driftguard.testing.TestEnv;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;

@@ -1,5 +1,6 @@
 package dev.driftguard.testing.aws;
 
+import dev.driftguard.testing.TestEnv;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
