@@ -61,16 +61,47 @@ public final class Main {
 
   int execute(String[] args) {
     List<String> rest = new ArrayList<>(List.of(args));
-    Path config = Path.of(environment.getOrDefault("DRIFTGUARD_CONFIG", DEFAULT_CONFIG));
-    while (!rest.isEmpty() && rest.get(0).startsWith("--")) {
-      String option = rest.remove(0);
-      if (option.equals("--config") && !rest.isEmpty()) {
-        config = Path.of(rest.remove(0));
+    Path[] config = {Path.of(environment.getOrDefault("DRIFTGUARD_CONFIG", DEFAULT_CONFIG))};
+    Integer stop = takeOptions(rest, config);
+    if (stop != null) {
+      return stop;
+    }
+    if (rest.isEmpty()) {
+      err.print(USAGE);
+      return ExitCode.USAGE;
+    }
+    String command = rest.remove(0);
+    if (!OperatorCommands.NAMES.contains(command)) {
+      // The agent's commands take options on either side (driftguard validate --config FILE)
+      // and no arguments; the operator commands parse what follows them themselves.
+      stop = takeOptions(rest, config);
+      if (stop != null) {
+        return stop;
+      }
+      if (!rest.isEmpty()) {
+        err.print("driftguard: " + command + " takes no arguments, got " + rest + "\n" + USAGE);
+        return ExitCode.USAGE;
+      }
+    }
+    return dispatch(command, rest, config[0]);
+  }
+
+  /**
+   * Consumes the global options at the head of {@code args} ({@code --config}, {@code
+   * --log-format}, {@code --help}); {@code config[0]} receives the configuration path.
+   *
+   * @return an exit code when the command line is done with (help, a bad option), else null
+   */
+  private Integer takeOptions(List<String> args, Path[] config) {
+    while (!args.isEmpty() && args.get(0).startsWith("--")) {
+      String option = args.remove(0);
+      if (option.equals("--config") && !args.isEmpty()) {
+        config[0] = Path.of(args.remove(0));
       } else if (option.startsWith("--config=")) {
-        config = Path.of(option.substring("--config=".length()));
-      } else if ((option.equals("--log-format") && !rest.isEmpty())
+        config[0] = Path.of(option.substring("--config=".length()));
+      } else if ((option.equals("--log-format") && !args.isEmpty())
           || option.startsWith("--log-format=")) {
-        String value = option.contains("=") ? option.substring(option.indexOf('=') + 1) : rest.remove(0);
+        String value = option.contains("=") ? option.substring(option.indexOf('=') + 1) : args.remove(0);
         if (!value.equals("text") && !value.equals("json")) {
           err.print("driftguard: --log-format is text or json, not " + value + "\n" + USAGE);
           return ExitCode.USAGE;
@@ -84,16 +115,10 @@ public final class Main {
         return ExitCode.USAGE;
       }
     }
-    if (rest.isEmpty()) {
-      err.print(USAGE);
-      return ExitCode.USAGE;
-    }
-    String command = rest.remove(0);
-    // Operator commands take arguments of their own; the agent's commands take none.
-    if (!rest.isEmpty() && !OperatorCommands.NAMES.contains(command)) {
-      err.print(USAGE);
-      return ExitCode.USAGE;
-    }
+    return null;
+  }
+
+  private int dispatch(String command, List<String> rest, Path config) {
     try {
       return switch (command) {
         case "version" -> version();

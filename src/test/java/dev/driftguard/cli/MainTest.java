@@ -1,0 +1,81 @@
+package dev.driftguard.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line: options, exit codes and messages, without starting an agent. */
+class MainTest {
+  @TempDir Path dir;
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+  private int run(String... args) {
+    return new Main(Map.of(), new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8)).execute(args);
+  }
+
+  private Path config(String yaml) throws Exception {
+    Path file = dir.resolve("driftguard.yaml");
+    Files.writeString(file, yaml);
+    return file;
+  }
+
+  private static final String VALID = """
+      services:
+        - name: web
+          desired: { file: desired/web }
+          container: { ports: ["127.0.0.1:18080:8080"] }
+          health: { type: http, port: 8080 }
+      """;
+
+  @Test
+  void validate_acceptsConfigOnEitherSideOfTheCommand() throws Exception {
+    Path file = config(VALID);
+    assertThat(run("validate", "--config", file.toString())).isEqualTo(ExitCode.OK);
+    assertThat(run("--config", file.toString(), "validate")).isEqualTo(ExitCode.OK);
+    assertThat(run("validate", "--config=" + file)).isEqualTo(ExitCode.OK);
+    assertThat(out.toString(StandardCharsets.UTF_8)).contains("valid");
+  }
+
+  @Test
+  void validate_invalidConfig_printsEveryErrorWithItsPath_andExits1() throws Exception {
+    Path file = config("""
+        services:
+          - name: web
+            desired: { file: desired/web }
+            container: { ports: ["127.0.0.1:18080:8080"], portz: [] }
+            health: { type: http, port: 70000 }
+        """);
+    assertThat(run("validate", "--config", file.toString())).isEqualTo(ExitCode.ERROR);
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("services[0].container.portz: unknown key")
+        .contains("services[0].health.port:");
+  }
+
+  @Test
+  void agentCommands_takeNoArguments() throws Exception {
+    assertThat(run("validate", "extra")).isEqualTo(ExitCode.USAGE);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("takes no arguments");
+  }
+
+  @Test
+  void unknownCommandOrOption_isAUsageError() {
+    assertThat(run("deploy")).isEqualTo(ExitCode.USAGE);
+    assertThat(run("--verbose", "once")).isEqualTo(ExitCode.USAGE);
+    assertThat(run()).isEqualTo(ExitCode.USAGE);
+  }
+
+  @Test
+  void version_printsTheVersion() {
+    assertThat(run("version")).isEqualTo(ExitCode.OK);
+    assertThat(out.toString(StandardCharsets.UTF_8)).startsWith("driftguard ");
+  }
+}
