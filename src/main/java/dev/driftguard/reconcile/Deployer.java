@@ -182,6 +182,7 @@ public final class Deployer {
       throws InterruptedException {
     String name = service.containerName();
     TrafficGate gate = gateFor(service);
+    // The port the serving container is registered on now; the new one joins on its own port.
     int port = servingPort(service, runtime.inspect(name));
     RunSpec spec;
     Instant outOfServiceSince = null;
@@ -265,7 +266,7 @@ public final class Deployer {
       if (from.compareTo(Phase.REGISTER) <= 0) {
         enter(service, Phase.REGISTER, image);
         Instant registerStart = clock.instant();
-        join(service, port);
+        join(service, servingPort(service, runtime.inspect(name)));
         finishPhase(service, Phase.REGISTER, registerStart);
         if (outOfServiceSince != null) {
           listener.outOfService(service.name(), Duration.between(outOfServiceSince, clock.instant()));
@@ -675,17 +676,19 @@ public final class Deployer {
   }
 
   /**
-   * The host port the load balancer sends this service's traffic to: the configured traffic
-   * port for stop-first; for start-first, the port the current container publishes (it
-   * alternates between the configured port and {@code rollout.nextPort}).
+   * The host port the load balancer sends {@code current}'s traffic to. A service that publishes
+   * one port may have it moved by start-first (it alternates between the configured port and
+   * {@code rollout.nextPort}), so the container's own label says where it is, whatever the
+   * strategy is now: a service switched back to stop-first must drain the port its container
+   * really uses. Services with several ports never move them (start-first allows only one).
    */
   static int servingPort(ServiceSpec service, Optional<ContainerInfo> current) {
     int configured = service.trafficSpec().map(t -> t.port())
         .orElseGet(() -> service.container().ports().isEmpty() ? 0 : service.container().ports().get(0).hostPort());
-    if (strategyOf(service) != RolloutSpec.Strategy.START_FIRST) {
+    if (service.container().ports().size() != 1) {
       return configured;
     }
-    return current.flatMap(ContainerInfo::hostPort).orElse(primaryPort(service));
+    return current.flatMap(ContainerInfo::hostPort).orElse(configured);
   }
 
   private static int primaryPort(ServiceSpec service) {

@@ -33,7 +33,7 @@ final class AgentHarness {
   final InMemoryStateStore store = new InMemoryStateStore();
   final Map<String, String> ssm = new HashMap<>();
   final List<String> events = new ArrayList<>();
-  final List<ServiceSpec> services;
+  List<ServiceSpec> services;
   int credentialFetches;
   String terminationNotice;
   String instanceId = "i-0000000000000001";
@@ -49,6 +49,12 @@ final class AgentHarness {
   AgentHarness(ServiceSpec... services) {
     this.services = List.of(services);
     runtime.requirePassword(dev.driftguard.testing.Specs.REGISTRY, registryPassword);
+    restartAgent();
+  }
+
+  /** Restarts the agent with a new configuration, as an operator's edit and restart would. */
+  void reconfigure(ServiceSpec... newServices) {
+    services = List.of(newServices);
     restartAgent();
   }
 

@@ -152,6 +152,28 @@ class TrafficScenarioTest {
   }
 
   @Test
+  void switchedFromStartFirstToStopFirst_drainsThePortTheContainerReallyUses() throws Exception {
+    FakeTargetGroup[] group = new FakeTargetGroup[1];
+    AgentHarness host = host(RolloutSpec.Strategy.START_FIRST, group);
+    host.pin("web", V1);
+    host.pass();
+    host.pin("web", V2);
+    host.pass();
+    assertThat(group[0].state(ME, 18081)).contains("healthy");
+    host.reconfigure(Specs.webBehindLoadBalancer(RolloutSpec.Strategy.STOP_FIRST));
+    host.pass();
+    // In sync on the second port: left registered there, nothing registered where nobody listens.
+    assertThat(group[0].state(ME, 18081)).contains("healthy");
+    assertThat(group[0].state(ME, 18080)).isEmpty();
+    host.pin("web", V1);
+    host.pass();
+    assertThat(host.runtime.journal()).containsSubsequence(
+        "deregister " + ME + ":18081", "stop web", "create web " + V1.digest().shortForm(), "register " + ME + ":18080");
+    assertThat(group[0].state(ME, 18080)).contains("healthy");
+    assertThat(group[0].state(ME, 18081)).isEmpty();
+  }
+
+  @Test
   void startFirst_takesTurnsLikeStopFirst() throws Exception {
     FakeTargetGroup[] group = new FakeTargetGroup[1];
     AgentHarness host = host(RolloutSpec.Strategy.START_FIRST, group);
