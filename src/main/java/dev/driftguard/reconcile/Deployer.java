@@ -104,13 +104,10 @@ public final class Deployer {
       throws InterruptedException {
     reasons.forEach(r -> listener.driftDetected(service.name(), r));
     Instant started = clock.instant();
-    Optional<String> peer = fleet.rolledBackBy(service, image.digest());
-    if (peer.isPresent()) {
-      // The circuit breaker: a digest that failed on a peer reaches no further host.
-      states.put(states.get(service.name()).withFailed(image.digest()));
-      return finish(service, image, DeployOutcome.FAILED, started,
-          "refused: digest " + image.digest().shortForm() + " was rolled back on " + peer.get()
-              + "; pin another digest to deploy again");
+    Optional<DeployOutcome> refused =
+        refuseIfPeerRolledBack(service, image, started, "; pin another digest to deploy again");
+    if (refused.isPresent()) {
+      return refused.get();
     }
     logger.info("{} drift detected {}, deploying ({})", context(service, image, Phase.PULL), reasons, strategyOf(service).name().toLowerCase());
     Optional<ContainerInfo> current = runtime.inspect(service.containerName());
@@ -181,7 +178,6 @@ public final class Deployer {
   private DeployOutcome stopFirst(Phase from, ServiceSpec service, ImageRef image, Instant started)
       throws InterruptedException {
     String name = service.containerName();
-    TrafficGate gate = gateFor(service);
     // The port the serving container is registered on now; the new one joins on its own port.
     int port = servingPort(service, runtime.inspect(name));
     RunSpec spec;
@@ -198,29 +194,16 @@ public final class Deployer {
         finishPhase(service, Phase.PULL, pullStart);
 
         if (service.trafficSpec().isPresent() && runtime.inspect(name).map(ContainerInfo::running).orElse(false)) {
-          enter(service, Phase.GATE, image);
-          Instant gateStart = clock.instant();
-          if (!awaitTurn(service)) {
-            return finish(service, image, DeployOutcome.FAILED, started,
-                "no capacity to leave service within " + timing.gateTimeout().toMinutes() + " min; will try again");
+          Optional<DeployOutcome> noTurn = takeTurn(service, image, started, "no capacity to leave service");
+          if (noTurn.isPresent()) {
+            return noTurn.get();
           }
-          // A peer may have rolled this digest back while this host waited for its turn.
-          Optional<String> peer = fleet.rolledBackBy(service, image.digest());
-          if (peer.isPresent()) {
-            states.put(states.get(service.name()).withFailed(image.digest()));
-            return finish(service, image, DeployOutcome.FAILED, started,
-                "refused: digest " + image.digest().shortForm() + " was rolled back on " + peer.get()
-                    + " while this host waited for its turn");
-          }
-          finishPhase(service, Phase.GATE, gateStart);
         }
 
         enter(service, Phase.DEREGISTER, image);
         Instant drainStart = clock.instant();
         left = true;
-        gate.deregister(service, port);
-        report(service, port, gate);
-        gate.awaitDrained(service, port);
+        leave(service, port);
         outOfServiceSince = drainStart;
         finishPhase(service, Phase.DEREGISTER, drainStart);
       } catch (RuntimeException e) {
@@ -276,6 +259,40 @@ public final class Deployer {
       return rollback(service, image, e.getMessage(), started);
     }
     return commit(service, image, started);
+  }
+
+  /**
+   * GATE: waits for this host's turn, then checks the circuit breaker again, since a peer may
+   * have rolled the digest back meanwhile.
+   *
+   * @return empty to go on; otherwise the finished (failed) deploy
+   */
+  private Optional<DeployOutcome> takeTurn(ServiceSpec service, ImageRef image, Instant started, String noTurn)
+      throws InterruptedException {
+    enter(service, Phase.GATE, image);
+    Instant gateStart = clock.instant();
+    if (!awaitTurn(service)) {
+      return Optional.of(finish(service, image, DeployOutcome.FAILED, started,
+          noTurn + " within " + timing.gateTimeout().toMinutes() + " min; will try again"));
+    }
+    finishPhase(service, Phase.GATE, gateStart);
+    return refuseIfPeerRolledBack(service, image, started, " while this host waited for its turn");
+  }
+
+  /**
+   * The circuit breaker: a digest that rolled back on a peer reaches no further host.
+   *
+   * @return empty when no peer rolled it back; otherwise the finished (failed) deploy
+   */
+  private Optional<DeployOutcome> refuseIfPeerRolledBack(
+      ServiceSpec service, ImageRef image, Instant started, String when) {
+    Optional<String> peer = fleet.rolledBackBy(service, image.digest());
+    if (peer.isEmpty()) {
+      return Optional.empty();
+    }
+    states.put(states.get(service.name()).withFailed(image.digest()));
+    return Optional.of(finish(service, image, DeployOutcome.FAILED, started,
+        "refused: digest " + image.digest().shortForm() + " was rolled back on " + peer.get() + when));
   }
 
   /**
@@ -397,20 +414,10 @@ public final class Deployer {
       spec = onPort(render(service, image), newPort);
       finishPhase(service, Phase.PULL, pullStart);
       // Capacity never dips here, but a bad digest must still reach at most maxUnavailable
-      // hosts: start-first takes the same turns as stop-first, and checks the breaker after.
-      enter(service, Phase.GATE, image);
-      Instant gateStart = clock.instant();
-      if (!awaitTurn(service)) {
-        return finish(service, image, DeployOutcome.FAILED, started,
-            "no turn to deploy within " + timing.gateTimeout().toMinutes() + " min; will try again");
-      }
-      finishPhase(service, Phase.GATE, gateStart);
-      Optional<String> peer = fleet.rolledBackBy(service, image.digest());
-      if (peer.isPresent()) {
-        states.put(states.get(service.name()).withFailed(image.digest()));
-        return finish(service, image, DeployOutcome.FAILED, started,
-            "refused: digest " + image.digest().shortForm() + " was rolled back on " + peer.get()
-                + " while this host waited for its turn");
+      // hosts: start-first takes the same turns as stop-first.
+      Optional<DeployOutcome> noTurn = takeTurn(service, image, started, "no turn to deploy");
+      if (noTurn.isPresent()) {
+        return noTurn.get();
       }
     } catch (RuntimeException e) {
       return finish(service, image, DeployOutcome.FAILED, started,
