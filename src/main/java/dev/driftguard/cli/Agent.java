@@ -31,7 +31,6 @@ import dev.driftguard.model.DriftguardException;
 import dev.driftguard.model.ServiceSpec;
 import dev.driftguard.fleet.StandaloneFleet;
 import dev.driftguard.reconcile.DeployTiming;
-import dev.driftguard.reconcile.Deployer;
 import dev.driftguard.reconcile.ReconcileListener;
 import dev.driftguard.reconcile.ReconcileLoop;
 import dev.driftguard.reconcile.Sleeper;
@@ -39,7 +38,6 @@ import dev.driftguard.reconcile.StateBook;
 import dev.driftguard.registry.EcrRegistryAuth;
 import dev.driftguard.registry.StaticRegistryLogin;
 import dev.driftguard.runtime.DockerContainerRuntime;
-import dev.driftguard.traffic.NoTrafficGate;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -165,48 +163,39 @@ final class Agent implements AutoCloseable {
         sources.put(DesiredSource.Ssm.class, new SsmDesiredStateSource(aws.ssm(), awsCalls));
       }
       boolean anyTraffic = config.services().stream().anyMatch(s -> s.trafficSpec().isPresent());
-      TrafficGate noTraffic = new NoTrafficGate();
-      TrafficGate elbv2 = anyTraffic ? Elbv2TrafficGate.create(aws.elbv2(), identity.instanceId(), awsCalls) : noTraffic;
+      // Only services with traffic: reach the gate; without any, there is no ELBv2 client at all.
+      TrafficGate elbv2 = anyTraffic ? new Elbv2TrafficGate(aws.elbv2(), identity.instanceId(), awsCalls) : null;
       FleetCoordinator fleet = inFleet(settings)
           ? AwsFleetCoordinator.create(aws.elbv2(), aws.ec2(), identity.instanceId(), awsCalls)
           : new StandaloneFleet();
-      SecureRandom random = new SecureRandom();
       AtomicReference<EcrRegistryAuth> ecrAuth = new AtomicReference<>();
       metrics.trackEcrTokenExpiry(() -> Optional.ofNullable(ecrAuth.get()).flatMap(EcrRegistryAuth::tokenExpiry));
-      Deployer deployer = new Deployer(
-          meteredRuntime,
-          new LazyRegistryAuth(() -> {
+      Duration stabilisation = settings.pollInterval().multipliedBy(2);
+      ReconcileLoop loop = ReconcileLoop.builder()
+          .services(config.services())
+          .sources(sources)
+          .runtime(meteredRuntime)
+          .registryAuth(new LazyRegistryAuth(() -> {
             EcrRegistryAuth auth = new EcrRegistryAuth(aws.ecr(), logins, awsCalls);
             ecrAuth.set(auth);
             return auth;
-          }, logins.keySet()),
-          names -> new SsmSecretSource(aws.ssm(), awsCalls).resolve(names),
-          service -> service.trafficSpec().isPresent() ? elbv2 : noTraffic,
-          fleet,
-          identity.instanceId(),
-          HealthChecks::forType,
-          states,
-          listener,
-          clock,
-          sleeper,
-          random,
-          DeployTiming.defaults());
-      Duration stabilisation = settings.pollInterval().multipliedBy(2);
-      ReconcileLoop loop = new ReconcileLoop(
-          config.services(),
-          sources,
-          meteredRuntime,
-          HealthChecks::forType,
-          deployer,
-          states,
-          listener,
-          clock,
-          sleeper,
-          random,
-          settings.pollInterval(),
-          stabilisation.compareTo(MIN_STABILISATION) < 0 ? MIN_STABILISATION : stabilisation,
-          settings.imagesToKeep(),
-          () -> terminationNotice(identity));
+          }, logins.keySet()))
+          .secrets(names -> new SsmSecretSource(aws.ssm(), awsCalls).resolve(names))
+          .traffic(elbv2)
+          .fleet(fleet)
+          .instanceId(identity.instanceId())
+          .healthChecks(HealthChecks::forType)
+          .states(states)
+          .listener(listener)
+          .clock(clock)
+          .sleeper(sleeper)
+          .random(new SecureRandom())
+          .timing(DeployTiming.defaults())
+          .pollInterval(settings.pollInterval())
+          .stabilisation(stabilisation.compareTo(MIN_STABILISATION) < 0 ? MIN_STABILISATION : stabilisation)
+          .keepImages(settings.imagesToKeep())
+          .terminationNotice(() -> terminationNotice(identity))
+          .build();
       loopRef.set(loop);
       metrics.trackLastSuccessfulPoll(loop::lastSuccessfulPoll);
       return new Agent(aws, runtime, loop, settings, metrics, status);

@@ -118,6 +118,21 @@ public final class AwsFleetCoordinator implements FleetCoordinator {
   }
 
   @Override
+  public java.util.Map<String, Digest> peersRunning(ServiceSpec service) {
+    java.util.Map<String, Digest> running = new TreeMap<>();
+    peerTags(PublishedStateTags.key(service.name(), PublishedStateTags.RUNNING), null)
+        .forEach(
+            (peer, value) -> {
+              try {
+                running.put(peer, Digest.parse(value));
+              } catch (RuntimeException e) {
+                // Empty (nothing running there) or edited by hand: it tells nothing.
+              }
+            });
+    return running;
+  }
+
+  @Override
   public void publish(ServiceSpec service, PublishedState state) {
     PublishedState stamped =
         state.updatedAt() == null || state.updatedAt().isBlank()

@@ -23,6 +23,13 @@ public interface FleetCoordinator {
   Optional<String> rolledBackBy(ServiceSpec service, Digest digest);
 
   /**
+   * The digest each peer publishes as running the service (EC2 tags), by instance id: what the
+   * fleet runs, for a host that has nothing to run and may not start the pinned digest. Read only
+   * then, never on every pass.
+   */
+  java.util.Map<String, Digest> peersRunning(ServiceSpec service);
+
+  /**
    * Publishes this host's state for the service (EC2 tags on its own instance). Only changes
    * are sent; a failure is remembered and retried with the next change, never thrown, since
    * publishing must not block a deploy.

@@ -23,6 +23,11 @@ public final class StandaloneFleet implements FleetCoordinator {
   }
 
   @Override
+  public java.util.Map<String, Digest> peersRunning(ServiceSpec service) {
+    return java.util.Map.of();
+  }
+
+  @Override
   public void publish(ServiceSpec service, PublishedState state) {}
 
   @Override

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.driftguard.model.DeployOutcome;
+import dev.driftguard.model.DeployPath;
 import dev.driftguard.model.Digest;
 import dev.driftguard.model.DriftguardException;
 import dev.driftguard.model.ImageRef;
@@ -50,7 +51,7 @@ public final class FileStateStore implements StateStore {
   /** One service's entry as stored: plain strings, so the format is stable and readable. */
   record Entry(
       String phase, String target, String lastKnownGood, String failed, String phaseSince,
-      String lastOutcome, String lastDeployAt, Long lastDeployMillis, String lastError) {}
+      String lastOutcome, String lastDeployAt, Long lastDeployMillis, String lastError, String path) {}
 
   @Override
   public synchronized Map<String, ServiceState> load() {
@@ -107,7 +108,8 @@ public final class FileStateStore implements StateStore {
         s.lastOutcome() == null ? null : s.lastOutcome().name(),
         s.lastDeployAt() == null ? null : s.lastDeployAt().toString(),
         s.lastDeployDuration() == null ? null : s.lastDeployDuration().toMillis(),
-        s.lastError());
+        s.lastError(),
+        s.path() == null ? null : s.path().name());
   }
 
   private static ServiceState fromEntry(String service, Entry e) {
@@ -121,6 +123,7 @@ public final class FileStateStore implements StateStore {
         e.lastOutcome() == null ? null : DeployOutcome.valueOf(e.lastOutcome()),
         e.lastDeployAt() == null ? null : Instant.parse(e.lastDeployAt()),
         e.lastDeployMillis() == null ? null : Duration.ofMillis(e.lastDeployMillis()),
-        e.lastError());
+        e.lastError(),
+        e.path() == null ? null : DeployPath.valueOf(e.path()));
   }
 }

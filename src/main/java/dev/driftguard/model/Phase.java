@@ -1,6 +1,10 @@
 package dev.driftguard.model;
 
-/** Where a service's deploy stands (DESIGN 3). IDLE when no deploy is under way. */
+/**
+ * Where a service's deploy stands (DESIGN 3). IDLE when no deploy is under way. ROLLBACK restores
+ * the previous container after evidence against the new image (its digest is then condemned);
+ * RESTORE does the same after a fault of the host or a dependency, which condemns nothing.
+ */
 public enum Phase {
   IDLE,
   PULL,
@@ -11,7 +15,8 @@ public enum Phase {
   HEALTH,
   REGISTER,
   COMMIT,
-  ROLLBACK;
+  ROLLBACK,
+  RESTORE;
 
   public String label() {
     return name().toLowerCase(java.util.Locale.ROOT);

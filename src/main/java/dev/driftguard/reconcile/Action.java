@@ -18,10 +18,18 @@ public sealed interface Action {
     }
   }
 
-  /** Replace (or create) the container with one from {@code image}. */
-  record Deploy(ImageRef image, Set<DriftReason> reasons) implements Action {
+  /**
+   * Replace (or create) the container with one from {@code image}. {@code lastResort}: the digest
+   * was refused (it rolled back here or on a peer) but this host has nothing else to run, so it
+   * is started anyway, past the circuit breaker (DESIGN 3: never empty).
+   */
+  record Deploy(ImageRef image, Set<DriftReason> reasons, boolean lastResort) implements Action {
     public Deploy {
       reasons = Set.copyOf(reasons);
+    }
+
+    public Deploy(ImageRef image, Set<DriftReason> reasons) {
+      this(image, reasons, false);
     }
 
     @Override

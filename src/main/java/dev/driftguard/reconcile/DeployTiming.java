@@ -3,17 +3,54 @@ package dev.driftguard.reconcile;
 import java.time.Duration;
 
 /**
- * How the deployer paces its waits for fleet capacity.
+ * How the deploy paces its polls and retries. Every wait is a poll the loop comes back to, so
+ * these are also what the loop's tick cadence is made of.
  *
  * @param gatePoll how often the target group is re-read while waiting for a turn (jittered)
  * @param claimSettle how long a fresh claim is left to become visible before peers' claims are
  *     read back; longer than the time EC2 tags take to show up
- * @param gateTimeout how long a deploy waits for a turn before it gives up until the next pass
+ * @param gateTimeout how long a deploy waits for a turn before it gives up (a fault: retried later)
  * @param claimMaxAge claims older than this are from hosts that died mid-deploy and are ignored
+ * @param targetPoll how often this host's target state is read while it drains or registers
+ * @param unhealthyGrace how long a registered target may stay unhealthy or unknown to its group
+ *     before the registration counts as failed: long enough for ELBv2's eventual consistency and a
+ *     flickering check, short against the minutes a target that cannot pass would waste
+ * @param faultBackoff the first wait before a deploy that failed on a fault is tried again; it
+ *     doubles with each fault in a row (jittered), up to {@code maxFaultBackoff}
+ * @param maxFaultBackoff the longest wait between retries after faults
+ * @param inServiceCheck how often an in-sync host checks that its target is still registered (a
+ *     deregistration by hand): rare, so a fleet in sync stays far inside the ELBv2 API budget
+ * @param terminationCheck how often the instance's termination notice is read (IMDS, on the host)
  */
-public record DeployTiming(Duration gatePoll, Duration claimSettle, Duration gateTimeout, Duration claimMaxAge) {
+public record DeployTiming(
+    Duration gatePoll,
+    Duration claimSettle,
+    Duration gateTimeout,
+    Duration claimMaxAge,
+    Duration targetPoll,
+    Duration unhealthyGrace,
+    Duration faultBackoff,
+    Duration maxFaultBackoff,
+    Duration inServiceCheck,
+    Duration terminationCheck) {
 
   public static DeployTiming defaults() {
-    return new DeployTiming(Duration.ofSeconds(5), Duration.ofSeconds(2), Duration.ofMinutes(30), Duration.ofMinutes(30));
+    return new DeployTiming(
+        Duration.ofSeconds(5),
+        Duration.ofSeconds(2),
+        Duration.ofMinutes(30),
+        Duration.ofMinutes(30),
+        Duration.ofSeconds(2),
+        Duration.ofSeconds(30),
+        Duration.ofSeconds(15),
+        Duration.ofMinutes(10),
+        Duration.ofMinutes(15),
+        Duration.ofSeconds(5));
+  }
+
+  /** These timings with another gate pacing (tests and the fleet simulation). */
+  public DeployTiming withGate(Duration poll, Duration settle, Duration timeout) {
+    return new DeployTiming(poll, settle, timeout, claimMaxAge, targetPoll, unhealthyGrace, faultBackoff,
+        maxFaultBackoff, inServiceCheck, terminationCheck);
   }
 }

@@ -3,8 +3,11 @@ package dev.driftguard.reconcile;
 import dev.driftguard.desired.DesiredStateSource;
 import dev.driftguard.desired.DesiredStateSource.RawRecord;
 import dev.driftguard.desired.DesiredStateUnavailableException;
+import dev.driftguard.desired.SecretSource;
+import dev.driftguard.fleet.FleetCoordinator;
 import dev.driftguard.health.HealthCheck;
 import dev.driftguard.model.ContainerInfo;
+import dev.driftguard.model.DeployPath;
 import dev.driftguard.model.DesiredRecord;
 import dev.driftguard.model.DesiredSource;
 import dev.driftguard.model.DesiredState;
@@ -14,7 +17,9 @@ import dev.driftguard.model.ObservedService;
 import dev.driftguard.model.Phase;
 import dev.driftguard.model.ServiceSpec;
 import dev.driftguard.model.ServiceState;
+import dev.driftguard.registry.RegistryAuth;
 import dev.driftguard.runtime.ContainerRuntime;
+import dev.driftguard.traffic.TrafficGate;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -26,26 +31,32 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The agent's loop: every poll interval, read the desired state of every service in one batch,
- * observe each service, {@link Reconciler#decide decide}, and act. A failure in one service is
- * logged once for the pass and never stops the others.
+ * The agent's loop, as a {@link #tick}: each tick reads the instance's termination notice when due,
+ * polls the desired state of every service in one batch when the (jittered, backed-off) poll is
+ * due, observes and {@link Reconciler#decide decides} for each service that has no deploy under
+ * way, and advances each deploy under way by at most one step. A tick never sleeps; it returns
+ * when it wants to run again, so one thread can drive a host ({@link #run}) or a whole simulated
+ * fleet in virtual time. A failure in one service is logged once for the poll and never stops
+ * the others; a deploy that ended on a fault is retried after a capped, jittered backoff.
  */
 public final class ReconcileLoop {
   private static final Logger logger = LoggerFactory.getLogger(ReconcileLoop.class);
-  /** Longest wait between passes while the desired-state backend throttles or is down. */
+  /** Longest wait between polls while the desired-state backend throttles or is down. */
   static final Duration MAX_BACKOFF = Duration.ofMinutes(5);
 
   private final List<ServiceSpec> services;
   private final Map<Class<? extends DesiredSource>, DesiredStateSource> sources;
   private final ContainerRuntime runtime;
   private final HealthCheck.Factory healthChecks;
-  private final Deployer deployer;
+  private final StepEnv env;
+  private final DeployRunner runner;
+  private final HostPresence presence;
   private final StateBook states;
   private final ImageJanitor janitor;
   private final ReconcileListener listener;
@@ -54,55 +65,49 @@ public final class ReconcileLoop {
   private final RandomGenerator random;
   private final Duration pollInterval;
   private final Duration stabilisation;
+  private final Supplier<Optional<String>> terminationNotice;
 
-  private final Map<String, String> reportedRejections = new ConcurrentHashMap<>();
-  private final Map<String, String> reportedHolds = new ConcurrentHashMap<>();
-  private final Map<String, Integer> failedProbes = new ConcurrentHashMap<>();
-  private final java.util.function.Supplier<Optional<String>> terminationNotice;
-  private volatile String terminating;
+  private final Map<String, Deploy> underWay = new LinkedHashMap<>();
+  private final Map<String, Integer> faultsInRow = new HashMap<>();
+  private final Map<String, Instant> retryAt = new HashMap<>();
+  private final Map<String, String> reportedRejections = new HashMap<>();
+  private final Map<String, String> reportedHolds = new HashMap<>();
+  private final Map<String, Integer> failedProbes = new HashMap<>();
+  private String terminating;
   private boolean started;
+  private Instant nextPoll;
+  private Instant nextTerminationCheck;
+  private Duration backoff;
+  private PassResult lastPass = new PassResult(Map.of(), Map.of(), Map.of());
   private volatile Instant lastTick;
   private volatile Instant lastSuccessfulPoll;
-  private Duration backoff;
 
-  /**
-   * @param sources the source for each kind of {@link DesiredSource} the services use
-   * @param stabilisation how long a committed deploy's previous container is kept
-   * @param keepImages older images kept per service beside those a rollback needs
-   */
-  public ReconcileLoop(
-      List<ServiceSpec> services,
-      Map<Class<? extends DesiredSource>, DesiredStateSource> sources,
-      ContainerRuntime runtime,
-      HealthCheck.Factory healthChecks,
-      Deployer deployer,
-      StateBook states,
-      ReconcileListener listener,
-      Clock clock,
-      Sleeper sleeper,
-      RandomGenerator random,
-      Duration pollInterval,
-      Duration stabilisation,
-      int keepImages,
-      java.util.function.Supplier<Optional<String>> terminationNotice) {
-    this.terminationNotice = terminationNotice;
-    this.services = List.copyOf(services);
-    this.sources = Map.copyOf(sources);
-    this.runtime = runtime;
-    this.healthChecks = healthChecks;
-    this.deployer = deployer;
-    this.states = states;
-    this.janitor = new ImageJanitor(runtime, keepImages);
-    this.listener = listener;
-    this.clock = clock;
-    this.sleeper = sleeper;
-    this.random = random;
-    this.pollInterval = pollInterval;
-    this.stabilisation = stabilisation;
+  private ReconcileLoop(Builder b) {
+    this.services = List.copyOf(b.services);
+    this.sources = Map.copyOf(b.sources);
+    this.runtime = b.runtime;
+    this.healthChecks = b.healthChecks;
+    this.states = b.states;
+    this.listener = b.listener;
+    this.clock = b.clock;
+    this.sleeper = b.sleeper;
+    this.random = b.random;
+    this.pollInterval = b.pollInterval;
+    this.stabilisation = b.stabilisation;
+    this.terminationNotice = b.terminationNotice;
+    this.janitor = new ImageJanitor(runtime, b.keepImages);
+    this.env = new StepEnv(runtime, b.registryAuth, b.secrets, b.traffic, b.fleet, b.healthChecks, b.states,
+        b.listener, b.clock, b.random, b.timing, b.instanceId);
+    this.presence = new HostPresence(runtime, b.traffic, b.fleet, b.states, b.listener, b.clock, b.random, b.timing);
+    this.runner = new DeployRunner(env, presence);
     this.backoff = pollInterval;
   }
 
-  /** The outcome of one pass: per service, whether it is in sync and what was done. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The outcome of one poll: per service, whether it is in sync and what was done. */
   public record PassResult(Map<String, Action> actions, Map<String, Boolean> inSync, Map<String, String> errors) {
     /** True when every service ended the pass running its desired image, healthy. */
     public boolean allInSync() {
@@ -110,73 +115,64 @@ public final class ReconcileLoop {
     }
   }
 
-  /** One reconcile pass over every service. */
+  /**
+   * Does what is due now and says when to come back: never longer than the termination-notice
+   * interval, so a host going away evacuates within seconds even while a deploy waits.
+   */
+  public Duration tick() {
+    beat();
+    startOnce();
+    Instant now = clock.instant();
+    checkTermination(now, false);
+    if (nextPoll == null || !now.isBefore(nextPoll)) {
+      poll();
+    }
+    advanceDue();
+    beat();
+    return untilNextWork();
+  }
+
+  /**
+   * One poll, and every deploy it starts driven to its end (the {@code once} command and tests):
+   * the sleeper paces the deploy's polls.
+   */
   public PassResult runOnce() throws InterruptedException {
     beat();
-    if (!started) {
-      started = true;
-      services.forEach(s -> {
-        if (states.get(s.name()).phase() == Phase.IDLE) {
-          deployer.releaseStaleClaim(s);
-        }
-      });
-    }
-    if (terminating == null) {
-      Optional<String> notice = terminationNotice.get();
-      if (notice.isPresent()) {
-        terminating = notice.get();
-        logger.warn("instance is going away ({}): taking every service out of its load balancer; no more deploys", terminating);
-        for (ServiceSpec service : services) {
-          try {
-            deployer.evacuate(service);
-          } catch (RuntimeException e) {
-            logger.warn("[service={}] could not deregister before termination: {}", service.name(), e.getMessage());
-          }
-        }
+    startOnce();
+    checkTermination(clock.instant(), true);
+    poll();
+    while (!underWay.isEmpty()) {
+      advanceDue();
+      if (!underWay.isEmpty()) {
+        sleeper.sleep(untilNextStep());
       }
     }
-    Map<String, DesiredState> desired = readDesired();
-    Map<String, Action> actions = new LinkedHashMap<>();
-    Map<String, Boolean> inSync = new LinkedHashMap<>();
-    Map<String, String> errors = new LinkedHashMap<>();
-    for (ServiceSpec service : services) {
-      try {
-        DesiredState wanted = desired.get(service.name());
-        Action action = reconcile(service, wanted);
-        actions.put(service.name(), action);
-        boolean synced = action.inSync() || reachedDesired(service, wanted);
-        inSync.put(service.name(), synced);
-        listener.passFinished(service.name(), synced, action);
-      } catch (RuntimeException e) {
-        errors.put(service.name(), String.valueOf(e.getMessage()));
-        states.put(states.get(service.name()).withError(e.getMessage()));
-        listener.passFailed(service.name(), e);
-        logger.warn("[service={}] reconcile pass failed: {}", service.name(), e.getMessage());
+    Map<String, Boolean> inSync = new LinkedHashMap<>(lastPass.inSync());
+    lastPass.actions().forEach((service, action) -> {
+      if (!action.inSync() && !lastPass.errors().containsKey(service)) {
+        inSync.put(service, reachedDesired(service));
       }
-    }
-    deployer.flushPublished();
-    lastTick = clock.instant();
-    return new PassResult(actions, inSync, errors);
+    });
+    presence.flush();
+    beat();
+    lastPass = new PassResult(lastPass.actions(), inSync, lastPass.errors());
+    return lastPass;
   }
 
-  /** After acting: does the service now run its desired image, idle and without drift? */
-  private boolean reachedDesired(ServiceSpec service, DesiredState desired) {
-    if (!(desired instanceof DesiredState.Pinned pinned)) {
-      return false;
-    }
-    ObservedService now = observe(service);
-    return now.state().phase() == Phase.IDLE
-        && !pinned.image().digest().equals(now.state().failed())
-        && Reconciler.drift(service, pinned.image(), now).isEmpty();
-  }
-
-  /** Runs passes until the thread is interrupted; the containers are left as they are. */
+  /** Ticks until the thread is interrupted; the containers are left as they are. */
   public void run() {
     logger.info("reconcile loop started for {} service(s), polling every {}s", services.size(), pollInterval.toSeconds());
     try {
       while (!Thread.currentThread().isInterrupted()) {
-        runOnce();
-        sleeper.sleep(jittered(backoff));
+        Duration next;
+        try {
+          next = tick();
+        } catch (RuntimeException e) {
+          // Never a crash loop: whatever broke is logged and tried again at the next poll.
+          logger.error("reconcile tick failed: {}", e.toString());
+          next = pollInterval;
+        }
+        sleeper.sleep(next);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -185,8 +181,8 @@ public final class ReconcileLoop {
   }
 
   /**
-   * When the loop last showed it is alive (a pass started or ended, or a wait inside one began
-   * or ended), for /healthz; null before the first pass. A long deploy is not a hung loop.
+   * When the loop last showed it is alive (a tick started or ended, or a wait inside one began
+   * or ended), for /healthz; null before the first tick.
    */
   public Instant lastTick() {
     return lastTick;
@@ -202,7 +198,78 @@ public final class ReconcileLoop {
     return lastSuccessfulPoll;
   }
 
-  private Action reconcile(ServiceSpec service, DesiredState desired) throws InterruptedException {
+  /** The result of the latest poll. */
+  public PassResult lastPass() {
+    return lastPass;
+  }
+
+  private void startOnce() {
+    if (started) {
+      return;
+    }
+    started = true;
+    for (ServiceSpec s : services) {
+      if (states.get(s.name()).phase() == Phase.IDLE) {
+        try {
+          presence.releaseStaleClaim(s);
+        } catch (RuntimeException e) {
+          logger.warn("[service={}] could not release a stale claim: {}", s.name(), e.getMessage());
+        }
+      }
+    }
+  }
+
+  private void checkTermination(Instant now, boolean force) {
+    if (terminating != null || (!force && nextTerminationCheck != null && now.isBefore(nextTerminationCheck))) {
+      return;
+    }
+    nextTerminationCheck = now.plus(env.timing().terminationCheck());
+    Optional<String> notice = terminationNotice.get();
+    if (notice.isEmpty()) {
+      return;
+    }
+    terminating = notice.get();
+    logger.warn("instance is going away ({}): taking every service out of its load balancer; no more deploys", terminating);
+    underWay.values().forEach(runner::abandon);
+    underWay.clear();
+    for (ServiceSpec service : services) {
+      try {
+        presence.evacuate(service);
+      } catch (RuntimeException e) {
+        logger.warn("[service={}] could not deregister before termination: {}", service.name(), e.getMessage());
+      }
+    }
+  }
+
+  /** Reads the desired state and decides for every service that has no deploy under way. */
+  private void poll() {
+    Map<String, DesiredState> desired = readDesired();
+    nextPoll = clock.instant().plus(jittered(backoff));
+    Map<String, Action> actions = new LinkedHashMap<>();
+    Map<String, Boolean> inSync = new LinkedHashMap<>();
+    Map<String, String> errors = new LinkedHashMap<>();
+    for (ServiceSpec service : services) {
+      if (underWay.containsKey(service.name())) {
+        inSync.put(service.name(), false);
+        continue;
+      }
+      try {
+        Action action = reconcile(service, desired.get(service.name()));
+        actions.put(service.name(), action);
+        inSync.put(service.name(), action.inSync());
+        listener.passFinished(service.name(), action.inSync(), action);
+      } catch (RuntimeException e) {
+        errors.put(service.name(), String.valueOf(e.getMessage()));
+        states.put(states.get(service.name()).withError(e.getMessage()));
+        listener.passFailed(service.name(), e);
+        logger.warn("[service={}] reconcile pass failed: {}", service.name(), e.getMessage());
+      }
+    }
+    presence.flush();
+    lastPass = new PassResult(actions, inSync, errors);
+  }
+
+  private Action reconcile(ServiceSpec service, DesiredState desired) {
     ServiceState state = states.get(service.name());
     if (desired instanceof DesiredState.Pinned pinned
         && state.failed() != null
@@ -214,31 +281,111 @@ public final class ReconcileLoop {
     Action action = terminating != null
         ? new Action.Hold("instance is terminating (" + terminating + ")")
         : Reconciler.decide(service, desired, observed);
+    Instant now = clock.instant();
+    Instant retry = retryAt.get(service.name());
+    if ((action instanceof Action.Deploy || action instanceof Action.Restart) && retry != null && now.isBefore(retry)) {
+      action = new Action.Hold("last attempt failed on a fault; trying again in "
+          + Duration.between(now, retry).toSeconds() + "s");
+    }
     if (!(action instanceof Action.Hold)) {
       reportedHolds.remove(service.name());
     }
     if (action instanceof Action.Deploy deploy) {
       failedProbes.remove(service.name());
-      deployer.deploy(service, deploy.image(), deploy.reasons());
+      // start-first needs a serving container to start beside; without one it is stop-first.
+      boolean serving = observed.current() != null && observed.current().running();
+      DeployPath path = serving ? DeployPath.of(service.rollout().strategy()) : DeployPath.STOP_FIRST;
+      underWay.put(service.name(), runner.begin(service, deploy.image(), path, deploy.reasons(), deploy.lastResort()));
     } else if (action instanceof Action.Restart restart) {
       failedProbes.remove(service.name());
-      deployer.restart(service, restart.reasons());
+      ImageRef image = observed.current() == null ? null : imageOf(observed.current());
+      if (image == null) {
+        image = state.lastKnownGood();
+      }
+      if (image != null) {
+        underWay.put(service.name(), runner.begin(service, image, DeployPath.RESTART, restart.reasons(), false));
+      }
     } else if (action instanceof Action.Resume) {
-      deployer.resume(service, observed);
+      runner.resume(service, observed).ifPresent(d -> underWay.put(service.name(), d));
     } else if (action instanceof Action.Hold hold) {
       // Said once per reason, not once per poll: a held service can stay held for days.
-      if (!hold.why().equals(reportedHolds.put(service.name(), hold.why()))) {
+      String reason = hold.why().replaceAll("\\d+s$", "");
+      if (!reason.equals(reportedHolds.put(service.name(), reason))) {
         logger.warn("[service={}] holding, running container left as it is: {}", service.name(), hold.why());
       }
     } else if (action instanceof Action.InSync) {
       if (state.lastError() != null) {
         states.put(state.withError(null));
       }
-      deployer.ensureInService(service, observed);
+      presence.ensureInService(service, observed);
       cleanUp(service, observed);
     }
-    deployer.publish(service);
+    presence.publish(service);
     return action;
+  }
+
+  /** Runs the step of every deploy whose time has come, once each. */
+  private void advanceDue() {
+    Instant now = clock.instant();
+    for (Deploy d : new ArrayList<>(underWay.values())) {
+      if (d.wakeAt.isAfter(now)) {
+        continue;
+      }
+      runner.step(d);
+      if (d.end != null) {
+        underWay.remove(d.service.name());
+        afterDeploy(d);
+      }
+    }
+  }
+
+  private void afterDeploy(Deploy d) {
+    String name = d.service.name();
+    // A last-resort attempt that fails again is retried with backoff too, not on every poll.
+    if (d.end == DeployTable.End.FAULT || (d.lastResort && d.end != DeployTable.End.SUCCESS)) {
+      int faults = faultsInRow.merge(name, 1, Integer::sum);
+      Duration pause = env.backoff(faults);
+      retryAt.put(name, clock.instant().plus(pause));
+      logger.info("[service={}] {} fault(s) in a row; next attempt in about {}s", name, faults, pause.toSeconds());
+    } else {
+      faultsInRow.remove(name);
+      retryAt.remove(name);
+    }
+  }
+
+  private Duration untilNextWork() {
+    Instant now = clock.instant();
+    Instant next = nextPoll;
+    if (nextTerminationCheck != null && nextTerminationCheck.isBefore(next)) {
+      next = nextTerminationCheck;
+    }
+    for (Deploy d : underWay.values()) {
+      if (d.wakeAt.isBefore(next)) {
+        next = d.wakeAt;
+      }
+    }
+    return next.isAfter(now) ? Duration.between(now, next) : Duration.ZERO;
+  }
+
+  private Duration untilNextStep() {
+    Instant now = clock.instant();
+    Instant next = underWay.values().stream().map(d -> d.wakeAt).min(Instant::compareTo).orElse(now);
+    return next.isAfter(now) ? Duration.between(now, next) : Duration.ZERO;
+  }
+
+  /** After acting: does the service now run its desired image, idle and without drift? */
+  private boolean reachedDesired(String serviceName) {
+    ServiceSpec service = services.stream().filter(s -> s.name().equals(serviceName)).findFirst().orElseThrow();
+    Action action = lastPass.actions().get(serviceName);
+    if (!(action instanceof Action.Deploy) && !(action instanceof Action.Restart) && !(action instanceof Action.Resume)) {
+      return false;
+    }
+    ObservedService now = observe(service);
+    ImageRef wanted = action instanceof Action.Deploy deploy ? deploy.image() : now.state().lastKnownGood();
+    return wanted != null
+        && now.state().phase() == Phase.IDLE
+        && !wanted.digest().equals(now.state().failed())
+        && Reconciler.drift(service, wanted, now).isEmpty();
   }
 
   private ObservedService observe(ServiceSpec service) {
@@ -248,7 +395,7 @@ public final class ReconcileLoop {
     int failed = 0;
     if (current.isPresent() && current.get().running() && current.get().managed()
         && service.health().type() != HealthSpec.Type.DOCKER) {
-      // Docker reports its own HEALTHCHECK; other types are probed once per pass.
+      // Docker reports its own HEALTHCHECK; other types are probed once per poll.
       boolean healthy = healthChecks.forType(service.health().type())
           .probe(current.get(), service.containerAsPublished(current.get()), service.health()).healthy();
       failed = failedProbes.merge(service.name(), healthy ? 0 : 1, (a, b) -> b == 0 ? 0 : a + b);
@@ -364,5 +511,144 @@ public final class ReconcileLoop {
     // +-20% so that a fleet started together does not poll SSM in lockstep.
     double factor = 0.8 + 0.4 * random.nextDouble();
     return Duration.ofMillis(Math.max(1, (long) (base.toMillis() * factor)));
+  }
+
+  /** Everything a loop is made of; the composition root (or a test, or the simulator) fills it. */
+  public static final class Builder {
+    private List<ServiceSpec> services = List.of();
+    private Map<Class<? extends DesiredSource>, DesiredStateSource> sources = Map.of();
+    private ContainerRuntime runtime;
+    private RegistryAuth registryAuth;
+    private SecretSource secrets;
+    private TrafficGate traffic;
+    private FleetCoordinator fleet;
+    private String instanceId;
+    private HealthCheck.Factory healthChecks;
+    private StateBook states;
+    private ReconcileListener listener = new ReconcileListener() {};
+    private Clock clock = Clock.systemUTC();
+    private Sleeper sleeper = Sleeper.system();
+    private RandomGenerator random;
+    private DeployTiming timing = DeployTiming.defaults();
+    private Duration pollInterval = Duration.ofSeconds(15);
+    private Duration stabilisation = Duration.ofMinutes(1);
+    private int keepImages = 1;
+    private Supplier<Optional<String>> terminationNotice = Optional::empty;
+
+    private Builder() {}
+
+    public Builder services(List<ServiceSpec> services) {
+      this.services = services;
+      return this;
+    }
+
+    /** The source for each kind of {@link DesiredSource} the services use. */
+    public Builder sources(Map<Class<? extends DesiredSource>, DesiredStateSource> sources) {
+      this.sources = sources;
+      return this;
+    }
+
+    public Builder runtime(ContainerRuntime runtime) {
+      this.runtime = runtime;
+      return this;
+    }
+
+    public Builder registryAuth(RegistryAuth registryAuth) {
+      this.registryAuth = registryAuth;
+      return this;
+    }
+
+    public Builder secrets(SecretSource secrets) {
+      this.secrets = secrets;
+      return this;
+    }
+
+    /** The load balancer gate; only services with {@code traffic:} reach it (null when none has). */
+    public Builder traffic(TrafficGate traffic) {
+      this.traffic = traffic;
+      return this;
+    }
+
+    public Builder fleet(FleetCoordinator fleet) {
+      this.fleet = fleet;
+      return this;
+    }
+
+    /** This host, as the fleet knows it (ties between claims go to the lowest). */
+    public Builder instanceId(String instanceId) {
+      this.instanceId = instanceId;
+      return this;
+    }
+
+    public Builder healthChecks(HealthCheck.Factory healthChecks) {
+      this.healthChecks = healthChecks;
+      return this;
+    }
+
+    public Builder states(StateBook states) {
+      this.states = states;
+      return this;
+    }
+
+    public Builder listener(ReconcileListener listener) {
+      this.listener = listener;
+      return this;
+    }
+
+    public Builder clock(Clock clock) {
+      this.clock = clock;
+      return this;
+    }
+
+    /** Paces {@link #run} and {@link #runOnce}; never called inside a tick. */
+    public Builder sleeper(Sleeper sleeper) {
+      this.sleeper = sleeper;
+      return this;
+    }
+
+    public Builder random(RandomGenerator random) {
+      this.random = random;
+      return this;
+    }
+
+    public Builder timing(DeployTiming timing) {
+      this.timing = timing;
+      return this;
+    }
+
+    public Builder pollInterval(Duration pollInterval) {
+      this.pollInterval = pollInterval;
+      return this;
+    }
+
+    /** How long a committed deploy's previous container is kept. */
+    public Builder stabilisation(Duration stabilisation) {
+      this.stabilisation = stabilisation;
+      return this;
+    }
+
+    /** Older images kept per service beside those a rollback needs. */
+    public Builder keepImages(int keepImages) {
+      this.keepImages = keepImages;
+      return this;
+    }
+
+    /** Why the instance is going away (spot interruption, Auto Scaling), if it is. */
+    public Builder terminationNotice(Supplier<Optional<String>> terminationNotice) {
+      this.terminationNotice = terminationNotice;
+      return this;
+    }
+
+    public ReconcileLoop build() {
+      java.util.Objects.requireNonNull(runtime, "runtime");
+      java.util.Objects.requireNonNull(registryAuth, "registryAuth");
+      java.util.Objects.requireNonNull(secrets, "secrets");
+      java.util.Objects.requireNonNull(fleet, "fleet");
+      java.util.Objects.requireNonNull(instanceId, "instanceId");
+      java.util.Objects.requireNonNull(healthChecks, "healthChecks");
+      java.util.Objects.requireNonNull(states, "states");
+      java.util.Objects.requireNonNull(random, "random");
+      return new ReconcileLoop(this);
+    }
   }
 }

@@ -17,9 +17,11 @@ import java.util.Set;
  * The pure decision of one pass: given what should run and what does, what to do. No I/O, no
  * clock: table-tested in {@code ReconcilerTest}.
  *
- * <p>Two rules protect production above all: a desired state that is rejected or unreadable never
- * changes a running container, and a lost container is restored to the last image that passed a
- * deploy even when the desired state cannot be read.
+ * <p>Three rules protect production above all: a desired state that is rejected or unreadable
+ * never changes a running container; a lost container is restored to the last image that passed a
+ * deploy even when the desired state cannot be read; and a host with nothing running never stays
+ * empty: when the pinned digest was refused it starts the last known good one (or the one the
+ * fleet runs), and when nothing else is known, the pinned digest itself.
  */
 public final class Reconciler {
   /** Passes in a row with a failing probe before a running container counts as unhealthy. */
@@ -47,9 +49,14 @@ public final class Reconciler {
   private static Action decidePinned(ServiceSpec service, ImageRef image, ObservedService observed) {
     ServiceState state = observed.state();
     if (image.digest().equals(state.failed())) {
-      return restoreOrHold(
+      Action restore = restoreOrHold(
           observed,
-          "digest " + image.digest().shortForm() + " rolled back on this host; pin another digest to deploy again");
+          "digest " + image.digest().shortForm() + " rolled back; pin another digest to deploy again");
+      if (restore instanceof Action.Hold && observed.current() == null) {
+        // Never empty: with nothing to run and nothing known good, the pinned digest it is.
+        return new Action.Deploy(image, EnumSet.of(DriftReason.MISSING), true);
+      }
+      return restore;
     }
     Set<DriftReason> reasons = drift(service, image, observed);
     if (reasons.isEmpty()) {

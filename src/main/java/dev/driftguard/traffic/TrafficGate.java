@@ -1,54 +1,30 @@
 package dev.driftguard.traffic;
 
-import dev.driftguard.model.ServiceSpec;
+import dev.driftguard.model.TargetState;
+import dev.driftguard.model.TrafficSpec;
+import java.time.Duration;
 
 /**
- * Port: this host's targets in its service's load balancer target group. A target is this
- * instance on one host port. Every call is idempotent: registering a registered target or
- * deregistering an unregistered one succeeds, as in ELBv2. Waits are bounded by the service's
- * traffic settings.
+ * Port: this host's targets in a load balancer target group. A target is this instance on one
+ * host port of {@code traffic.targetGroupArn}. Every call is idempotent: registering a registered
+ * target or deregistering an unregistered one succeeds, as in ELBv2. Nothing here waits: the
+ * deploy steps poll {@link #state} at their own pace, so waits run in virtual time and never
+ * hold the loop. Services without a load balancer never reach a gate.
  */
 public interface TrafficGate {
 
   /** Registers this instance on {@code hostPort}. */
-  void register(ServiceSpec service, int hostPort);
+  void register(TrafficSpec traffic, int hostPort);
 
   /** Deregisters this instance on {@code hostPort}; new requests stop, in-flight ones drain. */
-  void deregister(ServiceSpec service, int hostPort);
+  void deregister(TrafficSpec traffic, int hostPort);
+
+  /** The target's state now, as the load balancer reports it. */
+  TargetState state(TrafficSpec traffic, int hostPort);
 
   /**
-   * Waits until the target is {@code unused} (drained) or the drain timeout passes (the target
-   * group's deregistration delay when {@code drainTimeout} is auto, capped by config).
+   * How long a deregistered target is left to drain at most: the explicit {@code drainTimeout},
+   * or for {@code auto} the target group's deregistration delay capped by {@code drainTimeoutCap}.
    */
-  void awaitDrained(ServiceSpec service, int hostPort) throws InterruptedException;
-
-  /**
-   * Waits until the target is {@code healthy}, within the service's healthy deadline.
-   *
-   * @return empty when healthy; otherwise why not (e.g. "unhealthy: Target.ResponseCodeMismatch")
-   */
-  java.util.Optional<String> awaitHealthy(ServiceSpec service, int hostPort) throws InterruptedException;
-
-  /** The target's state now: what the load balancer reports, for recovery and the status page. */
-  TargetState state(ServiceSpec service, int hostPort);
-
-  /** ELBv2 target health states, plus NOT_REGISTERED for a target the group does not know. */
-  enum TargetState {
-    INITIAL,
-    HEALTHY,
-    UNHEALTHY,
-    UNUSED,
-    DRAINING,
-    UNAVAILABLE,
-    NOT_REGISTERED;
-
-    /** Whether the target receives (or is about to receive) new requests. */
-    public boolean inService() {
-      return this == INITIAL || this == HEALTHY || this == UNHEALTHY || this == UNAVAILABLE;
-    }
-
-    public String label() {
-      return name().toLowerCase(java.util.Locale.ROOT);
-    }
-  }
+  Duration drainTimeout(TrafficSpec traffic);
 }

@@ -20,8 +20,6 @@ import dev.driftguard.model.ServiceSpec;
 import dev.driftguard.model.ServiceState;
 import dev.driftguard.reconcile.Action;
 import dev.driftguard.reconcile.CapacityFloor;
-import dev.driftguard.reconcile.DeployTiming;
-import dev.driftguard.reconcile.Deployer;
 import dev.driftguard.reconcile.ReconcileListener;
 import dev.driftguard.reconcile.ReconcileLoop;
 import dev.driftguard.reconcile.Reconciler;
@@ -31,8 +29,6 @@ import dev.driftguard.testing.FakeContainerRuntime;
 import dev.driftguard.testing.FakeTime;
 import dev.driftguard.testing.InMemoryStateStore;
 import dev.driftguard.testing.Specs;
-import dev.driftguard.traffic.NoTrafficGate;
-import dev.driftguard.traffic.TrafficGate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -183,7 +179,7 @@ public final class DecideThroughput {
     desired.add(new DesiredState.Rejected(DesiredState.RejectReason.TAG_WITHOUT_DIGEST, "not pinned", "f")); // hold
     observed.add(inSync);
     desired.add(pinnedV1); // mid-deploy: resume
-    observed.add(observed(running(V1), ServiceState.initial("web").inPhase(Phase.HEALTH, V1, NOW)));
+    observed.add(observed(running(V1), ServiceState.initial("web").inPhase(Phase.HEALTH, V1, null, NOW)));
     int[] next = {0};
     cases.add(new Case("reconciler-mixed", "decide: in sync, drift, missing, exited, rejected, resume in turn", () -> {
       int i = next[0];
@@ -298,14 +294,24 @@ public final class DecideThroughput {
         ? new AgentMetrics(specs.stream().map(ServiceSpec::name).toList())
         : new ReconcileListener() {};
     StateBook states = new StateBook(new InMemoryStateStore());
-    TrafficGate noTraffic = new NoTrafficGate();
-    Deployer deployer = new Deployer(runtime, auth, names -> Map.of(), service -> noTraffic,
-        new StandaloneFleet(), "i-0000000000000001", checks, states, listener, time, time, new Random(7),
-        DeployTiming.defaults());
-    ReconcileLoop loop = new ReconcileLoop(specs,
-        Map.<Class<? extends DesiredSource>, DesiredStateSource>of(DesiredSource.Ssm.class, source),
-        runtime, checks, deployer, states, listener, time, time, new Random(1),
-        Duration.ofSeconds(15), Duration.ofSeconds(60), 1, Optional::empty);
+    ReconcileLoop loop = ReconcileLoop.builder()
+        .services(specs)
+        .sources(Map.<Class<? extends DesiredSource>, DesiredStateSource>of(DesiredSource.Ssm.class, source))
+        .runtime(runtime)
+        .registryAuth(auth)
+        .secrets(names -> Map.of())
+        .fleet(new StandaloneFleet())
+        .instanceId("i-0000000000000001")
+        .healthChecks(checks)
+        .states(states)
+        .listener(listener)
+        .clock(time)
+        .sleeper(time)
+        .random(new Random(7))
+        .pollInterval(Duration.ofSeconds(15))
+        .stabilisation(Duration.ofSeconds(60))
+        .keepImages(1)
+        .build();
     loop.runOnce(); // deploys every service
     time.advance(Duration.ofMinutes(2)); // past stabilisation: the janitor runs on every pass
     if (!loop.runOnce().allInSync()) {

@@ -22,7 +22,7 @@ class FileStateStoreTest {
         .withLastKnownGood(image('1'))
         .withFailed(image('2').digest())
         .finished(DeployOutcome.ROLLED_BACK, Instant.parse("2026-01-01T00:00:00Z"), Duration.ofSeconds(42), "not healthy")
-        .inPhase(Phase.HEALTH, image('3'), Instant.parse("2026-01-01T00:01:00Z"));
+        .inPhase(Phase.HEALTH, image('3'), dev.driftguard.model.DeployPath.START_FIRST, Instant.parse("2026-01-01T00:01:00Z"));
     new FileStateStore(dir).save(state);
     new FileStateStore(dir).save(ServiceState.initial("worker"));
     assertThat(new FileStateStore(dir).load()).containsEntry("web", state).containsKey("worker");

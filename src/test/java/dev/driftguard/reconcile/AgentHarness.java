@@ -12,7 +12,6 @@ import dev.driftguard.registry.RegistryAuth;
 import dev.driftguard.testing.FakeContainerRuntime;
 import dev.driftguard.testing.FakeTime;
 import dev.driftguard.testing.InMemoryStateStore;
-import dev.driftguard.traffic.NoTrafficGate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -37,11 +36,12 @@ final class AgentHarness {
   int credentialFetches;
   String terminationNotice;
   String instanceId = "i-0000000000000001";
-  dev.driftguard.traffic.TrafficGate traffic = new NoTrafficGate();
+  dev.driftguard.traffic.TrafficGate traffic;
   dev.driftguard.fleet.FleetCoordinator fleet = new dev.driftguard.fleet.StandaloneFleet();
   boolean ssmDown;
+  /** SSM SecureString reads fail (the secrets of envFromSsm). */
+  boolean secretsDown;
   ReconcileLoop loop;
-  Deployer deployer;
 
   /** The fake registry's password changes when a "token" is refreshed, like an ECR token. */
   String registryPassword = "token-1";
@@ -117,15 +117,34 @@ final class AgentHarness {
         events.add("drift " + service + " " + reason.label());
       }
     };
-    deployer = new Deployer(runtime, auth, names -> {
-      Map<String, String> values = new HashMap<>();
-      names.forEach(n -> values.put(n, "secret-of-" + n));
-      return values;
-    }, service -> traffic, fleet, instanceId, checks, states, listener, time, time, new Random(7),
-        new DeployTiming(Duration.ofSeconds(5), Duration.ofSeconds(2), Duration.ofMinutes(10), Duration.ofMinutes(30)));
-    loop = new ReconcileLoop(services, Map.<Class<? extends DesiredSource>, DesiredStateSource>of(DesiredSource.Ssm.class, source),
-        runtime, checks, deployer, states, listener, time, time, new Random(1), Duration.ofSeconds(15), Duration.ofSeconds(60), 1,
-        () -> Optional.ofNullable(terminationNotice));
+    loop = ReconcileLoop.builder()
+        .services(services)
+        .sources(Map.<Class<? extends DesiredSource>, DesiredStateSource>of(DesiredSource.Ssm.class, source))
+        .runtime(runtime)
+        .registryAuth(auth)
+        .secrets(names -> {
+          if (secretsDown) {
+            throw new dev.driftguard.desired.SecretUnavailableException("SSM GetParameters: ThrottlingException", List.of(), true, null);
+          }
+          Map<String, String> values = new HashMap<>();
+          names.forEach(n -> values.put(n, "secret-of-" + n));
+          return values;
+        })
+        .traffic(traffic)
+        .fleet(fleet)
+        .instanceId(instanceId)
+        .healthChecks(checks)
+        .states(states)
+        .listener(listener)
+        .clock(time)
+        .sleeper(time)
+        .random(new Random(7))
+        .timing(DeployTiming.defaults().withGate(Duration.ofSeconds(5), Duration.ofSeconds(2), Duration.ofMinutes(10)))
+        .pollInterval(Duration.ofSeconds(15))
+        .stabilisation(Duration.ofSeconds(60))
+        .keepImages(1)
+        .terminationNotice(() -> Optional.ofNullable(terminationNotice))
+        .build();
   }
 
   void pin(String service, String value) {

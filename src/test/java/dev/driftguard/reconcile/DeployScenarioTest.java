@@ -106,24 +106,32 @@ class DeployScenarioTest {
   }
 
   @Test
-  void firstDeployFailing_leavesNothingAndHolds() throws Exception {
+  void firstDeployFailing_onAnEmptyHost_isRetriedAsALastResort_withBackoff() throws Exception {
     host.pin("web", CRASH);
     host.pass();
-    assertThat(host.events).contains("deploy web failed");
+    assertThat(host.events).contains("deploy web rolled_back");
     assertThat(host.runtime.containerNames()).isEmpty();
-    assertThat(host.pass().actions().get("web")).isInstanceOf(Action.Hold.class);
+    // Never empty: nothing else is known, so the pinned digest is tried again, past its mark...
+    assertThat(host.loop.runOnce().actions().get("web")).isInstanceOf(Action.Deploy.class);
+    assertThat(host.runtime.containerNames()).isEmpty();
+    // ...and after that failure only after a backoff, not on every poll.
+    assertThat(host.loop.runOnce().actions().get("web")).isInstanceOf(Action.Hold.class);
+    host.time.advance(Duration.ofMinutes(1));
+    assertThat(host.loop.runOnce().actions().get("web")).isInstanceOf(Action.Deploy.class);
   }
 
   @Test
-  void rollbackOff_leavesFailedContainerAndRemembersDigest() throws Exception {
+  void rollbackOff_keepsTheFailedContainerStopped_restoresThePrevious_andRemembersDigest() throws Exception {
     host = new AgentHarness(Specs.service("web", Specs.container(), false));
     host.runtime.publish(V1, Behaviour.HEALTHY).publish(BAD, Behaviour.UNHEALTHY);
     host.pin("web", V1);
     host.pass();
     host.pin("web", BAD);
     host.pass();
-    assertThat(host.events).contains("deploy web failed");
-    assertThat(host.runningDigest("web")).isEqualTo(BAD.digest().value());
+    assertThat(host.events).contains("deploy web rolled_back");
+    assertThat(host.runningDigest("web")).isEqualTo(V1.digest().value());
+    assertThat(host.runningDigest("web-failed")).isEqualTo(BAD.digest().value());
+    assertThat(host.runtime.inspect("web-failed").orElseThrow().running()).isFalse();
     assertThat(host.store.load().get("web").failed()).isEqualTo(BAD.digest());
   }
 
@@ -209,14 +217,19 @@ class DeployScenarioTest {
   }
 
   @Test
-  void failingStart_rollsBack() throws Exception {
+  void failingStart_isAFault_restoresThePrevious_andCondemnsNothing() throws Exception {
     host.pin("web", V1);
     host.pass();
     host.runtime.failNext("start", new ContainerRuntimeException("start", "start web: port is already allocated", null));
     host.pin("web", V2);
     host.pass();
-    assertThat(host.events).contains("deploy web rolled_back");
+    assertThat(host.events).contains("deploy web failed").doesNotContain("deploy web rolled_back");
     assertThat(host.runningDigest("web")).isEqualTo(V1.digest().value());
+    assertThat(host.store.load().get("web").failed()).isNull();
+    // Retried after the backoff, and then it goes through.
+    host.time.advance(Duration.ofSeconds(30));
+    host.pass();
+    assertThat(host.runningDigest("web")).isEqualTo(V2.digest().value());
   }
 
   /** A crash right after a phase was saved: the restarted agent must converge to v2 or back to v1. */

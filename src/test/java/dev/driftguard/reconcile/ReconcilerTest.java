@@ -159,7 +159,7 @@ class ReconcilerTest {
 
   @Test
   void decide_whenDeployInterrupted_resumes() {
-    ServiceState midway = idle().inPhase(Phase.HEALTH, V2, Instant.EPOCH);
+    ServiceState midway = idle().inPhase(Phase.HEALTH, V2, null, Instant.EPOCH);
     assertThat(Reconciler.decide(WEB, pinned(V2), observed(running(V2), midway))).isInstanceOf(Action.Resume.class);
   }
 

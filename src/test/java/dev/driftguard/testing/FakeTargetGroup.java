@@ -3,6 +3,8 @@ package dev.driftguard.testing;
 import dev.driftguard.fleet.FleetCoordinator;
 import dev.driftguard.model.Digest;
 import dev.driftguard.model.ServiceSpec;
+import dev.driftguard.model.TargetState;
+import dev.driftguard.model.TrafficSpec;
 import dev.driftguard.traffic.TrafficGate;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -56,7 +58,7 @@ public final class FakeTargetGroup {
   public TrafficGate gate(String me) {
     return new TrafficGate() {
       @Override
-      public void register(ServiceSpec service, int hostPort) {
+      public void register(TrafficSpec traffic, int hostPort) {
         synchronized (FakeTargetGroup.this) {
           journal.accept("register " + me + ":" + hostPort);
           states.put(me + ":" + hostPort, "healthy");
@@ -64,7 +66,7 @@ public final class FakeTargetGroup {
       }
 
       @Override
-      public void deregister(ServiceSpec service, int hostPort) {
+      public void deregister(TrafficSpec traffic, int hostPort) {
         synchronized (FakeTargetGroup.this) {
           if (states.remove(me + ":" + hostPort) != null) {
             journal.accept("deregister " + me + ":" + hostPort);
@@ -73,19 +75,16 @@ public final class FakeTargetGroup {
       }
 
       @Override
-      public void awaitDrained(ServiceSpec service, int hostPort) {}
-
-      @Override
-      public Optional<String> awaitHealthy(ServiceSpec service, int hostPort) {
-        return Optional.empty();
-      }
-
-      @Override
-      public TargetState state(ServiceSpec service, int hostPort) {
+      public TargetState state(TrafficSpec traffic, int hostPort) {
         synchronized (FakeTargetGroup.this) {
           String s = states.get(me + ":" + hostPort);
           return s == null ? TargetState.NOT_REGISTERED : TargetState.valueOf(s.toUpperCase());
         }
+      }
+
+      @Override
+      public Duration drainTimeout(TrafficSpec traffic) {
+        return Duration.ZERO;
       }
     };
   }
@@ -109,6 +108,19 @@ public final class FakeTargetGroup {
               .filter(e -> !e.getKey().equals(me) && digest.value().equals(e.getValue().get("failed")))
               .map(Map.Entry::getKey)
               .findFirst();
+        }
+      }
+
+      @Override
+      public Map<String, Digest> peersRunning(ServiceSpec service) {
+        synchronized (FakeTargetGroup.this) {
+          Map<String, Digest> running = new HashMap<>();
+          published.forEach((host, tags) -> {
+            if (!host.equals(me) && !tags.getOrDefault("running", "").isEmpty()) {
+              running.put(host, Digest.parse(tags.get("running")));
+            }
+          });
+          return running;
         }
       }
 

@@ -14,13 +14,10 @@ import dev.driftguard.testing.Specs;
 import dev.driftguard.testing.aws.AwsFault;
 import dev.driftguard.testing.aws.Ec2Service;
 import dev.driftguard.testing.aws.LocalAws;
-import dev.driftguard.testing.aws.TargetGroup;
 import dev.driftguard.testing.aws.TargetGroupConfig;
-import dev.driftguard.traffic.TrafficGate.TargetState;
-import java.time.Clock;
+import dev.driftguard.model.TargetState;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -31,8 +28,9 @@ import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetHealth
 
 /**
  * Through the real SDK client against {@link LocalAws}, whose target groups health-check a real
- * HTTP endpoint: states change in real time, so the groups check every 100 ms and the gate polls
- * every 25 ms.
+ * HTTP endpoint: states change in real time, so the groups check every 100 ms and the tests poll
+ * every 25 ms. The waits themselves (drain timeout, unhealthy grace, deadlines) are the deploy
+ * steps' and are tested in {@code reconcile/DeployStepsTest}.
  */
 @Timeout(30)
 class Elbv2TrafficGateTest {
@@ -57,7 +55,7 @@ class Elbv2TrafficGateTest {
     listener = new RecordingAwsCalls();
     instanceId = Ec2Service.newInstanceId();
     aws.addInstance(instanceId, Map.of("Name", "web_staging"));
-    gate = gate(Duration.ofSeconds(1));
+    gate = gate();
   }
 
   @AfterEach
@@ -67,9 +65,21 @@ class Elbv2TrafficGateTest {
     aws.close();
   }
 
-  private Elbv2TrafficGate gate(Duration unhealthyGrace) {
-    return new Elbv2TrafficGate(
-        clients.elbv2(), instanceId, listener, Clock.systemUTC(), POLL, unhealthyGrace);
+  private Elbv2TrafficGate gate() {
+    return new Elbv2TrafficGate(clients.elbv2(), instanceId, listener);
+  }
+
+  /** Polls the gate's state (every 25 ms) until it is {@code expected}; false on timeout. */
+  private boolean pollUntil(TrafficSpec traffic, int port, TargetState expected, Duration timeout)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (gate.state(traffic, port) == expected) {
+        return true;
+      }
+      Thread.sleep(POLL.toMillis());
+    }
+    return false;
   }
 
   private String group(String name, int healthyThreshold, Duration delay) {
@@ -96,14 +106,13 @@ class Elbv2TrafficGateTest {
   }
 
   @Test
-  void register_thenAwaitHealthy_returnsEmptyOnceTheGroupSaysHealthy() throws Exception {
+  void register_thenState_turnsHealthyOnceTheGroupSaysSo() throws Exception {
     ServiceSpec web = service(group("web", 2, Duration.ZERO));
 
-    gate.register(web, app.port());
-    Optional<String> failure = gate.awaitHealthy(web, app.port());
+    gate.register(web.traffic(), app.port());
 
-    assertThat(failure).isEmpty();
-    assertThat(gate.state(web, app.port())).isEqualTo(TargetState.HEALTHY);
+    assertThat(pollUntil(web.traffic(), app.port(), TargetState.HEALTHY, Duration.ofSeconds(10))).isTrue();
+    assertThat(gate.state(web.traffic(), app.port())).isEqualTo(TargetState.HEALTHY);
     assertThat(listener.events())
         .startsWith("ok elbv2:RegisterTargets", "ok elbv2:DescribeTargetHealth")
         .allMatch(e -> e.startsWith("ok "));
@@ -114,38 +123,38 @@ class Elbv2TrafficGateTest {
     String arn = group("web", 2, Duration.ofSeconds(5));
     ServiceSpec web = service(arn);
 
-    gate.register(web, app.port());
-    gate.register(web, app.port());
+    gate.register(web.traffic(), app.port());
+    gate.register(web.traffic(), app.port());
     assertThat(aws.targetGroup(arn).health()).hasSize(1);
 
-    gate.deregister(web, app.port());
-    gate.deregister(web, app.port());
-    assertThat(gate.state(web, app.port())).isEqualTo(TargetState.DRAINING);
+    gate.deregister(web.traffic(), app.port());
+    gate.deregister(web.traffic(), app.port());
+    assertThat(gate.state(web.traffic(), app.port())).isEqualTo(TargetState.DRAINING);
   }
 
   @Test
   void deregister_neverRegistered_succeeds_andStateIsNotRegistered() {
     ServiceSpec web = service(group("web", 2, Duration.ZERO));
 
-    gate.deregister(web, app.port());
+    gate.deregister(web.traffic(), app.port());
 
-    assertThat(gate.state(web, app.port())).isEqualTo(TargetState.NOT_REGISTERED);
+    assertThat(gate.state(web.traffic(), app.port())).isEqualTo(TargetState.NOT_REGISTERED);
   }
 
   @Test
-  void awaitDrained_returnsWhenTheTargetIsGone_beforeTheTimeout() throws Exception {
+  void deregister_drainsForTheDeregistrationDelay_thenTheTargetIsGone() throws Exception {
     String arn = group("web", 2, Duration.ofMillis(400));
     ServiceSpec web =
         service(arn, app.port(), Duration.ofSeconds(10), Duration.ZERO, Duration.ofSeconds(10));
-    gate.register(web, app.port());
-    assertThat(gate.awaitHealthy(web, app.port())).isEmpty();
+    gate.register(web.traffic(), app.port());
+    assertThat(pollUntil(web.traffic(), app.port(), TargetState.HEALTHY, Duration.ofSeconds(10))).isTrue();
 
-    gate.deregister(web, app.port());
+    gate.deregister(web.traffic(), app.port());
     long startNanos = System.nanoTime();
-    gate.awaitDrained(web, app.port());
+    assertThat(gate.state(web.traffic(), app.port())).isEqualTo(TargetState.DRAINING);
+    assertThat(pollUntil(web.traffic(), app.port(), TargetState.NOT_REGISTERED, Duration.ofSeconds(5))).isTrue();
     Duration took = Duration.ofNanos(System.nanoTime() - startNanos);
 
-    assertThat(gate.state(web, app.port())).isEqualTo(TargetState.NOT_REGISTERED);
     assertThat(took).isBetween(Duration.ofMillis(250), Duration.ofSeconds(5));
   }
 
@@ -204,96 +213,6 @@ class Elbv2TrafficGateTest {
   }
 
   @Test
-  void awaitDrained_stopsWaitingAtTheCap_whileTheTargetStillDrains() throws Exception {
-    String arn = group("web", 2, Duration.ofSeconds(60));
-    ServiceSpec web =
-        service(arn, app.port(), null, Duration.ofMillis(300), Duration.ofSeconds(10));
-    gate.register(web, app.port());
-    gate.deregister(web, app.port());
-
-    long startNanos = System.nanoTime();
-    gate.awaitDrained(web, app.port());
-    Duration took = Duration.ofNanos(System.nanoTime() - startNanos);
-
-    assertThat(took).isBetween(Duration.ofMillis(250), Duration.ofSeconds(3));
-    assertThat(gate.state(web, app.port())).isEqualTo(TargetState.DRAINING);
-  }
-
-  @Test
-  void awaitHealthy_failingChecks_failsFastAfterTheGrace_notAtTheDeadline() throws Exception {
-    app.status(500);
-    ServiceSpec web =
-        service(
-            group("web", 2, Duration.ZERO),
-            app.port(),
-            null,
-            Duration.ZERO,
-            Duration.ofSeconds(20));
-    gate.register(web, app.port());
-
-    long startNanos = System.nanoTime();
-    Optional<String> failure = gate.awaitHealthy(web, app.port());
-    Duration took = Duration.ofNanos(System.nanoTime() - startNanos);
-
-    assertThat(failure)
-        .hasValueSatisfying(
-            why ->
-                assertThat(why)
-                    .startsWith("unhealthy (Target.ResponseCodeMismatch")
-                    .contains("[500]")
-                    .matches(".* for 1\\.\\ds"));
-    assertThat(took).isLessThan(Duration.ofSeconds(6));
-  }
-
-  @Test
-  void awaitHealthy_flickeringTarget_recoversWithinTheGrace() throws Exception {
-    app.status(500);
-    ServiceSpec web = service(group("web", 2, Duration.ZERO));
-    Elbv2TrafficGate patient = gate(Duration.ofSeconds(5));
-    patient.register(web, app.port());
-    assertThat(
-            aws.targetGroup(web.traffic().targetGroupArn().value())
-                .awaitState(
-                    new TargetGroup.Target(instanceId, app.port()),
-                    TargetGroup.UNHEALTHY,
-                    Duration.ofSeconds(5)))
-        .isTrue();
-
-    app.status(200);
-
-    assertThat(patient.awaitHealthy(web, app.port())).isEmpty();
-  }
-
-  @Test
-  void awaitHealthy_neverDecided_givesUpAtTheDeadline() throws Exception {
-    // Ten passes at 100 ms take a second: the target is still "initial" at the 200 ms deadline.
-    ServiceSpec web =
-        service(
-            group("web", 10, Duration.ZERO),
-            app.port(),
-            null,
-            Duration.ZERO,
-            Duration.ofMillis(200));
-    gate.register(web, app.port());
-
-    Optional<String> failure = gate.awaitHealthy(web, app.port());
-
-    assertThat(failure)
-        .hasValueSatisfying(
-            why -> assertThat(why).startsWith("not healthy within PT0.2S: initial ("));
-  }
-
-  @Test
-  void awaitHealthy_targetNotRegistered_failsAfterTheGrace() throws Exception {
-    ServiceSpec web = service(group("web", 2, Duration.ZERO));
-
-    Optional<String> failure = gate.awaitHealthy(web, app.port());
-
-    assertThat(failure)
-        .hasValueSatisfying(why -> assertThat(why).startsWith("unused (Target.NotRegistered"));
-  }
-
-  @Test
   void register_failure_isTranslatedWithContext() {
     String arn = group("web", 2, Duration.ZERO);
     ServiceSpec web = service(arn);
@@ -303,7 +222,7 @@ class Elbv2TrafficGateTest {
         1,
         AwsFault.badRequest("InvalidTarget", "The following targets are not in a running state"));
 
-    assertThatThrownBy(() -> gate.register(web, app.port()))
+    assertThatThrownBy(() -> gate.register(web.traffic(), app.port()))
         .isInstanceOf(TrafficGateException.class)
         .hasMessageContaining(
             "ELBv2 RegisterTargets failed for target " + instanceId + ":" + app.port())
@@ -319,23 +238,10 @@ class Elbv2TrafficGateTest {
     ServiceSpec web = service(group("web", 2, Duration.ZERO));
     aws.throttleNext("elbv2", "DescribeTargetHealth", 10);
 
-    assertThatThrownBy(() -> gate.state(web, app.port()))
+    assertThatThrownBy(() -> gate.state(web.traffic(), app.port()))
         .isInstanceOf(TrafficGateException.class)
         .hasMessageContaining("ThrottlingException")
         .satisfies(e -> assertThat(((TrafficGateException) e).throttled()).isTrue());
-  }
-
-  @Test
-  void serviceWithoutTraffic_isANoOp() throws Exception {
-    ServiceSpec worker = Specs.web();
-
-    gate.register(worker, 8080);
-    gate.deregister(worker, 8080);
-    gate.awaitDrained(worker, 8080);
-
-    assertThat(gate.awaitHealthy(worker, 8080)).isEmpty();
-    assertThat(gate.state(worker, 8080)).isEqualTo(TargetState.NOT_REGISTERED);
-    assertThat(listener.events()).isEmpty();
   }
 
   @Test

@@ -1,0 +1,102 @@
+package dev.driftguard.reconcile;
+
+import dev.driftguard.model.DeployPath;
+import dev.driftguard.model.DriftReason;
+import dev.driftguard.model.ImageRef;
+import dev.driftguard.model.Phase;
+import dev.driftguard.model.RunSpec;
+import dev.driftguard.model.ServiceSpec;
+import java.time.Instant;
+import java.util.Set;
+
+/**
+ * One deploy under way, in memory: what it deploys, where it stands, and the scratch its current
+ * step keeps between polls. Only the phase, target and path are saved (the state file); after a
+ * restart the rest is rebuilt from what the host shows, and the saved phase's step runs afresh
+ * (every step is idempotent).
+ */
+final class Deploy {
+  final ServiceSpec service;
+  final ImageRef image;
+  final DeployPath path;
+  final Set<DriftReason> reasons;
+  final Instant startedAt;
+  /** The last-resort deploy of a refused digest on a host with nothing else to run. */
+  final boolean lastResort;
+
+  /** The host port the serving (old) container is registered on. */
+  int oldPort;
+  /** start-first: the host port the new container is published on. */
+  int newPort;
+  /** Rendered once the image is pulled; rendered again after a restart (secrets are not saved). */
+  RunSpec spec;
+
+  Phase phase;
+  Instant phaseStartedAt;
+  /** When the loop should run this deploy's step again. */
+  Instant wakeAt;
+  /** Faults in a row inside ROLLBACK or RESTORE, for their retry backoff. */
+  int faultsInPhase;
+  /** Why the deploy went to ROLLBACK or RESTORE: the error it ends with. */
+  String cause;
+  /** When this host's target left service, for driftguard_out_of_service_seconds. */
+  Instant outOfServiceSince;
+  /** This host holds a claim to be out of service (released on every end). */
+  boolean claimHeld;
+  /** How the deploy ended; null while it runs. */
+  DeployTable.End end;
+  /** The phase whose fault or verdict led to ROLLBACK or RESTORE; null when resumed there. */
+  Phase restoreFrom;
+
+  // Scratch of the current phase, reset on every phase change.
+  /** The step did its one-time action (deregister, container swap, ...) and now polls. */
+  boolean acted;
+  /** REGISTER, ROLLBACK, RESTORE: the target was registered in this phase. */
+  boolean registered;
+  /** GATE: when this host claimed its turn; null before it claimed. */
+  Instant claimedAt;
+  /** Deadline of the current poll (drain timeout, health deadline, registration deadline). */
+  Instant deadline;
+  /** HEALTH: passes in a row; the engine's restart count when the check began. */
+  int passes;
+  Integer restartsAtStart;
+  /** REGISTER: since when the target has been failing; the last thing heard about it. */
+  Instant badSince;
+  String lastDetail;
+
+  Deploy(ServiceSpec service, ImageRef image, DeployPath path, Set<DriftReason> reasons, Instant startedAt,
+      boolean lastResort) {
+    this.service = service;
+    this.image = image;
+    this.path = path;
+    this.reasons = Set.copyOf(reasons);
+    this.startedAt = startedAt;
+    this.lastResort = lastResort;
+  }
+
+  /** Enters {@code next}: the scratch of the phase left behind is dropped. */
+  void enter(Phase next, Instant now) {
+    phase = next;
+    phaseStartedAt = now;
+    wakeAt = now;
+    acted = false;
+    registered = false;
+    claimedAt = null;
+    deadline = null;
+    passes = 0;
+    restartsAtStart = null;
+    badSince = null;
+    lastDetail = null;
+    faultsInPhase = 0;
+  }
+
+  /** The container this deploy starts and checks: {@code -next} for start-first. */
+  String newContainerName() {
+    return path == DeployPath.START_FIRST ? service.nextContainerName() : service.containerName();
+  }
+
+  /** {@code [service=web, digest=sha256:ab12…, phase=HEALTH]}, for log lines. */
+  String context() {
+    return "[service=" + service.name() + ", digest=" + image.digest().shortForm() + "…, phase=" + phase.name() + "]";
+  }
+}

@@ -1,0 +1,138 @@
+package dev.driftguard.reconcile;
+
+import dev.driftguard.fleet.FleetCoordinator;
+import dev.driftguard.model.ContainerInfo;
+import dev.driftguard.model.Digest;
+import dev.driftguard.model.ObservedService;
+import dev.driftguard.model.ServiceSpec;
+import dev.driftguard.model.ServiceState;
+import dev.driftguard.model.TargetState;
+import dev.driftguard.runtime.ContainerRuntime;
+import dev.driftguard.traffic.TrafficGate;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.random.RandomGenerator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The host's standing in its fleet outside a deploy: it keeps a healthy container registered,
+ * evacuates when the instance is going away, publishes where it stands (EC2 tags), and drops a
+ * claim a crashed predecessor left. The loop calls it; none of it decides a deploy.
+ *
+ * <p>API budget (DESIGN 4): a host in sync makes no per-pass ELBv2 or EC2 call. The registration
+ * check runs once at start and then every {@code inServiceCheck} (jittered); publishing sends only
+ * changes.
+ */
+public final class HostPresence {
+  private static final Logger logger = LoggerFactory.getLogger(HostPresence.class);
+
+  private final ContainerRuntime runtime;
+  private final TrafficGate traffic;
+  private final FleetCoordinator fleet;
+  private final StateBook states;
+  private final ReconcileListener listener;
+  private final Clock clock;
+  private final RandomGenerator random;
+  private final DeployTiming timing;
+  private final Map<String, Instant> nextInServiceCheck = new ConcurrentHashMap<>();
+
+  public HostPresence(
+      ContainerRuntime runtime,
+      TrafficGate traffic,
+      FleetCoordinator fleet,
+      StateBook states,
+      ReconcileListener listener,
+      Clock clock,
+      RandomGenerator random,
+      DeployTiming timing) {
+    this.runtime = runtime;
+    this.traffic = traffic;
+    this.fleet = fleet;
+    this.states = states;
+    this.listener = listener;
+    this.clock = clock;
+    this.random = random;
+    this.timing = timing;
+  }
+
+  /**
+   * A healthy container whose target is out of the load balancer (an agent crash between
+   * deregistering and registering, or a deregistration by hand) is put back in service. Checked
+   * at start, then rarely; {@link #checkSoon} brings the next check forward.
+   */
+  public void ensureInService(ServiceSpec service, ObservedService observed) {
+    if (service.traffic() == null || observed.current() == null || !observed.current().running()) {
+      return;
+    }
+    Instant now = clock.instant();
+    Instant due = nextInServiceCheck.get(service.name());
+    if (due != null && now.isBefore(due)) {
+      return;
+    }
+    nextInServiceCheck.put(service.name(), now.plus(jittered(timing.inServiceCheck())));
+    int port = StepEnv.servingPort(service, java.util.Optional.of(observed.current()));
+    TargetState state = traffic.state(service.traffic(), port);
+    listener.targetState(service.name(), port, state.label());
+    if (!state.inService()) {
+      logger.info("[service={}] container is healthy but target port {} is {}: registering it", service.name(), port,
+          state.label());
+      traffic.register(service.traffic(), port);
+      // Look again shortly: the registration must turn into a healthy target.
+      checkSoon(service, timing.unhealthyGrace());
+    }
+  }
+
+  /** The next registration check of {@code service} runs after {@code delay}. */
+  void checkSoon(ServiceSpec service, Duration delay) {
+    nextInServiceCheck.put(service.name(), clock.instant().plus(delay));
+  }
+
+  /**
+   * Leaves service for good because the instance is going away (spot or Auto Scaling): every
+   * target of the service's containers is deregistered; ELBv2 drains them while the instance
+   * shuts down.
+   */
+  public void evacuate(ServiceSpec service) {
+    if (service.traffic() == null) {
+      return;
+    }
+    for (String name : new String[] {service.containerName(), service.nextContainerName()}) {
+      java.util.Optional<ContainerInfo> c = runtime.inspect(name);
+      if (c.isPresent() || name.equals(service.containerName())) {
+        int port = StepEnv.servingPort(service, c);
+        logger.warn("[service={}] instance is terminating: deregistering port {}", service.name(), port);
+        traffic.deregister(service.traffic(), port);
+      }
+    }
+  }
+
+  /** Tells peers (and rollout-status) where this host stands; never fails a deploy. */
+  public void publish(ServiceSpec service) {
+    ServiceState s = states.get(service.name());
+    Digest running = runtime.inspect(service.containerName()).flatMap(ContainerInfo::digest).orElse(null);
+    fleet.publish(service, new FleetCoordinator.PublishedState(
+        running,
+        s.phase().label(),
+        s.lastOutcome() == null ? "" : s.lastOutcome().label(),
+        s.failed(),
+        clock.instant().toString()));
+  }
+
+  /** Sends published state held back by the API budget (once per poll). */
+  public void flush() {
+    fleet.flush();
+  }
+
+  /** Releases a claim a crashed predecessor of this agent may have left. */
+  public void releaseStaleClaim(ServiceSpec service) {
+    fleet.claim(service, false);
+  }
+
+  private Duration jittered(Duration base) {
+    return Duration.ofMillis((long) (base.toMillis() * (0.75 + 0.5 * random.nextDouble())));
+  }
+}

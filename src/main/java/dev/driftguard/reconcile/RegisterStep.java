@@ -1,0 +1,80 @@
+package dev.driftguard.reconcile;
+
+import dev.driftguard.model.DeployPath;
+import dev.driftguard.model.TargetState;
+import dev.driftguard.model.TrafficSpec;
+import dev.driftguard.traffic.TrafficGateException;
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * REGISTER: puts the new container's target in the load balancer and polls until the group calls
+ * it healthy. A target the group keeps failing (or forgets) for longer than the unhealthy grace,
+ * or API errors past the healthy deadline, are faults: RESTORE puts the previous container back.
+ * The load balancer's opinion condemns no digest; only HEALTH does.
+ */
+final class RegisterStep implements DeployStep {
+  private final StepEnv env;
+
+  RegisterStep(StepEnv env) {
+    this.env = env;
+  }
+
+  @Override
+  public StepOutcome run(Deploy d) {
+    TrafficSpec traffic = d.service.traffic();
+    if (traffic == null) {
+      return StepOutcome.done();
+    }
+    int port = d.path == DeployPath.START_FIRST
+        ? d.newPort
+        : StepEnv.servingPort(d.service, env.runtime().inspect(d.service.containerName()));
+    Instant now = env.clock().instant();
+    if (d.deadline == null) {
+      d.deadline = now.plus(traffic.healthyDeadline());
+    }
+    TargetState state;
+    try {
+      if (!d.registered) {
+        env.traffic().register(traffic, port);
+        d.registered = true;
+      }
+      state = env.traffic().state(traffic, port);
+      env.listener().targetState(d.service.name(), port, state.label());
+    } catch (TrafficGateException e) {
+      d.lastDetail = e.getMessage();
+      if (!now.isBefore(d.deadline)) {
+        return new StepOutcome.Fault("target " + env.instanceId() + ":" + port + " not registered within "
+            + traffic.healthyDeadline().toSeconds() + "s: " + e.getMessage());
+      }
+      d.faultsInPhase++;
+      return StepOutcome.waitFor(min(env.backoff(d.faultsInPhase), Duration.between(now, d.deadline)));
+    }
+    if (state == TargetState.HEALTHY) {
+      if (d.outOfServiceSince != null) {
+        env.listener().outOfService(d.service.name(), Duration.between(d.outOfServiceSince, now));
+      }
+      return StepOutcome.done();
+    }
+    boolean failing = state == TargetState.UNHEALTHY || state == TargetState.UNUSED
+        || state == TargetState.NOT_REGISTERED || state == TargetState.DRAINING;
+    if (failing) {
+      d.badSince = d.badSince == null ? now : d.badSince;
+      if (!now.isBefore(d.badSince.plus(env.timing().unhealthyGrace()))) {
+        return new StepOutcome.Fault("target " + env.instanceId() + ":" + port + " " + state.label() + " in the target group for "
+            + Duration.between(d.badSince, now).toSeconds() + "s");
+      }
+    } else {
+      d.badSince = null;
+    }
+    if (!now.isBefore(d.deadline)) {
+      return new StepOutcome.Fault("target " + env.instanceId() + ":" + port + " not healthy within "
+          + traffic.healthyDeadline().toSeconds() + "s: " + state.label());
+    }
+    return StepOutcome.waitFor(min(env.timing().targetPoll(), Duration.between(now, d.deadline)));
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
+  }
+}

@@ -1,0 +1,117 @@
+package dev.driftguard.reconcile;
+
+import dev.driftguard.desired.SecretSource;
+import dev.driftguard.fleet.FleetCoordinator;
+import dev.driftguard.health.HealthCheck;
+import dev.driftguard.model.ContainerInfo;
+import dev.driftguard.model.ImageRef;
+import dev.driftguard.model.PortBinding;
+import dev.driftguard.model.RegistryCredential;
+import dev.driftguard.model.RunSpec;
+import dev.driftguard.model.ServiceSpec;
+import dev.driftguard.registry.RegistryAuth;
+import dev.driftguard.runtime.ContainerRuntime;
+import dev.driftguard.runtime.RegistryUnauthorizedException;
+import dev.driftguard.traffic.TrafficGate;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.random.RandomGenerator;
+
+/**
+ * What the deploy steps work with: the ports, the clock and the pacing, plus the few operations
+ * several steps share (pull with a token refresh, render the run spec, which port serves). One
+ * per agent.
+ */
+record StepEnv(
+    ContainerRuntime runtime,
+    RegistryAuth registryAuth,
+    SecretSource secrets,
+    TrafficGate traffic,
+    FleetCoordinator fleet,
+    HealthCheck.Factory healthChecks,
+    StateBook states,
+    ReconcileListener listener,
+    Clock clock,
+    RandomGenerator random,
+    DeployTiming timing,
+    String instanceId) {
+
+  /** Pulls by digest; a cached registry token may have been revoked: fetch a fresh one, once. */
+  void pull(ImageRef image) {
+    RegistryCredential credential = registryAuth.credentialFor(image.registry()).orElse(null);
+    try {
+      runtime.pull(image, credential);
+    } catch (RegistryUnauthorizedException e) {
+      registryAuth.invalidate(image.registry());
+      runtime.pull(image, registryAuth.credentialFor(image.registry()).orElse(null));
+    }
+  }
+
+  /** The run spec of {@code image} with the service's settings and its secrets resolved. */
+  RunSpec render(ServiceSpec service, ImageRef image) {
+    Map<String, String> byParameter = service.container().envFromSsm().isEmpty()
+        ? Map.of()
+        : secrets.resolve(service.container().envFromSsm().values());
+    Map<String, String> env = new TreeMap<>();
+    service.container().envFromSsm().forEach((var, parameter) -> env.put(var, byParameter.get(parameter)));
+    return RunSpec.render(service, image, env);
+  }
+
+  /** The spec with its (single, as config enforces for start-first) port moved to {@code hostPort}. */
+  static RunSpec onPort(RunSpec spec, int hostPort) {
+    List<PortBinding> ports = spec.container().ports().stream()
+        .map(p -> new PortBinding(p.hostIp(), hostPort, p.containerPort(), p.protocol()))
+        .toList();
+    return spec.withPorts(ports);
+  }
+
+  /**
+   * The host port the load balancer sends {@code current}'s traffic to. A service that publishes
+   * one port may have it moved by start-first (it alternates between the configured port and
+   * {@code rollout.nextPort}), so the container's own label says where it is, whatever the
+   * strategy is now: a service switched back to stop-first must drain the port its container
+   * really uses. Services with several ports never move them (start-first allows only one).
+   */
+  static int servingPort(ServiceSpec service, Optional<ContainerInfo> current) {
+    int configured = service.trafficSpec().map(t -> t.port()).orElseGet(() -> primaryPort(service));
+    if (service.container().ports().size() != 1) {
+      return configured;
+    }
+    return current.flatMap(ContainerInfo::hostPort).orElse(configured);
+  }
+
+  /** start-first: the port the new container takes, the one the serving container does not use. */
+  static int otherPort(ServiceSpec service, int port) {
+    int primary = primaryPort(service);
+    return port == primary ? service.rollout().nextHostPort() : primary;
+  }
+
+  private static int primaryPort(ServiceSpec service) {
+    return service.container().ports().isEmpty() ? 0 : service.container().ports().get(0).hostPort();
+  }
+
+  static boolean runs(ContainerInfo container, ImageRef image) {
+    return container != null && container.digest().map(image.digest()::equals).orElse(false);
+  }
+
+  /** {@code base} times a random factor in [0.5, 1.5), so hosts started together drift apart. */
+  Duration jittered(Duration base) {
+    return Duration.ofMillis((long) (base.toMillis() * (0.5 + random.nextDouble())));
+  }
+
+  /** Retry delay after {@code faults} faults in a row: doubling from the base, capped, jittered. */
+  Duration backoff(int faults) {
+    Duration base = timing.faultBackoff();
+    Duration max = timing.maxFaultBackoff();
+    Duration d = base.multipliedBy(1L << Math.min(Math.max(faults - 1, 0), 20));
+    if (d.compareTo(max) > 0) {
+      d = max;
+    }
+    // Full jitter on the upper half: never less than half the step, so retries still spread out.
+    return Duration.ofMillis((long) (d.toMillis() * (0.5 + 0.5 * random.nextDouble())));
+  }
+}

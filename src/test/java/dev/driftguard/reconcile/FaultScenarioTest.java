@@ -1,0 +1,283 @@
+package dev.driftguard.reconcile;
+
+import static dev.driftguard.testing.Specs.image;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.driftguard.fleet.FleetCoordinator;
+import dev.driftguard.host.StateStore;
+import dev.driftguard.model.ContainerSpec;
+import dev.driftguard.model.ImageRef;
+import dev.driftguard.model.Phase;
+import dev.driftguard.model.RolloutSpec;
+import dev.driftguard.model.ServiceSpec;
+import dev.driftguard.model.ServiceState;
+import dev.driftguard.model.TargetState;
+import dev.driftguard.model.TrafficSpec;
+import dev.driftguard.runtime.ImagePullException;
+import dev.driftguard.testing.FakeContainerRuntime.Behaviour;
+import dev.driftguard.testing.FakeTargetGroup;
+import dev.driftguard.testing.Specs;
+import dev.driftguard.traffic.TrafficGate;
+import dev.driftguard.traffic.TrafficGateException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * DESIGN 3's rules under faults, on the real loop and deploy steps in virtual time: a fault is
+ * never a verdict, every path ends with one container serving and registered, and a host never
+ * stays empty.
+ */
+class FaultScenarioTest {
+  private static final ImageRef V1 = image('1');
+  private static final ImageRef V2 = image('2');
+  private static final ImageRef BAD = image('b');
+  private static final String ME = "i-0000000000000001";
+
+  /** A gate over the fake target group that fails its next calls on demand, as ELBv2 can. */
+  private static final class FlakyGate implements TrafficGate {
+    final TrafficGate real;
+    int failRegister;
+    int failDeregister;
+    int failState;
+
+    FlakyGate(TrafficGate real) {
+      this.real = real;
+    }
+
+    private static TrafficGateException throttled(String op) {
+      return new TrafficGateException("ELBv2 " + op + " failed: Throttling (HTTP 400)", true, null);
+    }
+
+    @Override
+    public void register(TrafficSpec traffic, int hostPort) {
+      if (failRegister-- > 0) {
+        throw throttled("RegisterTargets");
+      }
+      real.register(traffic, hostPort);
+    }
+
+    @Override
+    public void deregister(TrafficSpec traffic, int hostPort) {
+      if (failDeregister-- > 0) {
+        throw throttled("DeregisterTargets");
+      }
+      real.deregister(traffic, hostPort);
+    }
+
+    @Override
+    public TargetState state(TrafficSpec traffic, int hostPort) {
+      if (failState-- > 0) {
+        throw throttled("DescribeTargetHealth");
+      }
+      return real.state(traffic, hostPort);
+    }
+
+    @Override
+    public Duration drainTimeout(TrafficSpec traffic) {
+      return real.drainTimeout(traffic);
+    }
+  }
+
+  private FakeTargetGroup group;
+  private FlakyGate gate;
+
+  private AgentHarness host(ServiceSpec service) {
+    AgentHarness host = new AgentHarness(service);
+    group = new FakeTargetGroup(host.runtime::record);
+    group.useClock(host.time);
+    gate = new FlakyGate(group.gate(ME));
+    host.traffic = gate;
+    host.fleet = group.fleet(ME);
+    host.restartAgent();
+    host.runtime.publish(V1, Behaviour.HEALTHY).publish(V2, Behaviour.HEALTHY).publish(BAD, Behaviour.UNHEALTHY);
+    return host;
+  }
+
+  private AgentHarness webHost() throws Exception {
+    AgentHarness host = host(Specs.webBehindLoadBalancer(RolloutSpec.Strategy.STOP_FIRST));
+    host.pin("web", V1);
+    host.pass();
+    return host;
+  }
+
+  private void assertServingAndRegistered(AgentHarness host, ImageRef image) {
+    assertThat(host.runningDigest("web")).isEqualTo(image.digest().value());
+    assertThat(host.runtime.inspect("web").orElseThrow().running()).isTrue();
+    assertThat(group.state(ME, 18080)).contains("healthy");
+    assertThat(host.store.load().get("web").phase()).isEqualTo(Phase.IDLE);
+  }
+
+  @Test
+  void pullFault_endsTheAttempt_condemnsNothing_andIsRetriedWithBackoff() throws Exception {
+    AgentHarness host = webHost();
+    host.runtime.failNext("pull", new ImagePullException("pull of v2: 503 Service Unavailable", null));
+    host.pin("web", V2);
+    host.loop.runOnce();
+    assertThat(host.events).contains("deploy web failed");
+    assertServingAndRegistered(host, V1);
+    assertThat(host.store.load().get("web").failed()).isNull();
+    assertThat(group.published(ME)).containsEntry("failed", "");
+    // Not on the very next poll: after a backoff.
+    assertThat(host.loop.runOnce().actions().get("web")).isInstanceOf(Action.Hold.class);
+    host.time.advance(Duration.ofMinutes(1));
+    host.pass();
+    assertServingAndRegistered(host, V2);
+  }
+
+  @Test
+  void registerThrottled_isRetriedInPlace_andTheDeploySucceeds() throws Exception {
+    AgentHarness host = webHost();
+    gate.failRegister = 3;
+    host.pin("web", V2);
+    host.pass();
+    assertThat(host.events).contains("deploy web success");
+    assertServingAndRegistered(host, V2);
+  }
+
+  @Test
+  void registerFailingPastTheDeadline_restoresThePrevious_registered_andCondemnsNothing() throws Exception {
+    AgentHarness host = webHost();
+    gate.failRegister = 1_000_000;
+    host.pin("web", V2);
+    host.loop.runOnce();
+    gate.failRegister = 0;
+    // RESTORE keeps trying to register the restored container until ELBv2 answers.
+    host.pass();
+    assertThat(host.events).contains("deploy web failed").doesNotContain("deploy web rolled_back");
+    assertServingAndRegistered(host, V1);
+    assertThat(host.store.load().get("web").failed()).isNull();
+    assertThat(group.published(ME)).containsEntry("failed", "");
+  }
+
+  @Test
+  void deregisterThrottled_restoresAtOnce_withoutEverStoppingTheOldContainer() throws Exception {
+    AgentHarness host = webHost();
+    gate.failDeregister = 1;
+    host.pin("web", V2);
+    host.loop.runOnce();
+    assertThat(host.runtime.journal()).doesNotContain("stop web");
+    assertServingAndRegistered(host, V1);
+    assertThat(host.store.load().get("web").failed()).isNull();
+  }
+
+  @Test
+  void crashAfterStop_thenSecretsUnavailableOnResume_putsThePreviousBackAtOnce() throws Exception {
+    ContainerSpec withSecret = new ContainerSpec(Specs.container().ports(), Map.of(),
+        Map.of("DATABASE_URL", "/web/database_url"), List.of(), List.of(), "SIGTERM", Duration.ofSeconds(10), 0);
+    ServiceSpec web = Specs.webBehindLoadBalancer(RolloutSpec.Strategy.STOP_FIRST);
+    web = new ServiceSpec(web.name(), web.desired(), web.allowedRegistries(), withSecret, web.health(), web.traffic(),
+        web.rollout());
+    AgentHarness host = host(web);
+    host.pin("web", V1);
+    host.pass();
+    host.pin("web", V2);
+    CrashingStore.crashAfterSaving(host, Phase.START);
+    assertThatThrownBy(host::pass).isInstanceOf(CrashingStore.Crash.class);
+    assertThat(host.runtime.inspect("web")).isEmpty();
+    host.secretsDown = true;
+    host.restartAgent();
+    host.loop.runOnce();
+    assertServingAndRegistered(host, V1);
+    assertThat(host.store.load().get("web").failed()).isNull();
+    assertThat(host.store.load().get("web").lastError()).contains("ThrottlingException");
+  }
+
+  @Test
+  void peerRolledBackThePinnedDigest_freshHostWithNothing_startsWhatTheFleetRuns() throws Exception {
+    AgentHarness host = host(Specs.webBehindLoadBalancer(RolloutSpec.Strategy.STOP_FIRST));
+    FleetCoordinator peer = group.fleet("i-0000000000000009");
+    peer.publish(host.services.get(0),
+        new FleetCoordinator.PublishedState(V1.digest(), "idle", "rolled_back", BAD.digest(), "t"));
+    group.fleet("i-0000000000000008").publish(host.services.get(0),
+        new FleetCoordinator.PublishedState(V1.digest(), "idle", "success", null, "t"));
+    host.pin("web", BAD);
+    host.pass();
+    host.pass();
+    assertServingAndRegistered(host, V1);
+    assertThat(host.store.load().get("web").failed()).isEqualTo(BAD.digest());
+  }
+
+  @Test
+  void peerRolledBackThePinnedDigest_andNothingElseIsKnown_startsThePinnedOne() throws Exception {
+    AgentHarness host = host(Specs.webBehindLoadBalancer(RolloutSpec.Strategy.STOP_FIRST));
+    group.fleet("i-0000000000000009").publish(host.services.get(0),
+        new FleetCoordinator.PublishedState(null, "idle", "rolled_back", V2.digest(), "t"));
+    host.pin("web", V2);
+    host.pass();
+    host.pass();
+    assertServingAndRegistered(host, V2);
+  }
+
+  @Test
+  void workers_takeTurnsToo() throws Exception {
+    AgentHarness host = host(Specs.web());
+    host.pin("web", V1);
+    host.pass();
+    group.claimBy("i-0000000000000000", host.time.instant());
+    host.pin("web", V2);
+    host.loop.runOnce();
+    // A lower id claimed first and holds its turn: this worker waited, then gave up for now.
+    assertThat(host.runningDigest("web")).isEqualTo(V1.digest().value());
+    assertThat(host.runtime.journal()).doesNotContain("stop web");
+  }
+
+  @Test
+  void terminationNotice_whileWaitingForATurn_evacuatesWithinSeconds() throws Exception {
+    AgentHarness host = webHost();
+    group.set("i-0000000000000002", 18080, "draining");
+    host.pin("web", V2);
+    Duration next = host.loop.tick();
+    assertThat(host.store.load().get("web").phase()).isEqualTo(Phase.GATE);
+    host.terminationNotice = "spot interruption";
+    Duration waited = Duration.ZERO;
+    while (group.state(ME, 18080).isPresent() && waited.compareTo(Duration.ofSeconds(30)) < 0) {
+      host.time.advance(next);
+      waited = waited.plus(next);
+      next = host.loop.tick();
+    }
+    assertThat(group.state(ME, 18080)).isEmpty();
+    assertThat(waited).isLessThanOrEqualTo(Duration.ofSeconds(10));
+    assertThat(host.runningDigest("web")).isEqualTo(V1.digest().value());
+  }
+
+  @Test
+  void unwritableStateDirectory_keepsServing_andSaysSo() throws Exception {
+    AgentHarness host = webHost();
+    List<String> saves = new ArrayList<>();
+    StateStore broken = new StateStore() {
+      @Override
+      public Map<String, ServiceState> load() {
+        return host.store.load();
+      }
+
+      @Override
+      public void save(ServiceState state) {
+        saves.add(state.phase().label());
+        throw new dev.driftguard.model.DriftguardException("cannot write state file: No space left on device");
+      }
+    };
+    StateBook states = new StateBook(broken);
+    host.replaceStates(states);
+    host.pin("web", V2);
+    host.pass();
+    assertThat(saves).isNotEmpty();
+    assertThat(states.writeError()).hasValueSatisfying(e -> assertThat(e).contains("No space left"));
+    assertThat(host.runningDigest("web")).isEqualTo(V2.digest().value());
+    assertThat(group.state(ME, 18080)).contains("healthy");
+  }
+
+  @Test
+  void badImage_isStillCondemned_andPublished() throws Exception {
+    AgentHarness host = webHost();
+    host.pin("web", BAD);
+    host.pass();
+    assertThat(host.events).contains("deploy web rolled_back");
+    assertServingAndRegistered(host, V1);
+    assertThat(group.published(ME)).containsEntry("failed", BAD.digest().value());
+  }
+
+}
