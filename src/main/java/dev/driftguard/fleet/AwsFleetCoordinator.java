@@ -3,6 +3,7 @@ package dev.driftguard.fleet;
 import dev.driftguard.model.AwsCallListener;
 import dev.driftguard.model.Digest;
 import dev.driftguard.model.ServiceSpec;
+import dev.driftguard.model.TargetState;
 import dev.driftguard.model.TrafficSpec;
 import java.time.Clock;
 import java.time.Duration;
@@ -103,8 +104,9 @@ public final class AwsFleetCoordinator implements FleetCoordinator {
         continue;
       }
       int port = d.target().port() == null ? 0 : d.target().port();
-      // ELBv2's own words (healthy, draining, unhealthy.draining...): the floor counts "healthy".
-      String state = d.targetHealth() == null ? "unavailable" : d.targetHealth().stateAsString();
+      TargetState state = d.targetHealth() == null
+          ? TargetState.UNAVAILABLE
+          : TargetState.fromElbv2(d.targetHealth().stateAsString(), d.targetHealth().reasonAsString());
       targets.add(new PeerTarget(d.target().id(), port, state));
     }
     return List.copyOf(targets);

@@ -65,8 +65,8 @@ public interface FleetCoordinator {
   /** A peer's claim to leave service, and when it was made (the tag's value). */
   record Claim(String instanceId, java.time.Instant claimedAt) {}
 
-  /** One target: instance id, port and ELBv2 state ({@code healthy}, {@code draining}, ...). */
-  record PeerTarget(String instanceId, int port, String state) {}
+  /** One target: instance id, port and its state in the target group. */
+  record PeerTarget(String instanceId, int port, dev.driftguard.model.TargetState state) {}
 
   /**
    * What a host publishes per service (tag contract in docs/design/published-state.md).

@@ -29,4 +29,25 @@ public enum TargetState {
   public String label() {
     return name().toLowerCase(Locale.ROOT);
   }
+
+  /**
+   * ELBv2's own words ({@code healthy}, {@code unhealthy.draining}, ...) and reason code to ours.
+   * A described-but-unregistered target comes back {@code unused} with reason {@code
+   * Target.NotRegistered}: that is NOT_REGISTERED; other {@code unused} reasons (instance stopped,
+   * group not attached to a load balancer) stay UNUSED. Words this agent does not know are
+   * UNAVAILABLE ("no verdict"). The one mapping the traffic and fleet adapters share.
+   */
+  public static TargetState fromElbv2(String state, String reason) {
+    if (state == null) {
+      return UNAVAILABLE;
+    }
+    return switch (state) {
+      case "initial" -> INITIAL;
+      case "healthy" -> HEALTHY;
+      case "unhealthy" -> UNHEALTHY;
+      case "draining", "unhealthy.draining" -> DRAINING;
+      case "unused" -> "Target.NotRegistered".equals(reason) ? NOT_REGISTERED : UNUSED;
+      default -> UNAVAILABLE;
+    };
+  }
 }

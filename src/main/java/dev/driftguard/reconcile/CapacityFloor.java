@@ -3,6 +3,7 @@ package dev.driftguard.reconcile;
 import dev.driftguard.fleet.FleetCoordinator.Claim;
 import dev.driftguard.fleet.FleetCoordinator.PeerTarget;
 import dev.driftguard.model.RolloutSpec;
+import dev.driftguard.model.TargetState;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
@@ -49,7 +50,7 @@ public final class CapacityFloor {
     Set<String> healthy = new HashSet<>();
     for (PeerTarget t : targets) {
       hosts.add(t.instanceId());
-      if ("healthy".equals(t.state())) {
+      if (t.state() == TargetState.HEALTHY) {
         healthy.add(t.instanceId());
       }
     }

@@ -18,8 +18,6 @@ import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetDescri
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetGroupAttribute;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetHealth;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetHealthDescription;
-import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetHealthReasonEnum;
-import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetHealthStateEnum;
 
 /**
  * This instance's targets in ELBv2 target groups: the instance id on a host port in the service's
@@ -90,7 +88,7 @@ public final class Elbv2TrafficGate implements TrafficGate {
           && (t.port() == null || t.port() == hostPort)
           && d.targetHealth() != null) {
         TargetHealth h = d.targetHealth();
-        return map(h.state(), h.reason());
+        return TargetState.fromElbv2(h.stateAsString(), h.reasonAsString());
       }
     }
     return TargetState.NOT_REGISTERED;
@@ -142,29 +140,6 @@ public final class Elbv2TrafficGate implements TrafficGate {
         arn,
         DEREGISTRATION_DELAY);
     return null;
-  }
-
-  /**
-   * ELBv2's states to ours. A described-but-unregistered target comes back {@code unused} with
-   * reason {@code Target.NotRegistered}: that is NOT_REGISTERED; other {@code unused} reasons
-   * (instance stopped, group not attached to a load balancer) stay UNUSED. {@code
-   * unhealthy.draining} is draining. States this SDK does not know are UNAVAILABLE ("no verdict").
-   */
-  static TargetState map(TargetHealthStateEnum state, TargetHealthReasonEnum reason) {
-    if (state == null) {
-      return TargetState.UNAVAILABLE;
-    }
-    return switch (state) {
-      case INITIAL -> TargetState.INITIAL;
-      case HEALTHY -> TargetState.HEALTHY;
-      case UNHEALTHY -> TargetState.UNHEALTHY;
-      case UNHEALTHY_DRAINING, DRAINING -> TargetState.DRAINING;
-      case UNUSED ->
-          reason == TargetHealthReasonEnum.TARGET_NOT_REGISTERED
-              ? TargetState.NOT_REGISTERED
-              : TargetState.UNUSED;
-      default -> TargetState.UNAVAILABLE;
-    };
   }
 
   private TargetDescription target(int hostPort) {

@@ -1,5 +1,6 @@
 package dev.driftguard.bench;
 
+import dev.driftguard.model.TargetState;
 import dev.driftguard.desired.DesiredStateSource;
 import dev.driftguard.fleet.FleetCoordinator.Claim;
 import dev.driftguard.fleet.FleetCoordinator.PeerTarget;
@@ -245,7 +246,7 @@ public final class DecideThroughput {
   private static List<PeerTarget> fleet(int hosts, int draining) {
     List<PeerTarget> targets = new ArrayList<>();
     for (int i = 1; i <= hosts; i++) {
-      targets.add(new PeerTarget(String.format("i-%04d", i), 80, i > hosts - draining ? "draining" : "healthy"));
+      targets.add(new PeerTarget(String.format("i-%04d", i), 80, i > hosts - draining ? TargetState.DRAINING : TargetState.HEALTHY));
     }
     return targets;
   }

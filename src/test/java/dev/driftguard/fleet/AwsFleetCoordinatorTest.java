@@ -1,5 +1,6 @@
 package dev.driftguard.fleet;
 
+import dev.driftguard.model.TargetState;
 import dev.driftguard.testing.RecordingAwsCalls;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -142,9 +143,9 @@ class AwsFleetCoordinatorTest {
 
       assertThat(targets)
           .containsExactlyInAnyOrder(
-              new PeerTarget(me, port, "healthy"),
-              new PeerTarget(peer, port, "healthy"),
-              new PeerTarget(otherPeer, port, "draining"));
+              new PeerTarget(me, port, TargetState.HEALTHY),
+              new PeerTarget(peer, port, TargetState.HEALTHY),
+              new PeerTarget(otherPeer, port, TargetState.DRAINING));
       assertThat(listener.events()).containsExactly("ok elbv2:DescribeTargetHealth");
     } finally {
       app.stop(0);

@@ -1,5 +1,6 @@
 package dev.driftguard.reconcile;
 
+import dev.driftguard.model.TargetState;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.driftguard.fleet.FleetCoordinator.Claim;
@@ -28,7 +29,7 @@ class CapacityFloorTest {
   private static List<PeerTarget> fleet(String... states) {
     List<PeerTarget> targets = new java.util.ArrayList<>();
     for (int i = 0; i < states.length; i++) {
-      targets.add(new PeerTarget("i-" + (i + 1), 80, states[i]));
+      targets.add(new PeerTarget("i-" + (i + 1), 80, TargetState.fromElbv2(states[i], null)));
     }
     return targets;
   }
@@ -81,7 +82,7 @@ class CapacityFloorTest {
   void decide_percentBudget_countsHostsNotTargets() {
     // 8 hosts, 25%: two may be out; a start-first host with two targets is one host.
     List<PeerTarget> targets = new java.util.ArrayList<>(fleet("healthy", "draining", "healthy", "healthy", "healthy", "healthy", "healthy", "healthy"));
-    targets.add(new PeerTarget("i-3", 8081, "initial"));
+    targets.add(new PeerTarget("i-3", 8081, TargetState.INITIAL));
     assertThat(decide("i-1", targets, List.of(), QUARTER).mayLeave()).isTrue();
     assertThat(decide("i-1", targets, List.of(claim("i-0", -5)), QUARTER).mayLeave()).isFalse();
   }

@@ -96,7 +96,7 @@ public final class FakeTargetGroup {
         onRead.run();
         synchronized (FakeTargetGroup.this) {
           List<PeerTarget> out = new ArrayList<>();
-          states.forEach((k, v) -> out.add(new PeerTarget(k.substring(0, k.indexOf(':')), Integer.parseInt(k.substring(k.indexOf(':') + 1)), v)));
+          states.forEach((k, v) -> out.add(new PeerTarget(k.substring(0, k.indexOf(':')), Integer.parseInt(k.substring(k.indexOf(':') + 1)), TargetState.fromElbv2(v, null))));
           return out;
         }
       }

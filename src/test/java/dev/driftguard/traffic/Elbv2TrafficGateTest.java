@@ -23,8 +23,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetHealthReasonEnum;
-import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetHealthStateEnum;
 
 /**
  * Through the real SDK client against {@link LocalAws}, whose target groups health-check a real
@@ -242,43 +240,5 @@ class Elbv2TrafficGateTest {
         .isInstanceOf(TrafficGateException.class)
         .hasMessageContaining("ThrottlingException")
         .satisfies(e -> assertThat(((TrafficGateException) e).throttled()).isTrue());
-  }
-
-  @Test
-  void map_coversEveryElbv2State() {
-    assertThat(
-            Elbv2TrafficGate.map(
-                TargetHealthStateEnum.INITIAL, TargetHealthReasonEnum.ELB_REGISTRATION_IN_PROGRESS))
-        .isEqualTo(TargetState.INITIAL);
-    assertThat(Elbv2TrafficGate.map(TargetHealthStateEnum.HEALTHY, null))
-        .isEqualTo(TargetState.HEALTHY);
-    assertThat(
-            Elbv2TrafficGate.map(
-                TargetHealthStateEnum.UNHEALTHY, TargetHealthReasonEnum.TARGET_TIMEOUT))
-        .isEqualTo(TargetState.UNHEALTHY);
-    assertThat(
-            Elbv2TrafficGate.map(
-                TargetHealthStateEnum.DRAINING,
-                TargetHealthReasonEnum.TARGET_DEREGISTRATION_IN_PROGRESS))
-        .isEqualTo(TargetState.DRAINING);
-    assertThat(Elbv2TrafficGate.map(TargetHealthStateEnum.UNHEALTHY_DRAINING, null))
-        .isEqualTo(TargetState.DRAINING);
-    assertThat(
-            Elbv2TrafficGate.map(
-                TargetHealthStateEnum.UNUSED, TargetHealthReasonEnum.TARGET_NOT_REGISTERED))
-        .isEqualTo(TargetState.NOT_REGISTERED);
-    assertThat(
-            Elbv2TrafficGate.map(
-                TargetHealthStateEnum.UNUSED, TargetHealthReasonEnum.TARGET_NOT_IN_USE))
-        .isEqualTo(TargetState.UNUSED);
-    assertThat(
-            Elbv2TrafficGate.map(
-                TargetHealthStateEnum.UNUSED, TargetHealthReasonEnum.TARGET_INVALID_STATE))
-        .isEqualTo(TargetState.UNUSED);
-    assertThat(Elbv2TrafficGate.map(TargetHealthStateEnum.UNAVAILABLE, null))
-        .isEqualTo(TargetState.UNAVAILABLE);
-    assertThat(Elbv2TrafficGate.map(TargetHealthStateEnum.UNKNOWN_TO_SDK_VERSION, null))
-        .isEqualTo(TargetState.UNAVAILABLE);
-    assertThat(Elbv2TrafficGate.map(null, null)).isEqualTo(TargetState.UNAVAILABLE);
   }
 }
