@@ -51,7 +51,8 @@ public final class Reconciler {
     if (image.digest().equals(state.failed())) {
       Action restore = restoreOrHold(
           observed,
-          "digest " + image.digest().shortForm() + " rolled back; pin another digest to deploy again");
+          "digest " + image.digest().shortForm() + " rolled back here (or on a peer, and was refused here); "
+              + "pin another digest to deploy again");
       if (restore instanceof Action.Hold && observed.current() == null) {
         // Never empty: with nothing to run and nothing known good, the pinned digest it is.
         return new Action.Deploy(image, EnumSet.of(DriftReason.MISSING), true);

@@ -149,7 +149,7 @@ class AgentIT {
     String restored = container().id();
     assertThat(once()).isEqualTo(ExitCode.NOT_IN_SYNC);
     assertThat(container().id()).as("no second attempt at the failed digest").isEqualTo(restored);
-    assertThat(log()).contains("rolled back on this host");
+    assertThat(log()).contains("rolled back here");
   }
 
   @Test
