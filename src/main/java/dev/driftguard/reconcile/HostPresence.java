@@ -38,7 +38,9 @@ public final class HostPresence {
   private final Clock clock;
   private final RandomGenerator random;
   private final DeployTiming timing;
+  private final String instanceId;
   private final Map<String, Instant> nextInServiceCheck = new ConcurrentHashMap<>();
+  private final Map<String, Integer> groupSizes = new ConcurrentHashMap<>();
 
   public HostPresence(
       ContainerRuntime runtime,
@@ -48,7 +50,9 @@ public final class HostPresence {
       ReconcileListener listener,
       Clock clock,
       RandomGenerator random,
-      DeployTiming timing) {
+      DeployTiming timing,
+      String instanceId) {
+    this.instanceId = instanceId;
     this.runtime = runtime;
     this.traffic = traffic;
     this.fleet = fleet;
@@ -75,7 +79,7 @@ public final class HostPresence {
     }
     nextInServiceCheck.put(service.name(), now.plus(jittered(timing.inServiceCheck())));
     int port = StepEnv.servingPort(service, java.util.Optional.of(observed.current()));
-    TargetState state = traffic.state(service.traffic(), port);
+    TargetState state = targetState(service, port);
     listener.targetState(service.name(), port, state.label());
     if (!state.inService()) {
       logger.info("[service={}] container is healthy but target port {} is {}: registering it", service.name(), port,
@@ -84,6 +88,28 @@ public final class HostPresence {
       // Look again shortly: the registration must turn into a healthy target.
       checkSoon(service, timing.unhealthyGrace());
     }
+  }
+
+  /**
+   * This host's target state, from one read of the whole group where the fleet can read it, which
+   * also tells how many hosts share the desired-state budget ({@link #fleetSize}).
+   */
+  private TargetState targetState(ServiceSpec service, int port) {
+    java.util.List<FleetCoordinator.PeerTarget> all = fleet.targets(service);
+    if (all.isEmpty()) {
+      return traffic.state(service.traffic(), port);
+    }
+    groupSizes.put(service.name(), (int) all.stream().map(FleetCoordinator.PeerTarget::instanceId).distinct().count());
+    return all.stream()
+        .filter(t -> t.instanceId().equals(instanceId) && t.port() == port)
+        .map(FleetCoordinator.PeerTarget::state)
+        .findFirst()
+        .orElse(TargetState.NOT_REGISTERED);
+  }
+
+  /** Hosts in the largest target group this host has seen (1 before any was read). */
+  int fleetSize() {
+    return groupSizes.values().stream().mapToInt(Integer::intValue).max().orElse(1);
   }
 
   /** The next registration check of {@code service} runs after {@code delay}. */

@@ -47,6 +47,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class ReconcileLoop {
   private static final Logger logger = LoggerFactory.getLogger(ReconcileLoop.class);
+  /**
+   * Half of Parameter Store's default 40 TPS per account and region: the rest is headroom for
+   * operators, `driftguard pin`, secrets reads and other tools.
+   */
+  public static final double DEFAULT_SSM_READS_PER_SECOND = 20;
+
   /** Longest wait between polls while the desired-state backend throttles or is down. */
   static final Duration MAX_BACKOFF = Duration.ofMinutes(5);
 
@@ -66,6 +72,7 @@ public final class ReconcileLoop {
   private final Duration pollInterval;
   private final Duration stabilisation;
   private final Supplier<Optional<String>> terminationNotice;
+  private final double ssmReadsPerSecond;
 
   private final Map<String, Deploy> underWay = new LinkedHashMap<>();
   private final Map<String, Integer> faultsInRow = new HashMap<>();
@@ -98,7 +105,9 @@ public final class ReconcileLoop {
     this.janitor = new ImageJanitor(runtime, b.keepImages);
     this.env = new StepEnv(runtime, b.registryAuth, b.secrets, b.traffic, b.fleet, b.healthChecks, b.states,
         b.listener, b.clock, b.random, b.timing, b.instanceId);
-    this.presence = new HostPresence(runtime, b.traffic, b.fleet, b.states, b.listener, b.clock, b.random, b.timing);
+    this.presence = new HostPresence(runtime, b.traffic, b.fleet, b.states, b.listener, b.clock, b.random, b.timing,
+        b.instanceId);
+    this.ssmReadsPerSecond = b.ssmReadsPerSecond;
     this.runner = new DeployRunner(env, presence);
     this.backoff = pollInterval;
   }
@@ -244,7 +253,7 @@ public final class ReconcileLoop {
   /** Reads the desired state and decides for every service that has no deploy under way. */
   private void poll() {
     Map<String, DesiredState> desired = readDesired();
-    nextPoll = clock.instant().plus(jittered(backoff));
+    nextPoll = clock.instant().plus(jittered(budgeted(backoff)));
     Map<String, Action> actions = new LinkedHashMap<>();
     Map<String, Boolean> inSync = new LinkedHashMap<>();
     Map<String, String> errors = new LinkedHashMap<>();
@@ -507,6 +516,19 @@ public final class ReconcileLoop {
     return ((DesiredSource.File) source).path().toString();
   }
 
+  /**
+   * The poll interval stretched so that the whole fleet stays inside the account's desired-state
+   * budget (DESIGN 4): every host reads {@code ceil(services / 10)} times per poll (GetParameters
+   * takes 10 names), so the interval is at least hosts x reads / budget. The fleet's size is what
+   * this host last saw of its target group.
+   */
+  Duration budgeted(Duration interval) {
+    long readsPerPoll = (services.size() + 9) / 10;
+    double seconds = presence.fleetSize() * (double) readsPerPoll / ssmReadsPerSecond;
+    Duration floor = Duration.ofMillis((long) Math.ceil(seconds * 1000));
+    return floor.compareTo(interval) > 0 ? floor : interval;
+  }
+
   private Duration jittered(Duration base) {
     // +-20% so that a fleet started together does not poll SSM in lockstep.
     double factor = 0.8 + 0.4 * random.nextDouble();
@@ -534,8 +556,21 @@ public final class ReconcileLoop {
     private Duration stabilisation = Duration.ofMinutes(1);
     private int keepImages = 1;
     private Supplier<Optional<String>> terminationNotice = Optional::empty;
+    private double ssmReadsPerSecond = DEFAULT_SSM_READS_PER_SECOND;
 
     private Builder() {}
+
+    /**
+     * The share of the account's Parameter Store throughput (GetParameter, GetParameters and
+     * PutParameter share 40 TPS by default) this fleet's polls may use together.
+     */
+    public Builder ssmReadsPerSecond(double ssmReadsPerSecond) {
+      if (!(ssmReadsPerSecond > 0)) {
+        throw new IllegalArgumentException("ssmReadsPerSecond must be more than 0");
+      }
+      this.ssmReadsPerSecond = ssmReadsPerSecond;
+      return this;
+    }
 
     public Builder services(List<ServiceSpec> services) {
       this.services = services;
