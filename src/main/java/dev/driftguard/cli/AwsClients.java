@@ -19,6 +19,7 @@ import software.amazon.awssdk.http.SdkHttpClient;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.imds.Ec2MetadataClient;
 import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ecr.EcrClient;
 import software.amazon.awssdk.services.elasticloadbalancingv2.ElasticLoadBalancingV2Client;
@@ -42,7 +43,7 @@ import software.amazon.awssdk.utils.SdkAutoCloseable;
  */
 public final class AwsClients implements SdkAutoCloseable {
   /** Keys of {@link Builder#endpoints}: the services whose endpoint a test may override. */
-  public static final Set<String> ENDPOINT_KEYS = Set.of("ssm", "ecr", "ec2", "elbv2", "imds");
+  public static final Set<String> ENDPOINT_KEYS = Set.of("ssm", "ecr", "ec2", "elbv2", "dynamodb", "imds");
 
   /** Bound on one SDK call including its retries; the agent's poll loop must never hang. */
   public static final Duration DEFAULT_API_CALL_TIMEOUT = Duration.ofSeconds(20);
@@ -64,6 +65,7 @@ public final class AwsClients implements SdkAutoCloseable {
   private EcrClient ecr;
   private Ec2Client ec2;
   private ElasticLoadBalancingV2Client elbv2;
+  private DynamoDbClient dynamodb;
   private Ec2MetadataClient imds;
   private boolean closed;
 
@@ -128,6 +130,14 @@ public final class AwsClients implements SdkAutoCloseable {
     return elbv2;
   }
 
+  /** The turn lease's table ({@code agent.fleet.leaseTable}). */
+  public synchronized DynamoDbClient dynamodb() {
+    if (dynamodb == null) {
+      dynamodb = configure(DynamoDbClient.builder(), "dynamodb").build();
+    }
+    return dynamodb;
+  }
+
   /** The IMDSv2 client. It keeps the SDK's own IMDS retry policy (short, IMDS-specific). */
   public synchronized Ec2MetadataClient imds() {
     if (imds == null) {
@@ -189,7 +199,7 @@ public final class AwsClients implements SdkAutoCloseable {
     }
     closed = true;
     List<SdkAutoCloseable> all = new ArrayList<>();
-    for (SdkAutoCloseable c : new SdkAutoCloseable[] {ssm, ecr, ec2, elbv2, imds, httpClient}) {
+    for (SdkAutoCloseable c : new SdkAutoCloseable[] {ssm, ecr, ec2, elbv2, dynamodb, imds, httpClient}) {
       if (c != null) {
         all.add(c);
       }

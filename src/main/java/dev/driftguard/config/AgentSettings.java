@@ -22,6 +22,7 @@ import java.util.Optional;
  * @param imagesToKeep how many older images of a service garbage collection keeps besides the
  *     running one and the last known good one
  * @param registries credentials for registries that are not ECR
+ * @param fleet the turn leases' table and the clock skew their expiry allows for
  */
 public record AgentSettings(
     Duration pollInterval,
@@ -32,7 +33,8 @@ public record AgentSettings(
     AwsSettings aws,
     LogFormat logFormat,
     int imagesToKeep,
-    List<RegistryLogin> registries) {
+    List<RegistryLogin> registries,
+    FleetSettings fleet) {
 
   public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(15);
   public static final ListenAddress DEFAULT_METRICS_LISTEN = new ListenAddress("0.0.0.0", 9273);
@@ -56,6 +58,7 @@ public record AgentSettings(
       throw new IllegalArgumentException("imagesToKeep must be zero or more");
     }
     registries = List.copyOf(registries);
+    Objects.requireNonNull(fleet, "fleet");
   }
 
   /** Every default: what an empty {@code agent:} section means. */
@@ -69,7 +72,8 @@ public record AgentSettings(
         AwsSettings.auto(),
         LogFormat.TEXT,
         DEFAULT_IMAGES_TO_KEEP,
-        List.of());
+        List.of(),
+        FleetSettings.defaults());
   }
 
   /**

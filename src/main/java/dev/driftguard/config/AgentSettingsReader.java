@@ -16,7 +16,8 @@ import java.util.regex.Pattern;
 /** Reads the {@code agent:} section into {@link AgentSettings}, defaults for what is absent. */
 final class AgentSettingsReader {
   static final String[] KEYS = {
-    "pollInterval", "metrics", "status", "stateDir", "docker", "aws", "log", "images", "registries"
+    "pollInterval", "metrics", "status", "stateDir", "docker", "aws", "log", "images", "registries",
+    "fleet"
   };
   private static final Pattern REGION = Pattern.compile("[a-z]{2}(?:-[a-z]+)+-\\d{1,2}");
   private static final Pattern INSTANCE_ID = Pattern.compile("i-[0-9a-f]{8,17}");
@@ -117,7 +118,30 @@ final class AgentSettingsReader {
         aws,
         logFormat,
         imagesToKeep,
-        registries);
+        registries,
+        readFleet(agent.map("fleet", "leaseTable", "maxClockSkew")));
+  }
+
+  private static FleetSettings readFleet(YamlMap fleet) {
+    Problems problems = fleet.problems();
+    String table =
+        fleet
+            .value(
+                "leaseTable",
+                v -> {
+                  if (!FleetSettings.TABLE_NAME.matcher(v).matches()) {
+                    throw new InvalidValueException(
+                        "'" + v + "' is not a DynamoDB table name (3 to 255 of a-z A-Z 0-9 _ . -)");
+                  }
+                  return v;
+                })
+            .orElse(FleetSettings.DEFAULT_LEASE_TABLE);
+    Duration skew = fleet.duration("maxClockSkew").orElse(FleetSettings.DEFAULT_MAX_CLOCK_SKEW);
+    if (skew.compareTo(FleetSettings.MAX_MAX_CLOCK_SKEW) > 0) {
+      problems.add(fleet.path("maxClockSkew"), "must be at most 5m");
+      skew = FleetSettings.DEFAULT_MAX_CLOCK_SKEW;
+    }
+    return new FleetSettings(table, skew);
   }
 
   private static AwsSettings readAws(YamlMap aws) {

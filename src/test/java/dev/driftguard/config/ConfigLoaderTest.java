@@ -123,9 +123,10 @@ class ConfigLoaderTest {
     assertThat(agent.aws().regionOverride()).contains("eu-west-1");
     assertThat(agent.aws().instanceIdOverride()).contains("i-0123456789abcdef0");
     assertThat(agent.aws().endpoint("imds")).contains(URI.create("http://127.0.0.1:1338"));
-    assertThat(agent.aws().endpoints()).hasSize(5);
+    assertThat(agent.aws().endpoints()).hasSize(6);
     assertThat(agent.logFormat()).isEqualTo(LogFormat.JSON);
     assertThat(agent.imagesToKeep()).isEqualTo(5);
+    assertThat(agent.fleet()).isEqualTo(new FleetSettings("web-leases", Duration.ofSeconds(45)));
     assertThat(agent.registryLogin("REGISTRY.example.com:5000"))
         .contains(
             new RegistryLogin(
@@ -229,6 +230,27 @@ class ConfigLoaderTest {
     assertThat(defaults.logFormat()).isEqualTo(LogFormat.TEXT);
     assertThat(defaults.imagesToKeep()).isEqualTo(2);
     assertThat(defaults.registries()).isEmpty();
+    assertThat(defaults.fleet().leaseTable()).isEqualTo("driftguard-leases");
+    assertThat(defaults.fleet().maxClockSkew()).isEqualTo(Duration.ofSeconds(10));
+  }
+
+  @Test
+  void load_badFleetSettings_namesThePath() {
+    List<String> errors =
+        errors(
+            """
+agent:
+  fleet: { leaseTable: "no spaces allowed", maxClockSkew: 10m }
+services:
+  - name: web
+    desired: { file: ./desired }
+""");
+
+    assertThat(errors)
+        .contains(
+            "agent.fleet.leaseTable: 'no spaces allowed' is not a DynamoDB table name (3 to 255 of"
+                + " a-z A-Z 0-9 _ . -)",
+            "agent.fleet.maxClockSkew: must be at most 5m");
   }
 
   @Test
@@ -575,14 +597,14 @@ services:
         .contains(
             "agnet: unknown key (did you mean 'agent'? known: agent, services)",
             "agent.pollIntervall: unknown key (did you mean 'pollInterval'? known: pollInterval,"
-                + " metrics, status, stateDir, docker, aws, log, images, registries)",
+                + " metrics, status, stateDir, docker, aws, log, images, registries, fleet)",
             "agent.metrics.path: unknown key (known: listen)",
             "agent.status.lisen: unknown key (did you mean 'listen'? known: listen)",
             "agent.docker.socket: unknown key (known: host)",
             "agent.aws.regoin: unknown key (did you mean 'region'? known: region, instanceId,"
                 + " endpoints)",
-            "agent.aws.endpoints.sts: unknown key (did you mean 'ssm'? known: ec2, ecr, elbv2,"
-                + " imds, ssm)",
+            "agent.aws.endpoints.sts: unknown key (did you mean 'ssm'? known: dynamodb, ec2, ecr,"
+                + " elbv2, imds, ssm)",
             "agent.log.level: unknown key (known: format)",
             "agent.images.retain: unknown key (known: keep)",
             "agent.registries[0].token: unknown key (known: host, username, passwordFile)",

@@ -44,7 +44,8 @@ class IamPolicyTest {
           "elasticloadbalancingv2", "elasticloadbalancing",
           "kms", "kms",
           "sts", "sts",
-          "autoscaling", "autoscaling");
+          "autoscaling", "autoscaling",
+          "dynamodb", "dynamodb");
 
   /** Waiter methods -> the action the waiter polls. */
   private static final Map<String, String> WAITER_ACTIONS =

@@ -21,9 +21,21 @@ public abstract class JsonService implements AwsService {
   protected static final ObjectMapper JSON = new ObjectMapper();
 
   private final String targetPrefix;
+  private final String contentType;
 
   protected JsonService(String targetPrefix) {
+    this(targetPrefix, CONTENT_TYPE);
+  }
+
+  /** For services on JSON 1.0 ({@code application/x-amz-json-1.0}, e.g. DynamoDB). */
+  protected JsonService(String targetPrefix, String contentType) {
     this.targetPrefix = targetPrefix;
+    this.contentType = contentType;
+  }
+
+  /** The error's {@code __type} as this service writes it; some prefix it with a namespace. */
+  protected String errorType(String code) {
+    return code;
   }
 
   /** Operation name to implementation; the input is the request body. */
@@ -63,16 +75,16 @@ public abstract class JsonService implements AwsService {
 
   @Override
   public AwsReply error(AwsFault fault) {
-    ObjectNode body = JSON.createObjectNode().put("__type", fault.code());
+    ObjectNode body = JSON.createObjectNode().put("__type", errorType(fault.code()));
     if (fault.getMessage() != null) {
       body.put("message", fault.getMessage());
     }
     return json(fault.status(), body);
   }
 
-  private static AwsReply json(int status, JsonNode body) {
+  private AwsReply json(int status, JsonNode body) {
     try {
-      return new AwsReply(status, CONTENT_TYPE, JSON.writeValueAsBytes(body));
+      return new AwsReply(status, contentType, JSON.writeValueAsBytes(body));
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }

@@ -46,7 +46,7 @@ import software.amazon.awssdk.regions.Region;
  * the AWS SDK sends, so the agent's real SDK clients are exercised through endpoint overrides. It
  * is faithful to AWS's documented behaviour and error shapes where the agent depends on them; each
  * service is one {@link AwsService} class ({@link SsmService}, {@link EcrService}, {@link
- * Ec2Service}, {@link Elbv2Service}); IMDS is one small server per instance ({@link ImdsServer}).
+ * Ec2Service}, {@link Elbv2Service}, {@link DynamoDbService}); IMDS is one small server per instance ({@link ImdsServer}).
  *
  * <p>Requests are routed to the service that {@linkplain AwsService#accepts accepts} them (JSON 1.1
  * services by {@code X-Amz-Target}). Signatures are not verified, but, as AWS does, a request
@@ -86,6 +86,7 @@ public final class LocalAws implements AutoCloseable {
   private final EcrService ecr;
   private final Ec2Service ec2;
   private final Elbv2Service elbv2;
+  private final DynamoDbService dynamodb;
   private final List<AwsService> services;
   private final Map<String, ImdsServer> imds = new HashMap<>();
   private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
@@ -100,7 +101,8 @@ public final class LocalAws implements AutoCloseable {
         new EcrService(builder.region, builder.accountId, builder.registryPassword, builder.clock);
     this.ec2 = new Ec2Service(builder.region, builder.accountId, builder.clock);
     this.elbv2 = new Elbv2Service(builder.region, builder.accountId, ec2);
-    this.services = List.of(ssm, ecr, ec2, elbv2);
+    this.dynamodb = new DynamoDbService();
+    this.services = List.of(ssm, ecr, ec2, elbv2, dynamodb);
     this.server =
         HttpServer.create(
             new InetSocketAddress(
@@ -190,6 +192,10 @@ public final class LocalAws implements AutoCloseable {
 
   public Elbv2Service elbv2() {
     return elbv2;
+  }
+
+  public DynamoDbService dynamodb() {
+    return dynamodb;
   }
 
   /** Adds a running EC2 instance ({@link Ec2Service#addInstance(String, Map)}). */

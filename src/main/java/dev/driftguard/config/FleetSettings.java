@@ -1,0 +1,43 @@
+package dev.driftguard.config;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * How hosts take turns ({@code agent.fleet}): the DynamoDB table that holds the turn leases and
+ * run-once records (schema in docs/install.md), and the most two hosts' clocks may differ, which
+ * is how long past its expiry a lease is still left to its holder.
+ *
+ * @param leaseTable the table's name, in the instance's region
+ * @param maxClockSkew at least 0 and at most 5 minutes
+ */
+public record FleetSettings(String leaseTable, Duration maxClockSkew) {
+  public static final String DEFAULT_LEASE_TABLE = "driftguard-leases";
+
+  /**
+   * EC2 instances keep time through the Amazon Time Sync Service to well under a second; 10 s
+   * leaves room for a host whose clock is not synced yet right after boot.
+   */
+  public static final Duration DEFAULT_MAX_CLOCK_SKEW = Duration.ofSeconds(10);
+
+  static final Duration MAX_MAX_CLOCK_SKEW = Duration.ofMinutes(5);
+
+  /** DynamoDB's rule for table names. */
+  static final Pattern TABLE_NAME = Pattern.compile("[a-zA-Z0-9_.-]{3,255}");
+
+  public FleetSettings {
+    Objects.requireNonNull(leaseTable, "leaseTable");
+    Objects.requireNonNull(maxClockSkew, "maxClockSkew");
+    if (!TABLE_NAME.matcher(leaseTable).matches()) {
+      throw new IllegalArgumentException("not a DynamoDB table name: " + leaseTable);
+    }
+    if (maxClockSkew.isNegative() || maxClockSkew.compareTo(MAX_MAX_CLOCK_SKEW) > 0) {
+      throw new IllegalArgumentException("maxClockSkew must be 0..5m, got " + maxClockSkew);
+    }
+  }
+
+  public static FleetSettings defaults() {
+    return new FleetSettings(DEFAULT_LEASE_TABLE, DEFAULT_MAX_CLOCK_SKEW);
+  }
+}

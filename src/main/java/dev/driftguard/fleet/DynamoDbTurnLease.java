@@ -1,0 +1,434 @@
+package dev.driftguard.fleet;
+
+import dev.driftguard.aws.AwsErrors;
+import dev.driftguard.model.AwsCallListener;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Supplier;
+import java.util.random.RandomGenerator;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
+import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
+import software.amazon.awssdk.services.dynamodb.model.ResourceNotFoundException;
+
+/**
+ * {@link TurnLease} on a DynamoDB table: each slot is one item, changed only by conditional writes
+ * (the lease-table pattern of the Kinesis Client Library), read only with strongly consistent
+ * reads. Every call costs one request unit of an on-demand table; an {@link #acquire} costs one
+ * {@code Query} and at most {@link #MAX_ATTEMPTS} {@code PutItem}s.
+ *
+ * <p>Table (docs/install.md): partition key {@code pool} (S), sort key {@code slot} (N). A lease
+ * item is {@code pool = "lease#" + pool}, {@code slot} its index, {@code owner} (absent when
+ * released), {@code generation} (N), {@code expiresAt} (N, epoch milliseconds of the holder's
+ * clock). A one-time task's item is {@code pool = "run#" + task}, {@code slot = 0}, with {@code
+ * state} too. Items are never deleted: a released slot keeps its generation, so fencing tokens
+ * only grow.
+ *
+ * <p>A takeover writes on the condition that the generation is still the one it read and that the
+ * expiry is still before its cutoff (now minus the maximum skew), so a renewal that lands between
+ * the read and the write wins.
+ */
+public final class DynamoDbTurnLease implements TurnLease {
+  /** Free slots tried per {@link #acquire} before answering "lost the race". */
+  static final int MAX_ATTEMPTS = 2;
+
+  static final String POOL = "pool";
+  static final String SLOT = "slot";
+  static final String OWNER = "owner";
+  static final String GENERATION = "generation";
+  static final String EXPIRES_AT = "expiresAt";
+  static final String STATE = "state";
+  private static final String LEASE_PREFIX = "lease#";
+  private static final String RUN_PREFIX = "run#";
+  private static final Map<String, String> NAMES =
+      Map.of(
+          "#pool", POOL,
+          "#owner", OWNER,
+          "#gen", GENERATION,
+          "#exp", EXPIRES_AT,
+          "#state", STATE);
+
+  private final DynamoDbClient dynamo;
+  private final String table;
+  private final Clock clock;
+  private final Duration maxSkew;
+  private final RandomGenerator random;
+  private final AwsCallListener listener;
+
+  /**
+   * @param clock this host's clock: expiries are written from it and compared with it
+   * @param maxSkew the most two hosts' clocks may differ; a lease is taken over only this long
+   *     after its expiry
+   * @param random picks which free slot to try first, so contenders spread over the slots
+   */
+  public DynamoDbTurnLease(
+      DynamoDbClient dynamo,
+      String table,
+      Clock clock,
+      Duration maxSkew,
+      RandomGenerator random,
+      AwsCallListener listener) {
+    this.dynamo = Objects.requireNonNull(dynamo, "dynamo");
+    if (table == null || table.isBlank()) {
+      throw new IllegalArgumentException("table must be set");
+    }
+    this.table = table;
+    this.clock = Objects.requireNonNull(clock, "clock");
+    if (maxSkew == null || maxSkew.isNegative()) {
+      throw new IllegalArgumentException("maxSkew must be >= 0, got " + maxSkew);
+    }
+    this.maxSkew = maxSkew;
+    this.random = Objects.requireNonNull(random, "random");
+    this.listener = Objects.requireNonNull(listener, "listener");
+  }
+
+  @Override
+  public Optional<Lease> acquire(String pool, int slots, String owner, Duration ttl) {
+    if (slots < 1) {
+      return Optional.empty();
+    }
+    Instant now = clock.instant();
+    long cutoff = now.minus(maxSkew).toEpochMilli();
+    List<Map<String, AttributeValue>> items = query(LEASE_PREFIX + pool);
+    Map<Integer, Map<String, AttributeValue>> bySlot = new HashMap<>();
+    int held = 0;
+    for (Map<String, AttributeValue> item : items) {
+      int slot = Integer.parseInt(item.get(SLOT).n());
+      bySlot.put(slot, item);
+      if (item.containsKey(OWNER) && owner.equals(item.get(OWNER).s())) {
+        Lease mine = lease(pool, item);
+        if (renew(mine, ttl)) {
+          return Optional.of(
+              new Lease(pool, slot, owner, mine.generation(), clock.instant().plus(ttl)));
+        }
+      } else if (heldAt(item, cutoff)) {
+        held++;
+      }
+    }
+    if (held >= slots) {
+      return Optional.empty();
+    }
+    List<Integer> free = new ArrayList<>();
+    for (int slot = 0; slot < slots; slot++) {
+      Map<String, AttributeValue> item = bySlot.get(slot);
+      if (item == null || !heldAt(item, cutoff)) {
+        free.add(slot);
+      }
+    }
+    int start = free.isEmpty() ? 0 : random.nextInt(free.size());
+    for (int i = 0; i < Math.min(MAX_ATTEMPTS, free.size()); i++) {
+      int slot = free.get((start + i) % free.size());
+      Map<String, AttributeValue> seen = bySlot.get(slot);
+      long generation = seen == null ? 1 : number(seen, GENERATION) + 1;
+      Instant expiresAt = clock.instant().plus(ttl);
+      Map<String, AttributeValue> item = new HashMap<>();
+      item.put(POOL, s(LEASE_PREFIX + pool));
+      item.put(SLOT, n(slot));
+      item.put(OWNER, s(owner));
+      item.put(GENERATION, n(generation));
+      item.put(EXPIRES_AT, n(expiresAt.toEpochMilli()));
+      boolean won =
+          seen == null
+              ? putIf(item, "attribute_not_exists(#pool)", Map.of())
+              : putIf(
+                  item,
+                  "#gen = :gen AND (attribute_not_exists(#owner) OR #exp < :cutoff)",
+                  Map.of(":gen", n(generation - 1), ":cutoff", n(cutoff)));
+      if (won) {
+        return Optional.of(new Lease(pool, slot, owner, generation, expiresAt));
+      }
+    }
+    return Optional.empty();
+  }
+
+  @Override
+  public boolean renew(Lease lease, Duration ttl) {
+    return updateIf(
+        key(LEASE_PREFIX + lease.pool(), lease.slot()),
+        "SET #exp = :exp",
+        "#owner = :owner AND #gen = :gen",
+        Map.of(
+            ":exp", n(clock.instant().plus(ttl).toEpochMilli()),
+            ":owner", s(lease.owner()),
+            ":gen", n(lease.generation())));
+  }
+
+  @Override
+  public void release(Lease lease) {
+    updateIf(
+        key(LEASE_PREFIX + lease.pool(), lease.slot()),
+        "SET #exp = :zero REMOVE #owner",
+        "#owner = :owner AND #gen = :gen",
+        Map.of(":zero", n(0), ":owner", s(lease.owner()), ":gen", n(lease.generation())));
+  }
+
+  @Override
+  public List<Lease> holders(String pool) {
+    long now = clock.instant().toEpochMilli();
+    List<Lease> leases = new ArrayList<>();
+    for (Map<String, AttributeValue> item : query(LEASE_PREFIX + pool)) {
+      if (item.containsKey(OWNER) && number(item, EXPIRES_AT) >= now) {
+        leases.add(lease(pool, item));
+      }
+    }
+    leases.sort(Comparator.comparingInt(Lease::slot));
+    return List.copyOf(leases);
+  }
+
+  @Override
+  public Run beginRun(String task, String owner, Duration ttl) {
+    Optional<Run> existing = run(task);
+    if (existing.isEmpty()) {
+      Run mine = new Run(task, owner, 1, RunState.RUNNING, clock.instant().plus(ttl));
+      if (putIf(runItem(mine), "attribute_not_exists(#pool)", Map.of())) {
+        return mine;
+      }
+      return run(task).orElseThrow(() -> gone(task));
+    }
+    Run run = existing.get();
+    if (run.state().finished()) {
+      return run;
+    }
+    if (run.owner().equals(owner)) {
+      return renewRun(run, ttl)
+          ? new Run(task, owner, run.generation(), RunState.RUNNING, clock.instant().plus(ttl))
+          : run(task).orElseThrow(() -> gone(task));
+    }
+    long cutoff = clock.instant().minus(maxSkew).toEpochMilli();
+    if (run.expiresAt().toEpochMilli() >= cutoff) {
+      return run;
+    }
+    Run mine =
+        new Run(task, owner, run.generation() + 1, RunState.RUNNING, clock.instant().plus(ttl));
+    boolean won =
+        putIf(
+            runItem(mine),
+            "#gen = :gen AND #state = :running AND #exp < :cutoff",
+            Map.of(
+                ":gen", n(run.generation()),
+                ":running", s(RunState.RUNNING.name()),
+                ":cutoff", n(cutoff)));
+    return won ? mine : run(task).orElseThrow(() -> gone(task));
+  }
+
+  @Override
+  public boolean renewRun(Run run, Duration ttl) {
+    return updateIf(
+        key(RUN_PREFIX + run.task(), 0),
+        "SET #exp = :exp",
+        "#owner = :owner AND #gen = :gen AND #state = :running",
+        Map.of(
+            ":exp", n(clock.instant().plus(ttl).toEpochMilli()),
+            ":owner", s(run.owner()),
+            ":gen", n(run.generation()),
+            ":running", s(RunState.RUNNING.name())));
+  }
+
+  @Override
+  public boolean finishRun(Run run, RunState result) {
+    if (!result.finished()) {
+      throw new IllegalArgumentException("a result is SUCCEEDED or FAILED, got " + result);
+    }
+    return updateIf(
+        key(RUN_PREFIX + run.task(), 0),
+        "SET #state = :result",
+        "#owner = :owner AND #gen = :gen AND #state = :running",
+        Map.of(
+            ":result", s(result.name()),
+            ":owner", s(run.owner()),
+            ":gen", n(run.generation()),
+            ":running", s(RunState.RUNNING.name())));
+  }
+
+  @Override
+  public Optional<Run> run(String task) {
+    Map<String, AttributeValue> item =
+        call(
+                "GetItem",
+                () ->
+                    dynamo.getItem(
+                        b -> b.tableName(table).key(key(RUN_PREFIX + task, 0)).consistentRead(true)))
+            .item();
+    if (item == null || item.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new Run(
+            task,
+            item.containsKey(OWNER) ? item.get(OWNER).s() : "",
+            number(item, GENERATION),
+            RunState.valueOf(item.get(STATE).s()),
+            Instant.ofEpochMilli(number(item, EXPIRES_AT))));
+  }
+
+  // ---- DynamoDB calls ------------------------------------------------------------------------
+
+  /** Every item of a partition, every page, strongly consistent. */
+  private List<Map<String, AttributeValue>> query(String pool) {
+    List<Map<String, AttributeValue>> items = new ArrayList<>();
+    Map<String, AttributeValue> startKey = null;
+    do {
+      Map<String, AttributeValue> from = startKey;
+      QueryResponse response =
+          call(
+              "Query",
+              () ->
+                  dynamo.query(
+                      b ->
+                          b.tableName(table)
+                              .keyConditionExpression("#pool = :pool")
+                              .expressionAttributeNames(Map.of("#pool", POOL))
+                              .expressionAttributeValues(Map.of(":pool", s(pool)))
+                              .consistentRead(true)
+                              .exclusiveStartKey(from)));
+      items.addAll(response.items());
+      startKey = response.hasLastEvaluatedKey() ? response.lastEvaluatedKey() : null;
+    } while (startKey != null && !startKey.isEmpty());
+    return items;
+  }
+
+  /** A conditional {@code PutItem}; false when the condition did not hold. */
+  private boolean putIf(
+      Map<String, AttributeValue> item, String condition, Map<String, AttributeValue> values) {
+    try {
+      call(
+          "PutItem",
+          () ->
+              dynamo.putItem(
+                  b -> {
+                    b.tableName(table)
+                        .item(item)
+                        .conditionExpression(condition)
+                        .expressionAttributeNames(namesIn(condition));
+                    if (!values.isEmpty()) {
+                      b.expressionAttributeValues(values);
+                    }
+                  }));
+      return true;
+    } catch (LostRace e) {
+      return false;
+    }
+  }
+
+  /** A conditional {@code UpdateItem}; false when the condition did not hold. */
+  private boolean updateIf(
+      Map<String, AttributeValue> key,
+      String update,
+      String condition,
+      Map<String, AttributeValue> values) {
+    try {
+      call(
+          "UpdateItem",
+          () ->
+              dynamo.updateItem(
+                  b ->
+                      b.tableName(table)
+                          .key(key)
+                          .updateExpression(update)
+                          .conditionExpression(condition)
+                          .expressionAttributeNames(namesIn(update + " " + condition))
+                          .expressionAttributeValues(values)));
+      return true;
+    } catch (LostRace e) {
+      return false;
+    }
+  }
+
+  /** A condition that did not hold: an answer, not a failure. */
+  private static final class LostRace extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    LostRace() {
+      super(null, null, false, false);
+    }
+  }
+
+  private <T> T call(String operation, Supplier<T> request) {
+    try {
+      T response = request.get();
+      listener.onSuccess("dynamodb", operation);
+      return response;
+    } catch (ConditionalCheckFailedException e) {
+      listener.onSuccess("dynamodb", operation);
+      throw new LostRace();
+    } catch (SdkException e) {
+      listener.onError("dynamodb", operation, AwsErrors.code(e));
+      String hint =
+          e instanceof ResourceNotFoundException
+              ? " (create the table as docs/install.md shows, or fix agent.fleet.leaseTable)"
+              : "";
+      throw new FleetCoordinationException(
+          AwsErrors.describe("DynamoDB " + operation + " failed for table " + table, e) + hint,
+          AwsErrors.throttled(e),
+          e);
+    }
+  }
+
+  // ---- items ---------------------------------------------------------------------------------
+
+  private static boolean heldAt(Map<String, AttributeValue> item, long cutoff) {
+    return item.containsKey(OWNER) && number(item, EXPIRES_AT) >= cutoff;
+  }
+
+  private static Lease lease(String pool, Map<String, AttributeValue> item) {
+    return new Lease(
+        pool,
+        Integer.parseInt(item.get(SLOT).n()),
+        item.get(OWNER).s(),
+        number(item, GENERATION),
+        Instant.ofEpochMilli(number(item, EXPIRES_AT)));
+  }
+
+  private static Map<String, AttributeValue> runItem(Run run) {
+    Map<String, AttributeValue> item = new HashMap<>(key(RUN_PREFIX + run.task(), 0));
+    item.put(OWNER, s(run.owner()));
+    item.put(GENERATION, n(run.generation()));
+    item.put(STATE, s(run.state().name()));
+    item.put(EXPIRES_AT, n(run.expiresAt().toEpochMilli()));
+    return item;
+  }
+
+  private IllegalStateException gone(String task) {
+    return new IllegalStateException(
+        "the record of task " + task + " in table " + table + " vanished while it was written");
+  }
+
+  private static Map<String, AttributeValue> key(String pool, int slot) {
+    return Map.of(POOL, s(pool), SLOT, n(slot));
+  }
+
+  /** The {@code #name} placeholders an expression uses (DynamoDB rejects unused ones). */
+  private static Map<String, String> namesIn(String expression) {
+    Map<String, String> used = new HashMap<>();
+    NAMES.forEach(
+        (placeholder, name) -> {
+          if (expression.contains(placeholder)) {
+            used.put(placeholder, name);
+          }
+        });
+    return used;
+  }
+
+  private static long number(Map<String, AttributeValue> item, String name) {
+    AttributeValue v = item.get(name);
+    return v == null || v.n() == null ? 0 : Long.parseLong(v.n());
+  }
+
+  private static AttributeValue s(String value) {
+    return AttributeValue.fromS(value);
+  }
+
+  private static AttributeValue n(long value) {
+    return AttributeValue.fromN(Long.toString(value));
+  }
+}

@@ -1,0 +1,117 @@
+package dev.driftguard.fleet;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Port: turn-taking on a strongly consistent compare-and-set (DESIGN 4, capacity floor). A pool
+ * (one per target group, or per service for workers) has {@code slots} leases; a host leaves
+ * service only while it holds one. Every lease has an owner, a fencing generation, an expiry,
+ * renewal while the deploy runs and release on every exit path; an expired lease is taken over by
+ * exactly one host. The same primitive elects the one host that runs a rollout's one-time task
+ * ({@link #beginRun}).
+ *
+ * <p>Time: the expiry is written from the writer's clock. A host takes over an expired lease only
+ * once its own clock is past the expiry by the configured maximum skew between two hosts' clocks,
+ * so a holder whose clock is behind is never robbed of a lease it still renews.
+ *
+ * <p>A read or write that AWS refuses (throttling, access, a missing table) throws {@link
+ * FleetCoordinationException}, whose {@code throttled()} asks for a back-off; losing a race is
+ * never an exception: {@code acquire} answers empty and {@code renew} false.
+ *
+ * <p>Contract: {@code TurnLeaseContract} (src/test), run against the in-memory fake and against
+ * the DynamoDB adapter through the SDK.
+ */
+public interface TurnLease {
+
+  /**
+   * Takes one of the pool's {@code slots} leases for {@code owner}, or the one {@code owner}
+   * holds already (an agent that restarted mid-deploy finds its lease again, renewed).
+   *
+   * @return the lease, or empty when {@code slots} leases are held (or the race was lost)
+   */
+  Optional<Lease> acquire(String pool, int slots, String owner, Duration ttl);
+
+  /**
+   * Extends {@code lease} to now + {@code ttl}, if it is still {@code lease.generation()} of its
+   * owner.
+   *
+   * @return false when the lease was lost: taken over (the fencing generation moved on) or released
+   */
+  boolean renew(Lease lease, Duration ttl);
+
+  /** Gives the lease back. Idempotent; does nothing when the generation moved on. */
+  void release(Lease lease);
+
+  /** Leases of the pool that are held and not expired, by slot; for status and rollout-status. */
+  List<Lease> holders(String pool);
+
+  /**
+   * Starts the one-time task {@code task} (e.g. {@code web_staging@sha256:...}) on {@code owner},
+   * unless it has a runner or a result: the first caller wins; a runner whose record expired
+   * (plus the skew) is replaced by the next caller.
+   *
+   * @return the task's record after the call: {@link RunState#RUNNING} with {@code owner} means
+   *     this caller must run it now (and {@link #renewRun renew} while it runs)
+   */
+  Run beginRun(String task, String owner, Duration ttl);
+
+  /** Extends a running task's record; false when it is no longer this runner's. */
+  boolean renewRun(Run run, Duration ttl);
+
+  /**
+   * Records the task's result ({@link RunState#SUCCEEDED} or {@link RunState#FAILED}), once.
+   *
+   * @return false when the record is no longer this runner's (it expired and another took over)
+   */
+  boolean finishRun(Run run, RunState result);
+
+  /** The task's record, if it was ever begun. */
+  Optional<Run> run(String task);
+
+  /**
+   * One slot's lease.
+   *
+   * @param generation the fencing token: grows by one with every change of holder, never reused
+   * @param expiresAt from the holder's clock at its last acquire or renewal
+   */
+  record Lease(String pool, int slot, String owner, long generation, Instant expiresAt) {
+    public Lease {
+      Objects.requireNonNull(pool, "pool");
+      Objects.requireNonNull(owner, "owner");
+      Objects.requireNonNull(expiresAt, "expiresAt");
+      if (slot < 0) {
+        throw new IllegalArgumentException("slot must be >= 0, got " + slot);
+      }
+    }
+  }
+
+  /** States of a one-time task. */
+  enum RunState {
+    RUNNING,
+    SUCCEEDED,
+    FAILED;
+
+    public boolean finished() {
+      return this != RUNNING;
+    }
+  }
+
+  /** A one-time task's record: who runs (or ran) it, with which generation, and how it ended. */
+  record Run(String task, String owner, long generation, RunState state, Instant expiresAt) {
+    public Run {
+      Objects.requireNonNull(task, "task");
+      Objects.requireNonNull(owner, "owner");
+      Objects.requireNonNull(state, "state");
+      Objects.requireNonNull(expiresAt, "expiresAt");
+    }
+
+    /** Whether {@code host} must run the task now. */
+    public boolean runBy(String host) {
+      return state == RunState.RUNNING && owner.equals(host);
+    }
+  }
+}

@@ -1,0 +1,308 @@
+package dev.driftguard.fleet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.driftguard.fleet.TurnLease.Lease;
+import dev.driftguard.fleet.TurnLease.Run;
+import dev.driftguard.fleet.TurnLease.RunState;
+import dev.driftguard.testing.FakeTime;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What every {@link TurnLease} must do, run against each implementation (the in-memory fake and
+ * the DynamoDB adapter through the SDK), as docker-java's TCK is run against every transport.
+ * Hosts are views of one shared store through their own clocks ({@link #lease(Clock)}); the
+ * maximum skew is {@link #MAX_SKEW}.
+ */
+public abstract class TurnLeaseContract {
+  protected static final Duration MAX_SKEW = Duration.ofSeconds(5);
+  private static final Duration TTL = Duration.ofSeconds(60);
+  private static final String POOL = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/1";
+
+  protected final FakeTime time = FakeTime.startingAt("2026-01-01T00:00:00Z");
+
+  /** The store as seen by a host whose clock is {@code clock}; every call shares one store. */
+  protected abstract TurnLease lease(Clock clock);
+
+  private TurnLease host() {
+    return lease(time);
+  }
+
+  /** A host whose clock is {@code skew} ahead of true time. */
+  private TurnLease skewed(Duration skew) {
+    return lease(Clock.offset(time, skew));
+  }
+
+  @Test
+  void acquire_freeSlot_givesGenerationOneWithExpiry() {
+    Lease lease = host().acquire(POOL, 2, "i-a", TTL).orElseThrow();
+
+    assertThat(lease.owner()).isEqualTo("i-a");
+    assertThat(lease.pool()).isEqualTo(POOL);
+    assertThat(lease.generation()).isEqualTo(1);
+    assertThat(lease.expiresAt()).isEqualTo(time.instant().plus(TTL));
+    assertThat(host().holders(POOL)).containsExactly(lease);
+  }
+
+  @Test
+  void acquire_whenEverySlotHeld_isEmpty() {
+    TurnLease lease = host();
+    Lease a = lease.acquire(POOL, 2, "i-a", TTL).orElseThrow();
+    Lease b = lease.acquire(POOL, 2, "i-b", TTL).orElseThrow();
+
+    assertThat(lease.acquire(POOL, 2, "i-c", TTL)).isEmpty();
+    assertThat(Set.of(a.slot(), b.slot())).containsExactlyInAnyOrder(0, 1);
+  }
+
+  @Test
+  void acquire_byTheHolderAgain_returnsItsLeaseRenewed() {
+    TurnLease lease = host();
+    Lease first = lease.acquire(POOL, 1, "i-a", TTL).orElseThrow();
+    time.advance(Duration.ofSeconds(30));
+
+    Lease again = lease.acquire(POOL, 1, "i-a", TTL).orElseThrow();
+
+    assertThat(again.slot()).isEqualTo(first.slot());
+    assertThat(again.generation()).isEqualTo(first.generation());
+    assertThat(again.expiresAt()).isEqualTo(time.instant().plus(TTL));
+  }
+
+  @Test
+  void acquire_slotsAreCountedOverThePool_notPerCaller() {
+    TurnLease lease = host();
+    lease.acquire(POOL, 3, "i-a", TTL).orElseThrow();
+    lease.acquire(POOL, 3, "i-b", TTL).orElseThrow();
+
+    // The pool shrank (maxUnavailable is a share of a smaller fleet): two are out already.
+    assertThat(lease.acquire(POOL, 2, "i-c", TTL)).isEmpty();
+  }
+
+  @Test
+  void acquire_poolsAreIndependent() {
+    TurnLease lease = host();
+    lease.acquire(POOL, 1, "i-a", TTL).orElseThrow();
+
+    assertThat(lease.acquire(POOL + "-other", 1, "i-b", TTL)).isPresent();
+  }
+
+  @Test
+  void release_freesTheSlot_andTheNextHolderHasANewGeneration() {
+    TurnLease lease = host();
+    Lease a = lease.acquire(POOL, 1, "i-a", TTL).orElseThrow();
+
+    lease.release(a);
+    Lease b = lease.acquire(POOL, 1, "i-b", TTL).orElseThrow();
+
+    assertThat(b.slot()).isEqualTo(a.slot());
+    assertThat(b.generation()).isEqualTo(a.generation() + 1);
+  }
+
+  @Test
+  void release_isIdempotent_andIgnoresAStaleGeneration() {
+    TurnLease lease = host();
+    Lease a = lease.acquire(POOL, 1, "i-a", TTL).orElseThrow();
+    lease.release(a);
+    lease.release(a);
+    Lease b = lease.acquire(POOL, 1, "i-b", TTL).orElseThrow();
+
+    lease.release(a);
+
+    assertThat(lease.holders(POOL)).containsExactly(b);
+    assertThat(lease.renew(b, TTL)).isTrue();
+  }
+
+  @Test
+  void renew_extendsTheExpiry() {
+    TurnLease lease = host();
+    Lease a = lease.acquire(POOL, 1, "i-a", TTL).orElseThrow();
+    time.advance(Duration.ofSeconds(50));
+
+    assertThat(lease.renew(a, TTL)).isTrue();
+    time.advance(Duration.ofSeconds(50));
+
+    assertThat(lease.acquire(POOL, 1, "i-b", TTL)).isEmpty();
+    assertThat(lease.holders(POOL)).extracting(Lease::owner).containsExactly("i-a");
+  }
+
+  @Test
+  void renew_afterRelease_isFalse() {
+    TurnLease lease = host();
+    Lease a = lease.acquire(POOL, 1, "i-a", TTL).orElseThrow();
+    lease.release(a);
+
+    assertThat(lease.renew(a, TTL)).isFalse();
+  }
+
+  @Test
+  void expiredLease_isNotTakenOverWithinTheSkew() {
+    host().acquire(POOL, 1, "i-a", TTL).orElseThrow();
+    time.advance(TTL.plus(MAX_SKEW));
+
+    assertThat(host().acquire(POOL, 1, "i-b", TTL)).isEmpty();
+  }
+
+  @Test
+  void expiredLease_isTakenOverAfterTheSkew_withANewGeneration_andTheOldHolderLosesIt() {
+    Lease a = host().acquire(POOL, 1, "i-a", TTL).orElseThrow();
+    time.advance(TTL.plus(MAX_SKEW).plusSeconds(1));
+
+    Lease b = host().acquire(POOL, 1, "i-b", TTL).orElseThrow();
+
+    assertThat(b.slot()).isEqualTo(a.slot());
+    assertThat(b.generation()).isEqualTo(a.generation() + 1);
+    assertThat(host().renew(a, TTL)).isFalse();
+    host().release(a);
+    assertThat(host().holders(POOL)).containsExactly(b);
+  }
+
+  @Test
+  void expiredLease_isTakenOverByExactlyOneOfManyHosts() {
+    host().acquire(POOL, 1, "i-dead", TTL).orElseThrow();
+    time.advance(TTL.plus(MAX_SKEW).plusSeconds(1));
+
+    List<Lease> winners = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      host().acquire(POOL, 1, "i-" + i, TTL).ifPresent(winners::add);
+    }
+
+    assertThat(winners).hasSize(1);
+    assertThat(winners.get(0).generation()).isEqualTo(2);
+  }
+
+  @Test
+  void aTakerWhoseClockRunsAhead_waitsForTheSkewBound() {
+    // The holder's clock is behind by the full skew; a taker whose clock is ahead must not see
+    // the lease as expired while the holder, by its own clock, still holds it.
+    Lease a = skewed(MAX_SKEW.negated().dividedBy(2)).acquire(POOL, 1, "i-a", TTL).orElseThrow();
+    TurnLease ahead = skewed(MAX_SKEW.dividedBy(2));
+    time.advance(TTL.minusSeconds(1));
+
+    assertThat(ahead.acquire(POOL, 1, "i-b", TTL)).isEmpty();
+    assertThat(skewed(MAX_SKEW.negated().dividedBy(2)).renew(a, TTL)).isTrue();
+  }
+
+  @Test
+  void renewal_landingBeforeATakeover_wins() {
+    Lease a = host().acquire(POOL, 1, "i-a", TTL).orElseThrow();
+    time.advance(TTL.plus(MAX_SKEW).plusSeconds(1));
+    // i-a renews late (its lease had run out but nobody took it): still its lease.
+    assertThat(host().renew(a, TTL)).isTrue();
+
+    assertThat(host().acquire(POOL, 1, "i-b", TTL)).isEmpty();
+  }
+
+  @Test
+  void holders_leaveOutReleasedAndExpiredLeases() {
+    TurnLease lease = host();
+    Lease a = lease.acquire(POOL, 3, "i-a", TTL).orElseThrow();
+    lease.acquire(POOL, 3, "i-b", Duration.ofSeconds(10)).orElseThrow();
+    Lease c = lease.acquire(POOL, 3, "i-c", TTL).orElseThrow();
+    lease.release(a);
+    time.advance(Duration.ofSeconds(11));
+
+    assertThat(lease.holders(POOL)).extracting(Lease::owner).containsExactly("i-c");
+    assertThat(lease.holders(POOL).get(0).generation()).isEqualTo(c.generation());
+  }
+
+  @Test
+  void generations_onlyGrow_overManyHandOvers() {
+    TurnLease lease = host();
+    long last = 0;
+    Set<Long> seen = new HashSet<>();
+    for (int i = 0; i < 10; i++) {
+      Lease l = lease.acquire(POOL, 1, "i-" + i, TTL).orElseThrow();
+      assertThat(l.generation()).isGreaterThan(last);
+      assertThat(seen.add(l.generation())).isTrue();
+      last = l.generation();
+      lease.release(l);
+    }
+  }
+
+  // ---- run-once ------------------------------------------------------------------------------
+
+  private static final String TASK = "web_staging@sha256:" + "a".repeat(64);
+
+  @Test
+  void beginRun_firstCallerRuns_othersSeeItRunning() {
+    Run mine = host().beginRun(TASK, "i-a", TTL);
+    Run theirs = host().beginRun(TASK, "i-b", TTL);
+
+    assertThat(mine.runBy("i-a")).isTrue();
+    assertThat(theirs.runBy("i-b")).isFalse();
+    assertThat(theirs.owner()).isEqualTo("i-a");
+    assertThat(theirs.state()).isEqualTo(RunState.RUNNING);
+  }
+
+  @Test
+  void finishRun_recordsTheResult_once_andNobodyRunsItAgain() {
+    Run mine = host().beginRun(TASK, "i-a", TTL);
+
+    assertThat(host().finishRun(mine, RunState.SUCCEEDED)).isTrue();
+    assertThat(host().finishRun(mine, RunState.FAILED)).isFalse();
+    time.advance(TTL.multipliedBy(10));
+
+    Run later = host().beginRun(TASK, "i-b", TTL);
+    assertThat(later.state()).isEqualTo(RunState.SUCCEEDED);
+    assertThat(later.runBy("i-b")).isFalse();
+    assertThat(host().run(TASK)).map(Run::state).contains(RunState.SUCCEEDED);
+  }
+
+  @Test
+  void failedRun_staysFailed() {
+    Run mine = host().beginRun(TASK, "i-a", TTL);
+    host().finishRun(mine, RunState.FAILED);
+
+    assertThat(host().beginRun(TASK, "i-b", TTL).state()).isEqualTo(RunState.FAILED);
+  }
+
+  @Test
+  void runOfADeadHost_isTakenOverAfterExpiryAndSkew_byOne_andTheDeadRunnerCannotFinish() {
+    Run dead = host().beginRun(TASK, "i-dead", TTL);
+    time.advance(TTL.plus(MAX_SKEW));
+    assertThat(host().beginRun(TASK, "i-b", TTL).runBy("i-b")).isFalse();
+    time.advance(Duration.ofSeconds(1));
+
+    Run b = host().beginRun(TASK, "i-b", TTL);
+    Run c = host().beginRun(TASK, "i-c", TTL);
+
+    assertThat(b.runBy("i-b")).isTrue();
+    assertThat(b.generation()).isEqualTo(dead.generation() + 1);
+    assertThat(c.runBy("i-c")).isFalse();
+    assertThat(host().finishRun(dead, RunState.SUCCEEDED)).isFalse();
+    assertThat(host().renewRun(dead, TTL)).isFalse();
+    assertThat(host().renewRun(b, TTL)).isTrue();
+    assertThat(host().finishRun(b, RunState.SUCCEEDED)).isTrue();
+  }
+
+  @Test
+  void beginRun_byTheRunnerAgain_keepsItsGeneration() {
+    Run first = host().beginRun(TASK, "i-a", TTL);
+    time.advance(Duration.ofSeconds(30));
+
+    Run again = host().beginRun(TASK, "i-a", TTL);
+
+    assertThat(again.runBy("i-a")).isTrue();
+    assertThat(again.generation()).isEqualTo(first.generation());
+  }
+
+  @Test
+  void run_ofAnUnknownTask_isEmpty() {
+    assertThat(host().run("never@sha256:" + "b".repeat(64))).isEqualTo(Optional.empty());
+  }
+
+  @Test
+  void finishRun_withRunning_isRejected() {
+    Run mine = host().beginRun(TASK, "i-a", TTL);
+
+    assertThatThrownBy(() -> host().finishRun(mine, RunState.RUNNING))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+}

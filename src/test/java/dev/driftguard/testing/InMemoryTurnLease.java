@@ -1,0 +1,195 @@
+package dev.driftguard.testing;
+
+import dev.driftguard.fleet.TurnLease;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * {@link TurnLease} in memory, for unit tests of the code that takes turns. Same contract as the
+ * DynamoDB adapter ({@code TurnLeaseContract}); one instance stands for the shared table, and
+ * {@link #as(Clock)} gives a view of it through another host's clock, so tests can skew clocks.
+ */
+public final class InMemoryTurnLease implements TurnLease {
+  private record Slot(String owner, long generation, Instant expiresAt) {}
+
+  private record RunRecord(String owner, long generation, RunState state, Instant expiresAt) {}
+
+  private final Object lock;
+  private final Map<String, Map<Integer, Slot>> pools;
+  private final Map<String, RunRecord> runs;
+  private final Clock clock;
+  private final Duration maxSkew;
+
+  public InMemoryTurnLease(Clock clock, Duration maxSkew) {
+    this(new Object(), new HashMap<>(), new HashMap<>(), clock, maxSkew);
+  }
+
+  private InMemoryTurnLease(
+      Object lock,
+      Map<String, Map<Integer, Slot>> pools,
+      Map<String, RunRecord> runs,
+      Clock clock,
+      Duration maxSkew) {
+    this.lock = lock;
+    this.pools = pools;
+    this.runs = runs;
+    this.clock = clock;
+    this.maxSkew = maxSkew;
+  }
+
+  /** The same leases, seen by a host whose clock is {@code clock}. */
+  public InMemoryTurnLease as(Clock clock) {
+    return new InMemoryTurnLease(lock, pools, runs, clock, maxSkew);
+  }
+
+  @Override
+  public Optional<Lease> acquire(String pool, int slots, String owner, Duration ttl) {
+    synchronized (lock) {
+      Instant now = clock.instant();
+      Instant cutoff = now.minus(maxSkew);
+      Map<Integer, Slot> all = pools.computeIfAbsent(pool, k -> new HashMap<>());
+      int held = 0;
+      for (var e : all.entrySet()) {
+        Slot s = e.getValue();
+        if (owner.equals(s.owner())) {
+          all.put(e.getKey(), new Slot(owner, s.generation(), now.plus(ttl)));
+          return Optional.of(new Lease(pool, e.getKey(), owner, s.generation(), now.plus(ttl)));
+        }
+        if (held(s, cutoff)) {
+          held++;
+        }
+      }
+      if (held >= slots) {
+        return Optional.empty();
+      }
+      for (int slot = 0; slot < slots; slot++) {
+        Slot s = all.get(slot);
+        if (s == null || !held(s, cutoff)) {
+          long generation = s == null ? 1 : s.generation() + 1;
+          all.put(slot, new Slot(owner, generation, now.plus(ttl)));
+          return Optional.of(new Lease(pool, slot, owner, generation, now.plus(ttl)));
+        }
+      }
+      return Optional.empty();
+    }
+  }
+
+  @Override
+  public boolean renew(Lease lease, Duration ttl) {
+    synchronized (lock) {
+      Map<Integer, Slot> all = pools.getOrDefault(lease.pool(), Map.of());
+      Slot s = all.get(lease.slot());
+      if (s == null || !lease.owner().equals(s.owner()) || s.generation() != lease.generation()) {
+        return false;
+      }
+      all.put(lease.slot(), new Slot(s.owner(), s.generation(), clock.instant().plus(ttl)));
+      return true;
+    }
+  }
+
+  @Override
+  public void release(Lease lease) {
+    synchronized (lock) {
+      Map<Integer, Slot> all = pools.getOrDefault(lease.pool(), Map.of());
+      Slot s = all.get(lease.slot());
+      if (s != null && lease.owner().equals(s.owner()) && s.generation() == lease.generation()) {
+        all.put(lease.slot(), new Slot(null, s.generation(), Instant.EPOCH));
+      }
+    }
+  }
+
+  @Override
+  public List<Lease> holders(String pool) {
+    synchronized (lock) {
+      Instant now = clock.instant();
+      List<Lease> leases = new ArrayList<>();
+      pools
+          .getOrDefault(pool, Map.of())
+          .forEach(
+              (slot, s) -> {
+                if (s.owner() != null && !s.expiresAt().isBefore(now)) {
+                  leases.add(new Lease(pool, slot, s.owner(), s.generation(), s.expiresAt()));
+                }
+              });
+      leases.sort(Comparator.comparingInt(Lease::slot));
+      return List.copyOf(leases);
+    }
+  }
+
+  @Override
+  public Run beginRun(String task, String owner, Duration ttl) {
+    synchronized (lock) {
+      Instant now = clock.instant();
+      RunRecord r = runs.get(task);
+      if (r == null
+          || (r.state() == RunState.RUNNING
+              && !r.owner().equals(owner)
+              && r.expiresAt().isBefore(now.minus(maxSkew)))) {
+        long generation = r == null ? 1 : r.generation() + 1;
+        runs.put(task, new RunRecord(owner, generation, RunState.RUNNING, now.plus(ttl)));
+      } else if (r.state() == RunState.RUNNING && r.owner().equals(owner)) {
+        runs.put(task, new RunRecord(owner, r.generation(), RunState.RUNNING, now.plus(ttl)));
+      }
+      return toRun(task, runs.get(task));
+    }
+  }
+
+  @Override
+  public boolean renewRun(Run run, Duration ttl) {
+    synchronized (lock) {
+      RunRecord r = runs.get(run.task());
+      if (!mine(r, run)) {
+        return false;
+      }
+      runs.put(
+          run.task(),
+          new RunRecord(r.owner(), r.generation(), RunState.RUNNING, clock.instant().plus(ttl)));
+      return true;
+    }
+  }
+
+  @Override
+  public boolean finishRun(Run run, RunState result) {
+    if (!result.finished()) {
+      throw new IllegalArgumentException("a result is SUCCEEDED or FAILED, got " + result);
+    }
+    synchronized (lock) {
+      RunRecord r = runs.get(run.task());
+      if (!mine(r, run)) {
+        return false;
+      }
+      runs.put(run.task(), new RunRecord(r.owner(), r.generation(), result, r.expiresAt()));
+      return true;
+    }
+  }
+
+  @Override
+  public Optional<Run> run(String task) {
+    synchronized (lock) {
+      RunRecord r = runs.get(task);
+      return r == null ? Optional.empty() : Optional.of(toRun(task, r));
+    }
+  }
+
+  private static boolean mine(RunRecord r, Run run) {
+    return r != null
+        && r.state() == RunState.RUNNING
+        && r.owner().equals(run.owner())
+        && r.generation() == run.generation();
+  }
+
+  private static boolean held(Slot s, Instant cutoff) {
+    return s.owner() != null && !s.expiresAt().isBefore(cutoff);
+  }
+
+  private static Run toRun(String task, RunRecord r) {
+    return new Run(task, r.owner(), r.generation(), r.state(), r.expiresAt());
+  }
+}
