@@ -3,7 +3,10 @@ package dev.driftguard.cli;
 import dev.driftguard.config.AgentConfig;
 import dev.driftguard.config.ConfigLoader;
 import dev.driftguard.fleet.AwsFleetCoordinator;
+import dev.driftguard.fleet.DynamoDbTurnLease;
 import dev.driftguard.fleet.FleetCoordinator;
+import dev.driftguard.fleet.SoloTurnLease;
+import dev.driftguard.fleet.TurnLease;
 import dev.driftguard.host.ImdsInstanceIdentity;
 import dev.driftguard.host.InstanceIdentity;
 import dev.driftguard.host.StaticInstanceIdentity;
@@ -168,6 +171,10 @@ final class Agent implements AutoCloseable {
       FleetCoordinator fleet = inFleet(settings)
           ? AwsFleetCoordinator.create(aws.elbv2(), aws.ec2(), identity.instanceId(), awsCalls)
           : new StandaloneFleet();
+      TurnLease turns = inFleet(settings)
+          ? new DynamoDbTurnLease(aws.dynamodb(), settings.fleet().leaseTable(), clock,
+              settings.fleet().maxClockSkew(), new SecureRandom(), awsCalls)
+          : new SoloTurnLease(clock);
       AtomicReference<EcrRegistryAuth> ecrAuth = new AtomicReference<>();
       metrics.trackEcrTokenExpiry(() -> Optional.ofNullable(ecrAuth.get()).flatMap(EcrRegistryAuth::tokenExpiry));
       Duration stabilisation = settings.pollInterval().multipliedBy(2);
@@ -183,6 +190,7 @@ final class Agent implements AutoCloseable {
           .secrets(names -> new SsmSecretSource(aws.ssm(), awsCalls).resolve(names))
           .traffic(elbv2)
           .fleet(fleet)
+          .turns(turns)
           .instanceId(identity.instanceId())
           .healthChecks(HealthChecks::forType)
           .states(states)

@@ -32,7 +32,8 @@ import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetHealth
  * The fleet as AWS already records it: the capacity floor reads the service's ELBv2 target group
  * ({@code DescribeTargetHealth}), and hosts tell each other through EC2 tags on their own
  * instances: published state and the circuit breaker's failed digest ({@link PublishedStateTags},
- * written throttle-safe by {@link Ec2TagPublisher}), and the claim of a turn to leave service.
+ * written throttle-safe by {@link Ec2TagPublisher}). Turns to leave service are not taken here
+ * but on the {@link TurnLease}: tags are eventually consistent.
  * Peers' tags are read with {@code DescribeTags}.
  *
  * <p>Reads fail with {@link FleetCoordinationException} (the caller must not take "unreadable" for
@@ -164,52 +165,6 @@ public final class AwsFleetCoordinator implements FleetCoordinator {
   /** Whether a published state of {@code service} is held back (coalesced or failed). */
   public boolean publishPending(ServiceSpec service) {
     return publisher.pending(service.name());
-  }
-
-  @Override
-  public boolean claim(ServiceSpec service, boolean held) {
-    String key = PublishedStateTags.key(service.name(), PublishedStateTags.CLAIM);
-    String operation = held ? "CreateTags" : "DeleteTags";
-    try {
-      if (held) {
-        String now = clock.instant().toString();
-        Tag tag = Tag.builder().key(key).value(now).build();
-        ec2.createTags(b -> b.resources(instanceId).tags(tag));
-      } else {
-        // Deleting a tag the instance does not have succeeds, so a release is idempotent.
-        ec2.deleteTags(b -> b.resources(instanceId).tags(Tag.builder().key(key).build()));
-      }
-    } catch (SdkException e) {
-      listener.onError("ec2", operation, FleetErrors.code(e));
-      logger.warn(
-          "[service={}] could not {} the turn to leave service: {}",
-          service.name(),
-          held ? "claim" : "release",
-          FleetErrors.describe("EC2", operation, "instance " + instanceId, e));
-      return false;
-    }
-    listener.onSuccess("ec2", operation);
-    return true;
-  }
-
-  @Override
-  public List<Claim> claims(ServiceSpec service, Duration maxAge) {
-    String key = PublishedStateTags.key(service.name(), PublishedStateTags.CLAIM);
-    Instant oldest = clock.instant().minus(maxAge);
-    List<Claim> claimants = new ArrayList<>();
-    peerTags(key, null)
-        .forEach(
-            (peer, value) -> {
-              try {
-                Instant claimedAt = Instant.parse(value);
-                if (!claimedAt.isBefore(oldest)) {
-                  claimants.add(new Claim(peer, claimedAt));
-                }
-              } catch (DateTimeParseException e) {
-                // Not written by an agent (edited by hand): it claims nothing.
-              }
-            });
-    return List.copyOf(claimants);
   }
 
   /**

@@ -7,8 +7,10 @@ import java.util.Optional;
 
 /**
  * Port: what this host learns from and tells its peers, through what AWS already runs (the
- * target group's health, EC2 tags), without a controller. The decisions made from it (may this
- * host leave service now?) are pure functions in {@code reconcile/}.
+ * target group's health, EC2 tags), without a controller. Tags are eventually consistent, so they
+ * publish state and feed the circuit breaker but never decide who may leave service: that is the
+ * {@link TurnLease}'s compare-and-set. The decisions made from both are pure functions in {@code
+ * reconcile/}.
  */
 public interface FleetCoordinator {
 
@@ -37,33 +39,11 @@ public interface FleetCoordinator {
   void publish(ServiceSpec service, PublishedState state);
 
   /**
-   * Claims ({@code held} true) or releases this host's turn to take the service out of service.
-   * Written at once, never coalesced: EC2 tag {@code driftguard:{service}:claim} on this
-   * instance with the ISO-8601 UTC time of the claim ({@code CreateTags}); release deletes it
-   * ({@code DeleteTags}). Peers read claims before deregistering, which closes the window in
-   * which two hosts read the target group at the same moment and both leave.
-   *
-   * @return false when the tag could not be written (the caller then does not leave)
-   */
-  boolean claim(ServiceSpec service, boolean held);
-
-  /**
-   * Claims of instances other than this one for the service, made within {@code maxAge} (older
-   * claims are from hosts that died mid-deploy and are ignored), from EC2 {@code DescribeTags}
-   * with {@code key=driftguard:{service}:claim}. A host holds its claim for as long as it is out
-   * of service, so a claim also stands for a host whose target has drained out of the group.
-   */
-  List<Claim> claims(ServiceSpec service, java.time.Duration maxAge);
-
-  /**
    * Sends published state that {@link #publish} held back to respect the API budget, once its
    * interval has passed. The loop calls it every pass, so a deploy's last state goes out even
    * when nothing changes afterwards. Never throws.
    */
   void flush();
-
-  /** A peer's claim to leave service, and when it was made (the tag's value). */
-  record Claim(String instanceId, java.time.Instant claimedAt) {}
 
   /** One target: instance id, port and its state in the target group. */
   record PeerTarget(String instanceId, int port, dev.driftguard.model.TargetState state) {}

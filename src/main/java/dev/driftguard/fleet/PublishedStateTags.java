@@ -25,9 +25,6 @@ public final class PublishedStateTags {
   public static final String FAILED = "failed";
   public static final String UPDATED = "updated";
 
-  /** A deploy's turn to leave service (see {@link FleetCoordinator#claim}); not published state. */
-  public static final String CLAIM = "claim";
-
   /** The published fields, in the order they are written. */
   public static final List<String> FIELDS = List.of(RUNNING, PHASE, OUTCOME, FAILED, UPDATED);
 
@@ -75,10 +72,10 @@ public final class PublishedStateTags {
   /**
    * How many services one instance can publish with {@code otherTags} user tags already on it
    * (operators' own tags: Name, environment, cost centre...). Each service needs {@link
-   * #FIELDS}{@code .size()} tags, plus one more while it holds a claim.
+   * #FIELDS}{@code .size()} tags.
    */
   public static int servicesThatFit(int otherTags) {
-    return Math.max(0, (EC2_TAGS_PER_RESOURCE - otherTags) / (FIELDS.size() + 1));
+    return Math.max(0, (EC2_TAGS_PER_RESOURCE - otherTags) / FIELDS.size());
   }
 
   private static Digest digest(String value) {

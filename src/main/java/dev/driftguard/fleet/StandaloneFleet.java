@@ -2,7 +2,6 @@ package dev.driftguard.fleet;
 
 import dev.driftguard.model.Digest;
 import dev.driftguard.model.ServiceSpec;
-import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
@@ -29,16 +28,6 @@ public final class StandaloneFleet implements FleetCoordinator {
 
   @Override
   public void publish(ServiceSpec service, PublishedState state) {}
-
-  @Override
-  public boolean claim(ServiceSpec service, boolean held) {
-    return true;
-  }
-
-  @Override
-  public List<Claim> claims(ServiceSpec service, Duration maxAge) {
-    return List.of();
-  }
 
   @Override
   public void flush() {}

@@ -1,24 +1,21 @@
 package dev.driftguard.reconcile;
 
-import dev.driftguard.fleet.FleetCoordinator.Claim;
 import dev.driftguard.fleet.FleetCoordinator.PeerTarget;
 import dev.driftguard.model.RolloutSpec;
 import dev.driftguard.model.TargetState;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * May this host take its service out of the load balancer now? Pure: computed from what the
- * target group reports and the peers' claims (DESIGN 4, docs/design/capacity-floor.md).
+ * The target group's side of the capacity floor (DESIGN 4): is the group healthy enough for this
+ * host to leave now? Pure: computed from what the target group reports. It is the second,
+ * independent check beside the turn lease, read before leaving and again right after; the lease
+ * alone decides who may go (docs/design/capacity-floor.md).
  *
- * <p>A host holds its claim for as long as it is out of service, so claims also count hosts
- * whose targets have drained out of the group and no longer show in it. Hosts are counted, not
- * targets: a host in a start-first deploy has two targets and is in service while either is
- * healthy.
+ * <p>Hosts are counted, not targets: a host in a start-first deploy has two targets and is in
+ * service while either is healthy.
  */
 public final class CapacityFloor {
   private CapacityFloor() {}
@@ -34,54 +31,37 @@ public final class CapacityFloor {
     return Math.max(1, (int) Math.floor(hosts * rollout.maxUnavailable() / 100.0));
   }
 
+  /** The members of the group, this host included: every instance with a target in it. */
+  public static int hosts(String me, Collection<PeerTarget> targets) {
+    Set<String> hosts = new HashSet<>();
+    targets.forEach(t -> hosts.add(t.instanceId()));
+    hosts.add(me);
+    return hosts.size();
+  }
+
   /**
    * @param me this host's instance id
-   * @param myClaim when this host claimed its turn; before claiming, the time of the decision
-   * @param targets every target of the group now
-   * @param claims the peers' claims (this host excluded)
-   * @param settle how long a claim takes to become visible to peers: claims made within this of
-   *     each other are simultaneous and the lowest instance id goes first; an earlier claim is
-   *     always ahead
+   * @param targets every target of the group now (empty for a worker: no group to read)
    */
-  public static Verdict decide(
-      String me, Instant myClaim, Collection<PeerTarget> targets, Collection<Claim> claims,
-      Duration settle, RolloutSpec rollout) {
-    Set<String> hosts = new TreeSet<>();
+  public static Verdict decide(String me, Collection<PeerTarget> targets, RolloutSpec rollout) {
     Set<String> healthy = new HashSet<>();
     for (PeerTarget t : targets) {
-      hosts.add(t.instanceId());
       if (t.state() == TargetState.HEALTHY) {
         healthy.add(t.instanceId());
       }
     }
-    claims.forEach(c -> hosts.add(c.instanceId()));
-    hosts.add(me);
-    int allowed = allowedOut(hosts.size(), rollout);
-    Set<String> busy = new TreeSet<>();
+    int hosts = hosts(me, targets);
+    int allowed = allowedOut(hosts, rollout);
+    Set<String> out = new TreeSet<>();
     for (PeerTarget t : targets) {
       if (!t.instanceId().equals(me) && !healthy.contains(t.instanceId())) {
-        busy.add(t.instanceId());
+        out.add(t.instanceId());
       }
     }
-    for (Claim claim : claims) {
-      if (ahead(claim, me, myClaim, settle)) {
-        busy.add(claim.instanceId());
-      }
-    }
-    boolean mayLeave = busy.size() < allowed;
+    boolean mayLeave = out.size() < allowed;
     String why = mayLeave
-        ? busy.size() + " of " + hosts.size() + " host(s) out of service or ahead, " + allowed + " allowed"
-        : "waiting: " + busy + " out of service or ahead of this host, " + allowed + " of " + hosts.size() + " allowed";
-    return new Verdict(mayLeave, hosts.size(), allowed, busy.size(), why);
-  }
-
-  private static boolean ahead(Claim claim, String me, Instant myClaim, Duration settle) {
-    if (claim.claimedAt().isBefore(myClaim.minus(settle))) {
-      return true;
-    }
-    if (claim.claimedAt().isAfter(myClaim.plus(settle))) {
-      return false;
-    }
-    return claim.instanceId().compareTo(me) < 0;
+        ? out.size() + " of " + hosts + " host(s) out of service, " + allowed + " allowed"
+        : "waiting: " + out + " out of service, " + allowed + " of " + hosts + " allowed";
+    return new Verdict(mayLeave, hosts, allowed, out.size(), why);
   }
 }

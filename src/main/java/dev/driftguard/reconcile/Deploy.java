@@ -1,5 +1,6 @@
 package dev.driftguard.reconcile;
 
+import dev.driftguard.fleet.TurnLease;
 import dev.driftguard.model.DeployPath;
 import dev.driftguard.model.DriftReason;
 import dev.driftguard.model.ImageRef;
@@ -41,8 +42,10 @@ final class Deploy {
   String cause;
   /** When this host's target left service, for driftguard_out_of_service_seconds. */
   Instant outOfServiceSince;
-  /** This host holds a claim to be out of service (released on every end). */
-  boolean claimHeld;
+  /** The turn lease this host holds to be out of service (released on every end); null if none. */
+  TurnLease.Lease lease;
+  /** Resumed after a restart: the lease the crashed agent held is to be found again. */
+  boolean findLease;
   /** How the deploy ended; null while it runs. */
   DeployTable.End end;
   /** The phase whose fault or verdict led to ROLLBACK or RESTORE; null when resumed there. */
@@ -53,8 +56,6 @@ final class Deploy {
   boolean acted;
   /** REGISTER, ROLLBACK, RESTORE: the target was registered in this phase. */
   boolean registered;
-  /** GATE: when this host claimed its turn; null before it claimed. */
-  Instant claimedAt;
   /** Deadline of the current poll (drain timeout, health deadline, registration deadline). */
   Instant deadline;
   /** HEALTH: passes in a row; the engine's restart count when the check began. */
@@ -81,7 +82,6 @@ final class Deploy {
     wakeAt = now;
     acted = false;
     registered = false;
-    claimedAt = null;
     deadline = null;
     passes = 0;
     restartsAtStart = null;

@@ -1,5 +1,6 @@
 package dev.driftguard.reconcile;
 
+import dev.driftguard.fleet.TurnLease;
 import dev.driftguard.model.ContainerInfo;
 import dev.driftguard.model.DeployOutcome;
 import dev.driftguard.model.DeployPath;
@@ -83,9 +84,9 @@ public final class DeployRunner {
         ? observed.next().hostPort().orElse(StepEnv.otherPort(service, d.oldPort))
         : path == DeployPath.START_FIRST ? StepEnv.otherPort(service, d.oldPort) : d.oldPort;
     d.enter(state.phase(), env.clock().instant());
-    // The agent that crashed may have held a claim: release it at the end whatever happens
-    // (releasing an absent claim is a no-op), so peers need not wait for it to expire.
-    d.claimHeld = true;
+    // The agent that crashed may have held a turn lease: find it again, so it is renewed while
+    // the deploy goes on and released at its end, and peers need not wait for it to expire.
+    d.findLease = true;
     logger.info("{} resuming an interrupted deploy ({})", d.context(), path.label());
     return Optional.of(d);
   }
@@ -94,7 +95,8 @@ public final class DeployRunner {
   void step(Deploy d) {
     StepOutcome outcome;
     try {
-      outcome = steps.get(d.phase).run(d);
+      outcome = keepTurn(d) ? steps.get(d.phase).run(d) : new StepOutcome.Fault(
+          "this host's turn lease was taken over (it expired); going back into service");
     } catch (RuntimeException e) {
       outcome = new StepOutcome.Fault(String.valueOf(e.getMessage()));
     }
@@ -108,7 +110,8 @@ public final class DeployRunner {
     if (next.phase() == d.phase) {
       // A fault inside ROLLBACK or RESTORE: the step is tried again, with growing pauses.
       d.faultsInPhase++;
-      Duration pause = env.backoff(d.faultsInPhase);
+      // Short pauses: the host is out of service (or about to be) until this succeeds.
+      Duration pause = min(env.backoff(d.faultsInPhase), env.timing().leaseTtl().dividedBy(4));
       logger.warn("{} {}; trying again in {}s", d.context(), why, pause.toSeconds());
       d.wakeAt = now.plus(pause);
       return;
@@ -134,7 +137,7 @@ public final class DeployRunner {
     enter(d, next.phase());
   }
 
-  /** Drops a deploy without an outcome (the instance is going away); its claim is released. */
+  /** Drops a deploy without an outcome (the instance is going away); its lease is released. */
   void abandon(Deploy d) {
     release(d);
   }
@@ -208,11 +211,52 @@ public final class DeployRunner {
     }
   }
 
-  private void release(Deploy d) {
-    if (d.claimHeld) {
-      env.fleet().claim(d.service, false);
-      d.claimHeld = false;
+  /**
+   * Keeps the turn lease while the host is out of service: found again after a restart, renewed
+   * when half its time is left. False when it was lost (it expired and a peer took the slot): the
+   * host must go back into service, unless it is on its way there already.
+   */
+  private boolean keepTurn(Deploy d) {
+    Instant now = env.clock().instant();
+    Duration ttl = env.timing().leaseTtl();
+    try {
+      if (d.findLease) {
+        d.findLease = false;
+        d.lease = env.turns().holders(StepEnv.pool(d.service)).stream()
+            .filter(l -> l.owner().equals(env.instanceId()))
+            .findFirst()
+            .orElse(null);
+      }
+      if (d.lease == null || now.isBefore(d.lease.expiresAt().minus(ttl.dividedBy(2)))) {
+        return true;
+      }
+      if (env.turns().renew(d.lease, ttl)) {
+        d.lease = new TurnLease.Lease(d.lease.pool(), d.lease.slot(), d.lease.owner(), d.lease.generation(), now.plus(ttl));
+        return true;
+      }
+    } catch (RuntimeException e) {
+      // The lease table did not answer: the lease still holds until it expires; try next step.
+      logger.warn("{} could not renew the turn lease: {}", d.context(), e.getMessage());
+      return true;
     }
+    logger.warn("{} lost the turn lease (generation {})", d.context(), d.lease.generation());
+    d.lease = null;
+    return d.phase == Phase.RESTORE || d.phase == Phase.ROLLBACK || d.phase == Phase.COMMIT;
+  }
+
+  private void release(Deploy d) {
+    if (d.lease != null) {
+      try {
+        env.turns().release(d.lease);
+      } catch (RuntimeException e) {
+        logger.warn("{} could not release the turn lease; it expires by itself: {}", d.context(), e.getMessage());
+      }
+      d.lease = null;
+    }
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
   }
 
   private static String why(StepOutcome outcome) {

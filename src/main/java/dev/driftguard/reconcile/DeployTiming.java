@@ -7,10 +7,9 @@ import java.time.Duration;
  * these are also what the loop's tick cadence is made of.
  *
  * @param gatePoll how often the target group is re-read while waiting for a turn (jittered)
- * @param claimSettle how long a fresh claim is left to become visible before peers' claims are
- *     read back; longer than the time EC2 tags take to show up
  * @param gateTimeout how long a deploy waits for a turn before it gives up (a fault: retried later)
- * @param claimMaxAge claims older than this are from hosts that died mid-deploy and are ignored
+ * @param leaseTtl how long a turn lease lasts without renewal: a host that dies out of service
+ *     blocks its slot this long (plus the clock skew allowance); it is renewed when half is left
  * @param targetPoll how often this host's target state is read while it drains or registers
  * @param unhealthyGrace how long a registered target may stay unhealthy or unknown to its group
  *     before the registration counts as failed: long enough for ELBv2's eventual consistency and a
@@ -24,9 +23,8 @@ import java.time.Duration;
  */
 public record DeployTiming(
     Duration gatePoll,
-    Duration claimSettle,
     Duration gateTimeout,
-    Duration claimMaxAge,
+    Duration leaseTtl,
     Duration targetPoll,
     Duration unhealthyGrace,
     Duration faultBackoff,
@@ -37,9 +35,8 @@ public record DeployTiming(
   public static DeployTiming defaults() {
     return new DeployTiming(
         Duration.ofSeconds(5),
-        Duration.ofSeconds(2),
         Duration.ofMinutes(30),
-        Duration.ofMinutes(30),
+        Duration.ofMinutes(2),
         Duration.ofSeconds(2),
         Duration.ofSeconds(30),
         Duration.ofSeconds(15),
@@ -49,8 +46,8 @@ public record DeployTiming(
   }
 
   /** These timings with another gate pacing (tests and the fleet simulation). */
-  public DeployTiming withGate(Duration poll, Duration settle, Duration timeout) {
-    return new DeployTiming(poll, settle, timeout, claimMaxAge, targetPoll, unhealthyGrace, faultBackoff,
+  public DeployTiming withGate(Duration poll, Duration timeout) {
+    return new DeployTiming(poll, timeout, leaseTtl, targetPoll, unhealthyGrace, faultBackoff,
         maxFaultBackoff, inServiceCheck, terminationCheck);
   }
 }

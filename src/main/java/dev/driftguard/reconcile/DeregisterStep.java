@@ -36,14 +36,12 @@ final class DeregisterStep implements DeployStep {
       d.deadline = now.plus(env.traffic().drainTimeout(traffic));
       if (d.path == DeployPath.STOP_FIRST) {
         d.outOfServiceSince = now;
-        if (d.claimedAt != null) {
-          CapacityFloor.Verdict after = CapacityFloor.decide(
-              env.instanceId(), d.claimedAt, env.fleet().targets(d.service),
-              env.fleet().claims(d.service, env.timing().claimMaxAge()), env.timing().claimSettle(),
-              d.service.rollout());
-          if (!after.mayLeave()) {
-            return new StepOutcome.Fault("the target group fell below its floor as this host left: " + after.why());
-          }
+        // The group is read again right after leaving: if it fell below its floor meanwhile (a
+        // peer failed on its own), this host goes back at once (DESIGN 4).
+        CapacityFloor.Verdict after =
+            CapacityFloor.decide(env.instanceId(), env.fleet().targets(d.service), d.service.rollout());
+        if (!after.mayLeave()) {
+          return new StepOutcome.Fault("the target group fell below its floor as this host left: " + after.why());
         }
       }
     }

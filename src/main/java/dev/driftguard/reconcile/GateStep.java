@@ -1,18 +1,22 @@
 package dev.driftguard.reconcile;
 
+import dev.driftguard.fleet.FleetCoordinator.PeerTarget;
+import dev.driftguard.fleet.TurnLease;
 import dev.driftguard.model.ContainerInfo;
-import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * GATE: waits for this host's turn to leave service. The capacity floor must allow it, and it
- * must still allow it after this host's claim had time to become visible to peers deciding at
- * the same moment (docs/design/capacity-floor.md). Then the circuit breaker is read again, since
- * a peer may have rolled the digest back meanwhile. Workers (no target group) take turns too.
- * A host whose container does not run is out of service already and needs no turn.
+ * GATE: waits for this host's turn to leave service (DESIGN 4). The turn is one of the pool's
+ * {@code maxUnavailable} slots on the {@link TurnLease}, a strongly consistent compare-and-set:
+ * exactly one host gets a free (or expired) slot, however many ask at once. Before asking, the
+ * target group itself must show room (the second, independent check: a peer that is unhealthy
+ * for reasons of its own counts too). Once the turn is held, the circuit breaker is read again,
+ * since a peer may have rolled the digest back meanwhile. Workers (no target group) take turns
+ * too. A host whose container does not run is out of service already and needs no turn.
  */
 final class GateStep implements DeployStep {
   private static final Logger logger = LoggerFactory.getLogger(GateStep.class);
@@ -30,50 +34,30 @@ final class GateStep implements DeployStep {
     }
     Instant now = env.clock().instant();
     DeployTiming timing = env.timing();
-    if (d.claimedAt != null) {
-      Instant settled = d.claimedAt.plus(timing.claimSettle());
-      if (now.isBefore(settled)) {
-        return StepOutcome.waitFor(Duration.between(now, settled));
-      }
-      CapacityFloor.Verdict verdict = verdict(d, d.claimedAt);
-      if (verdict.mayLeave()) {
+    List<PeerTarget> targets = env.fleet().targets(d.service);
+    CapacityFloor.Verdict verdict = CapacityFloor.decide(env.instanceId(), targets, d.service.rollout());
+    if (verdict.mayLeave()) {
+      Optional<TurnLease.Lease> lease = env.turns().acquire(
+          StepEnv.pool(d.service), verdict.allowedOut(), env.instanceId(), timing.leaseTtl());
+      if (lease.isPresent()) {
+        d.lease = lease.get();
         Optional<String> peer = env.fleet().rolledBackBy(d.service, d.image.digest());
         if (peer.isPresent()) {
           return new StepOutcome.Refused("digest " + d.image.digest().shortForm() + " was rolled back on "
               + peer.get() + " while this host waited for its turn");
         }
-        logger.info("{} leaving service: {}", d.context(), verdict.why());
+        logger.info("{} leaving service with turn {} of {} (generation {}): {}", d.context(), d.lease.slot() + 1,
+            verdict.allowedOut(), d.lease.generation(), verdict.why());
         return StepOutcome.done();
       }
-      release(d);
-      say(d, verdict.why());
+      say(d, "waiting: all " + verdict.allowedOut() + " turn(s) of " + verdict.hosts() + " host(s) are taken");
     } else {
-      CapacityFloor.Verdict verdict = verdict(d, now);
-      if (verdict.mayLeave() && env.fleet().claim(d.service, true)) {
-        d.claimedAt = now;
-        d.claimHeld = true;
-        return StepOutcome.waitFor(timing.claimSettle());
-      }
       say(d, verdict.why());
     }
     if (!now.isBefore(d.phaseStartedAt.plus(timing.gateTimeout()))) {
       return new StepOutcome.Fault("no turn to leave service within " + timing.gateTimeout().toMinutes() + " min");
     }
     return StepOutcome.waitFor(env.jittered(timing.gatePoll()));
-  }
-
-  private CapacityFloor.Verdict verdict(Deploy d, Instant myClaim) {
-    return CapacityFloor.decide(
-        env.instanceId(), myClaim, env.fleet().targets(d.service),
-        env.fleet().claims(d.service, env.timing().claimMaxAge()), env.timing().claimSettle(), d.service.rollout());
-  }
-
-  private void release(Deploy d) {
-    if (d.claimHeld) {
-      env.fleet().claim(d.service, false);
-      d.claimHeld = false;
-    }
-    d.claimedAt = null;
   }
 
   /** Each new reason to wait is logged once, not once per poll. */

@@ -1,6 +1,7 @@
 package dev.driftguard.reconcile;
 
 import dev.driftguard.fleet.FleetCoordinator;
+import dev.driftguard.fleet.TurnLease;
 import dev.driftguard.model.ContainerInfo;
 import dev.driftguard.model.Digest;
 import dev.driftguard.model.ObservedService;
@@ -20,8 +21,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The host's standing in its fleet outside a deploy: it keeps a healthy container registered,
- * evacuates when the instance is going away, publishes where it stands (EC2 tags), and drops a
- * claim a crashed predecessor left. The loop calls it; none of it decides a deploy.
+ * evacuates when the instance is going away, publishes where it stands (EC2 tags), and gives back
+ * a turn lease a crashed predecessor left. The loop calls it; none of it decides a deploy.
  *
  * <p>API budget (DESIGN 4): a host in sync makes no per-pass ELBv2 or EC2 call. The registration
  * check runs once at start and then every {@code inServiceCheck} (jittered); publishing sends only
@@ -33,6 +34,7 @@ public final class HostPresence {
   private final ContainerRuntime runtime;
   private final TrafficGate traffic;
   private final FleetCoordinator fleet;
+  private final TurnLease turns;
   private final StateBook states;
   private final ReconcileListener listener;
   private final Clock clock;
@@ -46,6 +48,7 @@ public final class HostPresence {
       ContainerRuntime runtime,
       TrafficGate traffic,
       FleetCoordinator fleet,
+      TurnLease turns,
       StateBook states,
       ReconcileListener listener,
       Clock clock,
@@ -56,6 +59,7 @@ public final class HostPresence {
     this.runtime = runtime;
     this.traffic = traffic;
     this.fleet = fleet;
+    this.turns = turns;
     this.states = states;
     this.listener = listener;
     this.clock = clock;
@@ -153,9 +157,11 @@ public final class HostPresence {
     fleet.flush();
   }
 
-  /** Releases a claim a crashed predecessor of this agent may have left. */
-  public void releaseStaleClaim(ServiceSpec service) {
-    fleet.claim(service, false);
+  /** Releases a turn lease a crashed predecessor of this agent may have left. */
+  public void releaseStaleLease(ServiceSpec service) {
+    turns.holders(StepEnv.pool(service)).stream()
+        .filter(l -> l.owner().equals(instanceId))
+        .forEach(turns::release);
   }
 
   private Duration jittered(Duration base) {

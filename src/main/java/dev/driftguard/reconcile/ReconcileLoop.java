@@ -5,6 +5,7 @@ import dev.driftguard.desired.DesiredStateSource.RawRecord;
 import dev.driftguard.desired.DesiredStateUnavailableException;
 import dev.driftguard.desired.SecretSource;
 import dev.driftguard.fleet.FleetCoordinator;
+import dev.driftguard.fleet.TurnLease;
 import dev.driftguard.health.HealthCheck;
 import dev.driftguard.model.ContainerInfo;
 import dev.driftguard.model.DeployPath;
@@ -103,9 +104,9 @@ public final class ReconcileLoop {
     this.stabilisation = b.stabilisation;
     this.terminationNotice = b.terminationNotice;
     this.janitor = new ImageJanitor(runtime, b.keepImages);
-    this.env = new StepEnv(runtime, b.registryAuth, b.secrets, b.traffic, b.fleet, b.healthChecks, b.states,
+    this.env = new StepEnv(runtime, b.registryAuth, b.secrets, b.traffic, b.fleet, b.turns, b.healthChecks, b.states,
         b.listener, b.clock, b.random, b.timing, b.instanceId);
-    this.presence = new HostPresence(runtime, b.traffic, b.fleet, b.states, b.listener, b.clock, b.random, b.timing,
+    this.presence = new HostPresence(runtime, b.traffic, b.fleet, b.turns, b.states, b.listener, b.clock, b.random, b.timing,
         b.instanceId);
     this.ssmReadsPerSecond = b.ssmReadsPerSecond;
     this.runner = new DeployRunner(env, presence);
@@ -220,9 +221,9 @@ public final class ReconcileLoop {
     for (ServiceSpec s : services) {
       if (states.get(s.name()).phase() == Phase.IDLE) {
         try {
-          presence.releaseStaleClaim(s);
+          presence.releaseStaleLease(s);
         } catch (RuntimeException e) {
-          logger.warn("[service={}] could not release a stale claim: {}", s.name(), e.getMessage());
+          logger.warn("[service={}] could not release a stale turn lease: {}", s.name(), e.getMessage());
         }
       }
     }
@@ -544,6 +545,7 @@ public final class ReconcileLoop {
     private SecretSource secrets;
     private TrafficGate traffic;
     private FleetCoordinator fleet;
+    private TurnLease turns;
     private String instanceId;
     private HealthCheck.Factory healthChecks;
     private StateBook states;
@@ -609,7 +611,13 @@ public final class ReconcileLoop {
       return this;
     }
 
-    /** This host, as the fleet knows it (ties between claims go to the lowest). */
+    /** Where hosts take turns to leave service (and elect a rollout's one-time runner). */
+    public Builder turns(TurnLease turns) {
+      this.turns = turns;
+      return this;
+    }
+
+    /** This host, as the fleet knows it: the owner of its turn leases. */
     public Builder instanceId(String instanceId) {
       this.instanceId = instanceId;
       return this;
@@ -679,6 +687,7 @@ public final class ReconcileLoop {
       java.util.Objects.requireNonNull(registryAuth, "registryAuth");
       java.util.Objects.requireNonNull(secrets, "secrets");
       java.util.Objects.requireNonNull(fleet, "fleet");
+      java.util.Objects.requireNonNull(turns, "turns");
       java.util.Objects.requireNonNull(instanceId, "instanceId");
       java.util.Objects.requireNonNull(healthChecks, "healthChecks");
       java.util.Objects.requireNonNull(states, "states");

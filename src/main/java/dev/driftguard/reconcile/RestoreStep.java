@@ -128,7 +128,9 @@ final class RestoreStep implements DeployStep {
       // The container serves; registering it again is retried until the load balancer answers.
       d.lastDetail = e.getMessage();
       d.faultsInPhase++;
-      return StepOutcome.waitFor(env.backoff(d.faultsInPhase));
+      Duration pause = env.backoff(d.faultsInPhase);
+      Duration cap = env.timing().leaseTtl().dividedBy(4);
+      return StepOutcome.waitFor(pause.compareTo(cap) <= 0 ? pause : cap);
     }
     if (!now.isBefore(d.deadline)) {
       // Registered but not (yet) healthy in the group: the loop's in-service check follows it.

@@ -2,6 +2,7 @@ package dev.driftguard.reconcile;
 
 import dev.driftguard.desired.SecretSource;
 import dev.driftguard.fleet.FleetCoordinator;
+import dev.driftguard.fleet.TurnLease;
 import dev.driftguard.health.HealthCheck;
 import dev.driftguard.model.ContainerInfo;
 import dev.driftguard.model.ImageRef;
@@ -32,6 +33,7 @@ record StepEnv(
     SecretSource secrets,
     TrafficGate traffic,
     FleetCoordinator fleet,
+    TurnLease turns,
     HealthCheck.Factory healthChecks,
     StateBook states,
     ReconcileListener listener,
@@ -96,6 +98,14 @@ record StepEnv(
 
   static boolean runs(ContainerInfo container, ImageRef image) {
     return container != null && container.digest().map(image.digest()::equals).orElse(false);
+  }
+
+  /**
+   * The turn-lease pool of {@code service}: its target group (hosts of several services behind one
+   * group share its floor), or the service itself for a worker.
+   */
+  static String pool(ServiceSpec service) {
+    return service.traffic() != null ? service.traffic().targetGroupArn().value() : "service/" + service.name();
   }
 
   /** {@code base} times a random factor in [0.5, 1.5), so hosts started together drift apart. */

@@ -2,7 +2,6 @@ package dev.driftguard.bench;
 
 import dev.driftguard.model.TargetState;
 import dev.driftguard.desired.DesiredStateSource;
-import dev.driftguard.fleet.FleetCoordinator.Claim;
 import dev.driftguard.fleet.FleetCoordinator.PeerTarget;
 import dev.driftguard.fleet.StandaloneFleet;
 import dev.driftguard.health.HealthCheck;
@@ -191,16 +190,11 @@ public final class DecideThroughput {
 
     // CapacityFloor.decide: a small group, and a large one with a few hosts busy.
     List<PeerTarget> four = fleet(4, 0);
-    List<Claim> oneClaim = List.of(new Claim("i-0003", NOW.plusSeconds(1)));
-    cases.add(new Case("capacity-4-hosts", "4 targets healthy, 1 peer claim, maxUnavailable 1",
-        () -> CapacityFloor.decide("i-0001", NOW, four, oneClaim, SETTLE, ONE).outOfService()));
+    cases.add(new Case("capacity-4-hosts", "4 targets healthy, maxUnavailable 1",
+        () -> CapacityFloor.decide("i-0001", four, ONE).outOfService()));
     List<PeerTarget> fifty = fleet(50, 3);
-    List<Claim> claims = new ArrayList<>();
-    for (int i = 0; i < 5; i++) {
-      claims.add(new Claim(String.format("i-%04d", 10 + i), NOW.plusSeconds(i - 2)));
-    }
-    cases.add(new Case("capacity-50-hosts", "50 targets (3 draining), 5 peer claims, maxUnavailable 25%",
-        () -> CapacityFloor.decide("i-0012", NOW, fifty, claims, SETTLE, QUARTER).outOfService()));
+    cases.add(new Case("capacity-50-hosts", "50 targets (3 draining), maxUnavailable 25%",
+        () -> CapacityFloor.decide("i-0012", fifty, QUARTER).outOfService()));
 
     // ReconcileLoop.runOnce over the fake engine, every service in sync: the per-pass overhead.
     ReconcileLoop one = inSyncLoop(1, false);

@@ -355,52 +355,10 @@ class AwsFleetCoordinatorTest {
     assertThat(PublishedStateTags.fromTags("worker", aws.ec2().tags(me))).isEmpty();
   }
 
-  // ---- claims
-  // ------------------------------------------------------------------------------------
-
   @Test
-  void claim_writesTheTimeAtOnce_andReleaseDeletesIt() {
-    fleet.publish(web, state(V1, "idle", "success", null));
-
-    assertThat(fleet.claim(web, true)).isTrue();
-    assertThat(aws.ec2().tags(me))
-        .containsEntry("driftguard:web_staging:claim", "2026-01-01T00:00:00Z");
-
-    assertThat(fleet.claim(web, false)).isTrue();
-    assertThat(fleet.claim(web, false)).as("releasing twice").isTrue();
-    assertThat(aws.ec2().tags(me)).doesNotContainKey("driftguard:web_staging:claim");
-  }
-
-  @Test
-  void claim_failing_returnsFalse() {
-    aws.failNext("ec2", "CreateTags", 1, AwsFault.badRequest("UnauthorizedOperation", "no"));
-
-    assertThat(fleet.claim(web, true)).isFalse();
-    assertThat(listener.events()).containsExactly("error ec2:CreateTags:UnauthorizedOperation");
-  }
-
-  @Test
-  void claimants_arePeersWithAFreshClaim() {
-    aws.ec2().putTags(peer, Map.of("driftguard:web_staging:claim", "2025-12-31T23:59:00Z"));
-    aws.ec2().putTags(otherPeer, Map.of("driftguard:web_staging:claim", "2025-12-31T23:00:00Z"));
-    aws.ec2().putTags(me, Map.of("driftguard:web_staging:claim", "2026-01-01T00:00:00Z"));
-
-    assertThat(fleet.claims(web, Duration.ofMinutes(30)))
-        .extracting(FleetCoordinator.Claim::instanceId)
-        .containsExactly(peer);
-  }
-
-  @Test
-  void claimants_ignoreValuesNoAgentWrote() {
-    aws.ec2().putTags(peer, Map.of("driftguard:web_staging:claim", "yes"));
-
-    assertThat(fleet.claims(web, Duration.ofMinutes(30))).isEmpty();
-  }
-
-  @Test
-  void servicesThatFit_leaveRoomForTheClaim() {
-    assertThat(PublishedStateTags.servicesThatFit(0)).isEqualTo(8);
-    assertThat(PublishedStateTags.servicesThatFit(5)).isEqualTo(7);
+  void servicesThatFit_sharesTheInstancesFiftyTags() {
+    assertThat(PublishedStateTags.servicesThatFit(0)).isEqualTo(10);
+    assertThat(PublishedStateTags.servicesThatFit(5)).isEqualTo(9);
     assertThat(PublishedStateTags.servicesThatFit(50)).isZero();
   }
 }

@@ -38,6 +38,8 @@ final class AgentHarness {
   String instanceId = "i-0000000000000001";
   dev.driftguard.traffic.TrafficGate traffic;
   dev.driftguard.fleet.FleetCoordinator fleet = new dev.driftguard.fleet.StandaloneFleet();
+  /** The turn leases, shared by every host a test makes (one table). */
+  dev.driftguard.fleet.TurnLease turns = new dev.driftguard.testing.InMemoryTurnLease(time, Duration.ofSeconds(10));
   boolean ssmDown;
   /** SSM SecureString reads fail (the secrets of envFromSsm). */
   boolean secretsDown;
@@ -132,6 +134,7 @@ final class AgentHarness {
         })
         .traffic(traffic)
         .fleet(fleet)
+        .turns(turns)
         .instanceId(instanceId)
         .healthChecks(checks)
         .states(states)
@@ -139,7 +142,7 @@ final class AgentHarness {
         .clock(time)
         .sleeper(time)
         .random(new Random(7))
-        .timing(DeployTiming.defaults().withGate(Duration.ofSeconds(5), Duration.ofSeconds(2), Duration.ofMinutes(10)))
+        .timing(DeployTiming.defaults().withGate(Duration.ofSeconds(5), Duration.ofMinutes(10)))
         .pollInterval(Duration.ofSeconds(15))
         .stabilisation(Duration.ofSeconds(60))
         .keepImages(1)

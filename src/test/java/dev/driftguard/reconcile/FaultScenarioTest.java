@@ -88,7 +88,6 @@ class FaultScenarioTest {
   private AgentHarness host(ServiceSpec service) {
     AgentHarness host = new AgentHarness(service);
     group = new FakeTargetGroup(host.runtime::record);
-    group.useClock(host.time);
     gate = new FlakyGate(group.gate(ME));
     host.traffic = gate;
     host.fleet = group.fleet(ME);
@@ -217,10 +216,10 @@ class FaultScenarioTest {
     AgentHarness host = host(Specs.web());
     host.pin("web", V1);
     host.pass();
-    group.claimBy("i-0000000000000000", host.time.instant());
+    assertThat(host.turns.acquire("service/web", 1, "i-0000000000000000", Duration.ofHours(1))).isPresent();
     host.pin("web", V2);
     host.loop.runOnce();
-    // A lower id claimed first and holds its turn: this worker waited, then gave up for now.
+    // A peer holds the only turn: this worker waited, then gave up for now.
     assertThat(host.runningDigest("web")).isEqualTo(V1.digest().value());
     assertThat(host.runtime.journal()).doesNotContain("stop web");
   }

@@ -17,7 +17,6 @@ class PollBudgetTest {
   void pollInterval_growsWithTheFleet_soTheFleetStaysInsideTheSsmBudget() throws Exception {
     AgentHarness host = new AgentHarness(Specs.webBehindLoadBalancer(RolloutSpec.Strategy.STOP_FIRST));
     FakeTargetGroup group = new FakeTargetGroup(host.runtime::record);
-    group.useClock(host.time);
     host.traffic = group.gate("i-0000000000000001");
     host.fleet = group.fleet("i-0000000000000001");
     host.restartAgent();

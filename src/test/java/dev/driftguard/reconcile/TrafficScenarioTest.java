@@ -22,7 +22,6 @@ class TrafficScenarioTest {
   private AgentHarness host(RolloutSpec.Strategy strategy, FakeTargetGroup[] group) {
     AgentHarness host = new AgentHarness(Specs.webBehindLoadBalancer(strategy));
     group[0] = new FakeTargetGroup(host.runtime::record);
-    group[0].useClock(host.time);
     host.traffic = group[0].gate(ME);
     host.fleet = group[0].fleet(ME);
     host.restartAgent();
@@ -68,19 +67,33 @@ class TrafficScenarioTest {
   }
 
   @Test
-  void stopFirst_aLowerIdClaimGoesFirst() throws Exception {
+  void stopFirst_waitsWhileAPeerHoldsTheOnlyTurn() throws Exception {
     FakeTargetGroup[] group = new FakeTargetGroup[1];
     AgentHarness host = host(RolloutSpec.Strategy.STOP_FIRST, group);
     host.pin("web", V1);
     host.pass();
     group[0].set("i-0000000000000000", 18080, "healthy");
-    group[0].claimBy("i-0000000000000000", host.time.instant());
+    String pool = host.services.get(0).traffic().targetGroupArn().value();
+    assertThat(host.turns.acquire(pool, 1, "i-0000000000000000", Duration.ofHours(1))).isPresent();
     host.pin("web", V2);
     host.pass();
     // The gate gave up after its timeout: nothing was touched, and the deploy will be retried.
     assertThat(host.runningDigest("web")).isEqualTo(V1.digest().value());
     assertThat(host.runtime.journal()).doesNotContain("deregister " + ME + ":18080");
     assertThat(host.events).contains("deploy web failed");
+  }
+
+  @Test
+  void theTurnIsReleasedAtTheEnd_soThePeerCanGo() throws Exception {
+    FakeTargetGroup[] group = new FakeTargetGroup[1];
+    AgentHarness host = host(RolloutSpec.Strategy.STOP_FIRST, group);
+    host.pin("web", V1);
+    host.pass();
+    host.pin("web", V2);
+    host.pass();
+    String pool = host.services.get(0).traffic().targetGroupArn().value();
+    assertThat(host.turns.holders(pool)).isEmpty();
+    assertThat(host.turns.acquire(pool, 1, "i-0000000000000002", Duration.ofMinutes(2))).isPresent();
   }
 
   @Test
@@ -180,7 +193,8 @@ class TrafficScenarioTest {
     host.pin("web", V1);
     host.pass();
     group[0].set("i-0000000000000000", 18080, "healthy");
-    group[0].claimBy("i-0000000000000000", host.time.instant());
+    String pool = host.services.get(0).traffic().targetGroupArn().value();
+    assertThat(host.turns.acquire(pool, 1, "i-0000000000000000", Duration.ofHours(1))).isPresent();
     host.pin("web", V2);
     host.pass();
     // A peer holds the turn: the new image is not even started here.

@@ -22,8 +22,6 @@ import java.util.function.Consumer;
  */
 public final class FakeTargetGroup {
   private final Map<String, String> states = new HashMap<>();
-  private final Map<String, java.time.Instant> claims = new HashMap<>();
-  private java.time.Clock clock = java.time.Clock.systemUTC();
   private final Map<String, Map<String, String>> published = new HashMap<>();
   private final Consumer<String> journal;
   /** Runs on every read of the group, so a test can change peers while a host waits. */
@@ -43,16 +41,6 @@ public final class FakeTargetGroup {
 
   public synchronized Map<String, String> published(String instanceId) {
     return Map.copyOf(published.getOrDefault(instanceId, Map.of()));
-  }
-
-  /** A peer claims its turn at {@code at}. */
-  public synchronized void claimBy(String instanceId, java.time.Instant at) {
-    claims.put(instanceId, at);
-  }
-
-  /** The clock claims are stamped with (the simulated host's virtual time). */
-  public synchronized void useClock(java.time.Clock clock) {
-    this.clock = clock;
   }
 
   public TrafficGate gate(String me) {
@@ -133,28 +121,6 @@ public final class FakeTargetGroup {
           tags.put("outcome", state.lastOutcome());
           tags.put("failed", state.failed() == null ? "" : state.failed().value());
           published.put(me, tags);
-        }
-      }
-
-      @Override
-      public boolean claim(ServiceSpec service, boolean held) {
-        synchronized (FakeTargetGroup.this) {
-          if (held) {
-            claims.put(me, clock.instant());
-          } else {
-            claims.remove(me);
-          }
-          return true;
-        }
-      }
-
-      @Override
-      public List<Claim> claims(ServiceSpec service, Duration maxAge) {
-        synchronized (FakeTargetGroup.this) {
-          return claims.entrySet().stream()
-              .filter(c -> !c.getKey().equals(me))
-              .map(c -> new Claim(c.getKey(), c.getValue()))
-              .toList();
         }
       }
 

@@ -102,6 +102,8 @@ public final class LocalAws implements AutoCloseable {
     this.ec2 = new Ec2Service(builder.region, builder.accountId, builder.clock);
     this.elbv2 = new Elbv2Service(builder.region, builder.accountId, ec2);
     this.dynamodb = new DynamoDbService();
+    // Provisioned as docs/install.md tells operators to: agents in fleet mode take turns on it.
+    dynamodb.createLeaseTable(dev.driftguard.config.FleetSettings.DEFAULT_LEASE_TABLE);
     this.services = List.of(ssm, ecr, ec2, elbv2, dynamodb);
     this.server =
         HttpServer.create(
