@@ -98,6 +98,7 @@ final class Agent implements AutoCloseable {
    * is); then for real, with {@code ${tag:KEY}} resolved from this instance's tags.
    */
   static Agent start(Path configFile, Map<String, String> environment) {
+    LogOutput.prefixPrioritiesForJournal(environment);
     AgentSettings settings = ConfigLoader.load(configFile, environment, key -> Optional.of("tag-" + key)).agent();
     LogOutput.applyConfigured(settings.logFormat());
     AtomicReference<InstanceIdentity> identityRef = new AtomicReference<>();
