@@ -26,6 +26,7 @@ import dev.driftguard.host.SystemdNotifySocket;
 import dev.driftguard.metrics.FirstPass;
 import dev.driftguard.metrics.AgentHttpServer;
 import dev.driftguard.metrics.AgentMetrics;
+import dev.driftguard.metrics.BuildInfo;
 import dev.driftguard.metrics.LogOutput;
 import dev.driftguard.metrics.LoopHealth;
 import dev.driftguard.metrics.StatusView;
@@ -108,6 +109,7 @@ final class Agent implements AutoCloseable {
         .build();
     // Created first so that every AWS call, the instance identity's included, is counted.
     AgentMetrics metrics = new AgentMetrics(List.of());
+    metrics.showBuild(BuildInfo.current(Version.current()));
     try {
       AwsCallListener awsCalls = metrics;
       InstanceIdentity identity = identity(settings, aws, awsCalls);
@@ -184,6 +186,7 @@ final class Agent implements AutoCloseable {
       };
       StateBook states = new StateBook(new FileStateStore(settings.stateDir()));
       StatusView status = new StatusView(Version.current(), identity.instanceId(), config.services(), states::get);
+      metrics.trackPhases(service -> states.get(service).phase());
       Supervision supervision = Supervision.of(serviceManager,
           () -> loopRef.get() == null ? null : loopRef.get().lastTick(), settings.pollInterval(), config.services(), clock);
       ReconcileListener listener = ReconcileListener.all(List.of(metrics, status, supervision.firstPass()));
