@@ -52,11 +52,7 @@ class LogOutputTest {
 
   @Test
   void useJson_switchesTheConsoleAppendersOfTheRootLogger() {
-    LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
-    @SuppressWarnings("unchecked")
-    ConsoleAppender<ILoggingEvent> console =
-        (ConsoleAppender<ILoggingEvent>)
-            context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).getAppender("STDERR");
+    ConsoleAppender<ILoggingEvent> console = rootConsole();
     Encoder<ILoggingEvent> original = console.getEncoder();
     try {
       assertThat(LogOutput.useJson()).isEqualTo(1);
@@ -72,11 +68,7 @@ class LogOutputTest {
 
   @Test
   void prefixPrioritiesForJournal_prefixesTheConsole_andJsonChosenLaterToo(@TempDir Path dir) throws Exception {
-    LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
-    @SuppressWarnings("unchecked")
-    ConsoleAppender<ILoggingEvent> console =
-        (ConsoleAppender<ILoggingEvent>)
-            context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).getAppender("STDERR");
+    ConsoleAppender<ILoggingEvent> console = rootConsole();
     Encoder<ILoggingEvent> original = console.getEncoder();
     Path stderr = Files.createSymbolicLink(dir.resolve("2"), Path.of("socket:[77]"));
     try {
@@ -100,5 +92,13 @@ class LogOutputTest {
   @Test
   void prefixPrioritiesForJournal_withoutJournalStream_changesNothing() {
     assertThat(LogOutput.prefixPrioritiesForJournal(Map.of(), Path.of("/proc/self/fd/2"))).isFalse();
+  }
+
+  /** The console appender of the test logback configuration's root logger. */
+  @SuppressWarnings("unchecked")
+  private static ConsoleAppender<ILoggingEvent> rootConsole() {
+    LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+    return (ConsoleAppender<ILoggingEvent>)
+        context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).getAppender("STDERR");
   }
 }
