@@ -41,10 +41,13 @@ final class ProcessMetrics implements MeterBinder {
       Gauge.builder("process.resident.memory", this, m -> m.bytes("VmRSS:"))
           .description("Resident memory size of the agent's process")
           .baseUnit("bytes")
+          // Micrometer holds a gauge's object weakly; nothing else keeps this binder alive.
+          .strongReference(true)
           .register(registry);
       Gauge.builder("process.virtual.memory", this, m -> m.bytes("VmSize:"))
           .description("Virtual memory size of the agent's process")
           .baseUnit("bytes")
+          .strongReference(true)
           .register(registry);
     }
     OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();

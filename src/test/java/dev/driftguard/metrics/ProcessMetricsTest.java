@@ -29,4 +29,17 @@ class ProcessMetricsTest {
     assertThat(registry.find("process.resident.memory").gauge()).isNull();
     assertThat(registry.find("process.open.fds").gauge()).isNotNull();
   }
+
+  @Test
+  void memory_isStillReadAfterTheBinderIsCollected(@TempDir Path dir) throws Exception {
+    Path status = Files.writeString(dir.resolve("status"), "VmSize:\t 2000 kB\nVmRSS:\t  100 kB\n");
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    new ProcessMetrics(status).bindTo(registry);
+
+    for (int i = 0; i < 3; i++) {
+      System.gc();
+    }
+
+    assertThat(registry.get("process.resident.memory").gauge().value()).isEqualTo(102_400);
+  }
 }
