@@ -23,8 +23,13 @@ import dev.driftguard.desired.SsmDesiredStateSource;
 import dev.driftguard.desired.SsmSecretSource;
 import dev.driftguard.health.HealthChecks;
 import dev.driftguard.host.FileStateStore;
+import dev.driftguard.host.Heartbeat;
+import dev.driftguard.host.ServiceManager;
+import dev.driftguard.host.SystemdNotifySocket;
+import dev.driftguard.metrics.FirstPass;
 import dev.driftguard.metrics.AgentHttpServer;
 import dev.driftguard.metrics.AgentMetrics;
+import dev.driftguard.metrics.BuildInfo;
 import dev.driftguard.metrics.LogOutput;
 import dev.driftguard.metrics.LoopHealth;
 import dev.driftguard.metrics.StatusView;
@@ -44,9 +49,11 @@ import dev.driftguard.runtime.DockerContainerRuntime;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.exception.SdkClientException;
@@ -69,6 +76,7 @@ final class Agent implements AutoCloseable {
   private final AgentSettings settings;
   private final AgentMetrics metrics;
   private final StatusView status;
+  private final Heartbeat heartbeat;
   private AgentHttpServer http;
 
   private Agent(
@@ -77,13 +85,15 @@ final class Agent implements AutoCloseable {
       ReconcileLoop loop,
       AgentSettings settings,
       AgentMetrics metrics,
-      StatusView status) {
+      StatusView status,
+      Heartbeat heartbeat) {
     this.aws = aws;
     this.runtime = runtime;
     this.loop = loop;
     this.settings = settings;
     this.metrics = metrics;
     this.status = status;
+    this.heartbeat = heartbeat;
   }
 
   /**
@@ -92,6 +102,7 @@ final class Agent implements AutoCloseable {
    * is); then for real, with {@code ${tag:KEY}} resolved from this instance's tags.
    */
   static Agent start(Path configFile, Map<String, String> environment) {
+    LogOutput.prefixPrioritiesForJournal(environment);
     AgentSettings settings = ConfigLoader.load(configFile, environment, key -> Optional.of("tag-" + key)).agent();
     LogOutput.applyConfigured(settings.logFormat());
     AtomicReference<InstanceIdentity> identityRef = new AtomicReference<>();
@@ -101,6 +112,7 @@ final class Agent implements AutoCloseable {
         .build();
     // Created first so that every AWS call, the instance identity's included, is counted.
     AgentMetrics metrics = new AgentMetrics(List.of());
+    metrics.showBuild(BuildInfo.current(Version.current()));
     try {
       AwsCallListener awsCalls = metrics;
       InstanceIdentity identity = identity(settings, aws, awsCalls);
@@ -108,7 +120,8 @@ final class Agent implements AutoCloseable {
       AgentConfig config = ConfigLoader.load(configFile, environment, key -> Optional.ofNullable(identity.tags().get(key)));
       logger.info("driftguard {} starting with {} ({} service(s)) on {}", Version.current(), configFile,
           config.services().size(), identity.instanceId());
-      return assemble(config, aws, identity, metrics);
+      ServiceManager serviceManager = SystemdNotifySocket.fromEnvironment(environment, ProcessHandle.current().pid());
+      return assemble(config, aws, identity, metrics, serviceManager);
     } catch (RuntimeException e) {
       metrics.close();
       aws.close();
@@ -136,7 +149,24 @@ final class Agent implements AutoCloseable {
     return settings.aws().instanceIdOverride().isEmpty() || settings.aws().endpoint("ec2").isPresent();
   }
 
-  private static Agent assemble(AgentConfig config, AwsClients aws, InstanceIdentity identity, AgentMetrics metrics) {
+  /**
+   * What the agent tells systemd: {@code READY=1} once the first pass has been through every
+   * service, then {@code WATCHDOG=1} only while the loop ticks (docs/design/systemd-unit.md).
+   *
+   * @param heartbeat beats from the loop's liveness; {@link Heartbeat#start} is the caller's
+   * @param firstPass the listener that makes it ready
+   */
+  record Supervision(Heartbeat heartbeat, ReconcileListener firstPass) {
+    static Supervision of(ServiceManager manager, Supplier<Instant> lastTick, Duration pollInterval,
+        List<ServiceSpec> services, Clock clock) {
+      LoopHealth liveness = LoopHealth.forWatchdog(lastTick, pollInterval, services, clock);
+      Heartbeat heartbeat = new Heartbeat(manager, () -> liveness.check().healthy());
+      return new Supervision(heartbeat, new FirstPass(services.stream().map(ServiceSpec::name).toList(), heartbeat::ready));
+    }
+  }
+
+  private static Agent assemble(AgentConfig config, AwsClients aws, InstanceIdentity identity, AgentMetrics metrics,
+      ServiceManager serviceManager) {
     AgentSettings settings = config.agent();
     AwsCallListener awsCalls = metrics;
     metrics.addServices(config.services().stream().map(ServiceSpec::name).toList());
@@ -159,7 +189,10 @@ final class Agent implements AutoCloseable {
       };
       StateBook states = new StateBook(new FileStateStore(settings.stateDir()));
       StatusView status = new StatusView(Version.current(), identity.instanceId(), config.services(), states::get);
-      ReconcileListener listener = ReconcileListener.all(List.of(metrics, status));
+      metrics.trackPhases(service -> states.get(service).phase());
+      Supervision supervision = Supervision.of(serviceManager,
+          () -> loopRef.get() == null ? null : loopRef.get().lastTick(), settings.pollInterval(), config.services(), clock);
+      ReconcileListener listener = ReconcileListener.all(List.of(metrics, status, supervision.firstPass()));
       Map<Class<? extends DesiredSource>, DesiredStateSource> sources = new HashMap<>();
       sources.put(DesiredSource.File.class, new FileDesiredStateSource());
       if (config.services().stream().anyMatch(s -> s.desired() instanceof DesiredSource.Ssm)) {
@@ -206,7 +239,7 @@ final class Agent implements AutoCloseable {
           .build();
       loopRef.set(loop);
       metrics.trackLastSuccessfulPoll(loop::lastSuccessfulPoll);
-      return new Agent(aws, runtime, loop, settings, metrics, status);
+      return new Agent(aws, runtime, loop, settings, metrics, status, supervision.heartbeat());
     } catch (RuntimeException e) {
       runtime.close();
       throw e;
@@ -235,12 +268,14 @@ final class Agent implements AutoCloseable {
   }
 
   /**
-   * Starts serving /metrics, /healthz and /status. Only {@code run} calls this: {@code once} is a
-   * short-lived command (CI, cron, an operator's check) that must not take the agent's ports.
+   * Starts serving /metrics, /healthz and /status, and the heartbeat to systemd (under a {@code
+   * Type=notify} unit). Only {@code run} calls this: {@code once} is a short-lived command (CI,
+   * cron, an operator's check) that must not take the agent's ports or speak for the service.
    *
    * @throws DriftguardException when a listen address cannot be bound
    */
   void serveHttp() {
+    heartbeat.start();
     LoopHealth health = new LoopHealth(loop::lastTick, settings.pollInterval(), Clock.systemUTC());
     http = AgentHttpServer.start(
         settings.metricsListen().toSocketAddress(),
@@ -268,6 +303,7 @@ final class Agent implements AutoCloseable {
 
   @Override
   public void close() {
+    heartbeat.stopping();
     if (http != null) {
       http.close();
     }

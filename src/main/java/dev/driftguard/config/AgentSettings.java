@@ -37,7 +37,7 @@ public record AgentSettings(
     FleetSettings fleet) {
 
   public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(15);
-  public static final ListenAddress DEFAULT_METRICS_LISTEN = new ListenAddress("0.0.0.0", 9273);
+  public static final ListenAddress DEFAULT_METRICS_LISTEN = new ListenAddress("0.0.0.0", 10027);
   public static final ListenAddress DEFAULT_STATUS_LISTEN = new ListenAddress("127.0.0.1", 9274);
   public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/driftguard");
   public static final URI DEFAULT_DOCKER_HOST = URI.create("unix:///var/run/docker.sock");

@@ -38,7 +38,7 @@ public record ListenAddress(String host, int port) {
     String text = value == null ? "" : value.strip();
     int colon = text.lastIndexOf(':');
     if (colon < 0) {
-      throw new InvalidValueException("'" + text + "' is not HOST:PORT (e.g. 0.0.0.0:9273)");
+      throw new InvalidValueException("'" + text + "' is not HOST:PORT (e.g. 0.0.0.0:10027)");
     }
     String host = text.substring(0, colon);
     if (host.startsWith("[") && host.endsWith("]")) {

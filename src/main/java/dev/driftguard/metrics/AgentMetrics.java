@@ -18,7 +18,6 @@ import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
-import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.core.instrument.config.MeterFilter;
@@ -35,6 +34,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -88,6 +88,8 @@ public final class AgentMetrics implements ReconcileListener, AwsCallListener, A
       new AtomicReference<>(() -> null);
   private final AtomicReference<Supplier<Optional<Instant>>> ecrTokenExpiry =
       new AtomicReference<>(Optional::empty);
+  private final AtomicReference<Function<String, Phase>> phases =
+      new AtomicReference<>(service -> Phase.IDLE);
 
   /**
    * @param services the configured service names, whose series are registered at zero up front
@@ -104,7 +106,7 @@ public final class AgentMetrics implements ReconcileListener, AwsCallListener, A
     new ClassLoaderMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
     new UptimeMetrics().bindTo(registry);
-    new FileDescriptorMetrics().bindTo(registry);
+    new ProcessMetrics().bindTo(registry);
 
     Gauge.builder(
             PREFIX + "last.successful.poll.timestamp",
@@ -155,6 +157,25 @@ public final class AgentMetrics implements ReconcileListener, AwsCallListener, A
   /** Reports the loop's last successful poll ({@code ReconcileLoop#lastSuccessfulPoll}). */
   public void trackLastSuccessfulPoll(Supplier<Instant> source) {
     lastSuccessfulPoll.set(source);
+  }
+
+  /**
+   * Reads each service's live deploy phase ({@code StateBook#get}), for {@code
+   * driftguard_waiting_for_turn}: the events say when a phase ends, not that a deploy is waiting
+   * at the gate right now.
+   */
+  public void trackPhases(Function<String, Phase> source) {
+    phases.set(source);
+  }
+
+  /** Registers {@code driftguard_build_info} (value 1): version, commit and Java version. */
+  public void showBuild(BuildInfo build) {
+    Gauge.builder(PREFIX + "build.info", () -> 1)
+        .description("The agent's build (value 1): version, commit and the Java runtime it runs on")
+        .tag("version", build.version())
+        .tag("commit", build.commit())
+        .tag("java_version", build.javaVersion())
+        .register(registry);
   }
 
   /** Reports the ECR token expiry ({@code EcrRegistryAuth#tokenExpiry}). */
@@ -357,6 +378,12 @@ public final class AgentMetrics implements ReconcileListener, AwsCallListener, A
               "1 when the service's last pass found it on its desired digest, healthy and idle")
           .tag("service", service)
           .register(registry);
+      Gauge.builder(PREFIX + "waiting.for.turn", this, m -> m.waitingForTurn() ? 1 : 0)
+          .description(
+              "1 while a deploy of the service waits at the gate for its turn to leave service"
+                  + " (maxUnavailable); the service is out of sync on purpose meanwhile")
+          .tag("service", service)
+          .register(registry);
       Gauge.builder(PREFIX + "container.healthy", healthy, AtomicInteger::get)
           .description(
               "1 when the service's container runs and neither Docker's HEALTHCHECK nor the"
@@ -427,6 +454,15 @@ public final class AgentMetrics implements ReconcileListener, AwsCallListener, A
           .tag("service", service)
           .serviceLevelObjectives(DEPLOY_BUCKETS)
           .register(registry);
+    }
+
+    boolean waitingForTurn() {
+      try {
+        return phases.get().apply(service) == Phase.GATE;
+      } catch (RuntimeException e) {
+        // A scrape must not fail because the state could not be read.
+        return false;
+      }
     }
 
     synchronized void targetRegistered(int value) {

@@ -6,8 +6,13 @@ import ch.qos.logback.classic.encoder.JsonEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.Appender;
 import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.encoder.Encoder;
 import dev.driftguard.config.LogFormat;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Iterator;
+import java.util.Map;
 import org.slf4j.ILoggerFactory;
 import org.slf4j.LoggerFactory;
 
@@ -24,6 +29,12 @@ import org.slf4j.LoggerFactory;
 public final class LogOutput {
   /** Set once the command line chose a format; the configuration file then has no say. */
   private static volatile boolean chosenOnCommandLine;
+
+  /** Set once stderr turned out to be the journal; every encoder set later is prefixed too. */
+  private static volatile boolean journalPriorities;
+
+  /** What systemd sets to {@code DEVICE:INODE} of the journal stream on stdout and stderr. */
+  static final String JOURNAL_STREAM = "JOURNAL_STREAM";
 
   private LogOutput() {}
 
@@ -43,11 +54,89 @@ public final class LogOutput {
   }
 
   /**
+   * Under systemd, when stderr is the journal, prefixes every log line with its syslog priority
+   * ({@link JournalPriorityEncoder}), so journald stores WARN and ERROR as warning and error.
+   *
+   * @param environment the process environment; {@code JOURNAL_STREAM} must name stderr
+   * @return whether stderr is the journal, so lines now carry priorities
+   */
+  public static boolean prefixPrioritiesForJournal(Map<String, String> environment) {
+    return prefixPrioritiesForJournal(environment, Path.of("/proc/self/fd/2"));
+  }
+
+  static boolean prefixPrioritiesForJournal(Map<String, String> environment, Path stderr) {
+    if (!stderrIsJournal(environment.get(JOURNAL_STREAM), stderr)) {
+      return false;
+    }
+    journalPriorities = true;
+    forEachConsole(
+        (context, console) ->
+            console.getEncoder() instanceof JournalPriorityEncoder
+                ? console.getEncoder()
+                : forJournal(console.getEncoder()));
+    return true;
+  }
+
+  /** Undoes {@link #prefixPrioritiesForJournal}, for tests that share the logger context. */
+  static void stopPrefixingForJournal() {
+    journalPriorities = false;
+    forEachConsole(
+        (context, console) ->
+            console.getEncoder() instanceof JournalPriorityEncoder prefixed
+                ? prefixed.delegate()
+                : console.getEncoder());
+  }
+
+  /**
+   * Whether {@code journalStream} ({@code DEVICE:INODE}) is the stream {@code stderr} points at,
+   * as systemd's documentation asks: a variable inherited by a process whose stderr went
+   * elsewhere (a pipe, a file) must not make it write priority prefixes there. Where {@code
+   * /proc} cannot tell, the variable is trusted.
+   */
+  static boolean stderrIsJournal(String journalStream, Path stderr) {
+    if (journalStream == null || !journalStream.matches("\\d+:\\d+")) {
+      return false;
+    }
+    String inode = journalStream.substring(journalStream.indexOf(':') + 1);
+    try {
+      String target = Files.readSymbolicLink(stderr).toString();
+      return target.equals("socket:[" + inode + "]");
+    } catch (IOException | UnsupportedOperationException e) {
+      return true;
+    }
+  }
+
+  /**
    * Gives every console appender of the root logger a JSON encoder (again: idempotent).
    *
    * @return how many appenders now write JSON; 0 when logback is not the SLF4J backend
    */
   public static int useJson() {
+    return forEachConsole((context, console) -> forJournal(jsonEncoder(context)));
+  }
+
+  /** The encoder as it should be here: prefixed when stderr is the journal. */
+  private static Encoder<ILoggingEvent> forJournal(Encoder<ILoggingEvent> encoder) {
+    if (!journalPriorities) {
+      return encoder;
+    }
+    JournalPriorityEncoder prefixed = new JournalPriorityEncoder(encoder);
+    prefixed.setContext(encoder.getContext());
+    prefixed.start();
+    return prefixed;
+  }
+
+  /** A new encoder for a console appender, given the logger context and the appender. */
+  private interface EncoderChoice {
+    Encoder<ILoggingEvent> encoderFor(LoggerContext context, ConsoleAppender<ILoggingEvent> console);
+  }
+
+  /**
+   * Gives every console appender of the root logger the encoder {@code choice} picks.
+   *
+   * @return how many appenders were given one; 0 when logback is not the SLF4J backend
+   */
+  private static int forEachConsole(EncoderChoice choice) {
     ILoggerFactory factory = LoggerFactory.getILoggerFactory();
     if (!(factory instanceof LoggerContext context)) {
       return 0;
@@ -56,8 +145,9 @@ public final class LogOutput {
     int switched = 0;
     for (Iterator<Appender<ILoggingEvent>> it = root.iteratorForAppenders(); it.hasNext(); ) {
       if (it.next() instanceof ConsoleAppender<ILoggingEvent> console) {
+        Encoder<ILoggingEvent> encoder = choice.encoderFor(context, console);
         console.stop();
-        console.setEncoder(jsonEncoder(context));
+        console.setEncoder(encoder);
         console.start();
         switched++;
       }

@@ -1,8 +1,11 @@
 package dev.driftguard.metrics;
 
+import dev.driftguard.model.ServiceSpec;
+import dev.driftguard.model.TrafficSpec;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.function.Supplier;
 
 /**
@@ -15,8 +18,18 @@ public final class LoopHealth {
   /** How many poll intervals may pass without a finished pass. */
   static final int ALLOWED_INTERVALS = 3;
 
+  /**
+   * The longest call a healthy pass makes without ticking, besides the configured waits: an image
+   * pull, which the Docker adapter gives up after 15 minutes.
+   */
+  static final Duration LONGEST_FIXED_CALL = Duration.ofMinutes(15);
+
+  /** Added to the longest call, so a call that ends right at its bound is not taken for a hang. */
+  static final Duration MARGIN = Duration.ofMinutes(5);
+
   private final Supplier<Instant> lastTick;
   private final Duration allowance;
+  private final String allowanceName;
   private final Clock clock;
   private final Instant startedAt;
 
@@ -26,10 +39,46 @@ public final class LoopHealth {
    *     before the first
    */
   public LoopHealth(Supplier<Instant> lastTick, Duration pollInterval, Clock clock) {
+    this(lastTick, pollInterval.multipliedBy(ALLOWED_INTERVALS), ALLOWED_INTERVALS + " poll intervals", clock);
+  }
+
+  private LoopHealth(Supplier<Instant> lastTick, Duration allowance, String allowanceName, Clock clock) {
     this.lastTick = lastTick;
-    this.allowance = pollInterval.multipliedBy(ALLOWED_INTERVALS);
+    this.allowance = allowance;
+    this.allowanceName = allowanceName;
     this.clock = clock;
     this.startedAt = clock.instant();
+  }
+
+  /**
+   * The check behind systemd's watchdog: alive while the loop ticked within {@link
+   * #stallAllowance}. Wider than {@code /healthz}, because a restart in the middle of a long but
+   * bounded call (an image pull, a drain) would only start that call again.
+   */
+  public static LoopHealth forWatchdog(
+      Supplier<Instant> lastTick, Duration pollInterval, List<ServiceSpec> services, Clock clock) {
+    return new LoopHealth(lastTick, stallAllowance(pollInterval, services), "the stall allowance", clock);
+  }
+
+  /**
+   * How long a loop that works may go without a tick: its longest single call (an image pull;
+   * for services behind a load balancer also the drain and the wait for a healthy target, both
+   * bounded by the configuration), or three poll intervals if longer, plus {@link #MARGIN}.
+   */
+  public static Duration stallAllowance(Duration pollInterval, List<ServiceSpec> services) {
+    Duration longest = max(pollInterval.multipliedBy(ALLOWED_INTERVALS), LONGEST_FIXED_CALL);
+    for (ServiceSpec service : services) {
+      if (service.trafficSpec().isPresent()) {
+        TrafficSpec traffic = service.trafficSpec().get();
+        Duration drain = traffic.drainTimeout() != null ? traffic.drainTimeout() : traffic.drainTimeoutCap();
+        longest = max(longest, max(drain, traffic.healthyDeadline()));
+      }
+    }
+    return longest.plus(MARGIN);
+  }
+
+  private static Duration max(Duration a, Duration b) {
+    return a.compareTo(b) >= 0 ? a : b;
   }
 
   /** Whether the loop is alive, and one line saying why. */
@@ -56,8 +105,8 @@ public final class LoopHealth {
           "last reconcile pass finished "
               + ago
               + "s ago, more than "
-              + ALLOWED_INTERVALS
-              + " poll intervals ("
+              + allowanceName
+              + " ("
               + allowance.toSeconds()
               + "s)");
     }

@@ -140,6 +140,16 @@ class MetricsIT {
               "driftguard_desired_image_info{digest=\"" + v1.digest() + "\",service=\"" + service);
       assertThat(value(address, "driftguard_container_healthy{service=\"" + service + "\"}"))
           .isEqualTo(1);
+      assertThat(value(address, "driftguard_waiting_for_turn{service=\"" + service + "\"}"))
+          .as("idle after the deploy")
+          .isEqualTo(0);
+      assertThat(scrape)
+          .containsPattern("driftguard_build_info\\{commit=\"([0-9a-f]{12}|unknown)\",java_version=\"17[^\"]*\",version=\"[^\"]+\"} 1")
+          .contains("# TYPE process_cpu_seconds_total counter");
+      assertThat(value(address, "process_resident_memory_bytes"))
+          .as("the agent's RSS, well under the unit's MemoryMax")
+          .isBetween(16.0 * 1024 * 1024, 320.0 * 1024 * 1024);
+      assertThat(value(address, "process_open_fds")).isGreaterThan(0);
       assertThat(scrape)
           .containsPattern(
               "driftguard_drift_detected_total\\{reason=\"[a-z_]+\",service=\""

@@ -66,7 +66,7 @@ class ConfigLoaderTest {
 
     AgentSettings agent = config.agent();
     assertThat(agent.pollInterval()).isEqualTo(Duration.ofSeconds(15));
-    assertThat(agent.metricsListen()).isEqualTo(new ListenAddress("0.0.0.0", 9273));
+    assertThat(agent.metricsListen()).isEqualTo(new ListenAddress("0.0.0.0", 10027));
     assertThat(agent.statusListen()).isEqualTo(new ListenAddress("127.0.0.1", 9274));
     assertThat(agent.stateDir()).isEqualTo(Path.of("/var/lib/driftguard"));
     assertThat(agent.dockerHost()).isEqualTo(URI.create("unix:///var/run/docker.sock"));
@@ -223,7 +223,7 @@ class ConfigLoaderTest {
     AgentSettings defaults = AgentSettings.defaults();
 
     assertThat(defaults.pollInterval()).isEqualTo(Duration.ofSeconds(15));
-    assertThat(defaults.metricsListen().toString()).isEqualTo("0.0.0.0:9273");
+    assertThat(defaults.metricsListen().toString()).isEqualTo("0.0.0.0:10027");
     assertThat(defaults.statusListen().toString()).isEqualTo("127.0.0.1:9274");
     assertThat(defaults.stateDir()).isEqualTo(Path.of("/var/lib/driftguard"));
     assertThat(defaults.dockerHost().toString()).isEqualTo("unix:///var/run/docker.sock");
@@ -576,7 +576,7 @@ traffic:
 agnet: {}
 agent:
   pollIntervall: 15s
-  metrics: { listen: "0.0.0.0:9273", path: /m }
+  metrics: { listen: "0.0.0.0:10027", path: /m }
   status: { lisen: "127.0.0.1:9274" }
   docker: { socket: /x }
   aws: { regoin: auto, endpoints: { sts: "http://127.0.0.1:1" } }
@@ -661,7 +661,7 @@ services:
         errors(
             """
             agent:
-              metrics: { listen: "9273" }
+              metrics: { listen: "10027" }
               docker: { host: "/var/run/docker.sock" }
               aws:
                 region: US-EAST-1
@@ -679,7 +679,7 @@ services:
 
     assertThat(errors)
         .containsExactly(
-            "agent.metrics.listen: '9273' is not HOST:PORT (e.g. 0.0.0.0:9273)",
+            "agent.metrics.listen: '10027' is not HOST:PORT (e.g. 0.0.0.0:10027)",
             "agent.docker.host: '/var/run/docker.sock' is not unix:///path/to/docker.sock or"
                 + " tcp://HOST:PORT",
             "agent.aws.region: 'US-EAST-1' is not auto or an AWS region name like us-east-1",
@@ -914,9 +914,9 @@ services:
 
   @Test
   void load_whenServicePublishesAgentPort_rejects() {
-    assertThat(errors(service("container: { ports: [\"9273:80\"] }")))
+    assertThat(errors(service("container: { ports: [\"10027:80\"] }")))
         .containsExactly(
-            "services[0].container.ports[0]: host port 9273 is the agent's own"
+            "services[0].container.ports[0]: host port 10027 is the agent's own"
                 + " (agent.metrics.listen)");
   }
 

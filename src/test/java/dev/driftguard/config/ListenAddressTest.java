@@ -12,7 +12,7 @@ class ListenAddressTest {
 
   @Test
   void parse_ipv4AndIpv6AndName_read() {
-    assertThat(ListenAddress.parse("0.0.0.0:9273")).isEqualTo(new ListenAddress("0.0.0.0", 9273));
+    assertThat(ListenAddress.parse("0.0.0.0:10027")).isEqualTo(new ListenAddress("0.0.0.0", 10027));
     assertThat(ListenAddress.parse("[::1]:9274")).isEqualTo(new ListenAddress("::1", 9274));
     assertThat(ListenAddress.parse("localhost:0")).isEqualTo(new ListenAddress("localhost", 0));
     assertThat(new ListenAddress("::1", 9274).toString()).isEqualTo("[::1]:9274");
@@ -20,7 +20,7 @@ class ListenAddressTest {
 
   @Test
   void parse_whenMalformed_explains() {
-    assertThatThrownBy(() -> ListenAddress.parse("9273"))
+    assertThatThrownBy(() -> ListenAddress.parse("10027"))
         .isInstanceOf(InvalidValueException.class)
         .hasMessageContaining("is not HOST:PORT");
     assertThatThrownBy(() -> ListenAddress.parse("::1:9274"))
@@ -28,7 +28,7 @@ class ListenAddressTest {
     assertThatThrownBy(() -> ListenAddress.parse("host:port")).hasMessageContaining("no port");
     assertThatThrownBy(() -> ListenAddress.parse("0.0.0.0:70000"))
         .hasMessage("port must be 0..65535, not 70000");
-    assertThatThrownBy(() -> ListenAddress.parse(":9273")).hasMessageContaining("needs a host");
+    assertThatThrownBy(() -> ListenAddress.parse(":10027")).hasMessageContaining("needs a host");
   }
 
   @Test

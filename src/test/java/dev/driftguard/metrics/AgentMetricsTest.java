@@ -86,8 +86,67 @@ class AgentMetricsTest {
         .contains("jvm_threads_live_threads")
         .contains("jvm_classes_loaded_classes")
         .contains("process_cpu_usage")
-        .contains("process_uptime_seconds")
-        .contains("process_files_open_files");
+        .contains("process_uptime_seconds");
+  }
+
+  @Test
+  void processMetrics_haveThePrometheusStandardNames() {
+    String scrape = metrics.scrape();
+
+    assertThat(value(scrape, "process_resident_memory_bytes")).isGreaterThan(1024 * 1024);
+    assertThat(value(scrape, "process_virtual_memory_bytes")).isGreaterThan(value(scrape, "process_resident_memory_bytes"));
+    assertThat(value(scrape, "process_cpu_seconds_total")).isGreaterThan(0);
+    assertThat(value(scrape, "process_open_fds")).isGreaterThan(2);
+    assertThat(value(scrape, "process_max_fds")).isGreaterThanOrEqualTo(value(scrape, "process_open_fds"));
+    assertThat(value(scrape, "process_start_time_seconds")).isGreaterThan(1.7e9);
+    assertThat(scrape).contains("# TYPE process_cpu_seconds_total counter");
+    assertThat(scrape).as("replaced by process_open_fds").doesNotContain("process_files_open_files");
+  }
+
+  @Test
+  void buildInfo_namesVersionCommitAndJava() {
+    metrics.showBuild(new BuildInfo("0.1.0", "5a6e7d9f0f68", "17.0.15+6-Debian-1deb12u1"));
+
+    assertThat(metrics.scrape())
+        .contains(
+            "driftguard_build_info{commit=\"5a6e7d9f0f68\",java_version=\"17.0.15+6-Debian-1deb12u1\","
+                + "version=\"0.1.0\"} 1");
+  }
+
+  @Test
+  void buildInfo_current_readsThisJvm() {
+    BuildInfo build = BuildInfo.current("development build");
+
+    assertThat(build.javaVersion()).isEqualTo(Runtime.version().toString());
+    assertThat(build.commit()).isNotBlank();
+  }
+
+  @Test
+  void waitingForTurn_isOneWhileTheServiceIsAtTheGate() {
+    Phase[] phase = {Phase.IDLE};
+    metrics.trackPhases(service -> phase[0]);
+    assertThat(metrics.scrape()).contains("driftguard_waiting_for_turn{service=\"web\"} 0.0");
+
+    phase[0] = Phase.GATE;
+    assertThat(metrics.scrape()).contains("driftguard_waiting_for_turn{service=\"web\"} 1.0");
+
+    phase[0] = Phase.DEREGISTER;
+    assertThat(metrics.scrape()).contains("driftguard_waiting_for_turn{service=\"web\"} 0.0");
+  }
+
+  @Test
+  void waitingForTurn_whenThePhaseCannotBeRead_isZero() {
+    metrics.trackPhases(service -> { throw new IllegalStateException("state file unreadable"); });
+
+    assertThat(metrics.scrape()).contains("driftguard_waiting_for_turn{service=\"web\"} 0.0");
+  }
+
+  private static double value(String scrape, String name) {
+    return scrape.lines()
+        .filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+        .map(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError(name + " not in the scrape"));
   }
 
   @Test

@@ -12,7 +12,11 @@ import ch.qos.logback.core.encoder.Encoder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
 class LogOutputTest {
@@ -48,11 +52,7 @@ class LogOutputTest {
 
   @Test
   void useJson_switchesTheConsoleAppendersOfTheRootLogger() {
-    LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
-    @SuppressWarnings("unchecked")
-    ConsoleAppender<ILoggingEvent> console =
-        (ConsoleAppender<ILoggingEvent>)
-            context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).getAppender("STDERR");
+    ConsoleAppender<ILoggingEvent> console = rootConsole();
     Encoder<ILoggingEvent> original = console.getEncoder();
     try {
       assertThat(LogOutput.useJson()).isEqualTo(1);
@@ -64,5 +64,41 @@ class LogOutputTest {
       console.setEncoder(original);
       console.start();
     }
+  }
+
+  @Test
+  void prefixPrioritiesForJournal_prefixesTheConsole_andJsonChosenLaterToo(@TempDir Path dir) throws Exception {
+    ConsoleAppender<ILoggingEvent> console = rootConsole();
+    Encoder<ILoggingEvent> original = console.getEncoder();
+    Path stderr = Files.createSymbolicLink(dir.resolve("2"), Path.of("socket:[77]"));
+    try {
+      assertThat(LogOutput.prefixPrioritiesForJournal(Map.of("JOURNAL_STREAM", "8:77"), stderr)).isTrue();
+      assertThat(console.getEncoder()).isInstanceOf(JournalPriorityEncoder.class);
+      LogOutput.prefixPrioritiesForJournal(Map.of("JOURNAL_STREAM", "8:77"), stderr);
+      assertThat(((JournalPriorityEncoder) console.getEncoder()).delegate()).as("wrapped once").isSameAs(original);
+
+      LogOutput.useJson();
+      assertThat(console.getEncoder()).isInstanceOf(JournalPriorityEncoder.class);
+      assertThat(((JournalPriorityEncoder) console.getEncoder()).delegate())
+          .isInstanceOf(ch.qos.logback.classic.encoder.JsonEncoder.class);
+    } finally {
+      LogOutput.stopPrefixingForJournal();
+      console.stop();
+      console.setEncoder(original);
+      console.start();
+    }
+  }
+
+  @Test
+  void prefixPrioritiesForJournal_withoutJournalStream_changesNothing() {
+    assertThat(LogOutput.prefixPrioritiesForJournal(Map.of(), Path.of("/proc/self/fd/2"))).isFalse();
+  }
+
+  /** The console appender of the test logback configuration's root logger. */
+  @SuppressWarnings("unchecked")
+  private static ConsoleAppender<ILoggingEvent> rootConsole() {
+    LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+    return (ConsoleAppender<ILoggingEvent>)
+        context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).getAppender("STDERR");
   }
 }
