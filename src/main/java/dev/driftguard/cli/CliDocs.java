@@ -14,26 +14,36 @@ import java.util.zip.Deflater;
 /**
  * The man page and the bash completion of {@code driftguard}, rendered from {@link CommandTable}
  * (the same table {@code --help} prints). The build runs {@link #main} before packaging, so the
- * installed page always describes the installed commands.
+ * installed page always describes the installed commands; it also gzips the README and CHANGELOG
+ * for the .deb.
  */
 public final class CliDocs {
   private CliDocs() {}
 
   /**
-   * Writes {@code DIR/man/driftguard.1.gz} and {@code DIR/bash-completion/driftguard}.
+   * Writes {@code DIR/man/driftguard.1.gz}, {@code DIR/bash-completion/driftguard} and, for each
+   * further file named, {@code DIR/doc/NAME.gz} (the .deb's documents, compressed as Debian's
+   * policy asks).
    *
-   * @param args the output folder and the version to print in the page's header
+   * @param args the output folder, the version to print in the page's header, documents to gzip
    */
   public static void main(String[] args) throws IOException {
-    if (args.length != 2) {
-      throw new IllegalArgumentException("usage: CliDocs OUTPUT_DIR VERSION");
+    if (args.length < 2) {
+      throw new IllegalArgumentException("usage: CliDocs OUTPUT_DIR VERSION [DOCUMENT...]");
     }
     Path dir = Path.of(args[0]);
     Files.createDirectories(dir.resolve("man"));
     Files.createDirectories(dir.resolve("bash-completion"));
+    Files.createDirectories(dir.resolve("doc"));
     Files.write(
         dir.resolve("man/driftguard.1.gz"), gzip(manPage(args[1]).getBytes(StandardCharsets.UTF_8)));
     Files.writeString(dir.resolve("bash-completion/driftguard"), bashCompletion());
+    for (int i = 2; i < args.length; i++) {
+      Path document = Path.of(args[i]);
+      Files.write(
+          dir.resolve("doc").resolve(document.getFileName() + ".gz"),
+          gzip(Files.readAllBytes(document)));
+    }
   }
 
   /** The man page, section 1, in roff with the man macros. */
