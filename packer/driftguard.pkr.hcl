@@ -39,8 +39,8 @@ variable "package" {
 
 variable "config" {
   type        = string
-  description = "driftguard.yaml baked into the image. The default names the service after the instance's Name tag."
-  default     = "packer/files/driftguard.yaml"
+  description = "The site's settings, baked in as the drop-in /etc/driftguard/conf.d/50-site.yaml. The default names the service after the instance's Name tag."
+  default     = "packer/files/50-site.yaml"
 }
 
 variable "ami_name_prefix" {
@@ -77,9 +77,19 @@ source "amazon-ebs" "driftguard" {
     most_recent = true
   }
 
-  # IMDSv2 and instance metadata tags matter on the instances launched from the AMI and are set
-  # in their launch template (docs/install.md); the build instance needs neither. (The
-  # metadata_options block that would set them here is newer than Debian's packer 1.6.6.)
+  # The build instance answers IMDSv2 only, with hop limit 1, as the instances launched from the
+  # AMI will (their launch template sets the same, docs/install.md): nothing in the build can
+  # depend on IMDSv1. Needs Packer 1.7+ with the amazon plugin; Debian's packer 1.6.6 does not
+  # know the block, so test/packaging/validate-packer validates the template without it there
+  # and checks these settings by text (BEGIN/END lines mark the block; keep them).
+  # BEGIN metadata_options
+  metadata_options {
+    http_endpoint               = "enabled"
+    http_tokens                 = "required"
+    http_put_response_hop_limit = 1
+    instance_metadata_tags      = "enabled"
+  }
+  # END metadata_options
 
   tags = {
     Name       = "${var.ami_name_prefix}-${var.base}"
@@ -98,7 +108,7 @@ build {
 
   provisioner "file" {
     source      = var.config
-    destination = "/tmp/driftguard.yaml"
+    destination = "/tmp/driftguard-site.yaml"
   }
 
   provisioner "shell" {
@@ -108,5 +118,11 @@ build {
       "DRIFTGUARD_BASE=${var.base}",
       "DRIFTGUARD_PACKAGE=${local.remote_pkg}",
     ]
+  }
+
+  # Last: remove the build instance's identity, state and secrets before the snapshot.
+  provisioner "shell" {
+    script          = "packer/scripts/cleanup.sh"
+    execute_command = "chmod +x {{ .Path }}; sudo env {{ .Vars }} {{ .Path }}"
   }
 }

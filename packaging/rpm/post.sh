@@ -8,10 +8,9 @@ if [ "$1" -eq 1 ] && command -v systemctl >/dev/null; then
   # `systemctl enable` works without systemd running (image builds, chroots).
   systemctl enable driftguard.service >/dev/null 2>&1 || :
 fi
+# Never started here (Fedora's rule for %post, and what an image build needs: the build instance
+# must not run the agent). Instances start it at boot; %postun try-restarts it on upgrades.
 if [ -d /run/systemd/system ]; then
   systemctl daemon-reload >/dev/null 2>&1 || :
-  if [ "$1" -eq 1 ]; then
-    systemctl start driftguard.service >/dev/null 2>&1 || :
-  fi
 fi
 exit 0

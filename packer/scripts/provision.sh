@@ -1,16 +1,27 @@
 #!/bin/bash
 # Runs on the Packer build instance as root: Docker, a Java runtime, the driftguard package and
-# its config; the service is enabled so every instance launched from the AMI starts it at boot.
+# the site's settings (a conf.d drop-in); the service is enabled, never started, so every instance
+# launched from the AMI starts it at its own first boot with its own tags. scripts/cleanup.sh
+# runs after this, right before the snapshot.
 set -euxo pipefail
+
+site=/etc/driftguard/conf.d/50-site.yaml
 
 case $DRIFTGUARD_BASE in
   debian)
     export DEBIAN_FRONTEND=noninteractive
+    # An image build runs no services: policy-rc.d answers 101 ("action forbidden") to every
+    # maintainer script that asks deb-systemd-invoke/invoke-rc.d to start one (driftguard's and
+    # docker.io's alike). Enabling them is unaffected.
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod 0755 /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
     apt-get update -q
     # apt resolves the package's own Depends (a Java 17 runtime, Docker) from Debian.
     apt-get install -y -q --no-install-recommends docker.io openjdk-17-jre-headless "$DRIFTGUARD_PACKAGE"
     ;;
   al2023)
+    # The .rpm never starts the agent in %post, so nothing needs holding back here.
     dnf install -y docker java-17-amazon-corretto-headless
     dnf install -y "$DRIFTGUARD_PACKAGE"
     ;;
@@ -20,10 +31,16 @@ case $DRIFTGUARD_BASE in
     ;;
 esac
 
-install -m 0644 -o root -g root /tmp/driftguard.yaml /etc/driftguard/driftguard.yaml
-rm -f "$DRIFTGUARD_PACKAGE" /tmp/driftguard.yaml
+# The site's settings as a drop-in: the package's /etc/driftguard/driftguard.yaml stays as
+# shipped, so later package upgrades replace it without a conffile question.
+install -m 0644 -o root -g root /tmp/driftguard-site.yaml "$site"
+rm -f "$DRIFTGUARD_PACKAGE" /tmp/driftguard-site.yaml
+# Fails the build on an invalid configuration (instance tags are accepted unresolved).
+/usr/bin/driftguard validate
 
 systemctl enable docker.service driftguard.service
-# Nothing runs the agent during the build: instances start it at boot with their own tags.
-systemctl stop driftguard.service || true
-/usr/bin/driftguard version
+if systemctl is-active --quiet driftguard.service; then
+  echo "driftguard is running on the build instance; the image would carry its state" >&2
+  exit 1
+fi
+/usr/bin/driftguard --version

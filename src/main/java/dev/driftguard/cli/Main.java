@@ -21,23 +21,8 @@ import org.slf4j.LoggerFactory;
  * over to {@link Agent}, the composition root.
  */
 public final class Main {
-  static final String DEFAULT_CONFIG = "/etc/driftguard/driftguard.yaml";
-  private static final String USAGE =
-      """
-      usage: driftguard [--config FILE] COMMAND
-
-      commands:
-        run        reconcile every poll interval until stopped (SIGTERM leaves containers running)
-        once       one reconcile pass; exit 0 when every service is in sync, 2 when not
-        validate   check the configuration, print every error with its path; exit 0 or 1
-        version    print the version
-      %s
-
-      options:
-        --config FILE   configuration file (default: $DRIFTGUARD_CONFIG or %s)
-        --log-format text|json   log lines as text or one JSON object each (default: agent.log.format)
-      """
-          .formatted(OperatorCommands.USAGE.stripTrailing(), DEFAULT_CONFIG);
+  static final String DEFAULT_CONFIG = CommandTable.DEFAULT_CONFIG;
+  private static final String USAGE = CommandTable.usage();
 
   private final Map<String, String> environment;
   private final PrintStream out;
@@ -71,7 +56,12 @@ public final class Main {
       return ExitCode.USAGE;
     }
     String command = rest.remove(0);
-    if (!OperatorCommands.NAMES.contains(command)) {
+    CommandTable.Command known = CommandTable.command(command);
+    if (known == null) {
+      err.print("driftguard: unknown command " + command + "\n" + USAGE);
+      return ExitCode.USAGE;
+    }
+    if (!known.operator()) {
       // The agent's commands take options on either side (driftguard validate --config FILE)
       // and no arguments; the operator commands parse what follows them themselves.
       stop = takeOptions(rest, config);
@@ -88,9 +78,11 @@ public final class Main {
 
   /**
    * Consumes the global options at the head of {@code args} ({@code --config}, {@code
-   * --log-format}, {@code --help}); {@code config[0]} receives the configuration path.
+   * --log-format}, {@code --help}, {@code --version}); {@code config[0]} receives the
+   * configuration path.
    *
-   * @return an exit code when the command line is done with (help, a bad option), else null
+   * @return an exit code when the command line is done with (help, version, a bad option), else
+   *     null
    */
   private Integer takeOptions(List<String> args, Path[] config) {
     while (!args.isEmpty() && args.get(0).startsWith("--")) {
@@ -110,6 +102,8 @@ public final class Main {
       } else if (option.equals("--help")) {
         out.print(USAGE);
         return ExitCode.OK;
+      } else if (option.equals("--version")) {
+        return version();
       } else {
         err.print("driftguard: unknown option " + option + "\n" + USAGE);
         return ExitCode.USAGE;

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.MissingNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.driftguard.model.PortBinding;
 import dev.driftguard.model.ServiceSpec;
@@ -16,21 +17,34 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.stream.Stream;
 
 /**
- * Reads {@code driftguard.yaml} into an {@link AgentConfig}, reporting every problem at once as
- * {@code path: message}. Stateless: the environment and the instance's tags are passed in, never
- * read from globals, so tests and {@code driftguard validate} see exactly what they give.
+ * Reads {@code driftguard.yaml} and its drop-ins into an {@link AgentConfig}, reporting every
+ * problem at once as {@code path: message}. Stateless: the environment and the instance's tags are
+ * passed in, never read from globals, so tests and {@code driftguard validate} see exactly what
+ * they give.
  *
- * <p>The file is read into a Jackson tree rather than bound to classes so that type errors, unknown
- * keys and invalid values all become path-prefixed messages instead of the first exception Jackson
- * would throw.
+ * <p>The files are read into Jackson trees rather than bound to classes so that type errors,
+ * unknown keys and invalid values all become path-prefixed messages instead of the first exception
+ * Jackson would throw.
+ *
+ * <p><b>Drop-ins.</b> After the main file come the files {@code conf.d/*.yaml} (and {@code *.yml})
+ * in the main file's folder, in the byte order of their names: the package ships the defaults as
+ * the main file, and an AMI build or user_data writes the site's settings as a drop-in, which no
+ * package upgrade touches and which never becomes a dpkg conffile prompt. Mappings merge key by
+ * key, a later file winning; anything else (a list such as {@code services}, a scalar, {@code ~})
+ * replaces what came before. Errors in values that a drop-in set name that file.
  */
 public final class ConfigLoader {
+  /** The folder, beside the main file, whose {@code *.yaml} files are merged over it. */
+  public static final String DROP_IN_DIR = "conf.d";
+
   private static final String[] ROOT_KEYS = {"agent", "services"};
   private static final ObjectMapper YAML =
       new ObjectMapper(YAMLFactory.builder().build())
@@ -39,38 +53,47 @@ public final class ConfigLoader {
   private ConfigLoader() {}
 
   /**
-   * Reads and validates {@code file}, interpolating {@code ${env:NAME}} from {@code environment}
-   * and {@code ${tag:KEY}} through {@code tags}. Relative paths in the file (desired.file,
-   * stateDir, passwordFile) resolve against the file's folder.
+   * Reads and validates {@code file} and its drop-ins ({@code conf.d/*.yaml} beside it),
+   * interpolating {@code ${env:NAME}} from {@code environment} and {@code ${tag:KEY}} through
+   * {@code tags}. Relative paths (desired.file, stateDir, passwordFile) resolve against the main
+   * file's folder, in drop-ins too.
    *
-   * @throws ConfigException listing every problem, when the file is unreadable or invalid
+   * @throws ConfigException listing every problem, when a file is unreadable or the result invalid
    */
   public static AgentConfig load(Path file, Map<String, String> environment, TagLookup tags) {
     Objects.requireNonNull(tags, "tags (use TagLookup.none() when there are none)");
-    String text = readFile(file);
-    return parse(text, file.toString(), baseDir(file), environment, tags);
+    Problems problems = new Problems();
+    JsonNode root = readLayers(file, problems);
+    AgentConfig config =
+        root == null ? null : read(root, baseDir(file), environment, tags, problems);
+    if (!problems.isEmpty() || config == null) {
+      throw new ConfigException(file.toString(), problems.list());
+    }
+    return config;
   }
 
   /**
-   * Checks {@code file} as {@link #load} would, except that {@code ${tag:KEY}} placeholders are
-   * accepted without asking for the tags (validation runs where there is no instance, e.g. in an
-   * AMI build). Returns the problems, empty when the file is valid.
+   * Checks {@code file} and its drop-ins as {@link #load} would, except that {@code ${tag:KEY}}
+   * placeholders are accepted without asking for the tags (validation runs where there is no
+   * instance, e.g. in an AMI build). Returns the problems, empty when the configuration is valid.
    */
   public static List<String> validate(Path file, Map<String, String> environment) {
-    String text;
+    Problems problems = new Problems();
+    JsonNode root;
     try {
-      text = readFile(file);
+      root = readLayers(file, problems);
     } catch (ConfigException e) {
       return e.errors();
     }
-    Problems problems = new Problems();
-    read(text, baseDir(file), environment, null, problems);
+    if (root != null) {
+      read(root, baseDir(file), environment, null, problems);
+    }
     return problems.list();
   }
 
   /**
    * Reads configuration text; {@code source} names it in the exception message and {@code baseDir}
-   * is where relative paths resolve. For tests and callers that hold the text already.
+   * is where relative paths resolve. For tests and callers that hold the text already; no drop-ins.
    *
    * @throws ConfigException listing every problem
    */
@@ -78,24 +101,108 @@ public final class ConfigLoader {
       String yaml, String source, Path baseDir, Map<String, String> environment, TagLookup tags) {
     Objects.requireNonNull(tags, "tags (use TagLookup.none() when there are none)");
     Problems problems = new Problems();
-    AgentConfig config = read(yaml, baseDir, environment, tags, problems);
+    JsonNode root = parseYaml(yaml, "", problems);
+    AgentConfig config =
+        root == null ? null : read(root, baseDir, environment, tags, problems);
     if (!problems.isEmpty() || config == null) {
       throw new ConfigException(source, problems.list());
     }
     return config;
   }
 
+  /**
+   * The main file merged with its drop-ins; null when a file is not YAML (already reported).
+   *
+   * @throws ConfigException when the main file cannot be read
+   */
+  private static JsonNode readLayers(Path file, Problems problems) {
+    JsonNode main = parseYaml(readFile(file), "", problems);
+    List<Path> dropIns = dropIns(file, problems);
+    if (dropIns.isEmpty()) {
+      return main;
+    }
+    boolean failed = main == null;
+    ObjectNode merged = null;
+    if (main != null && main.isObject()) {
+      merged = (ObjectNode) main;
+    } else if (main != null && (main.isMissingNode() || main.isNull())) {
+      merged = YAML.createObjectNode();
+    }
+    for (Path dropIn : dropIns) {
+      String name = DROP_IN_DIR + "/" + dropIn.getFileName();
+      String text;
+      try {
+        text = readFile(dropIn);
+      } catch (ConfigException e) {
+        e.errors().forEach(error -> problems.add("", error));
+        failed = true;
+        continue;
+      }
+      JsonNode layer = parseYaml(text, name + ": ", problems);
+      if (layer == null) {
+        failed = true;
+      } else if (layer.isObject()) {
+        if (merged != null) {
+          merge(merged, (ObjectNode) layer, "", name, problems);
+        }
+      } else if (!layer.isMissingNode() && !layer.isNull()) {
+        problems.add("", name + ": must be a mapping (agent:, services:), not a " + kind(layer));
+        failed = true;
+      }
+    }
+    // A main file that is not a mapping is reported by read(), as without drop-ins.
+    return failed ? null : merged == null ? main : merged;
+  }
+
+  /** The drop-in files beside {@code file}, in name order; none when the folder is absent. */
+  private static List<Path> dropIns(Path file, Problems problems) {
+    Path parent = file.toAbsolutePath().normalize().getParent();
+    Path dir = parent == null ? null : parent.resolve(DROP_IN_DIR);
+    if (dir == null || !Files.isDirectory(dir)) {
+      return List.of();
+    }
+    // Only *.yaml / *.yml, not hidden: editor backups, .dpkg-old and .rpmnew files stay out.
+    try (Stream<Path> files = Files.list(dir)) {
+      return files
+          .filter(f -> f.getFileName().toString().matches("[^.].*\\.ya?ml"))
+          .filter(Files::isRegularFile)
+          .sorted(Comparator.comparing(f -> f.getFileName().toString()))
+          .toList();
+    } catch (IOException e) {
+      problems.add("", dir + ": cannot list the drop-in folder (" + e.getMessage() + ")");
+      return List.of();
+    }
+  }
+
+  /** Merges {@code layer} into {@code base}: mappings key by key, anything else replaced. */
+  private static void merge(ObjectNode base, ObjectNode layer, String path, String source, Problems problems) {
+    layer
+        .fields()
+        .forEachRemaining(
+            field -> {
+              String key = field.getKey();
+              String childPath = path.isEmpty() ? key : path + "." + key;
+              JsonNode existing = base.get(key);
+              if (existing != null && existing.isObject() && field.getValue().isObject()) {
+                merge((ObjectNode) existing, (ObjectNode) field.getValue(), childPath, source, problems);
+              } else {
+                base.set(key, field.getValue());
+                problems.noteSource(childPath, source);
+              }
+            });
+  }
+
+  private static String kind(JsonNode node) {
+    return node.isArray() ? "list" : "single value";
+  }
+
   /** {@code tags == null} is validate mode. Returns null when there were problems. */
   private static AgentConfig read(
-      String yaml,
+      JsonNode root,
       Path baseDir,
       Map<String, String> environment,
       TagLookup tags,
       Problems problems) {
-    JsonNode root = parseYaml(yaml, problems);
-    if (root == null) {
-      return null;
-    }
     if (root.isMissingNode() || root.isNull()) {
       problems.add("", "the file is empty; it needs at least a services: list");
       return null;
@@ -233,7 +340,8 @@ public final class ConfigLoader {
     }
   }
 
-  private static JsonNode parseYaml(String yaml, Problems problems) {
+  /** {@code prefix} names the file in syntax errors ({@code "conf.d/50-site.yaml: "}, or none). */
+  private static JsonNode parseYaml(String yaml, String prefix, Problems problems) {
     // A parser rather than readValues(): that one would unwrap a top-level list into documents.
     try (JsonParser parser = YAML.getFactory().createParser(yaml)) {
       JsonNode first = YAML.readTree(parser);
@@ -243,7 +351,8 @@ public final class ConfigLoader {
       if (parser.nextToken() != null) {
         problems.add(
             "",
-            "line "
+            prefix
+                + "line "
                 + parser.currentLocation().getLineNr()
                 + ": a second YAML document ('---');"
                 + " the configuration is one document");
@@ -251,10 +360,10 @@ public final class ConfigLoader {
       }
       return first;
     } catch (JsonProcessingException e) {
-      problems.add("", syntaxError(e));
+      problems.add("", prefix + syntaxError(e));
       return null;
     } catch (IOException e) {
-      problems.add("", "not YAML: " + e.getMessage());
+      problems.add("", prefix + "not YAML: " + e.getMessage());
       return null;
     }
   }

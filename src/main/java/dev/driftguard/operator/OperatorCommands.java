@@ -24,18 +24,6 @@ public final class OperatorCommands {
   /** The commands this class runs. */
   public static final Set<String> NAMES = Set.of("status", "pin", "rollout-status");
 
-  /** Usage lines for {@code driftguard --help}, one per command. */
-  public static final String USAGE =
-      """
-        status     this host's services as a table (--json: the agent's /status document)
-        pin SERVICE IMAGE[:tag|@sha256:...]
-                   resolve a tag in ECR, check the image, write the desired digest to SSM
-        rollout-status SERVICE [--wait]
-                   the fleet's progress from the hosts' EC2 tags; with --wait exit 0 when
-                   converged, 3 on a rollback, 4 on timeout
-        (COMMAND --help for a command's options)
-      """;
-
   private static final Pattern SERVICE = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}");
 
   private static final Map<String, String> COMMAND_USAGE =
@@ -75,6 +63,15 @@ usage: driftguard pin SERVICE IMAGE[:tag|@sha256:<hex>] [options]
           exit codes: 0 converged, 2 not converged yet (without --wait), 3 a host rolled the
             desired digest back, 4 --wait timed out, 1 error
           """);
+
+  /** The usage text of {@code command} (one of {@link #NAMES}), as its {@code --help} prints it. */
+  public static String usage(String command) {
+    String usage = COMMAND_USAGE.get(command);
+    if (usage == null) {
+      throw new IllegalArgumentException("not an operator command: " + command);
+    }
+    return usage;
+  }
 
   private final AwsAccess aws;
   private final Map<String, String> environment;

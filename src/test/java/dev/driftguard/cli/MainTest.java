@@ -78,4 +78,19 @@ class MainTest {
     assertThat(run("version")).isEqualTo(ExitCode.OK);
     assertThat(out.toString(StandardCharsets.UTF_8)).startsWith("driftguard ");
   }
+
+  @Test
+  void versionOption_printsWhatTheVersionCommandPrints() {
+    assertThat(run("--version")).isEqualTo(ExitCode.OK);
+    String option = out.toString(StandardCharsets.UTF_8);
+    out.reset();
+    run("version");
+    assertThat(option).isEqualTo(out.toString(StandardCharsets.UTF_8)).startsWith("driftguard ");
+  }
+
+  @Test
+  void help_printsTheCommandTable() {
+    assertThat(run("--help")).isEqualTo(ExitCode.OK);
+    assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo(CommandTable.usage());
+  }
 }

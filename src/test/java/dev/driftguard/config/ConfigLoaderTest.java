@@ -173,20 +173,168 @@ class ConfigLoaderTest {
     assertThat(config.agent().aws().regionOverride()).contains("us-east-1");
   }
 
-  @Test
-  void validate_shippedDefaultConfig_hasNoErrors() {
-    Path shipped = Path.of("agent/etc/driftguard.yaml");
-    assertThat(shipped).exists();
-
-    assertThat(ConfigLoader.validate(shipped, Map.of())).isEmpty();
+  /** The package's defaults as /etc/driftguard/driftguard.yaml, with the given drop-ins. */
+  private Path installed(Map<String, String> dropIns) throws Exception {
+    Path main = tmp.resolve("driftguard.yaml");
+    Files.copy(Path.of("agent/etc/driftguard.yaml"), main);
+    Files.createDirectories(tmp.resolve("conf.d"));
+    for (Map.Entry<String, String> dropIn : dropIns.entrySet()) {
+      Files.writeString(tmp.resolve("conf.d").resolve(dropIn.getKey()), dropIn.getValue());
+    }
+    return main;
   }
 
   @Test
-  void load_shippedDefaultConfig_takesNameFromTag() {
-    AgentConfig config = ConfigLoader.load(Path.of("agent/etc/driftguard.yaml"), Map.of(), TAGS);
+  void validate_shippedDefaultsWithPackerSiteDropIn_hasNoErrors() throws Exception {
+    Path main = installed(Map.of("50-site.yaml", Files.readString(Path.of("packer/files/50-site.yaml"))));
 
+    assertThat(ConfigLoader.validate(main, Map.of())).isEmpty();
+    AgentConfig config = ConfigLoader.load(main, Map.of(), TAGS);
     assertThat(config.services().get(0).desired())
         .isEqualTo(new DesiredSource.Ssm("/driftguard/web_staging/image"));
+    assertThat(config.agent()).isEqualTo(AgentSettings.defaults());
+  }
+
+  @Test
+  void validate_shippedDefaultsAlone_asksForServicesOnly() throws Exception {
+    assertThat(ConfigLoader.validate(installed(Map.of()), Map.of()))
+        .containsExactly("services: required: a list with at least one service");
+  }
+
+  // --- drop-ins (conf.d/*.yaml) -------------------------------------------------------------
+
+  @Test
+  void load_dropIns_mergeMappingsKeyByKey_laterFilesWinning() throws Exception {
+    Files.writeString(
+        tmp.resolve("driftguard.yaml"),
+        """
+        agent:
+          pollInterval: 10s
+          status: { listen: "127.0.0.1:9300" }
+          aws: { region: eu-west-1, instanceId: i-0123456789abcdef0 }
+        """
+            + MINIMAL);
+    Files.createDirectories(tmp.resolve("conf.d"));
+    Files.writeString(tmp.resolve("conf.d/20-late.yaml"), "agent: { pollInterval: 30s }\n");
+    Files.writeString(
+        tmp.resolve("conf.d/10-early.yaml"),
+        "agent:\n  pollInterval: 20s\n  aws: { region: us-east-1 }\n  images: { keep: 5 }\n");
+
+    AgentSettings agent = ConfigLoader.load(tmp.resolve("driftguard.yaml"), Map.of(), TAGS).agent();
+
+    assertThat(agent.pollInterval()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(agent.aws().regionOverride()).contains("us-east-1");
+    assertThat(agent.aws().instanceIdOverride()).contains("i-0123456789abcdef0");
+    assertThat(agent.statusListen()).isEqualTo(new ListenAddress("127.0.0.1", 9300));
+    assertThat(agent.imagesToKeep()).isEqualTo(5);
+  }
+
+  @Test
+  void load_dropInServices_replaceTheWholeList() throws Exception {
+    Path main =
+        installed(
+            Map.of(
+                "50-site.yaml",
+                MINIMAL + "  - name: worker\n    desired: { allowedRegistries: [r.example.com] }\n",
+                "90-user-data.yaml",
+                MINIMAL.replace("name: web", "name: api")));
+
+    assertThat(ConfigLoader.load(main, Map.of(), TAGS).services())
+        .extracting(ServiceSpec::name)
+        .containsExactly("api");
+  }
+
+  @Test
+  void load_dropInNull_restoresTheDefault() throws Exception {
+    Files.writeString(tmp.resolve("driftguard.yaml"), "agent: { pollInterval: 10s }\n" + MINIMAL);
+    Files.createDirectories(tmp.resolve("conf.d"));
+    Files.writeString(tmp.resolve("conf.d/50-site.yaml"), "agent: { pollInterval: ~ }\n");
+
+    assertThat(ConfigLoader.load(tmp.resolve("driftguard.yaml"), Map.of(), TAGS).agent().pollInterval())
+        .isEqualTo(AgentSettings.defaults().pollInterval());
+  }
+
+  @Test
+  void load_dropIns_ignoreOtherNamesHiddenFilesAndFolders() throws Exception {
+    Path main = installed(Map.of("50-site.yaml", MINIMAL));
+    Path dir = tmp.resolve("conf.d");
+    for (String ignored :
+        List.of("50-site.yaml.dpkg-old", "50-site.yaml.rpmnew", "50-site.yaml~", ".60-hidden.yaml", "README")) {
+      Files.writeString(dir.resolve(ignored), "not: [valid");
+    }
+    Files.createDirectories(dir.resolve("70-folder.yaml"));
+
+    assertThat(ConfigLoader.validate(main, Map.of())).isEmpty();
+  }
+
+  @Test
+  void load_dropInYml_andEmptyDropIn_areRead() throws Exception {
+    Path main = installed(Map.of("10-empty.yaml", "", "50-site.yml", MINIMAL));
+
+    assertThat(ConfigLoader.load(main, Map.of(), TAGS).services()).hasSize(1);
+  }
+
+  @Test
+  void load_emptyMainFile_takesEverythingFromDropIns() throws Exception {
+    Files.writeString(tmp.resolve("driftguard.yaml"), "# nothing here\n");
+    Files.createDirectories(tmp.resolve("conf.d"));
+    Files.writeString(tmp.resolve("conf.d/50-site.yaml"), MINIMAL);
+
+    assertThat(ConfigLoader.load(tmp.resolve("driftguard.yaml"), Map.of(), TAGS).services())
+        .extracting(ServiceSpec::name)
+        .containsExactly("web");
+  }
+
+  @Test
+  void validate_errorInDropInValue_namesTheFile() throws Exception {
+    Path main =
+        installed(
+            Map.of(
+                "50-site.yaml",
+                service("health: { type: tcp, port: 70000 }") + "agent: { pollInterval: 15x }\n"));
+
+    assertThat(ConfigLoader.validate(main, Map.of()))
+        .contains(
+            "agent.pollInterval: '15x' is not a duration (use 500ms, 15s, 2m, 1h) (set in conf.d/50-site.yaml)")
+        .anyMatch(
+            e -> e.startsWith("services[0].health.port: ") && e.endsWith(" (set in conf.d/50-site.yaml)"));
+  }
+
+  @Test
+  void validate_errorInMainFileValue_namesNoDropIn() throws Exception {
+    Files.writeString(tmp.resolve("driftguard.yaml"), "agent: { pollInterval: 15x }\n");
+    Files.createDirectories(tmp.resolve("conf.d"));
+    Files.writeString(tmp.resolve("conf.d/50-site.yaml"), "agent: { images: { keep: 3 } }\n" + MINIMAL);
+
+    assertThat(ConfigLoader.validate(tmp.resolve("driftguard.yaml"), Map.of()))
+        .containsExactly("agent.pollInterval: '15x' is not a duration (use 500ms, 15s, 2m, 1h)");
+  }
+
+  @Test
+  void validate_dropInSyntaxErrorsAndShapes_areReportedPerFile() throws Exception {
+    Path main =
+        installed(
+            Map.of(
+                "10-broken.yaml", "agent: { pollInterval: 15s\n",
+                "20-list.yaml", "- services\n",
+                "30-dup.yaml", "agent: {}\nagent: {}\n"));
+
+    List<String> errors = ConfigLoader.validate(main, Map.of());
+
+    assertThat(errors).hasSize(3);
+    assertThat(errors.get(0)).startsWith("conf.d/10-broken.yaml: line ");
+    assertThat(errors.get(1)).isEqualTo("conf.d/20-list.yaml: must be a mapping (agent:, services:), not a list");
+    assertThat(errors.get(2)).startsWith("conf.d/30-dup.yaml: line 2").contains("duplicate key");
+  }
+
+  @Test
+  void load_unknownKeyInDropIn_isAnErrorNamingTheFile() throws Exception {
+    Path main = installed(Map.of("50-site.yaml", MINIMAL + "agnet: {}\n"));
+
+    ConfigException e =
+        catchThrowableOfType(ConfigException.class, () -> ConfigLoader.load(main, Map.of(), TAGS));
+
+    assertThat(e.errors()).singleElement().asString().startsWith("agnet: ").endsWith("(set in conf.d/50-site.yaml)");
   }
 
   @Test

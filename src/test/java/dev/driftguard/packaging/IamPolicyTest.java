@@ -4,13 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -85,18 +88,23 @@ class IamPolicyTest {
           "ecr:GetDownloadUrlForLayer", "dockerd pulls with the ECR token the agent hands it");
 
   /**
-   * Granted ahead of the adapters that will call them (DESIGN 3 and 4: target group and fleet
-   * coordination). Remove an entry when its adapter lands: the test fails while an action is both
-   * called and listed here, so this list can only shrink.
+   * Granted ahead of the adapters that will call them. Remove an entry when its adapter lands: the
+   * test fails while an action is both called and listed here, so this list can only shrink.
+   * Empty: fleet coordination reads peers with DescribeTags, so DescribeInstances went (issue 8).
    */
-  private static final Set<String> AGENT_PLANNED =
-      Set.of("ec2:DescribeInstances");
+  private static final Set<String> AGENT_PLANNED = Set.of();
 
   /**
    * Operator actions granted ahead of the code that will call them; same rule as AGENT_PLANNED.
    * Empty since pin and rollout-status landed.
    */
   private static final Set<String> OPERATOR_PLANNED = Set.of();
+
+  /** Operator actions granted for documented steps that run the AWS CLI, not our code. */
+  private static final Map<String, String> OPERATOR_IMPLIED =
+      Map.of(
+          "ssm:GetParameterHistory",
+          "docs/install.md, Roll back: aws ssm get-parameter-history lists the previous pins");
 
   /** Actions AWS authorizes only on "*" (no resource-level permissions). */
   private static final Set<String> STAR_ONLY =
@@ -118,7 +126,100 @@ class IamPolicyTest {
   @Test
   void operatorPolicy_grantsExactlyWhatOperatorCodeCalls() throws IOException {
     Set<String> called = calledActions(true).keySet();
-    assertPolicyMatches("driftguard-operator-policy.json", called, Set.of(), OPERATOR_PLANNED);
+    assertPolicyMatches(
+        "driftguard-operator-policy.json", called, OPERATOR_IMPLIED.keySet(), OPERATOR_PLANNED);
+  }
+
+  /** Our own instance's ARN and a peer's, as IAM puts them in the request context. */
+  private static final String SELF = "arn:aws:ec2:us-east-1:123456789012:instance/i-0aaaaaaaaaaaaaaaa";
+
+  private static final String PEER = "arn:aws:ec2:us-east-1:123456789012:instance/i-0bbbbbbbbbbbbbbbb";
+
+  @Test
+  void tagStatement_deleteTagsWithoutKeys_isDenied() throws IOException {
+    // DeleteTags without Tags deletes every tag of the instance, Name included. Its request has
+    // no aws:TagKeys, for which ForAllValues alone is vacuously true; the Null guard denies it.
+    JsonNode statement = tagStatement();
+    assertThat(PolicyEvaluator.allows(statement, tagRequest("ec2:DeleteTags", SELF, null)))
+        .isFalse();
+    assertThat(PolicyEvaluator.allows(withoutNullGuard(statement), tagRequest("ec2:DeleteTags", SELF, null)))
+        .as("without the Null guard the same request is allowed: the guard is what denies it")
+        .isTrue();
+  }
+
+  @Test
+  void tagStatement_driftguardKeysOnItsOwnInstance_areAllowed() throws IOException {
+    JsonNode statement = tagStatement();
+    for (String action : List.of("ec2:CreateTags", "ec2:DeleteTags")) {
+      assertThat(
+              PolicyEvaluator.allows(
+                  statement,
+                  tagRequest(action, SELF, List.of("driftguard:web_staging:digest", "driftguard:web_staging:phase"))))
+          .as(action)
+          .isTrue();
+    }
+  }
+
+  @Test
+  void tagStatement_otherKeysPeersAndForeignCredentials_areDenied() throws IOException {
+    JsonNode statement = tagStatement();
+    Map<String, PolicyEvaluator.Request> denied =
+        Map.of(
+            "Name on itself",
+            tagRequest("ec2:CreateTags", SELF, List.of("Name")),
+            "a driftguard key together with Name",
+            tagRequest("ec2:DeleteTags", SELF, List.of("driftguard:web_staging:digest", "Name")),
+            "an empty key list",
+            tagRequest("ec2:DeleteTags", SELF, List.of()),
+            "a peer's instance",
+            new PolicyEvaluator.Request(
+                "ec2:CreateTags",
+                PEER,
+                Map.of(
+                    "aws:ARN", List.of(PEER),
+                    "ec2:SourceInstanceARN", List.of(SELF),
+                    "aws:TagKeys", List.of("driftguard:web_staging:digest"))),
+            "credentials used off the instance (no ec2:SourceInstanceARN)",
+            new PolicyEvaluator.Request(
+                "ec2:CreateTags",
+                SELF,
+                Map.of("aws:ARN", List.of(SELF), "aws:TagKeys", List.of("driftguard:x"))),
+            "another action",
+            tagRequest("ec2:CreateVolume", SELF, List.of("driftguard:x")));
+    denied.forEach(
+        (why, request) -> assertThat(PolicyEvaluator.allows(statement, request)).as(why).isFalse());
+  }
+
+  private static JsonNode tagStatement() throws IOException {
+    for (JsonNode statement :
+        json.readTree(policyFile("driftguard-policy.json").toFile()).path("Statement")) {
+      if (strings(statement.path("Action")).contains("ec2:DeleteTags")) {
+        // The placeholders as the install guide's sed fills them in.
+        return json.readTree(
+            statement
+                .toString()
+                .replace("REGION", "us-east-1")
+                .replace("ACCOUNT_ID", "123456789012"));
+      }
+    }
+    throw new AssertionError("no statement grants ec2:DeleteTags");
+  }
+
+  private static JsonNode withoutNullGuard(JsonNode statement) {
+    ObjectNode copy = statement.deepCopy();
+    ((ObjectNode) copy.path("Condition")).remove("Null");
+    return copy;
+  }
+
+  /** A tagging request on {@code instance} signed by SELF's role; null keys: no Tags at all. */
+  private static PolicyEvaluator.Request tagRequest(String action, String instance, List<String> keys) {
+    Map<String, List<String>> context = new HashMap<>();
+    context.put("aws:ARN", List.of(instance));
+    context.put("ec2:SourceInstanceARN", List.of(SELF));
+    if (keys != null) {
+      context.put("aws:TagKeys", keys);
+    }
+    return new PolicyEvaluator.Request(action, instance, context);
   }
 
   @Test
