@@ -137,12 +137,15 @@ class IamPolicyTest {
 
   @Test
   void tagStatement_deleteTagsWithoutKeys_isDenied() throws IOException {
-    // DeleteTags without Tags deletes every tag of the instance, Name included. Its request has
-    // no aws:TagKeys, for which ForAllValues alone is vacuously true; the Null guard denies it.
+    // DeleteTags without Tags deletes every tag of the instance, Name included. The agent no
+    // longer deletes tags at all (turns are leases, not claim tags), so DeleteTags is not granted.
     JsonNode statement = tagStatement();
-    assertThat(PolicyEvaluator.allows(statement, tagRequest("ec2:DeleteTags", SELF, null)))
+    assertThat(PolicyEvaluator.allows(statement, tagRequest("ec2:DeleteTags", SELF, null))).isFalse();
+    assertThat(PolicyEvaluator.allows(statement, tagRequest("ec2:DeleteTags", SELF, List.of("driftguard:x"))))
         .isFalse();
-    assertThat(PolicyEvaluator.allows(withoutNullGuard(statement), tagRequest("ec2:DeleteTags", SELF, null)))
+    // A request with no aws:TagKeys makes ForAllValues vacuously true; the Null guard denies it.
+    assertThat(PolicyEvaluator.allows(statement, tagRequest("ec2:CreateTags", SELF, null))).isFalse();
+    assertThat(PolicyEvaluator.allows(withoutNullGuard(statement), tagRequest("ec2:CreateTags", SELF, null)))
         .as("without the Null guard the same request is allowed: the guard is what denies it")
         .isTrue();
   }
@@ -150,7 +153,7 @@ class IamPolicyTest {
   @Test
   void tagStatement_driftguardKeysOnItsOwnInstance_areAllowed() throws IOException {
     JsonNode statement = tagStatement();
-    for (String action : List.of("ec2:CreateTags", "ec2:DeleteTags")) {
+    for (String action : List.of("ec2:CreateTags")) {
       assertThat(
               PolicyEvaluator.allows(
                   statement,
@@ -168,9 +171,9 @@ class IamPolicyTest {
             "Name on itself",
             tagRequest("ec2:CreateTags", SELF, List.of("Name")),
             "a driftguard key together with Name",
-            tagRequest("ec2:DeleteTags", SELF, List.of("driftguard:web_staging:digest", "Name")),
+            tagRequest("ec2:CreateTags", SELF, List.of("driftguard:web_staging:digest", "Name")),
             "an empty key list",
-            tagRequest("ec2:DeleteTags", SELF, List.of()),
+            tagRequest("ec2:CreateTags", SELF, List.of()),
             "a peer's instance",
             new PolicyEvaluator.Request(
                 "ec2:CreateTags",
@@ -193,7 +196,7 @@ class IamPolicyTest {
   private static JsonNode tagStatement() throws IOException {
     for (JsonNode statement :
         json.readTree(policyFile("driftguard-policy.json").toFile()).path("Statement")) {
-      if (strings(statement.path("Action")).contains("ec2:DeleteTags")) {
+      if (strings(statement.path("Action")).contains("ec2:CreateTags")) {
         // The placeholders as the install guide's sed fills them in.
         return json.readTree(
             statement
