@@ -546,7 +546,7 @@ class FleetRolloutIT {
           aws:
             region: us-east-1
             instanceId: auto
-            endpoints: { ssm: "%s", ecr: "%s", ec2: "%s", elbv2: "%s", imds: "%s" }
+            endpoints: { ssm: "%s", ecr: "%s", ec2: "%s", elbv2: "%s", dynamodb: "%s", imds: "%s" }
         services:
           - name: "${tag:Name}"
             desired:
@@ -563,7 +563,7 @@ class FleetRolloutIT {
               healthyDeadline: 30s
             rollout: %s
         """.formatted(h.index, h.instanceId, POLL.toSeconds(), h.dir.resolve("state"), env.dockerHost(), endpoint,
-            endpoint, endpoint, endpoint, h.imds.endpoint(), PARAMETER, env.registryHost(), h.container, h.port,
+            endpoint, endpoint, endpoint, endpoint, h.imds.endpoint(), PARAMETER, env.registryHost(), h.container, h.port,
             group.arn(), h.port, rollout));
   }
 
