@@ -233,6 +233,7 @@ final class Agent implements AutoCloseable {
           .random(new SecureRandom())
           .timing(DeployTiming.defaults())
           .pollInterval(settings.pollInterval())
+          .ssmReadsPerSecond(settings.fleet().ssmReadsPerSecond())
           .stabilisation(stabilisation.compareTo(MIN_STABILISATION) < 0 ? MIN_STABILISATION : stabilisation)
           .keepImages(settings.imagesToKeep())
           .terminationNotice(() -> terminationNotice(identity))

@@ -119,7 +119,7 @@ final class AgentSettingsReader {
         logFormat,
         imagesToKeep,
         registries,
-        readFleet(agent.map("fleet", "leaseTable", "maxClockSkew")));
+        readFleet(agent.map("fleet", "leaseTable", "maxClockSkew", "ssmReadsPerSecond")));
   }
 
   private static FleetSettings readFleet(YamlMap fleet) {
@@ -141,7 +141,10 @@ final class AgentSettingsReader {
       problems.add(fleet.path("maxClockSkew"), "must be at most 5m");
       skew = FleetSettings.DEFAULT_MAX_CLOCK_SKEW;
     }
-    return new FleetSettings(table, skew);
+    double ssmReads = fleet.integer("ssmReadsPerSecond", 1, (int) FleetSettings.MAX_SSM_READS_PER_SECOND)
+        .map(Integer::doubleValue)
+        .orElse(FleetSettings.DEFAULT_SSM_READS_PER_SECOND);
+    return new FleetSettings(table, skew, ssmReads);
   }
 
   private static AwsSettings readAws(YamlMap aws) {

@@ -11,8 +11,20 @@ import java.util.regex.Pattern;
  *
  * @param leaseTable the table's name, in the instance's region
  * @param maxClockSkew at least 0 and at most 5 minutes
+ * @param ssmReadsPerSecond the share of the account's Parameter Store throughput the whole fleet's
+ *     desired-state polls may use together; each host stretches its poll interval to keep to it
  */
-public record FleetSettings(String leaseTable, Duration maxClockSkew) {
+public record FleetSettings(String leaseTable, Duration maxClockSkew, double ssmReadsPerSecond) {
+  /**
+   * Half of Parameter Store's default 40 TPS per account and region (GetParameter, GetParameters
+   * and PutParameter share it): the rest is headroom for operators, {@code driftguard pin},
+   * secrets and other tools.
+   */
+  public static final double DEFAULT_SSM_READS_PER_SECOND = 20;
+
+  /** Parameter Store's higher-throughput setting allows up to 10,000 TPS. */
+  static final double MAX_SSM_READS_PER_SECOND = 10_000;
+
   public static final String DEFAULT_LEASE_TABLE = "driftguard-leases";
 
   /**
@@ -35,9 +47,12 @@ public record FleetSettings(String leaseTable, Duration maxClockSkew) {
     if (maxClockSkew.isNegative() || maxClockSkew.compareTo(MAX_MAX_CLOCK_SKEW) > 0) {
       throw new IllegalArgumentException("maxClockSkew must be 0..5m, got " + maxClockSkew);
     }
+    if (!(ssmReadsPerSecond > 0) || ssmReadsPerSecond > MAX_SSM_READS_PER_SECOND) {
+      throw new IllegalArgumentException("ssmReadsPerSecond must be more than 0 and at most 10000");
+    }
   }
 
   public static FleetSettings defaults() {
-    return new FleetSettings(DEFAULT_LEASE_TABLE, DEFAULT_MAX_CLOCK_SKEW);
+    return new FleetSettings(DEFAULT_LEASE_TABLE, DEFAULT_MAX_CLOCK_SKEW, DEFAULT_SSM_READS_PER_SECOND);
   }
 }

@@ -48,12 +48,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ReconcileLoop {
   private static final Logger logger = LoggerFactory.getLogger(ReconcileLoop.class);
-  /**
-   * Half of Parameter Store's default 40 TPS per account and region: the rest is headroom for
-   * operators, `driftguard pin`, secrets reads and other tools.
-   */
-  public static final double DEFAULT_SSM_READS_PER_SECOND = 20;
-
   /** Longest wait between polls while the desired-state backend throttles or is down. */
   static final Duration MAX_BACKOFF = Duration.ofMinutes(5);
 
@@ -558,7 +552,7 @@ public final class ReconcileLoop {
     private Duration stabilisation = Duration.ofMinutes(1);
     private int keepImages = 1;
     private Supplier<Optional<String>> terminationNotice = Optional::empty;
-    private double ssmReadsPerSecond = DEFAULT_SSM_READS_PER_SECOND;
+    private double ssmReadsPerSecond = 20;
 
     private Builder() {}
 

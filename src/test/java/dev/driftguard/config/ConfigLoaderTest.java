@@ -126,7 +126,7 @@ class ConfigLoaderTest {
     assertThat(agent.aws().endpoints()).hasSize(6);
     assertThat(agent.logFormat()).isEqualTo(LogFormat.JSON);
     assertThat(agent.imagesToKeep()).isEqualTo(5);
-    assertThat(agent.fleet()).isEqualTo(new FleetSettings("web-leases", Duration.ofSeconds(45)));
+    assertThat(agent.fleet()).isEqualTo(new FleetSettings("web-leases", Duration.ofSeconds(45), 100));
     assertThat(agent.registryLogin("REGISTRY.example.com:5000"))
         .contains(
             new RegistryLogin(
@@ -380,6 +380,7 @@ class ConfigLoaderTest {
     assertThat(defaults.registries()).isEmpty();
     assertThat(defaults.fleet().leaseTable()).isEqualTo("driftguard-leases");
     assertThat(defaults.fleet().maxClockSkew()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(defaults.fleet().ssmReadsPerSecond()).isEqualTo(20);
   }
 
   @Test
@@ -388,7 +389,7 @@ class ConfigLoaderTest {
         errors(
             """
 agent:
-  fleet: { leaseTable: "no spaces allowed", maxClockSkew: 10m }
+  fleet: { leaseTable: "no spaces allowed", maxClockSkew: 10m, ssmReadsPerSecond: 0 }
 services:
   - name: web
     desired: { file: ./desired }
@@ -399,6 +400,7 @@ services:
             "agent.fleet.leaseTable: 'no spaces allowed' is not a DynamoDB table name (3 to 255 of"
                 + " a-z A-Z 0-9 _ . -)",
             "agent.fleet.maxClockSkew: must be at most 5m");
+    assertThat(errors).anyMatch(e -> e.startsWith("agent.fleet.ssmReadsPerSecond: "));
   }
 
   @Test
