@@ -106,12 +106,13 @@ final class Agent implements AutoCloseable {
     AgentSettings settings = ConfigLoader.load(configFile, environment, key -> Optional.of("tag-" + key)).agent();
     LogOutput.applyConfigured(settings.logFormat());
     AtomicReference<InstanceIdentity> identityRef = new AtomicReference<>();
+    // Created first so that every AWS call, the instance identity's included, is counted.
+    AgentMetrics metrics = new AgentMetrics(List.of());
     AwsClients aws = AwsClients.builder()
         .region(() -> region(settings, identityRef.get()))
         .endpoints(settings.aws().endpoints())
+        .callMetrics(new ThrottledAttempts(metrics))
         .build();
-    // Created first so that every AWS call, the instance identity's included, is counted.
-    AgentMetrics metrics = new AgentMetrics(List.of());
     metrics.showBuild(BuildInfo.current(Version.current()));
     try {
       AwsCallListener awsCalls = metrics;

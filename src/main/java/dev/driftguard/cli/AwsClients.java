@@ -58,6 +58,7 @@ public final class AwsClients implements SdkAutoCloseable {
   private final AwsCredentialsProvider credentials;
   private final boolean ownsCredentials;
   private final Duration apiCallTimeout;
+  private final software.amazon.awssdk.metrics.MetricPublisher callMetrics;
   private final Duration apiCallAttemptTimeout;
 
   private SdkHttpClient httpClient;
@@ -87,6 +88,7 @@ public final class AwsClients implements SdkAutoCloseable {
             ? builder.credentials
             : DefaultCredentialsProvider.builder().build();
     this.apiCallTimeout = builder.apiCallTimeout;
+    this.callMetrics = builder.callMetrics;
     this.apiCallAttemptTimeout = builder.apiCallAttemptTimeout;
     if (apiCallAttemptTimeout.compareTo(apiCallTimeout) > 0) {
       throw new IllegalArgumentException(
@@ -164,6 +166,11 @@ public final class AwsClients implements SdkAutoCloseable {
                 .apiCallTimeout(apiCallTimeout)
                 .apiCallAttemptTimeout(apiCallAttemptTimeout)
                 .retryStrategy(RetryMode.STANDARD)
+                .applyMutation(c -> {
+                  if (callMetrics != null) {
+                    c.addMetricPublisher(callMetrics);
+                  }
+                })
                 .build());
     URI endpoint = endpoints.get(key);
     if (endpoint != null) {
@@ -217,6 +224,7 @@ public final class AwsClients implements SdkAutoCloseable {
     private Supplier<Region> region;
     private Map<String, URI> endpoints = Map.of();
     private AwsCredentialsProvider credentials;
+    private software.amazon.awssdk.metrics.MetricPublisher callMetrics;
     private Duration apiCallTimeout = DEFAULT_API_CALL_TIMEOUT;
     private Duration apiCallAttemptTimeout = DEFAULT_API_CALL_ATTEMPT_TIMEOUT;
 
@@ -237,6 +245,12 @@ public final class AwsClients implements SdkAutoCloseable {
     /** Endpoint overrides keyed by {@link #ENDPOINT_KEYS}; for tests and local mode. */
     public Builder endpoints(Map<String, URI> endpoints) {
       this.endpoints = Objects.requireNonNull(endpoints, "endpoints");
+      return this;
+    }
+
+    /** Receives each call's SDK metrics (attempts, error types); unset: none are collected. */
+    public Builder callMetrics(software.amazon.awssdk.metrics.MetricPublisher callMetrics) {
+      this.callMetrics = callMetrics;
       return this;
     }
 

@@ -295,6 +295,16 @@ public final class AgentMetrics implements ReconcileListener, AwsCallListener, A
   }
 
   @Override
+  public void onThrottled(String service, String operation) {
+    Counter.builder(PREFIX + "aws.throttled")
+        .description("Attempts of AWS API calls that AWS throttled (SDK retries included), by service and operation")
+        .tag("aws_service", service)
+        .tag("operation", operation)
+        .register(registry)
+        .increment();
+  }
+
+  @Override
   public void close() {
     gcMetrics.close();
     registry.close();

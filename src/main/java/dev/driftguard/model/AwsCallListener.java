@@ -33,4 +33,10 @@ public interface AwsCallListener {
    *     class name (e.g. {@code ApiCallTimeoutException}, {@code SdkClientException})
    */
   void onError(String service, String operation, String code);
+
+  /**
+   * One attempt of a call was throttled by AWS, whether or not the SDK's retries then got through:
+   * the account-wide limits are spent by attempts, not by calls.
+   */
+  default void onThrottled(String service, String operation) {}
 }
