@@ -166,7 +166,7 @@ final class ServiceReader {
     }
 
     YamlMap rolloutMap =
-        service.map("rollout", "strategy", "maxUnavailable", "rollback", "nextPort");
+        service.map("rollout", "strategy", "maxUnavailable", "rollback", "nextPort", "runOnce");
     RolloutSpec rollout = readRollout(rolloutMap, ports);
 
     ServiceSpec spec = null;
@@ -604,13 +604,19 @@ final class ServiceReader {
     if (strategy == null || (strategy == RolloutSpec.Strategy.START_FIRST && nextPort == 0)) {
       return null;
     }
+    List<String> runOnce = new ArrayList<>();
+    if (rollout.has("runOnce") && !rollout.isList("runOnce")) {
+      problems.add(rollout.path("runOnce"), "must be a list of strings, e.g. [\"bin/rails\", \"db:migrate\"]");
+    } else if (rollout.has("runOnce")) {
+      rollout.texts("runOnce").forEach(t -> runOnce.add(t.value()));
+    }
     int secondPort = nextPort;
     int count = maxUnavailable;
     boolean isPercent = percent;
     return construct(
         problems,
         rollout.path(),
-        () -> new RolloutSpec(strategy, count, isPercent, rollback, secondPort));
+        () -> new RolloutSpec(strategy, count, isPercent, rollback, secondPort, runOnce));
   }
 
   private static Optional<Duration> positive(YamlMap map, String key) {

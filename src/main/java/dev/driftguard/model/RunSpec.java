@@ -41,6 +41,21 @@ public record RunSpec(
         specHash);
   }
 
+  /**
+   * The one-time task of a rollout ({@code rollout.runOnce}): the same image, environment and
+   * volumes, {@code command} instead of the service's own, and no published ports, so it runs
+   * beside the serving container without a clash.
+   */
+  public RunSpec oneTimeTask(List<String> command) {
+    ContainerSpec c = container;
+    return new RunSpec(
+        service,
+        image,
+        new ContainerSpec(List.of(), c.env(), c.envFromSsm(), c.volumes(), command, c.stopSignal(), c.stopTimeout(), c.memoryBytes()),
+        environment,
+        specHash);
+  }
+
   /** The labels every container the agent creates carries. */
   public Map<String, String> labels() {
     Map<String, String> labels = new LinkedHashMap<>();

@@ -41,6 +41,7 @@ public final class DeployRunner {
     this.env = env;
     this.presence = presence;
     steps.put(Phase.PULL, new PullStep(env));
+    steps.put(Phase.RUN_ONCE, new RunOnceStep(env));
     steps.put(Phase.GATE, new GateStep(env));
     steps.put(Phase.DEREGISTER, new DeregisterStep(env));
     steps.put(Phase.STOP, new StopStep(env));
@@ -121,6 +122,11 @@ public final class DeployRunner {
       d.cause = why;
     }
     if (next.end() != null) {
+      if (next.end() == DeployTable.End.ROLLED_BACK && d.phase == Phase.RUN_ONCE) {
+        // The fleet's one-time task failed from this image: condemned here too, and published.
+        StateBook states = env.states();
+        states.put(states.get(d.service.name()).withFailed(d.image.digest()));
+      }
       finish(d, next.end());
       return;
     }

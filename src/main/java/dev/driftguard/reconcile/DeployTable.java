@@ -20,7 +20,8 @@ import java.util.Map;
  *   <li>Before anything on the host changed (PULL, GATE) a fault ends the attempt; it is retried
  *       with backoff. After that, a fault goes to RESTORE: the previous container is put back in
  *       service at once, without waiting for the failed dependency, and nothing is condemned.
- *   <li>Only IMAGE_BAD, from HEALTH, goes to ROLLBACK, which condemns the digest.
+ *   <li>Only IMAGE_BAD condemns the digest: from HEALTH it goes to ROLLBACK; from RUN_ONCE (the
+ *       rollout's one-time task failed) the deploy ends rolled back before anything changed.
  *   <li>A fault inside ROLLBACK or RESTORE stays there (retried with backoff): both end only when
  *       one container serves and is registered, or when there is nothing to restore.
  *   <li>REFUSED (the circuit breaker) ends the attempt before anything changed.
@@ -60,11 +61,11 @@ final class DeployTable {
 
   private static final Map<DeployPath, List<Phase>> ORDER = new EnumMap<>(Map.of(
       DeployPath.STOP_FIRST,
-      List.of(Phase.PULL, Phase.GATE, Phase.DEREGISTER, Phase.STOP, Phase.START, Phase.HEALTH,
+      List.of(Phase.PULL, Phase.RUN_ONCE, Phase.GATE, Phase.DEREGISTER, Phase.STOP, Phase.START, Phase.HEALTH,
           Phase.REGISTER, Phase.COMMIT),
       // The new container serves on the second port before the old one leaves: capacity never dips.
       DeployPath.START_FIRST,
-      List.of(Phase.PULL, Phase.GATE, Phase.START, Phase.HEALTH, Phase.REGISTER, Phase.DEREGISTER,
+      List.of(Phase.PULL, Phase.RUN_ONCE, Phase.GATE, Phase.START, Phase.HEALTH, Phase.REGISTER, Phase.DEREGISTER,
           Phase.STOP, Phase.COMMIT),
       // The same container again: nothing to pull, and a dead container holds no capacity.
       DeployPath.RESTART,
@@ -102,7 +103,7 @@ final class DeployTable {
     if (at < 0) {
       throw unexpected(path, phase, kind);
     }
-    boolean hostUntouched = phase == Phase.PULL || phase == Phase.GATE;
+    boolean hostUntouched = phase == Phase.PULL || phase == Phase.RUN_ONCE || phase == Phase.GATE;
     return switch (kind) {
       case DONE -> at + 1 < order.size() ? Transition.to(order.get(at + 1)) : Transition.ending(End.SUCCESS);
       case FAULT -> hostUntouched ? Transition.ending(End.FAULT) : Transition.to(Phase.RESTORE);
@@ -113,6 +114,10 @@ final class DeployTable {
         yield Transition.ending(End.REFUSED);
       }
       case IMAGE_BAD -> {
+        if (phase == Phase.RUN_ONCE) {
+          // The one-time task failed from the new image: nobody switches, nothing to restore.
+          yield Transition.ending(End.ROLLED_BACK);
+        }
         if (phase != Phase.HEALTH) {
           throw unexpected(path, phase, kind);
         }

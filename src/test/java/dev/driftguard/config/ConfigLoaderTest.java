@@ -769,7 +769,7 @@ services:
             "services[0].traffic.arn: unknown key (known: targetGroupArn, port, drainTimeout,"
                 + " drainTimeoutCap, healthyDeadline)",
             "services[0].rollout.strategey: unknown key (did you mean 'strategy'? known:"
-                + " strategy, maxUnavailable, rollback, nextPort)");
+                + " strategy, maxUnavailable, rollback, nextPort, runOnce)");
     assertThat(errors).hasSize(16);
   }
 

@@ -24,7 +24,13 @@ class DeployTableTest {
     DeployPath restart = DeployPath.RESTART;
     return Stream.of(
         // stop-first, the happy path
-        Arguments.of(stop, Phase.PULL, Kind.DONE, Transition.to(Phase.GATE)),
+        Arguments.of(stop, Phase.PULL, Kind.DONE, Transition.to(Phase.RUN_ONCE)),
+        Arguments.of(stop, Phase.RUN_ONCE, Kind.DONE, Transition.to(Phase.GATE)),
+        Arguments.of(start, Phase.RUN_ONCE, Kind.DONE, Transition.to(Phase.GATE)),
+        // the rollout's one-time task failing is evidence against the image, before anything changed
+        Arguments.of(stop, Phase.RUN_ONCE, Kind.IMAGE_BAD, Transition.ending(End.ROLLED_BACK)),
+        Arguments.of(stop, Phase.RUN_ONCE, Kind.FAULT, Transition.ending(End.FAULT)),
+        Arguments.of(stop, Phase.RUN_ONCE, Kind.WAIT, Transition.to(Phase.RUN_ONCE)),
         Arguments.of(stop, Phase.GATE, Kind.DONE, Transition.to(Phase.DEREGISTER)),
         Arguments.of(stop, Phase.DEREGISTER, Kind.DONE, Transition.to(Phase.STOP)),
         Arguments.of(stop, Phase.STOP, Kind.DONE, Transition.to(Phase.START)),

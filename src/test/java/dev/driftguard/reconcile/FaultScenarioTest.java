@@ -230,6 +230,9 @@ class FaultScenarioTest {
     group.set("i-0000000000000002", 18080, "draining");
     host.pin("web", V2);
     Duration next = host.loop.tick();
+    for (int i = 0; i < 5 && host.store.load().get("web").phase() != Phase.GATE; i++) {
+      next = host.loop.tick();
+    }
     assertThat(host.store.load().get("web").phase()).isEqualTo(Phase.GATE);
     host.terminationNotice = "spot interruption";
     Duration waited = Duration.ZERO;

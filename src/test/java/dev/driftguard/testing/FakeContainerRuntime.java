@@ -50,6 +50,9 @@ public final class FakeContainerRuntime implements ContainerRuntime {
     int restartCount;
     Instant startedAt;
 
+    /** A command {@code ["exit", "N"]} makes the container exit with code N at start (a one-time task). */
+    List<String> command = List.of();
+
     Container(String id, String name, String imageId, Map<String, String> labels, Behaviour behaviour) {
       this.id = id;
       this.name = name;
@@ -168,6 +171,7 @@ public final class FakeContainerRuntime implements ContainerRuntime {
         .findFirst()
         .orElseThrow(() -> new ContainerRuntimeException("create", "create " + name + ": no such image " + spec.image().pinned(), null));
     Container c = new Container("c" + nextId++, name, imageId, new LinkedHashMap<>(spec.labels()), localBehaviour.get(imageId));
+    c.command = spec.container().command();
     containers.put(name, c);
     journal.add("create " + name + " " + spec.image().digest().shortForm());
     return info(c);
@@ -182,7 +186,10 @@ public final class FakeContainerRuntime implements ContainerRuntime {
     }
     journal.add("start " + name);
     c.startedAt = clock.instant();
-    if (c.behaviour == Behaviour.EXITS) {
+    if (c.command.size() == 2 && c.command.get(0).equals("exit")) {
+      c.state = ContainerInfo.State.EXITED;
+      c.exitCode = Integer.parseInt(c.command.get(1));
+    } else if (c.behaviour == Behaviour.EXITS) {
       c.state = ContainerInfo.State.EXITED;
       c.exitCode = 1;
     } else {
