@@ -747,7 +747,8 @@ services:
         .contains(
             "agnet: unknown key (did you mean 'agent'? known: agent, services)",
             "agent.pollIntervall: unknown key (did you mean 'pollInterval'? known: pollInterval,"
-                + " metrics, status, stateDir, docker, aws, log, images, registries, fleet)",
+                + " metrics, status, stateDir, docker, aws, log, images, registries, fleet,"
+                + " selfReport)",
             "agent.metrics.path: unknown key (known: listen)",
             "agent.status.lisen: unknown key (did you mean 'listen'? known: listen)",
             "agent.docker.socket: unknown key (known: host)",
