@@ -223,7 +223,7 @@ final class Agent implements AutoCloseable {
           .sources(sources)
           .runtime(meteredRuntime)
           .registryAuth(new LazyRegistryAuth(() -> {
-            EcrRegistryAuth auth = new EcrRegistryAuth(aws.ecr(), logins, awsCalls);
+            EcrRegistryAuth auth = new EcrRegistryAuth(aws::ecr, logins, awsCalls);
             ecrAuth.set(auth);
             return auth;
           }, logins.keySet()))

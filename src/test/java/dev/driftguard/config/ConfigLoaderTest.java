@@ -754,7 +754,8 @@ services:
             "agent.docker.socket: unknown key (known: host)",
             "agent.aws.regoin: unknown key (did you mean 'region'? known: region, instanceId,"
                 + " endpoints)",
-            "agent.aws.endpoints.sts: unknown key (did you mean 'ssm'? known: dynamodb, ec2, ecr,"
+            "agent.aws.endpoints.sts: unknown key (did you mean 'ssm'? known: autoscaling, dynamodb,"
+                + " ec2, ecr,"
                 + " elbv2, imds, ssm)",
             "agent.log.level: unknown key (known: format)",
             "agent.images.retain: unknown key (known: keep)",
