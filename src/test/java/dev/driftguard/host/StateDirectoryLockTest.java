@@ -6,13 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.driftguard.model.ServiceState;
 import dev.driftguard.testing.LogCapture;
 import dev.driftguard.testing.Tmpfs;
-import java.io.BufferedReader;
+import dev.driftguard.testing.StateLockHolder;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,56 +18,24 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class StateDirectoryLockTest {
   @TempDir Path dir;
-  private Process holder;
-
-  @AfterEach
-  void stopHolder() throws InterruptedException {
-    if (holder != null && holder.isAlive()) {
-      holder.destroyForcibly();
-      holder.waitFor(10, TimeUnit.SECONDS);
-    }
-  }
-
-  /** Starts a JVM that takes the lock on {@code stateDir} and holds it until killed. */
-  private Process holdInAnotherProcess(Path stateDir) throws IOException {
-    holder =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp",
-                System.getProperty("java.class.path"),
-                Holder.class.getName(),
-                stateDir.toString())
-            .redirectErrorStream(true)
-            .start();
-    BufferedReader out =
-        new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
-    String line;
-    while ((line = out.readLine()) != null) {
-      if (line.equals("locked")) {
-        return holder;
-      }
-    }
-    throw new IllegalStateException("the holder process exited before taking the lock");
-  }
 
   @Test
-  void acquire_whenAnotherProcessHoldsIt_failsNamingItsPidAndWhatToDo() throws IOException {
-    Process other = holdInAnotherProcess(dir);
-
-    assertThatThrownBy(() -> StateDirectoryLock.acquire(dir))
-        .isInstanceOf(StateDirectoryLockedException.class)
-        .hasMessageContaining("another driftguard agent (pid " + other.pid() + ")")
-        .hasMessageContaining(dir.resolve("lock").toString())
-        .hasMessageContaining("systemctl stop driftguard")
-        .hasMessageContaining("agent.stateDir");
+  void acquire_whenAnotherProcessHoldsIt_failsNamingItsPidAndWhatToDo() throws Exception {
+    try (StateLockHolder other = StateLockHolder.start(dir)) {
+      assertThatThrownBy(() -> StateDirectoryLock.acquire(dir))
+          .isInstanceOf(StateDirectoryLockedException.class)
+          .hasMessageContaining("another driftguard agent (pid " + other.pid() + ")")
+          .hasMessageContaining(dir.resolve("lock").toString())
+          .hasMessageContaining("systemctl stop driftguard")
+          .hasMessageContaining("agent.stateDir");
+    }
   }
 
   @Test
   void acquire_afterTheHolderWasKilled_succeeds_soAStaleFileNeverBlocksARestart()
       throws Exception {
-    Process other = holdInAnotherProcess(dir);
-    other.destroyForcibly(); // kill -9: no chance to clean up
-    assertThat(other.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    StateLockHolder other = StateLockHolder.start(dir);
+    other.kill();
 
     try (StateDirectoryLock lock = StateDirectoryLock.acquire(dir)) {
       assertThat(lock.held()).isTrue();
@@ -122,16 +86,6 @@ class StateDirectoryLockTest {
       assertThatThrownBy(
               () -> new FileStateStore(fs.dir(), "i-0123456789abcdef0").save(ServiceState.initial("web")))
           .isInstanceOf(StateStoreException.class);
-    }
-  }
-
-  /** Holds the lock on the folder given as the argument until the process is killed. */
-  static final class Holder {
-    public static void main(String[] args) throws InterruptedException {
-      StateDirectoryLock lock = StateDirectoryLock.acquire(Path.of(args[0]));
-      System.out.println(lock.held() ? "locked" : "not locked");
-      System.out.flush();
-      Thread.sleep(Long.MAX_VALUE);
     }
   }
 }
