@@ -9,7 +9,7 @@ import static org.mockito.Mockito.doThrow;
 
 import dev.driftguard.metrics.AgentMetrics;
 import dev.driftguard.model.RolloutSpec;
-import dev.driftguard.model.ServiceSpec;
+import dev.driftguard.model.TrafficSpec;
 import dev.driftguard.testing.SdkErrors;
 import dev.driftguard.testing.Specs;
 import org.junit.jupiter.api.AfterEach;
@@ -32,15 +32,15 @@ class Elbv2ErrorTranslationTest {
   private final ElasticLoadBalancingV2Client elbv2 =
       SdkErrors.client(ElasticLoadBalancingV2Client.class);
   private final AgentMetrics metrics = SdkErrors.metrics();
-  private final Elbv2TrafficGate gate = Elbv2TrafficGate.create(elbv2, INSTANCE, metrics);
+  private final Elbv2TrafficGate gate = new Elbv2TrafficGate(elbv2, INSTANCE, metrics);
 
   @AfterEach
   void close() {
     metrics.close();
   }
 
-  private static ServiceSpec web() {
-    return Specs.webBehindLoadBalancer(RolloutSpec.Strategy.STOP_FIRST);
+  private static TrafficSpec web() {
+    return Specs.webBehindLoadBalancer(RolloutSpec.Strategy.STOP_FIRST).traffic();
   }
 
   @Test
