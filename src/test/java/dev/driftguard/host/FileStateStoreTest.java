@@ -11,6 +11,7 @@ import dev.driftguard.model.DeployOutcome;
 import dev.driftguard.model.DeployPath;
 import dev.driftguard.model.Phase;
 import dev.driftguard.model.ServiceState;
+import dev.driftguard.testing.JavaCommand;
 import dev.driftguard.testing.LogCapture;
 import dev.driftguard.testing.Tmpfs;
 import java.io.IOException;
@@ -218,17 +219,15 @@ class FileStateStoreTest {
   void save_fsyncsTheFileBeforeAndTheDirectoryAfterTheRename() throws Exception {
     Path trace = dir.resolve("trace");
     Path stateDir = dir.resolve("state");
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                "strace", "-f", "-qq", "-o", trace.toString(),
+                "-e", "trace=openat,fsync,rename,renameat,renameat2"));
+    command.addAll(JavaCommand.of(SaveOnce.class, stateDir.toString()));
     Process process;
     try {
-      process =
-          new ProcessBuilder(
-                  "strace", "-f", "-qq", "-o", trace.toString(),
-                  "-e", "trace=openat,fsync,rename,renameat,renameat2",
-                  Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                  "-cp", System.getProperty("java.class.path"),
-                  SaveOnce.class.getName(), stateDir.toString())
-              .redirectErrorStream(true)
-              .start();
+      process = new ProcessBuilder(command).redirectErrorStream(true).start();
     } catch (IOException e) {
       assumeTrue(false, "skipped: strace is not installed: " + e.getMessage());
       return;

@@ -22,12 +22,7 @@ public final class StateLockHolder implements AutoCloseable {
   /** Starts a JVM that takes the lock on {@code stateDir}; returns once it holds it. */
   public static StateLockHolder start(Path stateDir) throws IOException {
     Process process =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp",
-                System.getProperty("java.class.path"),
-                StateLockHolder.class.getName(),
-                stateDir.toString())
+        new ProcessBuilder(JavaCommand.of(StateLockHolder.class, stateDir.toString()))
             .redirectErrorStream(true)
             .start();
     BufferedReader out =
