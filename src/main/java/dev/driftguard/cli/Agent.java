@@ -27,6 +27,7 @@ import dev.driftguard.host.Heartbeat;
 import dev.driftguard.host.ServiceManager;
 import dev.driftguard.host.SystemdNotifySocket;
 import dev.driftguard.metrics.FirstPass;
+import dev.driftguard.host.StateDirectoryLock;
 import dev.driftguard.metrics.AgentHttpServer;
 import dev.driftguard.metrics.AgentMetrics;
 import dev.driftguard.metrics.BuildInfo;
@@ -77,6 +78,7 @@ final class Agent implements AutoCloseable {
   private final AgentMetrics metrics;
   private final StatusView status;
   private final Heartbeat heartbeat;
+  private final StateDirectoryLock stateLock;
   private AgentHttpServer http;
 
   private Agent(
@@ -86,7 +88,8 @@ final class Agent implements AutoCloseable {
       AgentSettings settings,
       AgentMetrics metrics,
       StatusView status,
-      Heartbeat heartbeat) {
+      Heartbeat heartbeat,
+      StateDirectoryLock stateLock) {
     this.aws = aws;
     this.runtime = runtime;
     this.loop = loop;
@@ -94,6 +97,7 @@ final class Agent implements AutoCloseable {
     this.metrics = metrics;
     this.status = status;
     this.heartbeat = heartbeat;
+    this.stateLock = stateLock;
   }
 
   /**
@@ -171,6 +175,8 @@ final class Agent implements AutoCloseable {
     AgentSettings settings = config.agent();
     AwsCallListener awsCalls = metrics;
     metrics.addServices(config.services().stream().map(ServiceSpec::name).toList());
+    // Before anything acts: `once` and the `run` service must never share a state directory.
+    StateDirectoryLock stateLock = StateDirectoryLock.acquire(settings.stateDir());
     DockerContainerRuntime runtime = DockerContainerRuntime.create(settings.dockerHost());
     try {
       // Engine failures are counted here because the deployer handles most of them itself.
@@ -188,7 +194,7 @@ final class Agent implements AutoCloseable {
         Sleeper.system().sleep(duration);
         beat(loopRef);
       };
-      StateBook states = new StateBook(new FileStateStore(settings.stateDir()));
+      StateBook states = new StateBook(new FileStateStore(settings.stateDir(), identity.instanceId()));
       StatusView status = new StatusView(Version.current(), identity.instanceId(), config.services(), states::get);
       metrics.trackPhases(service -> states.get(service).phase());
       Supervision supervision = Supervision.of(serviceManager,
@@ -217,7 +223,7 @@ final class Agent implements AutoCloseable {
           .sources(sources)
           .runtime(meteredRuntime)
           .registryAuth(new LazyRegistryAuth(() -> {
-            EcrRegistryAuth auth = new EcrRegistryAuth(aws.ecr(), logins, awsCalls);
+            EcrRegistryAuth auth = new EcrRegistryAuth(aws::ecr, logins, awsCalls);
             ecrAuth.set(auth);
             return auth;
           }, logins.keySet()))
@@ -241,9 +247,11 @@ final class Agent implements AutoCloseable {
           .build();
       loopRef.set(loop);
       metrics.trackLastSuccessfulPoll(loop::lastSuccessfulPoll);
-      return new Agent(aws, runtime, loop, settings, metrics, status, supervision.heartbeat());
+      return new Agent(
+          aws, runtime, loop, settings, metrics, status, supervision.heartbeat(), stateLock);
     } catch (RuntimeException e) {
       runtime.close();
+      stateLock.close();
       throw e;
     }
   }
@@ -312,5 +320,6 @@ final class Agent implements AutoCloseable {
     runtime.close();
     aws.close();
     metrics.close();
+    stateLock.close();
   }
 }

@@ -1,8 +1,10 @@
 package dev.driftguard.cli;
 
+import dev.driftguard.config.AwsSettings;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -19,6 +21,7 @@ import software.amazon.awssdk.http.SdkHttpClient;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.imds.Ec2MetadataClient;
 import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.autoscaling.AutoScalingClient;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ecr.EcrClient;
@@ -43,7 +46,7 @@ import software.amazon.awssdk.utils.SdkAutoCloseable;
  */
 public final class AwsClients implements SdkAutoCloseable {
   /** Keys of {@link Builder#endpoints}: the services whose endpoint a test may override. */
-  public static final Set<String> ENDPOINT_KEYS = Set.of("ssm", "ecr", "ec2", "elbv2", "dynamodb", "imds");
+  public static final Set<String> ENDPOINT_KEYS = AwsSettings.ENDPOINT_SERVICES;
 
   /** Bound on one SDK call including its retries; the agent's poll loop must never hang. */
   public static final Duration DEFAULT_API_CALL_TIMEOUT = Duration.ofSeconds(20);
@@ -67,6 +70,8 @@ public final class AwsClients implements SdkAutoCloseable {
   private Ec2Client ec2;
   private ElasticLoadBalancingV2Client elbv2;
   private DynamoDbClient dynamodb;
+  private AutoScalingClient autoscaling;
+  private final Map<Region, EcrClient> regionalEcr = new LinkedHashMap<>();
   private Ec2MetadataClient imds;
   private boolean closed;
 
@@ -118,6 +123,26 @@ public final class AwsClients implements SdkAutoCloseable {
     return ecr;
   }
 
+  /**
+   * The ECR client of {@code region} (the agent's own region gives {@link #ecr()}). ECR tokens are
+   * regional: pulling from {@code ACCOUNT.dkr.ecr.eu-west-1.amazonaws.com} needs a token from
+   * eu-west-1's ECR, whatever the agent's region. So "one client per service per process" is one
+   * per region here: each is built on first use and kept for the process, as a client's
+   * connection pool and endpoint resolution are worth reusing across the token refreshes.
+   */
+  public synchronized EcrClient ecr(String region) {
+    Region wanted = Region.of(region);
+    if (wanted.equals(agentRegion())) {
+      return ecr();
+    }
+    EcrClient client = regionalEcr.get(wanted);
+    if (client == null) {
+      client = configure(EcrClient.builder(), "ecr", wanted).build();
+      regionalEcr.put(wanted, client);
+    }
+    return client;
+  }
+
   public synchronized Ec2Client ec2() {
     if (ec2 == null) {
       ec2 = configure(Ec2Client.builder(), "ec2").build();
@@ -140,6 +165,14 @@ public final class AwsClients implements SdkAutoCloseable {
     return dynamodb;
   }
 
+  /** Only for the optional self-report to the instance's Auto Scaling group. */
+  public synchronized AutoScalingClient autoscaling() {
+    if (autoscaling == null) {
+      autoscaling = configure(AutoScalingClient.builder(), "autoscaling").build();
+    }
+    return autoscaling;
+  }
+
   /** The IMDSv2 client. It keeps the SDK's own IMDS retry policy (short, IMDS-specific). */
   public synchronized Ec2MetadataClient imds() {
     if (imds == null) {
@@ -153,10 +186,19 @@ public final class AwsClients implements SdkAutoCloseable {
     return imds;
   }
 
+  private Region agentRegion() {
+    return Objects.requireNonNull(region.get(), "the AWS region resolved to null");
+  }
+
   private <B extends AwsClientBuilder<B, ?> & AwsSyncClientBuilder<B, ?>> B configure(
       B builder, String key) {
     ensureOpen();
-    Region resolved = Objects.requireNonNull(region.get(), "the AWS region resolved to null");
+    return configure(builder, key, agentRegion());
+  }
+
+  private <B extends AwsClientBuilder<B, ?> & AwsSyncClientBuilder<B, ?>> B configure(
+      B builder, String key, Region resolved) {
+    ensureOpen();
     builder
         .region(resolved)
         .credentialsProvider(credentials)
@@ -205,8 +247,9 @@ public final class AwsClients implements SdkAutoCloseable {
       return;
     }
     closed = true;
-    List<SdkAutoCloseable> all = new ArrayList<>();
-    for (SdkAutoCloseable c : new SdkAutoCloseable[] {ssm, ecr, ec2, elbv2, dynamodb, imds, httpClient}) {
+    List<SdkAutoCloseable> all = new ArrayList<>(regionalEcr.values());
+    for (SdkAutoCloseable c :
+        new SdkAutoCloseable[] {ssm, ecr, ec2, elbv2, dynamodb, autoscaling, imds, httpClient}) {
       if (c != null) {
         all.add(c);
       }

@@ -23,6 +23,9 @@ import java.util.Optional;
  *     running one and the last known good one
  * @param registries credentials for registries that are not ECR
  * @param fleet the turn leases' table and the clock skew their expiry allows for
+ * @param selfReportAfter {@code agent.selfReport.unhealthyAfter}: how long the host may serve
+ *     nothing before it marks itself Unhealthy in its Auto Scaling group; {@link Duration#ZERO}
+ *     (the default) never reports
  */
 public record AgentSettings(
     Duration pollInterval,
@@ -34,7 +37,8 @@ public record AgentSettings(
     LogFormat logFormat,
     int imagesToKeep,
     List<RegistryLogin> registries,
-    FleetSettings fleet) {
+    FleetSettings fleet,
+    Duration selfReportAfter) {
 
   public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(15);
   public static final ListenAddress DEFAULT_METRICS_LISTEN = new ListenAddress("0.0.0.0", 10027);
@@ -59,6 +63,9 @@ public record AgentSettings(
     }
     registries = List.copyOf(registries);
     Objects.requireNonNull(fleet, "fleet");
+    if (selfReportAfter == null || selfReportAfter.isNegative()) {
+      throw new IllegalArgumentException("selfReportAfter must be zero (off) or more");
+    }
   }
 
   /** Every default: what an empty {@code agent:} section means. */
@@ -73,7 +80,13 @@ public record AgentSettings(
         LogFormat.TEXT,
         DEFAULT_IMAGES_TO_KEEP,
         List.of(),
-        FleetSettings.defaults());
+        FleetSettings.defaults(),
+        Duration.ZERO);
+  }
+
+  /** True when the host marks itself Unhealthy after serving nothing for {@link #selfReportAfter}. */
+  public boolean selfReportOn() {
+    return !selfReportAfter.isZero();
   }
 
   /**

@@ -11,13 +11,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /** Reads the {@code agent:} section into {@link AgentSettings}, defaults for what is absent. */
 final class AgentSettingsReader {
   static final String[] KEYS = {
     "pollInterval", "metrics", "status", "stateDir", "docker", "aws", "log", "images", "registries",
-    "fleet"
+    "fleet", "selfReport"
   };
   private static final Pattern REGION = Pattern.compile("[a-z]{2}(?:-[a-z]+)+-\\d{1,2}");
   private static final Pattern INSTANCE_ID = Pattern.compile("i-[0-9a-f]{8,17}");
@@ -29,6 +30,17 @@ final class AgentSettingsReader {
 
   private static final Duration MIN_POLL_INTERVAL = Duration.ofMillis(100);
 
+  /** Shorter than this, a slow container start would look like a dead host. */
+  static final Duration MIN_SELF_REPORT_AFTER = Duration.ofMinutes(1);
+
+  static final Duration MAX_SELF_REPORT_AFTER = Duration.ofHours(24);
+
+  /**
+   * A new pin waits up to one poll interval, and {@code /healthz} counts a loop as stuck after a
+   * few intervals without a tick: beyond this, neither means anything to an operator.
+   */
+  static final Duration MAX_POLL_INTERVAL = Duration.ofMinutes(10);
+
   private AgentSettingsReader() {}
 
   static AgentSettings read(YamlMap agent, Path baseDir) {
@@ -37,6 +49,12 @@ final class AgentSettingsReader {
         agent.duration("pollInterval").orElse(AgentSettings.DEFAULT_POLL_INTERVAL);
     if (pollInterval.compareTo(MIN_POLL_INTERVAL) < 0) {
       problems.add(agent.path("pollInterval"), "must be at least 100ms");
+      pollInterval = AgentSettings.DEFAULT_POLL_INTERVAL;
+    } else if (pollInterval.compareTo(MAX_POLL_INTERVAL) > 0) {
+      problems.add(
+          agent.path("pollInterval"),
+          Durations.aboveMaximum(
+              pollInterval, MAX_POLL_INTERVAL, "a new pin waits up to one interval"));
       pollInterval = AgentSettings.DEFAULT_POLL_INTERVAL;
     }
 
@@ -60,12 +78,12 @@ final class AgentSettingsReader {
 
     Path stateDir =
         agent
-            .value("stateDir", v -> resolvePath(baseDir, v))
+            .pathValue("stateDir", v -> resolvePath(baseDir, v))
             .orElse(AgentSettings.DEFAULT_STATE_DIR);
     URI dockerHost =
         agent
             .map("docker", "host")
-            .value("host", AgentSettingsReader::dockerHost)
+            .pathValue("host", AgentSettingsReader::dockerHost)
             .orElse(AgentSettings.DEFAULT_DOCKER_HOST);
 
     AwsSettings aws = readAws(agent.map("aws", "region", "instanceId", "endpoints"));
@@ -86,7 +104,8 @@ final class AgentSettingsReader {
     for (YamlMap entry : agent.maps("registries", "host", "username", "passwordFile")) {
       String host = entry.value("host", AgentSettingsReader::registryHost).orElse(null);
       String username = entry.string("username").orElse(null);
-      Path passwordFile = entry.value("passwordFile", v -> resolvePath(baseDir, v)).orElse(null);
+      Path passwordFile =
+          entry.pathValue("passwordFile", v -> resolvePath(baseDir, v)).orElse(null);
       if (!entry.has("host")) {
         problems.add(entry.path("host"), "required (e.g. registry.example.com:5000)");
       }
@@ -119,7 +138,8 @@ final class AgentSettingsReader {
         logFormat,
         imagesToKeep,
         registries,
-        readFleet(agent.map("fleet", "leaseTable", "maxClockSkew", "ssmReadsPerSecond")));
+        readFleet(agent.map("fleet", "leaseTable", "maxClockSkew", "ssmReadsPerSecond")),
+        readSelfReport(agent.map("selfReport", "unhealthyAfter")));
   }
 
   private static FleetSettings readFleet(YamlMap fleet) {
@@ -145,6 +165,35 @@ final class AgentSettingsReader {
         .map(Integer::doubleValue)
         .orElse(FleetSettings.DEFAULT_SSM_READS_PER_SECOND);
     return new FleetSettings(table, skew, ssmReads);
+  }
+
+  /** {@code agent.selfReport}: off (zero) unless {@code unhealthyAfter} is written. */
+  private static Duration readSelfReport(YamlMap selfReport) {
+    Problems problems = selfReport.problems();
+    if (selfReport.present() && !selfReport.has("unhealthyAfter")) {
+      problems.add(
+          selfReport.path("unhealthyAfter"),
+          "required to turn the self-report on (e.g. 15m); leave selfReport out to keep it off");
+      return Duration.ZERO;
+    }
+    Optional<Duration> after = selfReport.duration("unhealthyAfter");
+    if (after.isEmpty()) {
+      return Duration.ZERO;
+    }
+    if (after.get().compareTo(MIN_SELF_REPORT_AFTER) < 0) {
+      problems.add(
+          selfReport.path("unhealthyAfter"),
+          "must be at least 1m (shorter, a slow container start would look like a dead host)");
+      return Duration.ZERO;
+    }
+    if (after.get().compareTo(MAX_SELF_REPORT_AFTER) > 0) {
+      problems.add(
+          selfReport.path("unhealthyAfter"),
+          Durations.aboveMaximum(
+              after.get(), MAX_SELF_REPORT_AFTER, "its group should have replaced it long before"));
+      return Duration.ZERO;
+    }
+    return after.get();
   }
 
   private static AwsSettings readAws(YamlMap aws) {

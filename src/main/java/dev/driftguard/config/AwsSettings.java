@@ -14,7 +14,8 @@ import java.util.Set;
 public record AwsSettings(String region, String instanceId, Map<String, URI> endpoints) {
 
   /** The keys {@code agent.aws.endpoints} accepts: one per AWS client the agent builds. */
-  public static final Set<String> ENDPOINT_SERVICES = Set.of("ssm", "ecr", "ec2", "elbv2", "dynamodb", "imds");
+  public static final Set<String> ENDPOINT_SERVICES =
+      Set.of("ssm", "ecr", "ec2", "elbv2", "dynamodb", "autoscaling", "imds");
 
   public AwsSettings {
     endpoints = Map.copyOf(endpoints);

@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -233,6 +234,7 @@ public final class ConfigLoader {
       }
     }
     checkAcrossServices(drafts, agent, problems);
+    checkSelfReport(drafts, agent, problems);
 
     if (!problems.isEmpty()) {
       return null;
@@ -315,6 +317,40 @@ public final class ConfigLoader {
         problems.add(draft.nextPortPath(), "host port " + next + " is also used by " + previous);
       }
       checkAgentPorts("", next, "tcp", draft.nextPortPath(), agent, problems);
+    }
+  }
+
+  /**
+   * A deploy that fails and rolls back may leave a service without a healthy container for its
+   * stop timeout and two health deadlines (the new container's, then the restored one's). The
+   * self-report must wait longer, or an ordinary failed deploy would get the host replaced.
+   */
+  private static void checkSelfReport(
+      List<ServiceReader.Draft> drafts, AgentSettings agent, Problems problems) {
+    if (!agent.selfReportOn()) {
+      return;
+    }
+    for (ServiceReader.Draft draft : drafts) {
+      if (draft.spec() == null) {
+        continue;
+      }
+      ServiceSpec spec = draft.spec();
+      Duration longest =
+          spec.container().stopTimeout().plus(spec.health().deadline().multipliedBy(2));
+      if (agent.selfReportAfter().compareTo(longest) <= 0) {
+        problems.add(
+            "agent.selfReport.unhealthyAfter",
+            Durations.format(agent.selfReportAfter())
+                + " is not longer than a failed deploy of "
+                + draft.namePath().replace(".name", "")
+                + " may leave it without a healthy container (stopTimeout "
+                + Durations.format(spec.container().stopTimeout())
+                + " + 2 x health.deadline "
+                + Durations.format(spec.health().deadline())
+                + " = "
+                + Durations.format(longest)
+                + ")");
+      }
     }
   }
 

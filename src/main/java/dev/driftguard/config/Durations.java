@@ -52,6 +52,11 @@ public final class Durations {
     }
   }
 
+  /** One wording for every upper bound: {@code 5m is above the maximum of 4m (why)}. */
+  static String aboveMaximum(Duration value, Duration max, String why) {
+    return format(value) + " is above the maximum of " + format(max) + " (" + why + ")";
+  }
+
   /** The shortest form {@link #parse} reads back, e.g. {@code 1m30s}, {@code 500ms}, {@code 0s}. */
   public static String format(Duration duration) {
     if (duration.isZero()) {

@@ -24,6 +24,17 @@ final class Interpolator {
 
   /** The interpolated value, or null after reporting the problems at {@code path}. */
   String resolve(String raw, String path, Problems problems) {
+    return resolve(raw, path, problems, false);
+  }
+
+  /**
+   * The interpolated value, or null after reporting the problems at {@code path}.
+   *
+   * @param inPath the value is (part of) a file path or an SSM parameter name: each tag value
+   *     must then be one path segment ({@link #pathSegmentProblem}), so whoever can tag the
+   *     instance cannot point the agent at another folder or parameter tree
+   */
+  String resolve(String raw, String path, Problems problems, boolean inPath) {
     if (!raw.contains("${")) {
       return raw;
     }
@@ -83,7 +94,22 @@ final class Interpolator {
       if (value == null) {
         ok = false;
       } else if (value.isPresent()) {
-        out.append(value.get());
+        String problem = inPath ? pathSegmentProblem(value.get()) : null;
+        if (problem != null) {
+          problems.add(
+              path,
+              "instance tag '"
+                  + key
+                  + "' is '"
+                  + printable(value.get())
+                  + "', which cannot go into a path: "
+                  + problem
+                  + " (a tag value in a path must be one path segment: no '/', '\\', ':',"
+                  + " NUL or control characters, and not '.' or '..')");
+          ok = false;
+        } else {
+          out.append(value.get());
+        }
       } else if (fallback != null) {
         out.append(fallback);
       } else {
@@ -104,6 +130,48 @@ final class Interpolator {
                 + "'; the instance's tag values are checked at start-up)"
             : "(from '" + raw + "')");
     return result;
+  }
+
+  /**
+   * Why {@code value} cannot stand for one segment of a path (null when it can): a separator
+   * ({@code /} or a backslash), a volume field separator ({@code :}), a NUL or control character, or
+   * a segment that moves up or stays ({@code ..}, {@code .}, empty).
+   */
+  static String pathSegmentProblem(String value) {
+    if (value.isEmpty()) {
+      return "it is empty";
+    }
+    if (value.equals(".") || value.equals("..")) {
+      return value.equals("..")
+          ? "'..' climbs out of the folder it is written in"
+          : "'.' is the folder itself, not a name";
+    }
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c == '/' || c == '\\') {
+        return "it contains a path separator '" + c + "'";
+      }
+      if (c == ':') {
+        return "it contains ':', which separates the fields of a volume";
+      }
+      if (c == 0) {
+        return "it contains a NUL character";
+      }
+      if (Character.isISOControl(c)) {
+        return "it contains a control character";
+      }
+    }
+    return null;
+  }
+
+  /** {@code value} with control characters as Java escapes (backslash, u, 4 hex), for a message. */
+  private static String printable(String value) {
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < value.length() && out.length() < 200; i++) {
+      char c = value.charAt(i);
+      out.append(Character.isISOControl(c) ? String.format("\\u%04x", (int) c) : c);
+    }
+    return out.toString();
   }
 
   /** The tag, asked once per key; null when the lookup itself failed (reported). */

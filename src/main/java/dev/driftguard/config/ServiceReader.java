@@ -39,6 +39,16 @@ final class ServiceReader {
   static final Duration DEFAULT_DRAIN_TIMEOUT_CAP = Duration.ofSeconds(300);
   static final Duration DEFAULT_TRAFFIC_HEALTHY_DEADLINE = Duration.ofSeconds(300);
 
+  // Upper bounds. Each value bounds how long one deploy step may hold a host out of service or
+  // hold a fleet slot; a typo like 30m for 30s must fail validation, not every rollout.
+  static final Duration MAX_HEALTH_INTERVAL = Duration.ofMinutes(5);
+  static final Duration MAX_HEALTH_TIMEOUT = Duration.ofMinutes(1);
+  static final Duration MAX_HEALTH_DEADLINE = Duration.ofMinutes(30);
+  /** ELBv2's own maximum deregistration delay (3600 s). */
+  static final Duration MAX_DRAIN_TIMEOUT = Duration.ofHours(1);
+  /** ELBv2 needs at most healthy threshold 10 x interval 300 s = 50 min to call a target healthy. */
+  static final Duration MAX_TRAFFIC_HEALTHY_DEADLINE = Duration.ofHours(1);
+
   /** Same rule as {@link ServiceSpec}: a Docker container name with room for "-previous". */
   private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}");
 
@@ -220,7 +230,7 @@ final class ServiceReader {
     }
     if (desired.has("file")) {
       return desired
-          .value(
+          .pathValue(
               "file",
               v -> {
                 if (v.contains("{service}") && name == null) {
@@ -231,7 +241,7 @@ final class ServiceReader {
               })
           .orElse(null);
     }
-    Optional<YamlMap.Text> written = desired.text("ssmParameter");
+    Optional<YamlMap.Text> written = desired.pathText("ssmParameter");
     if (desired.has("ssmParameter") && written.isEmpty()) {
       return null;
     }
@@ -318,7 +328,7 @@ final class ServiceReader {
       }
     }
     Map<String, String> envFromSsm = new LinkedHashMap<>();
-    for (Map.Entry<String, YamlMap.Text> entry : container.textMap("envFromSsm").entrySet()) {
+    for (Map.Entry<String, YamlMap.Text> entry : container.pathTextMap("envFromSsm").entrySet()) {
       YamlMap.Text text = entry.getValue();
       if (!checkEnvName(entry.getKey(), text.path(), problems)) {
         continue;
@@ -336,7 +346,7 @@ final class ServiceReader {
     }
 
     List<String> volumes = new ArrayList<>();
-    for (YamlMap.Text text : container.texts("volumes")) {
+    for (YamlMap.Text text : container.pathTexts("volumes")) {
       container.parse(text, ServiceReader::volume).ifPresent(volumes::add);
     }
 
@@ -363,6 +373,16 @@ final class ServiceReader {
                             + v
                             + "' must be whole seconds (Docker counts the stop timeout in"
                             + " seconds)");
+                  }
+                  if (d.compareTo(ContainerSpec.MAX_STOP_TIMEOUT) > 0) {
+                    throw new InvalidValueException(
+                        Durations.aboveMaximum(
+                            d,
+                            ContainerSpec.MAX_STOP_TIMEOUT,
+                            "the Docker client waits "
+                                + Durations.format(ContainerSpec.dockerResponseTimeout())
+                                + " for the engine to answer a stop, which comes after the stop"
+                                + " timeout and then the kill"));
                   }
                   return d;
                 })
@@ -446,10 +466,39 @@ final class ServiceReader {
               .orElse(DEFAULT_HEALTH_PATH);
     }
 
-    Duration interval = positive(health, "interval").orElse(DEFAULT_HEALTH_INTERVAL);
-    Duration timeout = positive(health, "timeout").orElse(DEFAULT_HEALTH_TIMEOUT);
+    Duration interval =
+        atMost(
+                health,
+                "interval",
+                positive(health, "interval"),
+                MAX_HEALTH_INTERVAL,
+                "probes further apart cannot tell a healthy container in time")
+            .orElse(DEFAULT_HEALTH_INTERVAL);
+    Duration timeout =
+        atMost(
+                health,
+                "timeout",
+                positive(health, "timeout"),
+                MAX_HEALTH_TIMEOUT,
+                "a probe that needs longer counts as failed")
+            .orElse(DEFAULT_HEALTH_TIMEOUT);
+    if (timeout.compareTo(interval) > 0) {
+      problems.add(
+          health.path("timeout"),
+          Durations.format(timeout)
+              + " is longer than the interval ("
+              + Durations.format(interval)
+              + "): a probe must end before the next one is due");
+    }
     int threshold = health.integer("healthyThreshold", 1, 100).orElse(DEFAULT_HEALTHY_THRESHOLD);
-    Duration deadline = positive(health, "deadline").orElse(DEFAULT_HEALTH_DEADLINE);
+    Duration deadline =
+        atMost(
+                health,
+                "deadline",
+                positive(health, "deadline"),
+                MAX_HEALTH_DEADLINE,
+                "a stop-first host is out of service and holds a fleet slot until then")
+            .orElse(DEFAULT_HEALTH_DEADLINE);
     // The passing probes must fit in the deadline, or every deploy would roll back.
     Duration needed = interval.multipliedBy(threshold - 1L).plus(timeout);
     if (deadline.compareTo(needed) < 0) {
@@ -522,14 +571,33 @@ final class ServiceReader {
               + " health port says which one the target group uses");
     }
 
+    String drainWhy = "ELBv2's longest deregistration delay; a draining host holds a fleet slot";
     Duration drainTimeout =
-        traffic
-            .value("drainTimeout", v -> v.equals("auto") ? Duration.ZERO : Durations.parse(v))
+        atMost(
+                traffic,
+                "drainTimeout",
+                traffic.value(
+                    "drainTimeout", v -> v.equals("auto") ? Duration.ZERO : Durations.parse(v)),
+                MAX_DRAIN_TIMEOUT,
+                drainWhy)
             .orElse(Duration.ZERO);
     boolean autoDrain = traffic.string("drainTimeout").map(v -> v.equals("auto")).orElse(true);
-    Duration cap = traffic.duration("drainTimeoutCap").orElse(DEFAULT_DRAIN_TIMEOUT_CAP);
+    Duration cap =
+        atMost(
+                traffic,
+                "drainTimeoutCap",
+                traffic.duration("drainTimeoutCap"),
+                MAX_DRAIN_TIMEOUT,
+                drainWhy)
+            .orElse(DEFAULT_DRAIN_TIMEOUT_CAP);
     Duration healthyDeadline =
-        positive(traffic, "healthyDeadline").orElse(DEFAULT_TRAFFIC_HEALTHY_DEADLINE);
+        atMost(
+                traffic,
+                "healthyDeadline",
+                positive(traffic, "healthyDeadline"),
+                MAX_TRAFFIC_HEALTHY_DEADLINE,
+                "ELBv2 calls a target healthy within 50 minutes at its slowest settings")
+            .orElse(DEFAULT_TRAFFIC_HEALTHY_DEADLINE);
     if (arn == null || port == 0) {
       return null;
     }
@@ -626,6 +694,19 @@ final class ServiceReader {
       return Optional.empty();
     }
     return d;
+  }
+
+  /**
+   * {@code read} unless it is above {@code max}, which is reported at {@code key} (with {@code
+   * why}) and yields empty so the caller falls back to the default and keeps checking.
+   */
+  private static Optional<Duration> atMost(
+      YamlMap map, String key, Optional<Duration> read, Duration max, String why) {
+    if (read.isPresent() && read.get().compareTo(max) > 0) {
+      map.problems().add(map.path(key), Durations.aboveMaximum(read.get(), max, why));
+      return Optional.empty();
+    }
+    return read;
   }
 
   private static <T> T construct(Problems problems, String path, java.util.function.Supplier<T> f) {

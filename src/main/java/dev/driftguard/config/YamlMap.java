@@ -93,7 +93,19 @@ final class YamlMap {
 
   /** A scalar as text, interpolated. */
   Optional<Text> text(String key) {
-    return has(key) ? scalar(node.get(key), child(key)) : Optional.empty();
+    return text(key, false);
+  }
+
+  /**
+   * A scalar that is (part of) a path or an SSM parameter name, interpolated with each {@code
+   * ${tag:..}} value held to one path segment.
+   */
+  Optional<Text> pathText(String key) {
+    return text(key, true);
+  }
+
+  private Optional<Text> text(String key, boolean inPath) {
+    return has(key) ? scalar(node.get(key), child(key), inPath) : Optional.empty();
   }
 
   Optional<String> string(String key) {
@@ -106,6 +118,11 @@ final class YamlMap {
    */
   <T> Optional<T> value(String key, Function<String, T> parser) {
     return text(key).flatMap(t -> parse(t, parser));
+  }
+
+  /** {@link #value} of a path-like scalar ({@link #pathText}). */
+  <T> Optional<T> pathValue(String key, Function<String, T> parser) {
+    return pathText(key).flatMap(t -> parse(t, parser));
   }
 
   <T> Optional<T> parse(Text text, Function<String, T> parser) {
@@ -162,9 +179,18 @@ final class YamlMap {
 
   /** A list of scalars; {@code key: "x"} alone is reported, not silently made a list. */
   List<Text> texts(String key) {
+    return texts(key, false);
+  }
+
+  /** A list of path-like scalars ({@link #pathText}). */
+  List<Text> pathTexts(String key) {
+    return texts(key, true);
+  }
+
+  private List<Text> texts(String key, boolean inPath) {
     List<Text> result = new ArrayList<>();
     for (Map.Entry<String, JsonNode> item : items(key).entrySet()) {
-      scalar(item.getValue(), item.getKey()).ifPresent(result::add);
+      scalar(item.getValue(), item.getKey(), inPath).ifPresent(result::add);
     }
     return result;
   }
@@ -191,6 +217,15 @@ final class YamlMap {
 
   /** A mapping of free-form names to scalars ({@code env}), in file order. */
   Map<String, Text> textMap(String key) {
+    return textMap(key, false);
+  }
+
+  /** A mapping of names to path-like scalars ({@code envFromSsm}; see {@link #pathText}). */
+  Map<String, Text> pathTextMap(String key) {
+    return textMap(key, true);
+  }
+
+  private Map<String, Text> textMap(String key, boolean inPath) {
     Map<String, Text> result = new LinkedHashMap<>();
     if (!has(key)) {
       return result;
@@ -208,7 +243,7 @@ final class YamlMap {
         problems.add(itemPath, "needs a value (write \"\" for an empty one)");
         continue;
       }
-      scalar(field.getValue(), itemPath).ifPresent(t -> result.put(field.getKey(), t));
+      scalar(field.getValue(), itemPath, inPath).ifPresent(t -> result.put(field.getKey(), t));
     }
     return result;
   }
@@ -229,7 +264,7 @@ final class YamlMap {
     return result;
   }
 
-  private Optional<Text> scalar(JsonNode value, String valuePath) {
+  private Optional<Text> scalar(JsonNode value, String valuePath, boolean inPath) {
     if (value == null || value.isNull()) {
       problems.add(valuePath, "needs a value");
       return Optional.empty();
@@ -238,7 +273,7 @@ final class YamlMap {
       problems.add(valuePath, "must be a single value, not " + describe(value));
       return Optional.empty();
     }
-    String resolved = interpolator.resolve(value.asText(), valuePath, problems);
+    String resolved = interpolator.resolve(value.asText(), valuePath, problems, inPath);
     return resolved == null ? Optional.empty() : Optional.of(new Text(valuePath, resolved));
   }
 

@@ -19,6 +19,21 @@ public record ContainerSpec(
     Duration stopTimeout,
     long memoryBytes) {
 
+  /**
+   * The longest stop timeout. The engine answers a stop only after the timeout and then the kill,
+   * and the Docker client gives up waiting for an answer after {@link #dockerResponseTimeout()}:
+   * a longer stop timeout would fail every deploy at STOP.
+   */
+  public static final Duration MAX_STOP_TIMEOUT = Duration.ofMinutes(4);
+
+  /** What the engine may take beyond the stop timeout to kill the container and answer. */
+  private static final Duration KILL_MARGIN = Duration.ofMinutes(1);
+
+  /** How long the Docker client waits for the engine to answer one call (a stop included). */
+  public static Duration dockerResponseTimeout() {
+    return MAX_STOP_TIMEOUT.plus(KILL_MARGIN);
+  }
+
   public ContainerSpec {
     ports = List.copyOf(ports);
     env = Map.copyOf(env);
@@ -30,6 +45,10 @@ public record ContainerSpec(
     }
     if (stopTimeout == null || stopTimeout.isNegative()) {
       throw new InvalidValueException("stopTimeout must be zero or more");
+    }
+    if (stopTimeout.compareTo(MAX_STOP_TIMEOUT) > 0) {
+      throw new InvalidValueException(
+          "stopTimeout must be at most " + MAX_STOP_TIMEOUT.toMinutes() + " minutes");
     }
     if (memoryBytes < 0) {
       throw new InvalidValueException("memory must be zero (no limit) or more");

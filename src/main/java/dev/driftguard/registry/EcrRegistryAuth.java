@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,8 +32,10 @@ import software.amazon.awssdk.services.ecr.model.GetAuthorizationTokenResponse;
  * (after a 401/403) drops it. Other registries use a configured {@link StaticRegistryLogin} or pull
  * anonymously.
  *
- * <p>The ECR client's region must be the registry's region: ECR tokens are regional. Tokens and
- * passwords never reach a log line or an exception message.
+ * <p>ECR tokens are regional, so the token for a registry comes from the ECR of the region in its
+ * host name ({@code 123456789012.dkr.ecr.eu-west-1.amazonaws.com}: eu-west-1), not from the
+ * agent's region: {@link EcrClients} hands out one client per region. Tokens and passwords never
+ * reach a log line or an exception message.
  */
 public final class EcrRegistryAuth implements RegistryAuth {
   /** Refresh an hour before expiry: ample for a slow pull, and 11 of 12 hours use the cache. */
@@ -43,12 +46,19 @@ public final class EcrRegistryAuth implements RegistryAuth {
 
   private static final Pattern ECR_REGISTRY =
       Pattern.compile(
-          "[0-9]{12}\\.dkr\\.ecr(-fips)?\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?(:[0-9]{1,5})?");
+          "[0-9]{12}\\.dkr\\.ecr(-fips)?\\.([a-z0-9-]+)\\.amazonaws\\.com(\\.cn)?(:[0-9]{1,5})?");
+
+  /** The ECR client of a region, e.g. {@code AwsClients::ecr}; each region's built once. */
+  @FunctionalInterface
+  public interface EcrClients {
+    /** The client of {@code region} (e.g. {@code eu-west-1}); the same one on every call. */
+    EcrClient forRegion(String region);
+  }
 
   private static final Logger logger = LoggerFactory.getLogger(EcrRegistryAuth.class);
   private static final String OPERATION = "GetAuthorizationToken";
 
-  private final EcrClient ecr;
+  private final EcrClients ecr;
   private final Map<String, StaticRegistryLogin> staticLogins;
   private final Duration refreshMargin;
   private final Clock clock;
@@ -56,12 +66,13 @@ public final class EcrRegistryAuth implements RegistryAuth {
   private final Map<String, RegistryCredential> ecrCache = new HashMap<>();
 
   /**
-   * @param ecr the ECR client (from {@code AwsClients}); only used for ECR registries
+   * @param ecr the ECR client of each region (from {@code AwsClients}); only asked for ECR
+   *     registries, for the region in the registry's host name
    * @param staticLogins logins for non-ECR registries, keyed by host[:port]
    * @param refreshMargin fetch a new ECR token when less than this remains; below 12 h
    */
   public EcrRegistryAuth(
-      EcrClient ecr,
+      EcrClients ecr,
       Map<String, StaticRegistryLogin> staticLogins,
       Duration refreshMargin,
       Clock clock,
@@ -80,13 +91,22 @@ public final class EcrRegistryAuth implements RegistryAuth {
 
   /** With the default refresh margin and the system clock. */
   public EcrRegistryAuth(
-      EcrClient ecr, Map<String, StaticRegistryLogin> staticLogins, AwsCallListener listener) {
+      EcrClients ecr, Map<String, StaticRegistryLogin> staticLogins, AwsCallListener listener) {
     this(ecr, staticLogins, DEFAULT_REFRESH_MARGIN, Clock.systemUTC(), listener);
   }
 
   /** True for hosts shaped like an ECR private registry. */
   public static boolean isEcrRegistry(String registry) {
     return registry != null && ECR_REGISTRY.matcher(registry).matches();
+  }
+
+  /** The region of an ECR registry host ({@code eu-west-1}); empty for other hosts. */
+  public static Optional<String> regionOf(String registry) {
+    if (registry == null) {
+      return Optional.empty();
+    }
+    Matcher m = ECR_REGISTRY.matcher(registry);
+    return m.matches() ? Optional.of(m.group(2)) : Optional.empty();
   }
 
   @Override
@@ -133,9 +153,10 @@ public final class EcrRegistryAuth implements RegistryAuth {
   }
 
   private RegistryCredential fetch(String registry) {
+    String region = regionOf(registry).orElseThrow();
     GetAuthorizationTokenResponse response;
     try {
-      response = ecr.getAuthorizationToken(b -> {});
+      response = ecr.forRegion(region).getAuthorizationToken(b -> {});
     } catch (SdkException e) {
       String code = code(e);
       listener.onError("ecr", OPERATION, code);
@@ -144,6 +165,8 @@ public final class EcrRegistryAuth implements RegistryAuth {
           registry,
           "ECR "
               + OPERATION
+              + " in "
+              + region
               + " failed for registry "
               + registry
               + ": "

@@ -23,6 +23,7 @@ import com.github.dockerjava.core.RemoteApiVersion;
 import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
 import com.github.dockerjava.transport.DockerHttpClient;
 import dev.driftguard.model.ContainerInfo;
+import dev.driftguard.model.ContainerSpec;
 import dev.driftguard.model.ImageRef;
 import dev.driftguard.model.PortBinding;
 import dev.driftguard.model.RegistryCredential;
@@ -71,10 +72,11 @@ public final class DockerContainerRuntime implements ContainerRuntime, AutoClose
 
   /**
    * Long enough for the slowest blocking engine call: {@code POST /containers/{id}/stop} only
-   * answers after the stop timeout plus the kill, and a pull streams progress at least this often.
-   * A hung engine therefore stalls one reconcile pass for at most this long.
+   * answers after the stop timeout plus the kill (validation bounds the stop timeout to fit, see
+   * {@link ContainerSpec#MAX_STOP_TIMEOUT}), and a pull streams progress at least this often. A
+   * hung engine therefore stalls one reconcile pass for at most this long.
    */
-  private static final Duration RESPONSE_TIMEOUT = Duration.ofMinutes(5);
+  private static final Duration RESPONSE_TIMEOUT = ContainerSpec.dockerResponseTimeout();
 
   private static final Duration PULL_TIMEOUT = Duration.ofMinutes(15);
 

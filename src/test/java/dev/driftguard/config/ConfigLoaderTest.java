@@ -747,13 +747,15 @@ services:
         .contains(
             "agnet: unknown key (did you mean 'agent'? known: agent, services)",
             "agent.pollIntervall: unknown key (did you mean 'pollInterval'? known: pollInterval,"
-                + " metrics, status, stateDir, docker, aws, log, images, registries, fleet)",
+                + " metrics, status, stateDir, docker, aws, log, images, registries, fleet,"
+                + " selfReport)",
             "agent.metrics.path: unknown key (known: listen)",
             "agent.status.lisen: unknown key (did you mean 'listen'? known: listen)",
             "agent.docker.socket: unknown key (known: host)",
             "agent.aws.regoin: unknown key (did you mean 'region'? known: region, instanceId,"
                 + " endpoints)",
-            "agent.aws.endpoints.sts: unknown key (did you mean 'ssm'? known: dynamodb, ec2, ecr,"
+            "agent.aws.endpoints.sts: unknown key (did you mean 'ssm'? known: autoscaling, dynamodb,"
+                + " ec2, ecr,"
                 + " elbv2, imds, ssm)",
             "agent.log.level: unknown key (known: format)",
             "agent.images.retain: unknown key (known: keep)",

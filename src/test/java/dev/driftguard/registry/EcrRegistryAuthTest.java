@@ -62,7 +62,7 @@ class EcrRegistryAuthTest {
           }
         };
     return new EcrRegistryAuth(
-        clients.ecr(), logins, EcrRegistryAuth.DEFAULT_REFRESH_MARGIN, time, listener);
+        clients::ecr, logins, EcrRegistryAuth.DEFAULT_REFRESH_MARGIN, time, listener);
   }
 
   @Test
@@ -122,11 +122,62 @@ class EcrRegistryAuthTest {
               assertThat(e.registry()).isEqualTo(ECR);
               assertThat(e.throttled()).isFalse();
             })
-        .hasMessageContaining("GetAuthorizationToken")
+        .hasMessageContaining("GetAuthorizationToken in us-east-1")
         .hasMessageContaining("AccessDeniedException");
     assertThat(auth.tokenExpiry()).isEmpty();
     assertThat(events).containsExactly("error ecr:GetAuthorizationToken:AccessDeniedException");
     assertThat(auth.credentialFor(ECR)).isPresent();
+  }
+
+  @Test
+  void credentialFor_registryOfAnotherRegion_getsTheTokenFromThatRegionsEcr() {
+    String ireland = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
+    aws.ecr().registryPassword("eu-west-1", "eu-west-1-password");
+
+    RegistryCredential credential = auth.credentialFor(ireland).orElseThrow();
+
+    assertThat(credential.registry()).isEqualTo(ireland);
+    assertThat(credential.password()).isEqualTo("eu-west-1-password");
+    assertThat(aws.ecr().tokenRegions()).containsExactly("eu-west-1");
+
+    assertThat(auth.credentialFor(ECR).orElseThrow().password()).isEqualTo("s3cret-registry-pw");
+    assertThat(aws.ecr().tokenRegions()).containsExactly("eu-west-1", "us-east-1");
+  }
+
+  @Test
+  void credentialFor_chinaRegistry_asksTheChinaRegion() {
+    auth.credentialFor("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn");
+
+    assertThat(aws.ecr().tokenRegions()).containsExactly("cn-north-1");
+  }
+
+  @Test
+  void credentialFor_isCachedPerRegistryHost() {
+    String accountA = "111111111111.dkr.ecr.eu-west-1.amazonaws.com";
+    String accountB = "222222222222.dkr.ecr.eu-west-1.amazonaws.com";
+    auth.credentialFor(accountA);
+    auth.credentialFor(accountA);
+    auth.credentialFor(accountB);
+    auth.credentialFor(ECR);
+    auth.credentialFor(accountB);
+
+    assertThat(aws.ecr().tokenRegions()).containsExactly("eu-west-1", "eu-west-1", "us-east-1");
+
+    auth.invalidate(accountA);
+    auth.credentialFor(accountB);
+    auth.credentialFor(accountA);
+    assertThat(aws.ecr().tokenRegions()).hasSize(4).last().isEqualTo("eu-west-1");
+  }
+
+  @Test
+  void awsClients_ecr_isOneClientPerRegion_builtOnFirstUseAndReused() {
+    assertThat(clients.ecr("us-east-1")).isSameAs(clients.ecr());
+    assertThat(clients.ecr("eu-west-1"))
+        .isSameAs(clients.ecr("eu-west-1"))
+        .isNotSameAs(clients.ecr());
+    assertThat(clients.ecr("eu-west-1").serviceClientConfiguration().region().id())
+        .isEqualTo("eu-west-1");
+    assertThat(clients.ecr("ap-southeast-2")).isNotSameAs(clients.ecr("eu-west-1"));
   }
 
   @Test
@@ -166,6 +217,18 @@ class EcrRegistryAuthTest {
   }
 
   @Test
+  void regionOf_isTheRegionInTheHostName() {
+    assertThat(EcrRegistryAuth.regionOf(ECR)).contains("us-east-1");
+    assertThat(EcrRegistryAuth.regionOf("123456789012.dkr.ecr.eu-west-1.amazonaws.com:443"))
+        .contains("eu-west-1");
+    assertThat(EcrRegistryAuth.regionOf("123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com"))
+        .contains("us-gov-west-1");
+    assertThat(EcrRegistryAuth.regionOf("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn"))
+        .contains("cn-north-1");
+    assertThat(EcrRegistryAuth.regionOf("registry.example.com")).isEmpty();
+  }
+
+  @Test
   void isEcrRegistry_matchesEcrHostsOnly() {
     assertThat(EcrRegistryAuth.isEcrRegistry(ECR)).isTrue();
     assertThat(
@@ -184,7 +247,7 @@ class EcrRegistryAuthTest {
     assertThatThrownBy(
             () ->
                 new EcrRegistryAuth(
-                    clients.ecr(), Map.of(), Duration.ofHours(12), time, AwsCallListener.NONE))
+                    clients::ecr, Map.of(), Duration.ofHours(12), time, AwsCallListener.NONE))
         .isInstanceOf(IllegalArgumentException.class);
   }
 }

@@ -25,6 +25,19 @@ public record AwsRequest(String method, String path, String query, Headers heade
    * (EC2, ELBv2) apart as AWS's own front ends do.
    */
   public Optional<String> signingName() {
+    return credentialScope(3);
+  }
+
+  /**
+   * The region in the SigV4 credential scope: the region the client was built for, which on AWS
+   * is the regional endpoint the request went to ({@code ecr.eu-west-1.amazonaws.com}). Here
+   * every region shares one URL, so this is how a service tells them apart.
+   */
+  public Optional<String> signingRegion() {
+    return credentialScope(2);
+  }
+
+  private Optional<String> credentialScope(int index) {
     return header("Authorization")
         .flatMap(
             auth -> {
@@ -34,7 +47,7 @@ public record AwsRequest(String method, String path, String query, Headers heade
               }
               String[] scope =
                   auth.substring(at + "Credential=".length()).split("[,\\s]")[0].split("/");
-              return scope.length >= 5 ? Optional.of(scope[3]) : Optional.empty();
+              return scope.length >= 5 ? Optional.of(scope[index]) : Optional.empty();
             });
   }
 

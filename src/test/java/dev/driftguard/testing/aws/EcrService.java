@@ -28,6 +28,12 @@ import java.util.regex.Pattern;
  * expiresAt} and the registry's {@code https://} proxy endpoint. The password is the local
  * registry's basic-auth password, so a token from here logs in to it as ECR's would.
  *
+ * <p>ECR is regional and so are its tokens: a token is for the registries of the region whose
+ * endpoint was called. Every region shares this one URL, so the region is the one the request
+ * was signed for ({@link AwsRequest#signingRegion()}); the proxy endpoint names it, and a test
+ * may give a region its own password ({@link #registryPassword(String, String)}) to tell which
+ * region's token a client got. {@link #tokenRegions()} lists the regions asked, in order.
+ *
  * <p>{@code DescribeImages} (what {@code driftguard pin} needs: a tag's digest, whether a digest
  * exists) over images the test registers ({@link #putImage}, {@link #registerTestEnvImages}), with
  * ECR's errors: an unknown repository is {@code RepositoryNotFoundException}, an asked-for image
@@ -44,6 +50,8 @@ public final class EcrService extends JsonService {
   private final Clock clock;
   private Duration tokenLifetime = TOKEN_LIFETIME;
   private final Map<String, Map<String, Image>> repositories = new LinkedHashMap<>();
+  private final Map<String, String> regionPasswords = new LinkedHashMap<>();
+  private final List<String> tokenRegions = new ArrayList<>();
 
   private static final Pattern DIGEST = Pattern.compile("sha256:[0-9a-f]{64}");
   private static final Pattern ENV_IMAGE = Pattern.compile("image\\.([A-Za-z0-9_.-]+)\\.digest");
@@ -161,16 +169,46 @@ public final class EcrService extends JsonService {
     return registryPassword;
   }
 
+  /** Test knob: tokens of {@code region} carry {@code password} instead of the default one. */
+  public synchronized void registryPassword(String region, String password) {
+    regionPasswords.put(region, password);
+  }
+
+  /** The region of every {@code GetAuthorizationToken} answered so far, oldest first. */
+  public synchronized List<String> tokenRegions() {
+    return List.copyOf(tokenRegions);
+  }
+
   /** Test knob: how long new tokens live (AWS: 12 h). */
   public synchronized void tokenLifetime(Duration lifetime) {
     this.tokenLifetime = lifetime;
   }
 
   private String registryHost(String accountId) {
-    return accountId + ".dkr.ecr." + region + ".amazonaws.com";
+    return registryHost(accountId, region);
+  }
+
+  /** {@code ACCOUNT.dkr.ecr.REGION.amazonaws.com}, {@code .amazonaws.com.cn} in China. */
+  private static String registryHost(String accountId, String region) {
+    return accountId
+        + ".dkr.ecr."
+        + region
+        + (region.startsWith("cn-") ? ".amazonaws.com.cn" : ".amazonaws.com");
+  }
+
+  @Override
+  protected JsonNode call(String operation, JsonNode input, AwsRequest request) {
+    if (operation.equals("GetAuthorizationToken")) {
+      return getAuthorizationToken(input, request.signingRegion().orElse(region));
+    }
+    return super.call(operation, input, request);
   }
 
   private JsonNode getAuthorizationToken(JsonNode input) {
+    return getAuthorizationToken(input, region);
+  }
+
+  private JsonNode getAuthorizationToken(JsonNode input, String tokenRegion) {
     List<String> accounts = new ArrayList<>();
     JsonNode ids = input.get("registryIds");
     if (ids != null && !ids.isNull()) {
@@ -195,19 +233,21 @@ public final class EcrService extends JsonService {
       accounts.add(defaultAccountId);
     }
     Instant expiresAt;
+    String password;
     synchronized (this) {
       expiresAt = clock.instant().plus(tokenLifetime);
+      password = regionPasswords.getOrDefault(tokenRegion, registryPassword);
+      tokenRegions.add(tokenRegion);
     }
     String token =
-        Base64.getEncoder()
-            .encodeToString(("AWS:" + registryPassword).getBytes(StandardCharsets.UTF_8));
+        Base64.getEncoder().encodeToString(("AWS:" + password).getBytes(StandardCharsets.UTF_8));
     ObjectNode output = JSON.createObjectNode();
     ArrayNode data = output.putArray("authorizationData");
     for (String account : accounts) {
       data.addObject()
           .put("authorizationToken", token)
           .put("expiresAt", epochSeconds(expiresAt))
-          .put("proxyEndpoint", "https://" + registryHost(account));
+          .put("proxyEndpoint", "https://" + registryHost(account, tokenRegion));
     }
     return output;
   }

@@ -401,19 +401,7 @@ public final class Elbv2Service extends QueryService {
 
   @Override
   public AwsReply error(AwsFault fault) {
-    String body =
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ErrorResponse xmlns=\""
-            + NAMESPACE
-            + "\"><Error><Type>"
-            + (fault.status() >= 500 ? "Receiver" : "Sender")
-            + "</Type><Code>"
-            + Ec2Service.escape(fault.code())
-            + "</Code><Message>"
-            + Ec2Service.escape(fault.getMessage() == null ? "" : fault.getMessage())
-            + "</Message></Error><RequestId>"
-            + requestId()
-            + "</RequestId></ErrorResponse>";
-    return AwsReply.text(fault.status(), CONTENT_TYPE, body);
+    return errorResponse(NAMESPACE, fault);
   }
 
   /** Stops every group's checks and proxy, then the health-check threads. */

@@ -69,8 +69,16 @@ public abstract class JsonService implements AwsService {
       throw AwsFault.badRequest(
           "SerializationException", "Start of structure or map found where not expected.");
     }
-    JsonNode output = operations().get(operation).apply(input);
+    JsonNode output = call(operation, input, request);
     return json(200, output);
+  }
+
+  /**
+   * Answers one operation. By default from {@link #operations()}; a service whose answer depends
+   * on the request itself (its signing region) overrides this.
+   */
+  protected JsonNode call(String operation, JsonNode input, AwsRequest request) {
+    return operations().get(operation).apply(input);
   }
 
   @Override

@@ -46,7 +46,8 @@ import software.amazon.awssdk.regions.Region;
  * the AWS SDK sends, so the agent's real SDK clients are exercised through endpoint overrides. It
  * is faithful to AWS's documented behaviour and error shapes where the agent depends on them; each
  * service is one {@link AwsService} class ({@link SsmService}, {@link EcrService}, {@link
- * Ec2Service}, {@link Elbv2Service}, {@link DynamoDbService}); IMDS is one small server per instance ({@link ImdsServer}).
+ * Ec2Service}, {@link Elbv2Service}, {@link DynamoDbService}, {@link AutoScalingService}); IMDS
+ * is one small server per instance ({@link ImdsServer}).
  *
  * <p>Requests are routed to the service that {@linkplain AwsService#accepts accepts} them (JSON 1.1
  * services by {@code X-Amz-Target}). Signatures are not verified, but, as AWS does, a request
@@ -87,6 +88,7 @@ public final class LocalAws implements AutoCloseable {
   private final Ec2Service ec2;
   private final Elbv2Service elbv2;
   private final DynamoDbService dynamodb;
+  private final AutoScalingService autoscaling;
   private final List<AwsService> services;
   private final Map<String, ImdsServer> imds = new HashMap<>();
   private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
@@ -104,7 +106,8 @@ public final class LocalAws implements AutoCloseable {
     this.dynamodb = new DynamoDbService();
     // Provisioned as docs/install.md tells operators to: agents in fleet mode take turns on it.
     dynamodb.createLeaseTable(dev.driftguard.config.FleetSettings.DEFAULT_LEASE_TABLE);
-    this.services = List.of(ssm, ecr, ec2, elbv2, dynamodb);
+    this.autoscaling = new AutoScalingService(ec2, builder.clock);
+    this.services = List.of(ssm, ecr, ec2, elbv2, dynamodb, autoscaling);
     this.server =
         HttpServer.create(
             new InetSocketAddress(
@@ -198,6 +201,10 @@ public final class LocalAws implements AutoCloseable {
 
   public DynamoDbService dynamodb() {
     return dynamodb;
+  }
+
+  public AutoScalingService autoscaling() {
+    return autoscaling;
   }
 
   /** Adds a running EC2 instance ({@link Ec2Service#addInstance(String, Map)}). */

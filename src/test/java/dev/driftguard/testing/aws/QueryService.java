@@ -66,6 +66,27 @@ abstract class QueryService implements AwsService {
     return UUID.randomUUID().toString();
   }
 
+  /**
+   * The error shape of the query services other than EC2 (ELBv2, Auto Scaling): {@code
+   * <ErrorResponse xmlns=NAMESPACE><Error><Type>Sender|Receiver</Type><Code>..</Code>
+   * <Message>..</Message></Error><RequestId>..</RequestId></ErrorResponse>}.
+   */
+  static AwsReply errorResponse(String namespace, AwsFault fault) {
+    String body =
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ErrorResponse xmlns=\""
+            + namespace
+            + "\"><Error><Type>"
+            + (fault.status() >= 500 ? "Receiver" : "Sender")
+            + "</Type><Code>"
+            + Ec2Service.escape(fault.code())
+            + "</Code><Message>"
+            + Ec2Service.escape(fault.getMessage() == null ? "" : fault.getMessage())
+            + "</Message></Error><RequestId>"
+            + requestId()
+            + "</RequestId></ErrorResponse>";
+    return AwsReply.text(fault.status(), CONTENT_TYPE, body);
+  }
+
   // ---- form helpers -------------------------------------------------------------------------
 
   /**

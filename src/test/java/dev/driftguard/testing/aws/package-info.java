@@ -1,9 +1,9 @@
 /**
  * A local AWS endpoint for tests ({@link dev.driftguard.testing.aws.LocalAws}): the JDK's HTTP
  * server on 127.0.0.1 speaking the protocols the AWS SDK sends, so the agent's real SDK clients run
- * against it through {@code agent.aws.endpoints}. SSM and ECR speak JSON 1.1; EC2 and ELBv2 the
- * query protocol with XML answers (routed by SigV4 signing name {@code ec2} / {@code
- * elasticloadbalancing}); IMDSv2 is one small server per instance.
+ * against it through {@code agent.aws.endpoints}. SSM and ECR speak JSON 1.1; EC2, ELBv2 and Auto
+ * Scaling the query protocol with XML answers (routed by SigV4 signing name {@code ec2} / {@code
+ * elasticloadbalancing} / {@code autoscaling}); IMDSv2 is one small server per instance.
  *
  * <p><b>In a test:</b>
  *
@@ -36,7 +36,10 @@
  * dev.driftguard.testing.aws.ImdsServer}: {@code endpoint()}, {@code instanceMetadataTags(on)},
  * {@code spotInterruption(action, time)}, {@code targetLifecycleState(state)}. {@link
  * dev.driftguard.testing.aws.EcrService}: {@code putImage(repository, tag, digest)}, {@code
- * registerTestEnvImages()}, {@code digestOf}.
+ * registerTestEnvImages()}, {@code digestOf}, {@code registryPassword(region, password)}, {@code
+ * tokenRegions()} (tokens are per signing region). {@link
+ * dev.driftguard.testing.aws.AutoScalingService} ({@code SetInstanceHealth}): {@code
+ * createGroup(name, gracePeriod)}, {@code attachInstance(group, id)}, {@code health(id)}.
  *
  * <p><b>Where it differs from AWS, on purpose:</b> health-check intervals and deregistration delays
  * may be sub-second (the API reports them rounded up to whole seconds); a new target needs {@code
