@@ -22,7 +22,10 @@ import dev.driftguard.desired.FileDesiredStateSource;
 import dev.driftguard.desired.SsmDesiredStateSource;
 import dev.driftguard.desired.SsmSecretSource;
 import dev.driftguard.health.HealthChecks;
+import dev.driftguard.host.AutoScalingHealthReporter;
 import dev.driftguard.host.FileStateStore;
+import dev.driftguard.host.SelfReport;
+import dev.driftguard.host.ServingObserver;
 import dev.driftguard.host.Heartbeat;
 import dev.driftguard.host.ServiceManager;
 import dev.driftguard.host.SystemdNotifySocket;
@@ -241,6 +244,10 @@ final class Agent implements AutoCloseable {
           .timing(DeployTiming.defaults())
           .pollInterval(settings.pollInterval())
           .ssmReadsPerSecond(settings.fleet().ssmReadsPerSecond())
+          .serving(settings.selfReportOn() && inFleet(settings)
+              ? new SelfReport(settings.selfReportAfter(),
+                  new AutoScalingHealthReporter(aws.autoscaling(), identity.instanceId(), awsCalls))
+              : ServingObserver.NONE)
           .stabilisation(stabilisation.compareTo(MIN_STABILISATION) < 0 ? MIN_STABILISATION : stabilisation)
           .keepImages(settings.imagesToKeep())
           .terminationNotice(() -> terminationNotice(identity))

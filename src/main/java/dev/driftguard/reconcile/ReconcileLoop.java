@@ -7,6 +7,7 @@ import dev.driftguard.desired.SecretSource;
 import dev.driftguard.fleet.FleetCoordinator;
 import dev.driftguard.fleet.TurnLease;
 import dev.driftguard.health.HealthCheck;
+import dev.driftguard.host.ServingObserver;
 import dev.driftguard.model.ContainerInfo;
 import dev.driftguard.model.DeployPath;
 import dev.driftguard.model.DesiredRecord;
@@ -68,6 +69,7 @@ public final class ReconcileLoop {
   private final Duration stabilisation;
   private final Supplier<Optional<String>> terminationNotice;
   private final double ssmReadsPerSecond;
+  private final ServingObserver serving;
 
   private final Map<String, Deploy> underWay = new LinkedHashMap<>();
   private final Map<String, Integer> faultsInRow = new HashMap<>();
@@ -103,6 +105,7 @@ public final class ReconcileLoop {
     this.presence = new HostPresence(runtime, b.traffic, b.fleet, b.turns, b.states, b.listener, b.clock, b.random, b.timing,
         b.instanceId);
     this.ssmReadsPerSecond = b.ssmReadsPerSecond;
+    this.serving = b.serving;
     this.runner = new DeployRunner(env, presence);
     this.backoff = pollInterval;
   }
@@ -271,6 +274,15 @@ public final class ReconcileLoop {
     }
     presence.flush();
     lastPass = new PassResult(actions, inSync, errors);
+    // A deploy under way has a container coming or going: only a host with none counts as empty.
+    serving.observe(!underWay.isEmpty() || services.stream().anyMatch(this::serves), clock.instant());
+  }
+
+  /** Whether the service's container runs and its health check has not been failing. */
+  private boolean serves(ServiceSpec service) {
+    Optional<ContainerInfo> c = runtime.inspect(service.containerName());
+    return c.isPresent() && c.get().running() && c.get().health() != ContainerInfo.Health.UNHEALTHY
+        && failedProbes.getOrDefault(service.name(), 0) < Reconciler.UNHEALTHY_PASSES;
   }
 
   private Action reconcile(ServiceSpec service, DesiredState desired) {
@@ -553,6 +565,13 @@ public final class ReconcileLoop {
     private int keepImages = 1;
     private Supplier<Optional<String>> terminationNotice = Optional::empty;
     private double ssmReadsPerSecond = 20;
+    private ServingObserver serving = ServingObserver.NONE;
+
+    /** Told after every poll whether the host serves anything (the ASG self-report). */
+    public Builder serving(ServingObserver serving) {
+      this.serving = java.util.Objects.requireNonNull(serving, "serving");
+      return this;
+    }
 
     private Builder() {}
 

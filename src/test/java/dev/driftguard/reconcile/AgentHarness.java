@@ -43,6 +43,8 @@ final class AgentHarness {
   boolean ssmDown;
   /** SSM SecureString reads fail (the secrets of envFromSsm). */
   boolean secretsDown;
+  /** What the loop tells after each poll about the host serving anything (the self-report). */
+  final List<Boolean> servingSeen = new ArrayList<>();
   ReconcileLoop loop;
 
   /** The fake registry's password changes when a "token" is refreshed, like an ECR token. */
@@ -147,6 +149,7 @@ final class AgentHarness {
         .stabilisation(Duration.ofSeconds(60))
         .keepImages(1)
         .terminationNotice(() -> Optional.ofNullable(terminationNotice))
+        .serving((serving, now) -> servingSeen.add(serving))
         .build();
   }
 

@@ -121,6 +121,19 @@ class DeployScenarioTest {
   }
 
   @Test
+  void theSelfReport_hearsWhetherTheHostServesAnything() throws Exception {
+    host.pin("web", CRASH);
+    host.pass();
+    host.pass();
+    assertThat(host.servingSeen).contains(false);
+    host.pin("web", V1);
+    host.time.advance(Duration.ofMinutes(15));
+    host.pass();
+    host.pass();
+    assertThat(host.servingSeen).last().isEqualTo(true);
+  }
+
+  @Test
   void rollbackOff_keepsTheFailedContainerStopped_restoresThePrevious_andRemembersDigest() throws Exception {
     host = new AgentHarness(Specs.service("web", Specs.container(), false));
     host.runtime.publish(V1, Behaviour.HEALTHY).publish(BAD, Behaviour.UNHEALTHY);
