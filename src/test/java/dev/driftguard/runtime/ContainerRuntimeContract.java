@@ -196,6 +196,88 @@ public abstract class ContainerRuntimeContract {
     assertThat(runtime().inspect(name)).isEmpty();
   }
 
+  // ------------------------------------------------------------------ inspectAll
+
+  @Test
+  void inspectAll_ofNoNames_isEmpty() {
+    assertThat(runtime().inspectAll(List.of())).isEmpty();
+  }
+
+  @Test
+  void inspectAll_reportsEachNamedContainerAsInspectDoes_andNoOther() {
+    runtime().pull(healthyImage(), credential());
+    String running = name("all-running");
+    String created = name("all-created");
+    // Names that contain or extend a requested one are other containers.
+    String longer = name("all-running-previous");
+    runtime().create(running, spec(healthyImage()));
+    runtime().start(running);
+    runtime().create(created, spec(healthyImage()));
+    runtime().create(longer, spec(healthyImage()));
+    String missing = uniqueName("all-missing");
+
+    Map<String, ContainerInfo> all = runtime().inspectAll(List.of(running, created, missing));
+
+    assertThat(all).containsOnlyKeys(running, created);
+    for (String name : List.of(running, created)) {
+      ContainerInfo one = runtime().inspect(name).orElseThrow();
+      assertThat(all.get(name))
+          .usingRecursiveComparison()
+          .comparingOnlyFields("id", "name", "imageId", "labels", "state", "exitCode", "startedAt")
+          .isEqualTo(one);
+    }
+  }
+
+  @Test
+  void inspectAll_seesEveryChange_startStopRemove() {
+    runtime().pull(healthyImage(), credential());
+    String name = name("all-change");
+    List<String> names = List.of(name);
+    runtime().create(name, spec(healthyImage()));
+    assertThat(runtime().inspectAll(names).get(name).state()).isEqualTo(ContainerInfo.State.CREATED);
+
+    runtime().start(name);
+    ContainerInfo started = runtime().inspectAll(names).get(name);
+    assertThat(started.state()).isEqualTo(ContainerInfo.State.RUNNING);
+    assertThat(started.startedAt()).isAfter(Instant.EPOCH);
+
+    runtime().stop(name, "SIGTERM", Duration.ofSeconds(10));
+    assertThat(runtime().inspectAll(names).get(name))
+        .extracting(ContainerInfo::state, ContainerInfo::exitCode)
+        .containsExactly(ContainerInfo.State.EXITED, runtime().inspect(name).orElseThrow().exitCode());
+
+    runtime().remove(name);
+    assertThat(runtime().inspectAll(names)).isEmpty();
+  }
+
+  @Test
+  void inspectAll_seesARenamedContainerUnderItsNewName() {
+    runtime().pull(healthyImage(), credential());
+    String from = name("all-from");
+    String to = name("all-to");
+    ContainerInfo before = runtime().create(from, spec(healthyImage()));
+    runtime().inspectAll(List.of(from, to));
+
+    runtime().rename(from, to);
+
+    Map<String, ContainerInfo> all = runtime().inspectAll(List.of(from, to));
+    assertThat(all).containsOnlyKeys(to);
+    assertThat(all.get(to).id()).isEqualTo(before.id());
+    assertThat(all.get(to).name()).isEqualTo(to);
+  }
+
+  @Test
+  void inspectAll_seesHealthChange() {
+    runtime().pull(unhealthyImage(), credential());
+    String name = name("all-unhealthy");
+    runtime().create(name, spec(unhealthyImage()));
+    runtime().start(name);
+
+    ContainerInfo info = awaitAll(name, c -> c.health() == ContainerInfo.Health.UNHEALTHY);
+
+    assertThat(info.running()).isTrue();
+  }
+
   // ------------------------------------------------------------------ lifecycle
 
   @Test
@@ -435,6 +517,26 @@ public abstract class ContainerRuntimeContract {
       info = runtime().inspect(name);
     }
     return info.get();
+  }
+
+  /** Like {@link #await}, observing through {@link ContainerRuntime#inspectAll}. */
+  protected final ContainerInfo awaitAll(String name, Predicate<ContainerInfo> condition) {
+    Instant deadline = Instant.now().plus(WAIT);
+    ContainerInfo info = runtime().inspectAll(List.of(name)).get(name);
+    while (info == null || !condition.test(info)) {
+      if (Instant.now().isAfter(deadline)) {
+        throw new AssertionError(
+            "container " + name + " did not reach the expected state within " + WAIT + ": " + info);
+      }
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError("interrupted", e);
+      }
+      info = runtime().inspectAll(List.of(name)).get(name);
+    }
+    return info;
   }
 
   protected static ImageRef withDigest(ImageRef image, Digest digest) {
