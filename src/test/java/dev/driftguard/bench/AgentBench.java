@@ -723,16 +723,17 @@ public final class AgentBench {
   /** A build to run: its launcher and jar, the options file, and how it gets its AppCDS archive. */
   record Variant(String name, Path tree, Path jar, String options, String cds) {
     /**
-     * {@code NAME:TREE:JAR:OPTIONS:CDS}; OPTIONS {@code shipped} (the tree's jvm.options) or {@code
-     * defaults} (none); CDS {@code off}, {@code version} (trained by {@code driftguard version}),
+     * {@code NAME:TREE:JAR:OPTIONS:CDS}; OPTIONS {@code shipped} (the tree's jvm.options), {@code
+     * defaults} (none) or the absolute path of an options file; CDS {@code off}, {@code version} (trained by {@code driftguard version}),
      * {@code auto} (made at the first start) or {@code first-start} (every start is a first one).
      */
     static Variant parse(String spec) {
       String[] p = spec.split(":");
-      if (p.length != 5 || !List.of("shipped", "defaults").contains(p[3])
+      if (p.length != 5 || !(List.of("shipped", "defaults").contains(p[3]) || p[3].startsWith("/"))
           || !List.of("off", "version", "auto", "first-start").contains(p[4])) {
         throw new IllegalArgumentException(
-            "variant is NAME:TREE:JAR:shipped|defaults:off|version|auto|first-start, not " + spec);
+            "variant is NAME:TREE:JAR:shipped|defaults|/OPTIONS/FILE:off|version|auto|first-start, not "
+                + spec);
       }
       return new Variant(p[0], Path.of(p[1]), Path.of(p[2]), p[3], p[4]);
     }

@@ -94,7 +94,7 @@ final class BenchAgent {
         scrape();
         stop();
         try (Stream<Path> s = Files.list(cdsDir())) {
-          if (s.noneMatch(p -> p.getFileName().toString().endsWith(".jsa"))) {
+          if (s.noneMatch(p -> p.getFileName().toString().matches(".*\\.jsa(\\.pending)?"))) {
             throw new IllegalStateException(variant.name() + ": the first start left no archive in " + cdsDir());
           }
         }
@@ -131,6 +131,8 @@ final class BenchAgent {
       Path empty = dir.resolve("empty-jvm.options");
       Files.writeString(empty, "");
       env.put("DRIFTGUARD_JVM_OPTIONS", empty.toString());
+    } else if (variant.options().startsWith("/")) {
+      env.put("DRIFTGUARD_JVM_OPTIONS", variant.options());
     }
     return env;
   }
