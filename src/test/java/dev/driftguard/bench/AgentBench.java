@@ -127,17 +127,7 @@ public final class AgentBench {
   // ------------------------------------------------------------------ deploys, RSS, CPU per pass
 
   private void deploys() throws Exception {
-    Path dir = options.out.resolve("deploys");
-    List<BenchAgent> agents = new ArrayList<>();
-    for (Variant v : options.variants) {
-      agents.add(host(dir, v, "d"));
-    }
-    for (BenchAgent a : agents) {
-      a.prepareCds();
-    }
-    for (BenchAgent a : agents) {
-      a.start();
-    }
+    List<BenchAgent> agents = startAll("deploys", "d");
     // The first deploy: an empty host converges to v1.
     for (BenchAgent a : agents) {
       a.awaitInSync(0, Duration.ofSeconds(180));
@@ -240,14 +230,7 @@ public final class AgentBench {
   /** Starts every variant, waits until in sync, prints the pids and keeps them up for the idle time. */
   private void hold() throws Exception {
     Path dir = options.out.resolve("hold");
-    List<BenchAgent> agents = new ArrayList<>();
-    for (Variant v : options.variants) {
-      agents.add(host(dir, v, "h"));
-    }
-    for (BenchAgent a : agents) {
-      a.prepareCds();
-      a.start();
-    }
+    List<BenchAgent> agents = startAll("hold", "h");
     for (BenchAgent a : agents) {
       a.awaitInSync(0, Duration.ofSeconds(180));
     }
@@ -399,6 +382,22 @@ public final class AgentBench {
   }
 
   // ------------------------------------------------------------------ hosts
+
+  /** A host per variant under {@code measure}, each archive prepared, then all started at once. */
+  private List<BenchAgent> startAll(String measure, String tag) throws Exception {
+    Path dir = options.out.resolve(measure);
+    List<BenchAgent> agents = new ArrayList<>();
+    for (Variant v : options.variants) {
+      agents.add(host(dir, v, tag));
+    }
+    for (BenchAgent a : agents) {
+      a.prepareCds();
+    }
+    for (BenchAgent a : agents) {
+      a.start();
+    }
+    return agents;
+  }
 
   private int hosts;
 

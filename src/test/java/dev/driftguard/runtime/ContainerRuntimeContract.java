@@ -501,8 +501,15 @@ public abstract class ContainerRuntimeContract {
 
   /** Waits (bounded) until the container satisfies {@code condition}; returns its last state. */
   protected final ContainerInfo await(String name, Predicate<ContainerInfo> condition) {
+    return awaitObserved(name, condition, runtime()::inspect);
+  }
+
+  private ContainerInfo awaitObserved(
+      String name,
+      Predicate<ContainerInfo> condition,
+      java.util.function.Function<String, Optional<ContainerInfo>> observe) {
     Instant deadline = Instant.now().plus(WAIT);
-    Optional<ContainerInfo> info = runtime().inspect(name);
+    Optional<ContainerInfo> info = observe.apply(name);
     while (info.isEmpty() || !condition.test(info.get())) {
       if (Instant.now().isAfter(deadline)) {
         throw new AssertionError(
@@ -514,29 +521,16 @@ public abstract class ContainerRuntimeContract {
         Thread.currentThread().interrupt();
         throw new AssertionError("interrupted", e);
       }
-      info = runtime().inspect(name);
+      info = observe.apply(name);
     }
     return info.get();
   }
 
+
   /** Like {@link #await}, observing through {@link ContainerRuntime#inspectAll}. */
   protected final ContainerInfo awaitAll(String name, Predicate<ContainerInfo> condition) {
-    Instant deadline = Instant.now().plus(WAIT);
-    ContainerInfo info = runtime().inspectAll(List.of(name)).get(name);
-    while (info == null || !condition.test(info)) {
-      if (Instant.now().isAfter(deadline)) {
-        throw new AssertionError(
-            "container " + name + " did not reach the expected state within " + WAIT + ": " + info);
-      }
-      try {
-        Thread.sleep(200);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError("interrupted", e);
-      }
-      info = runtime().inspectAll(List.of(name)).get(name);
-    }
-    return info;
+    return awaitObserved(
+        name, condition, n -> Optional.ofNullable(runtime().inspectAll(List.of(n)).get(n)));
   }
 
   protected static ImageRef withDigest(ImageRef image, Digest digest) {
