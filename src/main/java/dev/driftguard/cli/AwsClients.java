@@ -10,6 +10,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.function.Supplier;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
@@ -73,6 +75,7 @@ public final class AwsClients implements SdkAutoCloseable {
   private AutoScalingClient autoscaling;
   private final Map<Region, EcrClient> regionalEcr = new LinkedHashMap<>();
   private Ec2MetadataClient imds;
+  private ScheduledExecutorService timeouts;
   private boolean closed;
 
   private AwsClients(Builder builder) {
@@ -213,12 +216,36 @@ public final class AwsClients implements SdkAutoCloseable {
                     c.addMetricPublisher(callMetrics);
                   }
                 })
+                .scheduledExecutorService(timeouts())
                 .build());
     URI endpoint = endpoints.get(key);
     if (endpoint != null) {
       builder.endpointOverride(endpoint);
     }
     return builder;
+  }
+
+  /**
+   * One thread that enforces the call timeouts of every client. Left to itself the SDK gives each
+   * client a pool of five (20 threads for four services); a timeout fires rarely and only
+   * interrupts the calling thread, so one is plenty. The SDK does not close an executor it was
+   * handed; {@link #close()} does.
+   */
+  private ScheduledExecutorService timeouts() {
+    if (timeouts == null) {
+      ScheduledThreadPoolExecutor executor =
+          new ScheduledThreadPoolExecutor(
+              1,
+              r -> {
+                Thread t = new Thread(r, "driftguard-aws-timeouts");
+                t.setDaemon(true);
+                return t;
+              });
+      // A finished call cancels its timeout: drop the task at once rather than at its deadline.
+      executor.setRemoveOnCancelPolicy(true);
+      timeouts = executor;
+    }
+    return timeouts;
   }
 
   private SdkHttpClient httpClient() {
@@ -259,6 +286,9 @@ public final class AwsClients implements SdkAutoCloseable {
     }
     for (SdkAutoCloseable c : all) {
       c.close();
+    }
+    if (timeouts != null) {
+      timeouts.shutdownNow();
     }
   }
 

@@ -8,7 +8,9 @@ import dev.driftguard.model.RunSpec;
 import dev.driftguard.runtime.ContainerRuntime;
 import dev.driftguard.runtime.ContainerRuntimeException;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
 
@@ -36,6 +38,11 @@ final class MeteredContainerRuntime implements ContainerRuntime {
   @Override
   public Optional<ContainerInfo> inspect(String name) {
     return counted(() -> delegate.inspect(name));
+  }
+
+  @Override
+  public Map<String, ContainerInfo> inspectAll(Collection<String> names) {
+    return counted(() -> delegate.inspectAll(names));
   }
 
   @Override

@@ -4,8 +4,7 @@ import dev.driftguard.model.HealthSpec;
 
 /**
  * The health check for each {@link HealthSpec.Type}. The checks hold no per-service state, so one
- * instance of each serves every service; the HTTP check shares one JDK client, which is meant to be
- * reused.
+ * instance of each serves every service.
  */
 public final class HealthChecks {
   private static final HealthCheck DOCKER = new DockerHealthCheck();

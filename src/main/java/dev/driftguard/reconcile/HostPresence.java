@@ -142,8 +142,13 @@ public final class HostPresence {
 
   /** Tells peers (and rollout-status) where this host stands; never fails a deploy. */
   public void publish(ServiceSpec service) {
+    publish(service, runtime.inspect(service.containerName()).orElse(null));
+  }
+
+  /** As {@link #publish(ServiceSpec)}, with the service's container as just observed (or null). */
+  public void publish(ServiceSpec service, ContainerInfo current) {
     ServiceState s = states.get(service.name());
-    Digest running = runtime.inspect(service.containerName()).flatMap(ContainerInfo::digest).orElse(null);
+    Digest running = current == null ? null : current.digest().orElse(null);
     fleet.publish(service, new FleetCoordinator.PublishedState(
         running,
         s.phase().label(),

@@ -336,7 +336,12 @@ public final class ReconcileLoop {
       presence.ensureInService(service, observed);
       cleanUp(service, observed);
     }
-    presence.publish(service);
+    if (action instanceof Action.InSync || action instanceof Action.Hold) {
+      // Nothing was started: what this pass observed is what runs.
+      presence.publish(service, observed.current());
+    } else {
+      presence.publish(service);
+    }
     return action;
   }
 
@@ -405,9 +410,12 @@ public final class ReconcileLoop {
   }
 
   private ObservedService observe(ServiceSpec service) {
-    Optional<ContainerInfo> current = runtime.inspect(service.containerName());
-    ContainerInfo previous = runtime.inspect(service.previousContainerName()).orElse(null);
-    ContainerInfo next = runtime.inspect(service.nextContainerName()).orElse(null);
+    // One engine call while nothing changed, instead of an inspect per name (issue 11).
+    Map<String, ContainerInfo> found = runtime.inspectAll(
+        List.of(service.containerName(), service.previousContainerName(), service.nextContainerName()));
+    Optional<ContainerInfo> current = Optional.ofNullable(found.get(service.containerName()));
+    ContainerInfo previous = found.get(service.previousContainerName());
+    ContainerInfo next = found.get(service.nextContainerName());
     int failed = 0;
     if (current.isPresent() && current.get().running() && current.get().managed()
         && service.health().type() != HealthSpec.Type.DOCKER) {

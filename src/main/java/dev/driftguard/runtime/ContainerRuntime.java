@@ -5,7 +5,9 @@ import dev.driftguard.model.ImageRef;
 import dev.driftguard.model.RegistryCredential;
 import dev.driftguard.model.RunSpec;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -28,6 +30,15 @@ public interface ContainerRuntime {
 
   /** The container with exactly this name, if any. */
   Optional<ContainerInfo> inspect(String name);
+
+  /**
+   * The containers with exactly these names, each as {@link #inspect} reports it, observed
+   * together: one engine call when nothing changed since the last observation (an in-sync pass
+   * looks at a service's current, previous and next containers with it). Containers are found by
+   * name, not by label, so one made by hand with a service's name is seen too. Names without a
+   * container are absent from the map.
+   */
+  Map<String, ContainerInfo> inspectAll(Collection<String> names);
 
   /**
    * Creates (does not start) a container named {@code name} from {@code spec}, with the labels

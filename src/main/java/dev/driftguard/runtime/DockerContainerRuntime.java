@@ -35,6 +35,9 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -93,6 +96,9 @@ public final class DockerContainerRuntime implements ContainerRuntime, AutoClose
   private final URI dockerHost;
   private final DockerHttpClient httpClient;
   private DockerClient client;
+
+  /** Per container name, what {@link #inspectAll} last inspected and the listing it matched. */
+  private final Map<String, Seen> seen = new HashMap<>();
 
   DockerContainerRuntime(URI dockerHost, DockerHttpClient httpClient) {
     this.dockerHost = dockerHost;
@@ -196,6 +202,72 @@ public final class DockerContainerRuntime implements ContainerRuntime, AutoClose
   public Optional<ContainerInfo> inspect(String name) {
     return call("inspect", name, () -> find(name).map(DockerContainerRuntime::toInfo));
   }
+
+  /**
+   * One {@code GET /containers/json?all=1} filtered by the exact names. The engine's listing lacks
+   * what only an inspect tells (restart count, start time, exit code), so each container is
+   * inspected once and its answer kept while the listing shows the same id, state and status text:
+   * the status text carries the health ("Up 2 hours (healthy)") and the uptime, so a restart, a
+   * health change or an exit shows there and is inspected again. In sync, that is one call a pass.
+   */
+  @Override
+  public Map<String, ContainerInfo> inspectAll(Collection<String> names) {
+    if (names.isEmpty()) {
+      return Map.of();
+    }
+    return call(
+        "inspect",
+        String.join(",", names),
+        () -> {
+          List<String> patterns = new ArrayList<>();
+          for (String name : names) {
+            // The engine matches name filters as regular expressions; names allow '.'.
+            patterns.add("^/?" + name.replace(".", "\\.") + "$");
+          }
+          Map<String, ContainerInfo> found = new LinkedHashMap<>();
+          for (Container c :
+              client().listContainersCmd().withShowAll(true).withNameFilter(patterns).exec()) {
+            for (String listed : nonNull(c.getNames())) {
+              String name = listed.startsWith("/") ? listed.substring(1) : listed;
+              if (names.contains(name)) {
+                observed(name, c).ifPresent(info -> found.put(name, info));
+              }
+            }
+          }
+          synchronized (seen) {
+            seen.keySet().removeIf(name -> names.contains(name) && !found.containsKey(name));
+          }
+          return found;
+        });
+  }
+
+  /** The inspect answer for a listed container, from the last one while the listing agrees. */
+  private Optional<ContainerInfo> observed(String name, Container listed) {
+    String signature = listed.getId() + " " + listed.getState() + " " + listed.getStatus();
+    synchronized (seen) {
+      Seen last = seen.get(name);
+      if (last != null && last.signature().equals(signature)) {
+        return Optional.of(last.info());
+      }
+    }
+    Optional<ContainerInfo> info;
+    try {
+      // By id: the listing named it exactly, and an id cannot be mistaken for another name.
+      info = Optional.of(toInfo(client().inspectContainerCmd(listed.getId()).exec()));
+    } catch (NotFoundException e) {
+      info = Optional.empty();
+    }
+    synchronized (seen) {
+      if (info.isPresent()) {
+        seen.put(name, new Seen(signature, info.get()));
+      } else {
+        seen.remove(name);
+      }
+    }
+    return info;
+  }
+
+  private record Seen(String signature, ContainerInfo info) {}
 
   @Override
   public ContainerInfo create(String name, RunSpec spec) {

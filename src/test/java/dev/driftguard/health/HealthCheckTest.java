@@ -50,7 +50,7 @@ class HealthCheckTest {
   void http_whenAppRedirects_passesWithoutFollowing() throws IOException {
     int port = serve(302);
 
-    assertThat(new HttpHealthCheck(client()).probe(running(), published(port), http()))
+    assertThat(HttpHealthCheck.create().probe(running(), published(port), http()))
         .isEqualTo(ProbeResult.pass("HTTP 302"));
   }
 
@@ -233,13 +233,6 @@ class HealthCheckTest {
         });
     server.start();
     return server.getAddress().getPort();
-  }
-
-  private static java.net.http.HttpClient client() {
-    return java.net.http.HttpClient.newBuilder()
-        .proxy(java.net.http.HttpClient.Builder.NO_PROXY)
-        .followRedirects(java.net.http.HttpClient.Redirect.NEVER)
-        .build();
   }
 
   private static int closedPort() {

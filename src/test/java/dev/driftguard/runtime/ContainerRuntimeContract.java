@@ -196,6 +196,88 @@ public abstract class ContainerRuntimeContract {
     assertThat(runtime().inspect(name)).isEmpty();
   }
 
+  // ------------------------------------------------------------------ inspectAll
+
+  @Test
+  void inspectAll_ofNoNames_isEmpty() {
+    assertThat(runtime().inspectAll(List.of())).isEmpty();
+  }
+
+  @Test
+  void inspectAll_reportsEachNamedContainerAsInspectDoes_andNoOther() {
+    runtime().pull(healthyImage(), credential());
+    String running = name("all-running");
+    String created = name("all-created");
+    // Names that contain or extend a requested one are other containers.
+    String longer = name("all-running-previous");
+    runtime().create(running, spec(healthyImage()));
+    runtime().start(running);
+    runtime().create(created, spec(healthyImage()));
+    runtime().create(longer, spec(healthyImage()));
+    String missing = uniqueName("all-missing");
+
+    Map<String, ContainerInfo> all = runtime().inspectAll(List.of(running, created, missing));
+
+    assertThat(all).containsOnlyKeys(running, created);
+    for (String name : List.of(running, created)) {
+      ContainerInfo one = runtime().inspect(name).orElseThrow();
+      assertThat(all.get(name))
+          .usingRecursiveComparison()
+          .comparingOnlyFields("id", "name", "imageId", "labels", "state", "exitCode", "startedAt")
+          .isEqualTo(one);
+    }
+  }
+
+  @Test
+  void inspectAll_seesEveryChange_startStopRemove() {
+    runtime().pull(healthyImage(), credential());
+    String name = name("all-change");
+    List<String> names = List.of(name);
+    runtime().create(name, spec(healthyImage()));
+    assertThat(runtime().inspectAll(names).get(name).state()).isEqualTo(ContainerInfo.State.CREATED);
+
+    runtime().start(name);
+    ContainerInfo started = runtime().inspectAll(names).get(name);
+    assertThat(started.state()).isEqualTo(ContainerInfo.State.RUNNING);
+    assertThat(started.startedAt()).isAfter(Instant.EPOCH);
+
+    runtime().stop(name, "SIGTERM", Duration.ofSeconds(10));
+    assertThat(runtime().inspectAll(names).get(name))
+        .extracting(ContainerInfo::state, ContainerInfo::exitCode)
+        .containsExactly(ContainerInfo.State.EXITED, runtime().inspect(name).orElseThrow().exitCode());
+
+    runtime().remove(name);
+    assertThat(runtime().inspectAll(names)).isEmpty();
+  }
+
+  @Test
+  void inspectAll_seesARenamedContainerUnderItsNewName() {
+    runtime().pull(healthyImage(), credential());
+    String from = name("all-from");
+    String to = name("all-to");
+    ContainerInfo before = runtime().create(from, spec(healthyImage()));
+    runtime().inspectAll(List.of(from, to));
+
+    runtime().rename(from, to);
+
+    Map<String, ContainerInfo> all = runtime().inspectAll(List.of(from, to));
+    assertThat(all).containsOnlyKeys(to);
+    assertThat(all.get(to).id()).isEqualTo(before.id());
+    assertThat(all.get(to).name()).isEqualTo(to);
+  }
+
+  @Test
+  void inspectAll_seesHealthChange() {
+    runtime().pull(unhealthyImage(), credential());
+    String name = name("all-unhealthy");
+    runtime().create(name, spec(unhealthyImage()));
+    runtime().start(name);
+
+    ContainerInfo info = awaitAll(name, c -> c.health() == ContainerInfo.Health.UNHEALTHY);
+
+    assertThat(info.running()).isTrue();
+  }
+
   // ------------------------------------------------------------------ lifecycle
 
   @Test
@@ -419,8 +501,15 @@ public abstract class ContainerRuntimeContract {
 
   /** Waits (bounded) until the container satisfies {@code condition}; returns its last state. */
   protected final ContainerInfo await(String name, Predicate<ContainerInfo> condition) {
+    return awaitObserved(name, condition, runtime()::inspect);
+  }
+
+  private ContainerInfo awaitObserved(
+      String name,
+      Predicate<ContainerInfo> condition,
+      java.util.function.Function<String, Optional<ContainerInfo>> observe) {
     Instant deadline = Instant.now().plus(WAIT);
-    Optional<ContainerInfo> info = runtime().inspect(name);
+    Optional<ContainerInfo> info = observe.apply(name);
     while (info.isEmpty() || !condition.test(info.get())) {
       if (Instant.now().isAfter(deadline)) {
         throw new AssertionError(
@@ -432,9 +521,16 @@ public abstract class ContainerRuntimeContract {
         Thread.currentThread().interrupt();
         throw new AssertionError("interrupted", e);
       }
-      info = runtime().inspect(name);
+      info = observe.apply(name);
     }
     return info.get();
+  }
+
+
+  /** Like {@link #await}, observing through {@link ContainerRuntime#inspectAll}. */
+  protected final ContainerInfo awaitAll(String name, Predicate<ContainerInfo> condition) {
+    return awaitObserved(
+        name, condition, n -> Optional.ofNullable(runtime().inspectAll(List.of(n)).get(n)));
   }
 
   protected static ImageRef withDigest(ImageRef image, Digest digest) {

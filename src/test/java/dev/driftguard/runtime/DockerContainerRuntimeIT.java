@@ -27,6 +27,8 @@ import dev.driftguard.model.RunSpec;
 import dev.driftguard.runtime.ContainerRuntime.LocalImage;
 import dev.driftguard.testing.TestEnv;
 import java.io.IOException;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -41,6 +43,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -138,6 +141,58 @@ class DockerContainerRuntimeIT extends ContainerRuntimeContract {
   }
 
   // ------------------------------------------------------------------ Docker only
+
+  @Test
+  void inspectAll_whenNothingChanged_isOneEngineCall() {
+    runtime.pull(healthyImage(), credential());
+    String created = name("one-call");
+    runtime.create(created, spec(healthyImage()));
+    List<String> names = List.of(created, uniqueName("one-call-previous"), uniqueName("one-call-next"));
+    AtomicInteger requests = new AtomicInteger();
+    try (DockerContainerRuntime counted =
+        new DockerContainerRuntime(env.dockerHost(), counting(requests))) {
+      Map<String, ContainerInfo> first = counted.inspectAll(names);
+      int before = requests.get();
+
+      // "Created" does not age like "Up 3 seconds", so nothing changes between the two.
+      Map<String, ContainerInfo> second = counted.inspectAll(names);
+
+      assertThat(requests.get() - before).isEqualTo(1);
+      assertThat(second).isEqualTo(first).containsOnlyKeys(created);
+    }
+  }
+
+  @Test
+  void inspectAll_seesAContainerMadeByHandWithoutLabels() {
+    runtime.pull(healthyImage(), credential());
+    String name = name("by-hand");
+    docker.createContainerCmd(healthyImage().pinned()).withName(name).exec();
+
+    ContainerInfo info = runtime.inspectAll(List.of(name)).get(name);
+
+    assertThat(info).isNotNull();
+    assertThat(info.managed()).isFalse();
+  }
+
+  /** A transport that counts the requests reaching the engine (a proxy: its request type is generated). */
+  private static com.github.dockerjava.transport.DockerHttpClient counting(AtomicInteger requests) {
+    com.github.dockerjava.transport.DockerHttpClient real =
+        new ApacheDockerHttpClient.Builder().dockerHost(env.dockerHost()).build();
+    return (com.github.dockerjava.transport.DockerHttpClient)
+        Proxy.newProxyInstance(
+            DockerContainerRuntimeIT.class.getClassLoader(),
+            new Class<?>[] {com.github.dockerjava.transport.DockerHttpClient.class},
+            (proxy, method, args) -> {
+              if (method.getName().equals("execute")) {
+                requests.incrementAndGet();
+              }
+              try {
+                return method.invoke(real, args);
+              } catch (InvocationTargetException e) {
+                throw e.getCause();
+              }
+            });
+  }
 
   @Test
   void pull_fetchesFromTheRegistryByDigestWithTheCredential() throws InterruptedException {

@@ -12,6 +12,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -71,6 +72,7 @@ public final class FakeContainerRuntime implements ContainerRuntime {
   private final Map<String, RuntimeException> failures = new HashMap<>();
   private final List<String> journal = new ArrayList<>();
   private int nextId = 1;
+  private int inspectAllCalls;
 
   public FakeContainerRuntime(Clock clock) {
     this.clock = clock;
@@ -157,6 +159,24 @@ public final class FakeContainerRuntime implements ContainerRuntime {
   public synchronized Optional<ContainerInfo> inspect(String name) {
     Container c = containers.get(name);
     return c == null ? Optional.empty() : Optional.of(info(c));
+  }
+
+  @Override
+  public synchronized Map<String, ContainerInfo> inspectAll(Collection<String> names) {
+    inspectAllCalls++;
+    Map<String, ContainerInfo> found = new LinkedHashMap<>();
+    for (String name : names) {
+      Container c = containers.get(name);
+      if (c != null) {
+        found.put(name, info(c));
+      }
+    }
+    return found;
+  }
+
+  /** How often {@link #inspectAll} was called (one engine call each on Docker). */
+  public synchronized int inspectAllCalls() {
+    return inspectAllCalls;
   }
 
   @Override
