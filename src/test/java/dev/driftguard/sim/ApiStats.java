@@ -33,6 +33,15 @@ final class ApiStats {
     lastSecond = Math.max(lastSecond, second);
   }
 
+  /** Calls in virtual second {@code second}. */
+  int at(int second) {
+    return second < perSecond.length ? perSecond[second] : 0;
+  }
+
+  int lastSecond() {
+    return lastSecond;
+  }
+
   /** Mean calls a second over {@code [0, seconds)}. */
   double mean(int seconds) {
     return seconds <= 0 ? 0 : (double) calls / seconds;

@@ -184,6 +184,7 @@ public final class FleetSim {
   /** Runs the scenario to its end and returns what happened. */
   public SimResult run() {
     long wallStart = System.nanoTime();
+    long cpuStart = java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
     aws.seedParameter(PARAMETER, oldImage.pinned());
     for (int i = 0; i < scenario.hosts(); i++) {
       launch(true);
@@ -199,6 +200,9 @@ public final class FleetSim {
     scheduler.runUntil(pinAt + scenario.limit().toMillis());
     finish();
     result.wallMillis = (System.nanoTime() - wallStart) / 1_000_000;
+    result.cpuMillis =
+        (java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - cpuStart)
+            / 1_000_000;
     result.events = scheduler.events();
     return result;
   }
@@ -247,6 +251,7 @@ public final class FleetSim {
                 TABLE,
                 scenario.maxClockSkew(),
                 scenario.hosts(),
+                scenario.deregistrationDelay(),
                 () -> Optional.ofNullable(node.terminationNotice),
                 outcomes(node)));
   }
@@ -467,11 +472,7 @@ public final class FleetSim {
 
   private Digest serving(SimHost.Node node) {
     Optional<SimDocker.Container> c = node.docker.onPort(PORT);
-    if (c.isEmpty() || !c.get().serving()) {
-      return null;
-    }
-    String d = c.get().labels.get(dev.driftguard.model.Labels.DIGEST);
-    return d == null ? null : Digest.parse(d);
+    return c.isEmpty() || !c.get().serving() ? null : c.get().digest;
   }
 
   private void sample() {

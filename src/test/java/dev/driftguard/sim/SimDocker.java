@@ -44,6 +44,7 @@ final class SimDocker implements ContainerRuntime {
     final String imageId;
     final Map<String, String> labels;
     final Behaviour behaviour;
+    final dev.driftguard.model.Digest digest;
     ContainerInfo.State state = ContainerInfo.State.CREATED;
     long servingFrom = Long.MAX_VALUE;
     Instant startedAt;
@@ -54,6 +55,8 @@ final class SimDocker implements ContainerRuntime {
       this.imageId = imageId;
       this.labels = labels;
       this.behaviour = b;
+      String d = labels.get(dev.driftguard.model.Labels.DIGEST);
+      this.digest = d == null ? null : dev.driftguard.model.Digest.parse(d);
     }
 
     /** Whether it answers requests (and health checks) now. */

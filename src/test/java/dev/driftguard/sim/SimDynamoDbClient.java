@@ -36,6 +36,11 @@ public final class SimDynamoDbClient implements DynamoDbClient {
   private static final int ITEM_BYTES = 100;
 
   private final SimAws aws;
+  /**
+   * SDK copies of stored items, by the stored item's identity (the model replaces an item on every
+   * write): thousands of hosts query the same pool, and building SDK values dominated the run.
+   */
+  private final Map<Map<String, Value>, Map<String, AttributeValue>> copies = new java.util.IdentityHashMap<>();
 
   public SimDynamoDbClient(SimAws aws) {
     this.aws = aws;
@@ -132,7 +137,7 @@ public final class SimDynamoDbClient implements DynamoDbClient {
     admit("Query", ApiLimit.DYNAMODB_READ, partition, units);
     QueryResponse.Builder response =
         QueryResponse.builder()
-            .items(page.items().stream().map(SimDynamoDbClient::sdk).toList())
+            .items(page.items().stream().map(this::cached).toList())
             .count(page.items().size());
     if (page.lastKey() != null) {
       response.lastEvaluatedKey(sdk(page.lastKey()));
@@ -191,6 +196,13 @@ public final class SimDynamoDbClient implements DynamoDbClient {
     return out;
   }
 
+  private Map<String, AttributeValue> cached(Map<String, Value> item) {
+    if (copies.size() > 100_000) {
+      copies.clear();
+    }
+    return copies.computeIfAbsent(item, SimDynamoDbClient::sdk);
+  }
+
   private static Map<String, AttributeValue> sdk(Map<String, Value> item) {
     Map<String, AttributeValue> out = new HashMap<>();
     item.forEach(
@@ -203,7 +215,7 @@ public final class SimDynamoDbClient implements DynamoDbClient {
                   case "BOOL" -> AttributeValue.fromBool(Boolean.parseBoolean(v.text()));
                   default -> AttributeValue.fromNul(true);
                 }));
-    return out;
+    return Map.copyOf(out);
   }
 
   /** For tests and the report: the table's items. */

@@ -52,6 +52,7 @@ public interface SimHost {
       String leaseTable,
       Duration maxClockSkew,
       int expectedFleetSize,
+      Duration deregistrationDelay,
       Supplier<Optional<String>> terminationNotice,
       Outcomes outcomes) {}
 

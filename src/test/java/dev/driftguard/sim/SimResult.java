@@ -16,6 +16,8 @@ public final class SimResult {
   long endAt;
   int virtualSeconds;
   long wallMillis;
+  /** CPU time of the simulating thread: the machine is shared, so wall time varies. */
+  long cpuMillis;
   long events;
   final List<Long> convergence = new ArrayList<>();
   int maxOutByAgents;
