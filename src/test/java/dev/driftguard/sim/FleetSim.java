@@ -368,7 +368,9 @@ public final class FleetSim {
       group.deregister(node.instanceId, t.port);
     }
     if (node.joined) {
-      members--;
+      // A terminated instance's target drains like any other: it leaves the group, and the
+      // group's size that maxUnavailable is a share of, after the deregistration delay.
+      scheduler.at(scheduler.now() + scenario.deregistrationDelay().toMillis(), () -> members--);
     }
     node.joined = false;
     nodes.remove(node.instanceId);
@@ -450,11 +452,18 @@ public final class FleetSim {
     result.maxOutByAgents = Math.max(result.maxOutByAgents, outByAgents);
     result.maxOutTotal = Math.max(result.maxOutTotal, outByAgents + outOther);
     int allowed = CapacityFloor.allowedOut(Math.max(1, members), service.rollout());
+    boolean left = out && agent && !(wasOut && wasAgent);
     if (outByAgents > allowed) {
-      result.violation(
-          scheduler.now(),
-          outByAgents + " hosts out of service by their agents, " + allowed + " allowed (of "
-              + members + " members)");
+      if (left) {
+        result.violation(
+            scheduler.now(),
+            outByAgents + " hosts out of service by their agents, " + allowed + " allowed (of "
+                + members + " members)");
+      } else {
+        // The group shrank under hosts that were already out (a death, a termination): the
+        // agents could not have known; reported, not counted against them.
+        result.floorShrunk++;
+      }
     }
   }
 

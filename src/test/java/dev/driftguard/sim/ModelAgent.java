@@ -6,6 +6,7 @@ import dev.driftguard.desired.SsmDesiredStateSource;
 import dev.driftguard.fleet.AwsFleetCoordinator;
 import dev.driftguard.fleet.DynamoDbTurnLease;
 import dev.driftguard.fleet.FleetCoordinationException;
+import dev.driftguard.fleet.FleetCoordinator;
 import dev.driftguard.fleet.FleetCoordinator.PublishedState;
 import dev.driftguard.fleet.TurnLease;
 import dev.driftguard.health.HealthCheck;
@@ -91,6 +92,9 @@ public final class ModelAgent implements SimHost {
   private long registeredAt;
   private long backoff = STEP.toMillis();
   private boolean evacuated;
+  private boolean presenceChecked;
+  private boolean resumed;
+  private int fleetSize;
   private TurnLease.Run task;
   private long taskEnds;
   private long taskRenewAt;
@@ -116,6 +120,7 @@ public final class ModelAgent implements SimHost {
     this.health = wiring.healthChecks().forType(service.health().type());
     this.runOnce = runOnce;
     this.minHealthyMillis = 2 * 5_000L;
+    this.fleetSize = wiring.expectedFleetSize();
     double spread = wiring.expectedFleetSize() / SSM_READS_PER_SECOND;
     this.pollEvery =
         Duration.ofMillis(Math.max(wiring.pollInterval().toMillis(), (long) (spread * 1000)));
@@ -207,6 +212,25 @@ public final class ModelAgent implements SimHost {
   }
 
   private Duration decide() {
+    if (!presenceChecked) {
+      // Once per agent start: a restart may have left the host deregistered mid-deploy. An agent
+      // in sync makes no ELBv2 call after this.
+      presenceChecked = true;
+      if (current().filter(ContainerInfo::running).isPresent()) {
+        TargetState state = gate.state(service, port());
+        if (state == TargetState.NOT_REGISTERED || state == TargetState.UNUSED
+            || state == TargetState.DRAINING) {
+          gate.register(service, port());
+          registeredAt = now();
+          held = lease.acquire(service.trafficSpec().orElseThrow().targetGroupArn().value(),
+              Integer.MAX_VALUE, w.instanceId(), LEASE_TTL).orElse(null);
+          rollingBack = false;
+          resumed = true;
+          step = Step.WAIT_HEALTHY;
+          return Duration.ofMillis(minHealthyMillis + 1_000);
+        }
+      }
+    }
     if (wanted == null) {
       return untilPoll();
     }
@@ -237,7 +261,7 @@ public final class ModelAgent implements SimHost {
         return wait.get();
       }
     }
-    int slots = CapacityFloor.allowedOut(w.expectedFleetSize(), service.rollout());
+    int slots = CapacityFloor.allowedOut(fleetSize, service.rollout());
     Optional<TurnLease.Lease> got =
         lease.acquire(service.trafficSpec().orElseThrow().targetGroupArn().value(), slots,
             w.instanceId(), LEASE_TTL);
@@ -252,6 +276,36 @@ public final class ModelAgent implements SimHost {
       held = null;
       step = Step.IDLE;
       return untilPoll();
+    }
+    // The second, independent check: the group's own view, which also counts dead and unhealthy
+    // hosts the leases know nothing of, and tells the group's current size.
+    Set<String> holders = new HashSet<>();
+    for (TurnLease.Lease l : lease.holders(held.pool())) {
+      holders.add(l.owner());
+    }
+    Set<String> members = new HashSet<>();
+    Set<String> healthy = new HashSet<>();
+    for (FleetCoordinator.PeerTarget t : fleet.targets(service)) {
+      // A draining target without a turn is leaving the group (a terminated instance): it no
+      // longer counts towards the size that maxUnavailable is a share of.
+      if (t.state().startsWith("draining") && !holders.contains(t.instanceId())) {
+        continue;
+      }
+      members.add(t.instanceId());
+      if (t.state().equals("healthy")) {
+        healthy.add(t.instanceId());
+      }
+    }
+    members.add(w.instanceId());
+    healthy.add(w.instanceId());
+    fleetSize = members.size();
+    int allowed = CapacityFloor.allowedOut(fleetSize, service.rollout());
+    // Leases are counted against the group's size now, not the size when the slots were set: a
+    // group that shrank (terminations) lowers a percentage floor under hosts holding turns.
+    if (members.size() - healthy.size() + 1 > allowed || holders.size() > allowed) {
+      lease.release(held);
+      held = null;
+      return jitter(10_000);
     }
     gate.deregister(service, port());
     until = now() + w.deregistrationDelay().toMillis();
@@ -366,8 +420,10 @@ public final class ModelAgent implements SimHost {
         lease.release(held);
         held = null;
       }
-      w.outcomes().deploy(rollingBack ? "rolled_back" : "success", false);
-      if (!rollingBack) {
+      w.outcomes().deploy(resumed ? "resumed" : rollingBack ? "rolled_back" : "success", false);
+      boolean deployed = !rollingBack && !resumed;
+      resumed = false;
+      if (deployed) {
         fleet.publish(service, new PublishedState(wanted.digest(), "IDLE", "success", null, null));
         fleet.flush();
       }

@@ -135,6 +135,7 @@ public final class SimReport {
         : String.format(Locale.ROOT, "%.0f s / %.0f s / %.0f s", pooled.convergenceSeconds(0.5), pooled.convergenceSeconds(0.99), pooled.convergenceSeconds(1.0))));
     md.append(row("most hosts out of service at once, by agents (allowed)", maxOut + " (" + first.allowed + ")"));
     md.append(row("most hosts out of service at once, incl. dead, evacuating, joining", Integer.toString(maxTotal)));
+    md.append(row("times deaths shrank the group below the hosts already out", Integer.toString(runs.stream().mapToInt(r -> r.floorShrunk).sum())));
     md.append(row("throttled calls (of all calls)", String.format(Locale.ROOT, "%d of %d (%.2f%%)", throttled, calls, calls == 0 ? 0 : 100.0 * throttled / calls)));
     md.append(row("deploys failed by throttling", Integer.toString(throttledFailures)));
     if (s.badDigest()) {

@@ -25,6 +25,8 @@ public final class SimResult {
   long violations;
   final List<String> violationSamples = new ArrayList<>();
   int badDigestHosts;
+  /** Times the group shrank (deaths) below the hosts already out of service. */
+  int floorShrunk;
   int died;
   int spotNotices;
   int agentRestarts;
