@@ -2,6 +2,7 @@ package dev.driftguard.bench;
 
 import dev.driftguard.sim.FleetSim;
 import dev.driftguard.sim.ModelAgent;
+import dev.driftguard.sim.ReconcileLoopHost;
 import dev.driftguard.sim.Scenario;
 import dev.driftguard.sim.SimHost;
 import dev.driftguard.sim.SimReports;
@@ -19,7 +20,7 @@ import java.util.Locale;
  *
  * <pre>
  * java -cp TEST_CLASSPATH dev.driftguard.bench.FleetSimulation --scenario good|bad|scale-out|deaths|stress|all
- *     --hosts 100,1000 --seeds 3 [--first-seed 1] --out DIR [--agent model] [--lease dynamodb|ssm] [--run-once]
+ *     --hosts 100,1000 --seeds 3 [--first-seed 1] --out DIR [--agent loop|model] [--lease dynamodb|ssm] [--run-once]
  * </pre>
  */
 public final class FleetSimulation {
@@ -60,6 +61,9 @@ public final class FleetSimulation {
       i++;
     }
     Files.createDirectories(out);
+    // Thousands of agents log in one process: keep errors only, or the run is a log writer.
+    ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.driftguard"))
+        .setLevel(ch.qos.logback.classic.Level.ERROR);
     SimHost.Factory factory = factory(agent, lease, runOnce);
     SimReports report = new SimReports(out, agent + ", lease " + lease + (runOnce ? ", run-once" : ""));
     long violations = 0;
@@ -83,12 +87,16 @@ public final class FleetSimulation {
   }
 
   static SimHost.Factory factory(String agent, String lease, boolean runOnce) {
+    if (agent.equals("loop")) {
+      return ReconcileLoopHost::new;
+    }
     if (!agent.equals("model")) {
-      throw new IllegalArgumentException("unknown agent " + agent + "; known: model");
+      throw new IllegalArgumentException("unknown agent " + agent + "; known: loop, model");
     }
     return switch (lease) {
       case "dynamodb" -> w -> new ModelAgent(w, ModelAgent::dynamoDb, runOnce);
-      default -> throw new IllegalArgumentException("unknown lease " + lease + "; known: dynamodb");
+      case "ssm" -> w -> new ModelAgent(w, ModelAgent::ssm, runOnce);
+      default -> throw new IllegalArgumentException("unknown lease " + lease + "; known: dynamodb, ssm");
     };
   }
 }

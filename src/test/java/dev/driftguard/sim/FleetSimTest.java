@@ -97,7 +97,7 @@ class FleetSimTest {
         aws.createTargetGroup("arn", 5_000, 2, 2, 20_000, (id, port) -> serving[0], (id, port, from, to) -> {});
     SimElbv2Client elbv2 = new SimElbv2Client(aws);
     Elbv2TrafficGate gate =
-        new Elbv2TrafficGate(elbv2, "i-1", AwsCallListener.NONE, scheduler.clock(0), Duration.ofSeconds(2), Duration.ofSeconds(30));
+        new Elbv2TrafficGate(elbv2, "i-1", AwsCallListener.NONE);
     elbv2.registerTargets(b -> b.targetGroupArn("arn").targets(TargetDescription.builder().id("i-1").port(80).build()));
 
     assertThat(group.target("i-1", 80).health).isEqualTo(SimTargetGroup.Health.INITIAL);
@@ -177,13 +177,13 @@ class FleetSimTest {
     SimHost.Factory reckless =
         w -> {
           Elbv2TrafficGate gate =
-              new Elbv2TrafficGate(w.elbv2(), w.instanceId(), AwsCallListener.NONE, w.clock(), Duration.ofSeconds(2), Duration.ofSeconds(30));
+              new Elbv2TrafficGate(w.elbv2(), w.instanceId(), AwsCallListener.NONE);
           SsmDesiredStateSource desired = new SsmDesiredStateSource(w.ssm(), AwsCallListener.NONE);
           boolean[] left = {false};
           return () -> {
             Map<String, ?> records = desired.read(List.of(FleetSim.PARAMETER));
             if (!left[0] && records.toString().contains("sha256:2222")) {
-              gate.deregister(w.services().get(0), FleetSim.PORT);
+              gate.deregister(w.services().get(0).trafficSpec().orElseThrow(), FleetSim.PORT);
               left[0] = true;
             }
             return Duration.ofSeconds(15);

@@ -19,11 +19,12 @@ import dev.driftguard.model.Digest;
 import dev.driftguard.model.ImageRef;
 import dev.driftguard.model.RunSpec;
 import dev.driftguard.model.ServiceSpec;
+import dev.driftguard.model.TargetState;
+import dev.driftguard.model.TrafficSpec;
 import dev.driftguard.reconcile.CapacityFloor;
 import dev.driftguard.runtime.ContainerRuntimeException;
 import dev.driftguard.traffic.Elbv2TrafficGate;
 import dev.driftguard.traffic.TrafficGate;
-import dev.driftguard.traffic.TrafficGate.TargetState;
 import dev.driftguard.traffic.TrafficGateException;
 import java.time.Duration;
 import java.util.HashSet;
@@ -109,10 +110,7 @@ public final class ModelAgent implements SimHost {
     this.service = wiring.services().get(0);
     this.desired = new SsmDesiredStateSource(wiring.ssm(), AwsCallListener.NONE);
     this.lease = leases.apply(wiring);
-    this.gate =
-        new Elbv2TrafficGate(
-            wiring.elbv2(), wiring.instanceId(), AwsCallListener.NONE, wiring.clock(), STEP,
-            Duration.ofSeconds(30));
+    this.gate = new Elbv2TrafficGate(wiring.elbv2(), wiring.instanceId(), AwsCallListener.NONE);
     this.fleet =
         new AwsFleetCoordinator(
             wiring.elbv2(), wiring.ec2(), wiring.instanceId(), AwsCallListener.NONE, wiring.clock(),
@@ -130,6 +128,11 @@ public final class ModelAgent implements SimHost {
   public static TurnLease dynamoDb(Wiring w) {
     return new DynamoDbTurnLease(
         w.dynamodb(), w.leaseTable(), w.clock(), w.maxClockSkew(), w.random(), AwsCallListener.NONE);
+  }
+
+  /** The candidate the design note compares: create-if-absent SSM parameters. */
+  public static TurnLease ssm(Wiring w) {
+    return new SsmTurnLease(w.ssm(), w.clock(), w.maxClockSkew(), w.random());
   }
 
   private long now() {
@@ -175,7 +178,7 @@ public final class ModelAgent implements SimHost {
 
   private Duration evacuate() {
     if (!evacuated) {
-      gate.deregister(service, service.trafficSpec().orElseThrow().port());
+      gate.deregister(traffic(), service.trafficSpec().orElseThrow().port());
       if (held != null) {
         lease.release(held);
         held = null;
@@ -217,10 +220,10 @@ public final class ModelAgent implements SimHost {
       // in sync makes no ELBv2 call after this.
       presenceChecked = true;
       if (current().filter(ContainerInfo::running).isPresent()) {
-        TargetState state = gate.state(service, port());
+        TargetState state = gate.state(traffic(), port());
         if (state == TargetState.NOT_REGISTERED || state == TargetState.UNUSED
             || state == TargetState.DRAINING) {
-          gate.register(service, port());
+          gate.register(traffic(), port());
           registeredAt = now();
           held = lease.acquire(service.trafficSpec().orElseThrow().targetGroupArn().value(),
               Integer.MAX_VALUE, w.instanceId(), LEASE_TTL).orElse(null);
@@ -288,11 +291,11 @@ public final class ModelAgent implements SimHost {
     for (FleetCoordinator.PeerTarget t : fleet.targets(service)) {
       // A draining target without a turn is leaving the group (a terminated instance): it no
       // longer counts towards the size that maxUnavailable is a share of.
-      if (t.state().startsWith("draining") && !holders.contains(t.instanceId())) {
+      if (t.state() == TargetState.DRAINING && !holders.contains(t.instanceId())) {
         continue;
       }
       members.add(t.instanceId());
-      if (t.state().equals("healthy")) {
+      if (t.state() == TargetState.HEALTHY) {
         healthy.add(t.instanceId());
       }
     }
@@ -307,7 +310,7 @@ public final class ModelAgent implements SimHost {
       held = null;
       return jitter(10_000);
     }
-    gate.deregister(service, port());
+    gate.deregister(traffic(), port());
     until = now() + w.deregistrationDelay().toMillis();
     step = Step.DRAIN;
     return Duration.ofMillis(until - now());
@@ -395,7 +398,7 @@ public final class ModelAgent implements SimHost {
             && health.probe(c, service.container(), service.health()).healthy();
     passes = pass ? passes + 1 : 0;
     if (passes >= service.health().healthyThreshold()) {
-      gate.register(service, port());
+      gate.register(traffic(), port());
       registeredAt = now();
       step = Step.WAIT_HEALTHY;
       // The target cannot be healthy before healthyThreshold checks have passed.
@@ -414,7 +417,7 @@ public final class ModelAgent implements SimHost {
   }
 
   private Duration waitHealthy() {
-    TargetState state = gate.state(service, port());
+    TargetState state = gate.state(traffic(), port());
     if (state == TargetState.HEALTHY && now() >= registeredAt + minHealthyMillis) {
       if (held != null) {
         lease.release(held);
@@ -431,7 +434,7 @@ public final class ModelAgent implements SimHost {
       return untilPoll();
     }
     if (state == TargetState.NOT_REGISTERED || state == TargetState.UNUSED) {
-      gate.register(service, port());
+      gate.register(traffic(), port());
     }
     return jitter(HEALTHY_POLL.toMillis());
   }
@@ -461,6 +464,10 @@ public final class ModelAgent implements SimHost {
       }
       renewAt = now() + LEASE_TTL.toMillis() / 3;
     }
+  }
+
+  private TrafficSpec traffic() {
+    return service.trafficSpec().orElseThrow();
   }
 
   private int port() {
