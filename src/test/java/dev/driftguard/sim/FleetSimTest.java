@@ -172,6 +172,24 @@ class FleetSimTest {
   }
 
   @Test
+  void realLoop_runsInTheSimulator_andKeepsTheFloorWhenAwsIsConsistent() {
+    quiet();
+    SimResult r =
+        new FleetSim(Scenario.named("good", 30).withConsistency(0, 0), 1, ReconcileLoopHost::new).run();
+
+    assertThat(r.violationSamples()).isEmpty();
+    assertThat(r.convergence).hasSize(30);
+    assertThat(r.maxOutByAgents).isBetween(1, r.allowed);
+    assertThat(r.outcomes).containsEntry("success", 30);
+  }
+
+  /** Thousands of agents log in one process; keep errors only. */
+  private static void quiet() {
+    ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.driftguard"))
+        .setLevel(ch.qos.logback.classic.Level.ERROR);
+  }
+
+  @Test
   void checker_catchesAnAgentThatLeavesWithoutTakingTurns() {
     // Every host deregisters as soon as it sees the pin: the checker must see the floor broken.
     SimHost.Factory reckless =

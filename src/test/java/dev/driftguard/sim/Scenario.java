@@ -66,7 +66,8 @@ public record Scenario(
         healthyThreshold, unhealthyThreshold, deregistrationDelay, pinAt, limit);
   }
 
-  Scenario withConsistency(long lagMillis, long skewMillis) {
+  /** The same scenario with other consistency delays and clock skews. */
+  public Scenario withConsistency(long lagMillis, long skewMillis) {
     return new Scenario(name, hosts, maxUnavailablePercent, badDigest, lagMillis, skewMillis,
         scaleOut, deaths, spotNotices, agentRestarts, pollInterval, healthCheckInterval,
         healthyThreshold, unhealthyThreshold, deregistrationDelay, pinAt, limit);

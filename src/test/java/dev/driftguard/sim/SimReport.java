@@ -190,7 +190,7 @@ public final class SimReport {
     String gp =
         "set terminal svg size 900,420 dynamic background rgb 'white'\n"
             + "set datafile commentschars '#'\n"
-            + "set key outside right\nset grid\n"
+            + "set key below\nset grid\n"
             + "set output '" + base + "-timeline.svg'\n"
             + "set title '" + title + ": hosts over virtual time (0 = the pin)'\n"
             + "set xlabel 'seconds after the pin'\nset ylabel 'hosts'\n"
