@@ -521,6 +521,7 @@ public final class FleetSim {
     if (allDone && scheduler.now() > result.pinAt + 60_000 && pendingEventsOver()) {
       finished = true;
       result.endAt = scheduler.now();
+      scheduler.stop();
       return;
     }
     scheduler.at(scheduler.now() + SAMPLE_MILLIS, this::sample);

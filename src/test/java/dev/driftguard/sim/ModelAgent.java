@@ -33,6 +33,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
 
 /**
  * A stand-in for the reshaped reconcile loop, for the simulator until {@code ReconcileLoop.tick()}
@@ -58,6 +60,14 @@ public final class ModelAgent implements SimHost {
   static final Duration RUN_ONCE = Duration.ofSeconds(30);
   /** Between DescribeTargetHealth polls while waiting for healthy. */
   static final Duration HEALTHY_POLL = Duration.ofSeconds(5);
+  /** Between tries for a turn while every slot is held. */
+  static final Duration TURN_POLL = Duration.ofSeconds(10);
+  /** How old the shared count of the target group may be. */
+  static final Duration CENSUS_MAX_AGE = Duration.ofSeconds(10);
+  /** How long a circuit-breaker answer is used before asking EC2 again. */
+  static final Duration BREAKER_TTL = Duration.ofSeconds(30);
+  /** How often the termination notice is looked at (IMDS, no AWS API budget). */
+  static final Duration NOTICE_CHECK = Duration.ofSeconds(5);
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
 
   private enum Step {
@@ -79,6 +89,7 @@ public final class ModelAgent implements SimHost {
   private final HealthCheck health;
   private final boolean runOnce;
   private final long minHealthyMillis;
+  private final long firstHealthyPollMillis;
   private final Duration pollEvery;
   private final Set<Digest> failed = new HashSet<>();
   private ImageRef wanted;
@@ -95,6 +106,10 @@ public final class ModelAgent implements SimHost {
   private boolean evacuated;
   private boolean presenceChecked;
   private boolean resumed;
+  private long retryAt;
+  private Digest breakerDigest;
+  private boolean breakerSaysBad;
+  private long breakerCheckedAt;
   private int fleetSize;
   private TurnLease.Run task;
   private long taskEnds;
@@ -118,6 +133,7 @@ public final class ModelAgent implements SimHost {
     this.health = wiring.healthChecks().forType(service.health().type());
     this.runOnce = runOnce;
     this.minHealthyMillis = 2 * 5_000L;
+    this.firstHealthyPollMillis = minHealthyMillis + 5_000L + 5_000L;
     this.fleetSize = wiring.expectedFleetSize();
     double spread = wiring.expectedFleetSize() / SSM_READS_PER_SECOND;
     this.pollEvery =
@@ -152,7 +168,8 @@ public final class ModelAgent implements SimHost {
               || (e instanceof TrafficGateException t && t.throttled())
               || (e instanceof DesiredStateUnavailableException d && d.throttled());
       backoff = throttled ? Math.min(backoff * 2, MAX_BACKOFF.toMillis()) : STEP.toMillis();
-      return jitter(backoff);
+      retryAt = now() + jitter(backoff).toMillis();
+      return Duration.ofMillis(Math.min(retryAt - now(), NOTICE_CHECK.toMillis()));
     }
   }
 
@@ -160,6 +177,9 @@ public final class ModelAgent implements SimHost {
     Optional<String> notice = w.terminationNotice().get();
     if (notice.isPresent()) {
       return evacuate();
+    }
+    if (now() < retryAt) {
+      return Duration.ofMillis(Math.min(retryAt - now(), NOTICE_CHECK.toMillis()));
     }
     renewIfDue();
     if (now() >= nextPoll) {
@@ -206,8 +226,9 @@ public final class ModelAgent implements SimHost {
     }
   }
 
+  /** Until the next poll, but never past the next look at the termination notice. */
   private Duration untilPoll() {
-    return Duration.ofMillis(Math.max(1, nextPoll - now()));
+    return Duration.ofMillis(Math.max(1, Math.min(nextPoll - now(), NOTICE_CHECK.toMillis())));
   }
 
   private Optional<ContainerInfo> current() {
@@ -216,10 +237,11 @@ public final class ModelAgent implements SimHost {
 
   private Duration decide() {
     if (!presenceChecked) {
-      // Once per agent start: a restart may have left the host deregistered mid-deploy. An agent
-      // in sync makes no ELBv2 call after this.
+      // Once per agent start, when a deploy was under way (the previous container is still
+      // there): the restart may have left the host deregistered. An agent in sync asks nothing.
       presenceChecked = true;
-      if (current().filter(ContainerInfo::running).isPresent()) {
+      boolean midDeploy = w.runtime().inspect(service.previousContainerName()).isPresent();
+      if (midDeploy && current().filter(ContainerInfo::running).isPresent()) {
         TargetState state = gate.state(traffic(), port());
         if (state == TargetState.NOT_REGISTERED || state == TargetState.UNUSED
             || state == TargetState.DRAINING) {
@@ -242,13 +264,15 @@ public final class ModelAgent implements SimHost {
     if (wanted.digest().equals(runningDigest) || failed.contains(wanted.digest())) {
       return untilPoll();
     }
-    if (fleet.rolledBackBy(service, wanted.digest()).isPresent()) {
-      failed.add(wanted.digest());
-      return untilPoll();
-    }
+    // The circuit breaker is asked once the turn is won (EC2 DescribeTags has 20/s for the
+    // account): pulling a digest that a peer rolled back costs nothing but disk.
     w.runtime().pull(wanted, null);
     if (running.isEmpty()) {
       // A host with nothing running is out of service anyway: it needs no turn.
+      if (rolledBack(wanted.digest())) {
+        failed.add(wanted.digest());
+        return untilPoll();
+      }
       rollingBack = false;
       step = Step.SWITCH;
       return Duration.ZERO;
@@ -269,11 +293,11 @@ public final class ModelAgent implements SimHost {
         lease.acquire(service.trafficSpec().orElseThrow().targetGroupArn().value(), slots,
             w.instanceId(), LEASE_TTL);
     if (got.isEmpty()) {
-      return jitter(5_000);
+      return jitter(TURN_POLL.toMillis());
     }
     held = got.get();
     renewAt = now() + LEASE_TTL.toMillis() / 3;
-    if (fleet.rolledBackBy(service, wanted.digest()).isPresent()) {
+    if (rolledBack(wanted.digest())) {
       failed.add(wanted.digest());
       lease.release(held);
       held = null;
@@ -286,26 +310,13 @@ public final class ModelAgent implements SimHost {
     for (TurnLease.Lease l : lease.holders(held.pool())) {
       holders.add(l.owner());
     }
-    Set<String> members = new HashSet<>();
-    Set<String> healthy = new HashSet<>();
-    for (FleetCoordinator.PeerTarget t : fleet.targets(service)) {
-      // A draining target without a turn is leaving the group (a terminated instance): it no
-      // longer counts towards the size that maxUnavailable is a share of.
-      if (t.state() == TargetState.DRAINING && !holders.contains(t.instanceId())) {
-        continue;
-      }
-      members.add(t.instanceId());
-      if (t.state() == TargetState.HEALTHY) {
-        healthy.add(t.instanceId());
-      }
-    }
-    members.add(w.instanceId());
-    healthy.add(w.instanceId());
-    fleetSize = members.size();
+    Census census = census(holders);
+    fleetSize = census.members();
     int allowed = CapacityFloor.allowedOut(fleetSize, service.rollout());
-    // Leases are counted against the group's size now, not the size when the slots were set: a
-    // group that shrank (terminations) lowers a percentage floor under hosts holding turns.
-    if (members.size() - healthy.size() + 1 > allowed || holders.size() > allowed) {
+    // Leases are counted against the group's size now, not the size when the slots were set (a
+    // group that shrank lowers a percentage floor under hosts holding turns), together with the
+    // group's unhealthy hosts that hold no turn (dead, failing): the second, independent check.
+    if (holders.size() + census.outWithoutTurn() > allowed) {
       lease.release(held);
       held = null;
       return jitter(10_000);
@@ -401,8 +412,9 @@ public final class ModelAgent implements SimHost {
       gate.register(traffic(), port());
       registeredAt = now();
       step = Step.WAIT_HEALTHY;
-      // The target cannot be healthy before healthyThreshold checks have passed.
-      return Duration.ofMillis(minHealthyMillis + 1_000);
+      // The target cannot be healthy before healthyThreshold checks have passed; one more
+      // interval and the read lag make the first DescribeTargetHealth usually the last.
+      return Duration.ofMillis(firstHealthyPollMillis);
     }
     if (now() >= until) {
       if (rollingBack) {
@@ -452,6 +464,71 @@ public final class ModelAgent implements SimHost {
     passes = 0;
     step = Step.HEALTH;
     return STEP;
+  }
+
+  /**
+   * The circuit breaker (EC2 DescribeTags), asked at most every {@link #BREAKER_TTL} per digest:
+   * a host that retries its turn must not spend the account's EC2 budget on every try.
+   */
+  private boolean rolledBack(Digest digest) {
+    if (!digest.equals(breakerDigest) || now() >= breakerCheckedAt + BREAKER_TTL.toMillis()) {
+      breakerDigest = digest;
+      breakerSaysBad = fleet.rolledBackBy(service, digest).isPresent();
+      breakerCheckedAt = now();
+    }
+    return breakerSaysBad;
+  }
+
+  /** The group's size and its hosts out of service without a turn, as last counted. */
+  record Census(int members, int outWithoutTurn) {}
+
+  /**
+   * The target group's own count, shared by the fleet through the lease table: whoever finds it
+   * older than {@link #CENSUS_MAX_AGE} reads the whole group (one DescribeTargetHealth) and
+   * writes it back (conditional, so one writer wins). The account's ELBv2 Describe* bucket (10/s)
+   * then pays for one group read every few seconds, not one per deploy.
+   */
+  private Census census(Set<String> holders) {
+    Map<String, AttributeValue> key =
+        Map.of("pool", AttributeValue.fromS("census#" + traffic().targetGroupArn().value()),
+            "slot", AttributeValue.fromN("0"));
+    Map<String, AttributeValue> item =
+        w.dynamodb().getItem(b -> b.tableName(w.leaseTable()).key(key).consistentRead(true)).item();
+    long now = now();
+    if (item != null && !item.isEmpty()
+        && Long.parseLong(item.get("at").n()) >= now - CENSUS_MAX_AGE.toMillis()) {
+      return new Census(Integer.parseInt(item.get("members").n()),
+          Integer.parseInt(item.get("outWithoutTurn").n()));
+    }
+    Set<String> members = new HashSet<>();
+    int outWithoutTurn = 0;
+    for (FleetCoordinator.PeerTarget t : fleet.targets(service)) {
+      boolean turn = holders.contains(t.instanceId());
+      // A draining target without a turn is leaving the group (a terminated instance).
+      if (t.state() == TargetState.DRAINING && !turn) {
+        continue;
+      }
+      if (members.add(t.instanceId()) && t.state() != TargetState.HEALTHY && !turn
+          && !t.instanceId().equals(w.instanceId())) {
+        outWithoutTurn++;
+      }
+    }
+    members.add(w.instanceId());
+    Census fresh = new Census(members.size(), outWithoutTurn);
+    Map<String, AttributeValue> next = new java.util.HashMap<>(key);
+    next.put("at", AttributeValue.fromN(Long.toString(now)));
+    next.put("members", AttributeValue.fromN(Integer.toString(fresh.members())));
+    next.put("outWithoutTurn", AttributeValue.fromN(Integer.toString(fresh.outWithoutTurn())));
+    try {
+      w.dynamodb().putItem(b -> b.tableName(w.leaseTable()).item(next)
+          .conditionExpression("attribute_not_exists(#at) OR #at < :cutoff")
+          .expressionAttributeNames(Map.of("#at", "at"))
+          .expressionAttributeValues(Map.of(":cutoff",
+              AttributeValue.fromN(Long.toString(now - CENSUS_MAX_AGE.toMillis())))));
+    } catch (ConditionalCheckFailedException e) {
+      // Another host counted at the same time; ours is as good for this decision.
+    }
+    return fresh;
   }
 
   private void renewIfDue() {

@@ -28,6 +28,7 @@ public final class Scheduler {
   private long now;
   private long seq;
   private long events;
+  private boolean stopped;
 
   /** Virtual milliseconds since {@link #EPOCH}. */
   public long now() {
@@ -54,13 +55,20 @@ public final class Scheduler {
 
   /** Runs events until none is left before {@code end} (virtual ms); time ends at {@code end}. */
   public void runUntil(long end) {
-    while (!queue.isEmpty() && queue.peek().at() <= end) {
+    while (!stopped && !queue.isEmpty() && queue.peek().at() <= end) {
       Event e = queue.poll();
       now = e.at();
       events++;
       e.action().run();
     }
-    now = Math.max(now, end);
+    if (!stopped) {
+      now = Math.max(now, end);
+    }
+  }
+
+  /** Ends {@link #runUntil} after the event that is running. */
+  public void stop() {
+    stopped = true;
   }
 
   /** A clock reading virtual time plus {@code skewMillis}: one host's clock. */
