@@ -143,11 +143,15 @@ public final class SimReport {
     }
     md.append(row("invariant violations", Long.toString(violations)));
     md.append(row("wall time per run, mean / max (CPU max)", String.format(Locale.ROOT, "%.1f s / %.1f s (%.1f s)", wallSum / 1000.0 / runs.size(), wallMax / 1000.0, cpuMax / 1000.0)));
-    md.append("\nAPI use, first seed (calls a second: mean / peak, against the bucket's refill rate):\n\n");
-    md.append("| bucket | mean | peak | refill | mean / refill | throttled |\n| --- | --- | --- | --- | --- | --- |\n");
+    md.append("\nAPI use, first seed: calls a second over the run, attempted (throttled ones included) and served,"
+        + " against the bucket's refill rate; peak is the busiest second's attempts:\n\n");
+    md.append("| bucket | attempted | served | served / refill | peak | refill | throttled |\n"
+        + "| --- | --- | --- | --- | --- | --- | --- |\n");
+    int seconds = Math.max(1, first.virtualSeconds);
     for (BucketUse b : buckets(first)) {
-      md.append(String.format(Locale.ROOT, "| %s | %.2f | %d | %.0f | %.0f%% | %d |%n", b.bucket(), b.mean(), b.peak(), b.refill(),
-          b.refill() == 0 ? 0 : 100 * b.mean() / b.refill(), b.throttled()));
+      double served = b.mean() - (double) b.throttled() / seconds;
+      md.append(String.format(Locale.ROOT, "| %s | %.2f | %.2f | %.0f%% | %d | %.0f | %d |%n", b.bucket(), b.mean(), served,
+          b.refill() == 0 ? 0 : 100 * served / b.refill(), b.peak(), b.refill(), b.throttled()));
     }
     List<String> samples = new ArrayList<>();
     for (SimResult r : runs) {
