@@ -62,51 +62,43 @@ public final class SimDynamoDbClient implements DynamoDbClient {
   }
 
   @Override
-  public PutItemResponse putItem(PutItemRequest request) {
-    admit("PutItem", ApiLimit.DYNAMODB_WRITE, partition(request.item()), 1);
-    run(() -> aws.dynamo.putItem(
-        new DynamoTables.Request(
-            request.tableName(),
-            model(request.item()),
-            request.conditionExpression(),
-            null,
-            request.expressionAttributeNames(),
-            model(request.expressionAttributeValues()),
-            null,
-            0)));
+  public PutItemResponse putItem(PutItemRequest r) {
+    write("PutItem", r.tableName(), r.item(), r.conditionExpression(), null,
+        r.expressionAttributeNames(), r.expressionAttributeValues(), aws.dynamo::putItem);
     return PutItemResponse.builder().build();
   }
 
   @Override
-  public UpdateItemResponse updateItem(UpdateItemRequest request) {
-    admit("UpdateItem", ApiLimit.DYNAMODB_WRITE, partition(request.key()), 1);
-    run(() -> aws.dynamo.updateItem(
-        new DynamoTables.Request(
-            request.tableName(),
-            model(request.key()),
-            request.conditionExpression(),
-            request.updateExpression(),
-            request.expressionAttributeNames(),
-            model(request.expressionAttributeValues()),
-            null,
-            0)));
+  public UpdateItemResponse updateItem(UpdateItemRequest r) {
+    write("UpdateItem", r.tableName(), r.key(), r.conditionExpression(), r.updateExpression(),
+        r.expressionAttributeNames(), r.expressionAttributeValues(), aws.dynamo::updateItem);
     return UpdateItemResponse.builder().build();
   }
 
   @Override
-  public DeleteItemResponse deleteItem(DeleteItemRequest request) {
-    admit("DeleteItem", ApiLimit.DYNAMODB_WRITE, partition(request.key()), 1);
-    run(() -> aws.dynamo.deleteItem(
-        new DynamoTables.Request(
-            request.tableName(),
-            model(request.key()),
-            request.conditionExpression(),
-            null,
-            request.expressionAttributeNames(),
-            model(request.expressionAttributeValues()),
-            null,
-            0)));
+  public DeleteItemResponse deleteItem(DeleteItemRequest r) {
+    write("DeleteItem", r.tableName(), r.key(), r.conditionExpression(), null,
+        r.expressionAttributeNames(), r.expressionAttributeValues(), aws.dynamo::deleteItem);
     return DeleteItemResponse.builder().build();
+  }
+
+  /** One write unit against the item's partition, then the write on the shared model. */
+  private void write(
+      String operation,
+      String table,
+      Map<String, AttributeValue> itemOrKey,
+      String condition,
+      String update,
+      Map<String, String> names,
+      Map<String, AttributeValue> values,
+      java.util.function.Consumer<DynamoTables.Request> apply) {
+    admit(operation, ApiLimit.DYNAMODB_WRITE, partition(itemOrKey), 1);
+    DynamoTables.Request request =
+        new DynamoTables.Request(table, model(itemOrKey), condition, update, names, model(values), null, 0);
+    call(() -> {
+      apply.accept(request);
+      return null;
+    });
   }
 
   @Override
@@ -143,13 +135,6 @@ public final class SimDynamoDbClient implements DynamoDbClient {
       response.lastEvaluatedKey(sdk(page.lastKey()));
     }
     return response.build();
-  }
-
-  private static void run(Runnable write) {
-    call(() -> {
-      write.run();
-      return null;
-    });
   }
 
   private static <T> T call(java.util.function.Supplier<T> request) {
