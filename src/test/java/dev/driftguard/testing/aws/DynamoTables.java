@@ -180,7 +180,7 @@ public final class DynamoTables {
     int from = 0;
     if (r.startKey() != null && !r.startKey().isEmpty()) {
       String start = keyOf(t, r.startKey(), false);
-      while (from < items.size() && !keyOf(t, items.get(from), false).equals(start)) {
+      while (from < items.size() && !keyOf(t, items.get(from), true).equals(start)) {
         from++;
       }
       from++;
