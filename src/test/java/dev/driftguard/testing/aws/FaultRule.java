@@ -36,7 +36,8 @@ import java.util.SplittableRandom;
  * aws.inject(FaultRule.latency("ec2", "CreateTags", Duration.ofMillis(800)).rate(0.5, 42));
  * }</pre>
  *
- * <p>A rule is configured before {@link LocalAws#inject} installs it (each modifier returns a new
+ * <p>Latency rules add up; the first error rule (in the order installed) that selects a call
+ * fails it. A rule is configured before {@link LocalAws#inject} installs it (each modifier returns a new
  * rule); once installed it counts the calls it hit ({@link #hits()}). Time windows use the
  * endpoint's clock; {@link #forNext} starts when the rule is installed.
  */

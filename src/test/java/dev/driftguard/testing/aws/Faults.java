@@ -1,15 +1,14 @@
 package dev.driftguard.testing.aws;
 
 import java.time.Clock;
-import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * The faults installed in one {@link LocalAws} (its services and its IMDS servers), in the order
- * they were installed: the first rule that selects a call decides what happens to it. Spent rules
- * stay listed with their hit counts until removed.
+ * they were installed. Latency rules add up; the first error rule that selects a call fails it, so
+ * a steady latency and a passing outage can be installed side by side. Spent rules stay listed with
+ * their hit counts until removed.
  */
 final class Faults {
   private final Clock clock;
@@ -48,37 +47,35 @@ final class Faults {
     return new LinkedHashMap<>(rules);
   }
 
-  /** The effect for this call, if a rule selects it. */
-  Optional<FaultRule.Effect> select(String service, String operation) {
-    FaultRule chosen = null;
-    synchronized (this) {
-      for (FaultRule rule : rules.values()) {
-        if (rule.select(service, operation, clock.instant())) {
-          chosen = rule;
-          break;
-        }
-      }
-    }
-    return Optional.ofNullable(chosen).map(FaultRule::effect);
-  }
-
   /**
-   * Applies the effect chosen for a call: sleeps for a {@link FaultRule.Delay} (outside any lock,
-   * so other calls go on), throws the {@link AwsFault} of a {@link FaultRule.Error}.
+   * Applies the rules to one call: every latency rule that selects it adds its latency (slept
+   * outside any lock, so other calls go on); the first error rule that selects it fails it with
+   * its {@link AwsFault}, after that latency.
    */
   void apply(String service, String operation) {
-    Optional<FaultRule.Effect> effect = select(service, operation);
-    if (effect.isEmpty()) {
-      return;
+    long latencyMillis = 0;
+    AwsFault error = null;
+    synchronized (this) {
+      for (FaultRule rule : rules.values()) {
+        if (!rule.select(service, operation, clock.instant())) {
+          continue;
+        }
+        if (rule.effect() instanceof FaultRule.Error e) {
+          error = e.fault();
+          break;
+        }
+        latencyMillis += ((FaultRule.Delay) rule.effect()).latency().toMillis();
+      }
     }
-    if (effect.get() instanceof FaultRule.Error error) {
-      throw error.fault();
+    if (latencyMillis > 0) {
+      try {
+        Thread.sleep(latencyMillis);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
-    Duration latency = ((FaultRule.Delay) effect.get()).latency();
-    try {
-      Thread.sleep(latency.toMillis());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    if (error != null) {
+      throw error;
     }
   }
 }

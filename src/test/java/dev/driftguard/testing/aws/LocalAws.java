@@ -284,8 +284,8 @@ public final class LocalAws implements AutoCloseable {
 
   /**
    * Installs an injected fault ({@link FaultRule}): throttling, 5xx or latency, for the next calls,
-   * a seeded fraction of them or a time window. Rules apply in the order installed; the first that
-   * selects a call decides. IMDS servers of this endpoint obey rules of service {@code "imds"}
+   * a seeded fraction of them or a time window. Latency rules that select a call add up; the first
+   * error rule (in the order installed) that selects it fails it. IMDS servers of this endpoint obey rules of service {@code "imds"}
    * (operation {@code token}, or the path under {@code /latest/}, e.g. {@code
    * meta-data/instance-id}).
    *

@@ -259,7 +259,21 @@ class LocalAwsFaultsTest {
   }
 
   @Test
-  void firstRuleThatSelects_decides() {
+  void latencyAndErrorRules_combine_aSteadyLatencyDoesNotHideAnOutage() {
+    aws.inject(FaultRule.latency("ssm", "*", Duration.ofMillis(100)));
+    aws.inject(FaultRule.error("ssm", "*", AwsFault.badRequest("AccessDeniedException", "no")).times(1));
+
+    long start = System.nanoTime();
+    String first = outcome(() -> clients.ssm().getParameters(b -> b.names("/a")));
+    String second = outcome(() -> clients.ssm().getParameters(b -> b.names("/a")));
+
+    assertThat(first).isEqualTo("AccessDeniedException");
+    assertThat(second).isEqualTo("ok");
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(200));
+  }
+
+  @Test
+  void firstErrorRuleThatSelects_decides() {
     aws.inject(FaultRule.throttle("ssm", "GetParameters").times(1));
     aws.inject(FaultRule.internalError("ssm", "*").times(1));
 
