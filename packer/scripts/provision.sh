@@ -23,6 +23,15 @@ esac
 install -m 0644 -o root -g root /tmp/driftguard.yaml /etc/driftguard/driftguard.yaml
 rm -f "$DRIFTGUARD_PACKAGE" /tmp/driftguard.yaml
 
+# live-restore: containers keep running while dockerd stops, restarts or upgrades (the agent warns
+# at start when it is off). Other settings of an existing daemon.json are kept.
+python3 -c 'import json, os, sys
+p = "/etc/docker/daemon.json"
+c = json.load(open(p)) if os.path.exists(p) and os.path.getsize(p) else {}
+c["live-restore"] = True
+os.makedirs("/etc/docker", exist_ok=True)
+json.dump(c, open(p, "w"), indent=2)'
+
 systemctl enable docker.service driftguard.service
 # Nothing runs the agent during the build: instances start it at boot with their own tags.
 systemctl stop driftguard.service || true
