@@ -27,6 +27,8 @@ import java.util.SplittableRandom;
  *       InternalFailure</td></tr>
  *   <tr><td>ec2</td><td>503 RequestLimitExceeded</td><td>503 Unavailable</td><td>500
  *       InternalError</td></tr>
+ *   <tr><td>dynamodb</td><td>400 ThrottlingException</td><td>503 ServiceUnavailable</td><td>500
+ *       InternalServerError</td></tr>
  *   <tr><td>imds</td><td>429</td><td>503</td><td>500</td></tr>
  * </table>
  *
@@ -135,7 +137,7 @@ public final class FaultRule {
   /** The throttling error {@code service} answers when its request rate is exceeded. */
   public static AwsFault throttling(String service) {
     return switch (service) {
-      case "ssm", "ecr" -> AwsFault.badRequest("ThrottlingException", "Rate exceeded");
+      case "ssm", "ecr", "dynamodb" -> AwsFault.badRequest("ThrottlingException", "Rate exceeded");
       case "elbv2" -> AwsFault.badRequest("Throttling", "Rate exceeded");
       // EC2 throttles with HTTP 503 and its own code.
       case "ec2" -> new AwsFault(503, "RequestLimitExceeded", "Request limit exceeded.");
@@ -147,7 +149,7 @@ public final class FaultRule {
   /** What {@code service} answers when it cannot serve at the moment (HTTP 503). */
   public static AwsFault unavailable(String service) {
     return switch (service) {
-      case "ssm", "ecr", "elbv2" ->
+      case "ssm", "ecr", "elbv2", "dynamodb" ->
           new AwsFault(503, "ServiceUnavailable", "Service is unable to handle request.");
       case "ec2" -> new AwsFault(503, "Unavailable", "The server is overloaded and can't handle the request.");
       case "imds" -> new AwsFault(503, "ServiceUnavailable", "");
@@ -158,7 +160,7 @@ public final class FaultRule {
   /** {@code service}'s internal error (HTTP 500), as its API models it. */
   public static AwsFault internal(String service) {
     return switch (service) {
-      case "ssm" -> new AwsFault(500, "InternalServerError", "An error occurred on the server side.");
+      case "ssm", "dynamodb" -> new AwsFault(500, "InternalServerError", "An error occurred on the server side.");
       case "ecr" -> new AwsFault(500, "ServerException", "These errors are usually caused by a server-side issue.");
       case "elbv2" -> new AwsFault(500, "InternalFailure", "The request processing has failed because of an unknown error.");
       case "ec2" -> new AwsFault(500, "InternalError", "An internal error has occurred.");
@@ -169,7 +171,7 @@ public final class FaultRule {
 
   private static IllegalArgumentException unknown(String service) {
     return new IllegalArgumentException(
-        "no fault codes for service '" + service + "' (ssm, ecr, ec2, elbv2, imds)");
+        "no fault codes for service '" + service + "' (ssm, ecr, ec2, elbv2, dynamodb, imds)");
   }
 
   // ---- selection (each returns a new rule) ---------------------------------------------------
