@@ -18,7 +18,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,7 +26,6 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -277,7 +275,7 @@ class FaultMatrixIT {
     Path jar = Path.of(System.getProperty("driftguard.jar", "target/driftguard.jar")).toAbsolutePath();
     assertThat(jar).as("the shaded jar (mvn package) that the agents run").exists();
     out = jar.getParent().resolve("fault-matrix");
-    deleteRecursively(out);
+    Scratch.deleteRecursively(out);
     Files.createDirectories(out);
     sampler = new ContainerSampler(env.dockerHost(), SAMPLE_PERIOD);
     buildRows();
@@ -418,7 +416,7 @@ class FaultMatrixIT {
         aws.addInstance(instanceId, Map.of("Name", service));
         String container = service + "h" + i;
         MatrixHost.Settings settings = new MatrixHost.Settings(service, container, instanceId, row.strategy(),
-            freePort(), freePort(), groupArn, registry, dir.resolve("h" + i), env.dockerHost());
+            Scratch.freePort(), Scratch.freePort(), groupArn, registry, dir.resolve("h" + i), env.dockerHost());
         MatrixHost host = new MatrixHost(settings, aws, docker);
         hosts.add(host);
         histories.put(container, sampler.watch(container, List.of(settings.port(), settings.nextPort())));
@@ -966,20 +964,4 @@ class FaultMatrixIT {
     return w.toString();
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    }
-  }
-
-  private static void deleteRecursively(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (var paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(Collections.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    }
-  }
 }
