@@ -872,8 +872,7 @@ class FaultMatrixIT {
     try {
       Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
       String s = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-      p.waitFor(30, TimeUnit.SECONDS);
-      return s;
+      return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0 ? s : "?";
     } catch (IOException | InterruptedException e) {
       return "?";
     }
