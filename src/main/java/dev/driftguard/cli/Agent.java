@@ -50,6 +50,7 @@ import dev.driftguard.reconcile.StateBook;
 import dev.driftguard.registry.EcrRegistryAuth;
 import dev.driftguard.registry.StaticRegistryLogin;
 import dev.driftguard.runtime.DockerContainerRuntime;
+import dev.driftguard.runtime.EngineCheck;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -282,6 +283,14 @@ final class Agent implements AutoCloseable {
 
   ReconcileLoop loop() {
     return loop;
+  }
+
+  /**
+   * Warns once when the engine would stop every container whenever dockerd stops (no
+   * live-restore). Only {@code run} asks: {@code once} is a short check.
+   */
+  void checkEngine() {
+    EngineCheck.checkOnce(runtime);
   }
 
   /**

@@ -213,6 +213,7 @@ public final class Main {
     }, "driftguard-shutdown"));
     try (agent) {
       agent.serveHttp();
+      agent.checkEngine();
       agent.loop().run();
     }
     return ExitCode.OK;

@@ -80,6 +80,11 @@ final class MeteredContainerRuntime implements ContainerRuntime {
     counted(() -> run(() -> delegate.removeImage(imageId)));
   }
 
+  @Override
+  public EngineInfo engineInfo() {
+    return counted(delegate::engineInfo);
+  }
+
   private <T> T counted(Supplier<T> call) {
     try {
       return call.get();

@@ -49,11 +49,22 @@ public record RunSpec(
   public RunSpec oneTimeTask(List<String> command) {
     ContainerSpec c = container;
     return new RunSpec(
-        service,
+        ONE_TIME_TASK_PREFIX + service,
         image,
         new ContainerSpec(List.of(), c.env(), c.envFromSsm(), c.volumes(), command, c.stopSignal(), c.stopTimeout(), c.memoryBytes()),
         environment,
         specHash);
+  }
+
+  /**
+   * What {@link #service} of a one-time task starts with: such a container runs to its end and is
+   * never restarted by the engine (a migration must not run twice).
+   */
+  public static final String ONE_TIME_TASK_PREFIX = "once:";
+
+  /** Whether this spec is a rollout's one-time task ({@link #oneTimeTask}). */
+  public boolean oneTime() {
+    return service.startsWith(ONE_TIME_TASK_PREFIX);
   }
 
   /** The labels every container the agent creates carries. */

@@ -42,7 +42,9 @@ public interface ContainerRuntime {
 
   /**
    * Creates (does not start) a container named {@code name} from {@code spec}, with the labels
-   * of {@link RunSpec#labels()}.
+   * of {@link RunSpec#labels()} and restart policy {@code unless-stopped}: the engine starts it
+   * again when its process dies or the engine or host restarts, even with the agent down, but not
+   * after {@link #stop} (a stopped {@code <service>-previous} stays stopped).
    *
    * @throws ContainerRuntimeException when a container with that name exists already
    */
@@ -65,6 +67,19 @@ public interface ContainerRuntime {
 
   /** Removes a local image by id; a missing one is fine, one in use by a container is kept. */
   void removeImage(String imageId);
+
+  /**
+   * What the engine reports about itself ({@code docker info}) that decides whether the containers
+   * outlive the engine: read once at start to warn about an engine that would take the services
+   * down with it.
+   */
+  EngineInfo engineInfo();
+
+  /**
+   * The engine's version and whether its live-restore is on (containers keep running while the
+   * engine stops, restarts or upgrades).
+   */
+  record EngineInfo(String version, boolean liveRestore) {}
 
   /** A local image: its id, the repo digests it carries, and when it was created. */
   record LocalImage(String id, List<String> repoDigests, java.time.Instant created) {

@@ -294,9 +294,11 @@ public final class DockerContainerRuntime implements ContainerRuntime, AutoClose
               HostConfig.newHostConfig()
                   .withPortBindings(bindings)
                   .withBinds(binds)
-                  // The agent restores containers itself (health-checked, with rollback and
-                  // metrics); a Docker restart policy would race it and hide crash loops.
-                  .withRestartPolicy(RestartPolicy.noRestart());
+                  // The service must come back after a dockerd restart or a reboot even while
+                  // the agent is down. The agent still sees a crash loop: a restart during HEALTH
+                  // fails the check (RestartCount), and stop() is a manual stop that the engine
+                  // honours, so a stopped <service>-previous stays stopped.
+                  .withRestartPolicy(spec.oneTime() ? RestartPolicy.noRestart() : RestartPolicy.unlessStoppedRestart());
           if (spec.container().memoryBytes() > 0) {
             host.withMemory(spec.container().memoryBytes());
           }
@@ -494,6 +496,21 @@ public final class DockerContainerRuntime implements ContainerRuntime, AutoClose
                 "Image kept: the engine refused [image={}, reason={}]", imageId, e.getMessage());
           }
           return null;
+        });
+  }
+
+  @Override
+  public EngineInfo engineInfo() {
+    return call(
+        "info",
+        dockerHost.toString(),
+        () -> {
+          var info = client().infoCmd().exec();
+          // docker-java's Info does not model LiveRestoreEnabled; the raw document has it.
+          Object liveRestore = info.getRawValues().get("LiveRestoreEnabled");
+          return new EngineInfo(
+              info.getServerVersion() == null ? "unknown" : info.getServerVersion(),
+              Boolean.TRUE.equals(liveRestore));
         });
   }
 

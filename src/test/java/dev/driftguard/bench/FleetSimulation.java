@@ -32,7 +32,7 @@ public final class FleetSimulation {
     int seeds = 1;
     long firstSeed = 1;
     Path out = Path.of("target/fleet-sim");
-    String agent = "model";
+    String agent = "loop";
     String lease = "dynamodb";
     boolean runOnce = false;
     for (int i = 0; i < args.length; i++) {

@@ -16,8 +16,6 @@ import dev.driftguard.testing.aws.TargetGroup.Health;
 import dev.driftguard.testing.aws.TargetGroup.StateChange;
 import dev.driftguard.testing.aws.TargetGroupConfig;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -151,9 +149,9 @@ class FleetRolloutIT {
       String id = String.format(Locale.ROOT, "i-0e2e%013d", i);
       aws.addInstance(id, Map.of("Name", SERVICE));
       Path dir = out.resolve("h" + i);
-      deleteRecursively(dir);
+      Scratch.deleteRecursively(dir);
       Files.createDirectories(dir);
-      Host host = new Host(i, id, "e2e-" + run + "-h" + i, freePort(), freePort(), dir, aws.imds(id));
+      Host host = new Host(i, id, "e2e-" + run + "-h" + i, Scratch.freePort(), Scratch.freePort(), dir, aws.imds(id));
       hosts.add(host);
       writeConfig(host, "stop-first");
     }
@@ -656,23 +654,6 @@ class FleetRolloutIT {
       return file != null && Files.exists(file) ? Files.readString(file) : "";
     } catch (IOException e) {
       return "";
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    }
-  }
-
-  private static void deleteRecursively(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (var paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
     }
   }
 

@@ -247,7 +247,24 @@ class FileStateStoreTest {
     String tmpPath = stateDir.resolve("state.json.tmp").toString();
     List<String> events = new ArrayList<>();
     java.util.Map<String, String> fds = new java.util.HashMap<>();
+    // Threads interleave: strace splits a call into "<unfinished ...>" and "<... X resumed>";
+    // joined back here, so a loaded machine does not hide a call from the patterns above.
+    List<String> lines = new ArrayList<>();
+    java.util.Map<String, String> unfinished = new java.util.HashMap<>();
+    Pattern cut = Pattern.compile("^(\\d+)\\s+(.*) <unfinished \\.\\.\\.>$");
+    Pattern resumed = Pattern.compile("^(\\d+)\\s+<\\.\\.\\. \\w+ resumed>(.*)$");
     for (String line : Files.readAllLines(trace)) {
+      Matcher c = cut.matcher(line);
+      Matcher r = resumed.matcher(line);
+      if (c.find()) {
+        unfinished.put(c.group(1), c.group(2));
+      } else if (r.find() && unfinished.containsKey(r.group(1))) {
+        lines.add(r.group(1) + " " + unfinished.remove(r.group(1)) + r.group(2));
+      } else {
+        lines.add(line);
+      }
+    }
+    for (String line : lines) {
       Matcher m = open.matcher(line);
       if (m.find()) {
         fds.put(m.group(1) + ":" + m.group(4), m.group(2));

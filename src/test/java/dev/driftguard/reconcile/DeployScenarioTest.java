@@ -102,7 +102,8 @@ class DeployScenarioTest {
     host.pass();
     assertThat(host.events).contains("deploy web rolled_back");
     assertThat(host.runningDigest("web")).isEqualTo(V1.digest().value());
-    assertThat(host.store.load().get("web").lastError()).contains("exited");
+    // Restart policy unless-stopped: the crash shows as a crash loop, with the exit code.
+    assertThat(host.store.load().get("web").lastError()).contains("exit code 1");
   }
 
   @Test

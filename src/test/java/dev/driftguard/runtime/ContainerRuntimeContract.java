@@ -35,6 +35,7 @@ import org.junit.jupiter.api.Test;
 public abstract class ContainerRuntimeContract {
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final Duration WAIT = Duration.ofSeconds(30);
+  private static final Duration RESTART_GRACE = Duration.ofMillis(1500);
 
   private final List<String> created = new ArrayList<>();
 
@@ -394,16 +395,56 @@ public abstract class ContainerRuntimeContract {
   }
 
   @Test
-  void crashingContainer_isReportedExitedWithItsExitCode() {
+  void crashingContainer_isRestartedByTheEngine_andReportedRestartingWithItsExitCode() {
     runtime().pull(crashingImage(), credential());
     String name = name("crash");
     runtime().create(name, spec(crashingImage()));
 
     runtime().start(name);
 
-    ContainerInfo info = await(name, c -> c.state() == ContainerInfo.State.EXITED);
+    // Restart policy unless-stopped: the engine tries again, so a crash shows as a crash loop.
+    ContainerInfo info = await(name, c -> c.state() == ContainerInfo.State.RESTARTING);
     assertThat(info.running()).isFalse();
     assertThat(info.exitCode()).isEqualTo(crashExitCode());
+    assertThat(await(name, c -> c.restartCount() > 0).restartCount()).isPositive();
+  }
+
+  @Test
+  void stop_ofCrashLoopingContainer_leavesItExited() {
+    runtime().pull(crashingImage(), credential());
+    String name = name("crash-stop");
+    runtime().create(name, spec(crashingImage()));
+    runtime().start(name);
+    await(name, c -> c.restartCount() > 0);
+
+    runtime().stop(name, "SIGTERM", Duration.ofSeconds(5));
+
+    ContainerInfo info = await(name, c -> c.state() == ContainerInfo.State.EXITED);
+    pause(RESTART_GRACE);
+    assertThat(runtime().inspect(name).orElseThrow().state()).isEqualTo(ContainerInfo.State.EXITED);
+    assertThat(info.exitCode()).isEqualTo(crashExitCode());
+  }
+
+  @Test
+  void stop_ofRunningContainer_keepsItStopped_despiteTheRestartPolicy() {
+    runtime().pull(healthyImage(), credential());
+    String name = name("stays-stopped");
+    runtime().create(name, spec(healthyImage()));
+    runtime().start(name);
+    await(name, ContainerInfo::running);
+
+    runtime().stop(name, "SIGTERM", Duration.ofSeconds(10));
+    // Long enough for the engine's first restart (it waits 100 ms) had it wanted one.
+    pause(RESTART_GRACE);
+
+    ContainerInfo info = runtime().inspect(name).orElseThrow();
+    assertThat(info.state()).isEqualTo(ContainerInfo.State.EXITED);
+    assertThat(info.restartCount()).isZero();
+  }
+
+  @Test
+  void engineInfo_reportsTheEnginesVersion() {
+    assertThat(runtime().engineInfo().version()).isNotBlank();
   }
 
   @Test
@@ -531,6 +572,16 @@ public abstract class ContainerRuntimeContract {
   protected final ContainerInfo awaitAll(String name, Predicate<ContainerInfo> condition) {
     return awaitObserved(
         name, condition, n -> Optional.ofNullable(runtime().inspectAll(List.of(n)).get(n)));
+  }
+
+  /** Waits in real time: the engine acts on its own clock. The fake needs no waiting. */
+  protected void pause(Duration duration) {
+    try {
+      Thread.sleep(duration.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted", e);
+    }
   }
 
   protected static ImageRef withDigest(ImageRef image, Digest digest) {

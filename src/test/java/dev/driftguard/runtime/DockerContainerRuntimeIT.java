@@ -35,6 +35,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -259,8 +260,8 @@ class DockerContainerRuntimeIT extends ContainerRuntimeContract {
         .containsEntry("StopTimeout", 7);
     assertThat(raw.getConfig().getExposedPorts()).contains(ExposedPort.tcp(env.imagePort()));
     assertThat(host.getMemory()).isEqualTo(64L * 1024 * 1024);
-    // The engine reads "" as "no"; docker-java's noRestart() sends "".
-    assertThat(host.getRestartPolicy().getName()).isIn("", "no");
+    // Back after a dockerd restart or a reboot without the agent (issue 9).
+    assertThat(host.getRestartPolicy().getName()).isEqualTo("unless-stopped");
     assertThat(host.getInit()).isNotEqualTo(Boolean.TRUE);
     assertThat(Arrays.stream(host.getBinds()).map(b -> b.getPath() + ":" + b.getVolume().getPath()))
         .containsExactly(shared + ":/shared");
@@ -273,6 +274,22 @@ class DockerContainerRuntimeIT extends ContainerRuntimeContract {
 
     runtime.start(name);
     assertThat(httpGet(hostPort, "/env")).contains("GREETING=hello");
+  }
+
+  @Test
+  void engineInfo_agreesWithDockerInfo() throws Exception {
+    Process p =
+        new ProcessBuilder(
+                "docker", "-H", env.dockerHost().toString(), "info", "--format",
+                "{{.ServerVersion}} {{.LiveRestoreEnabled}}")
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+    assertThat(p.waitFor()).as(out).isZero();
+
+    ContainerRuntime.EngineInfo info = runtime.engineInfo();
+
+    assertThat(info.version() + " " + info.liveRestore()).isEqualTo(out);
   }
 
   @Test

@@ -8,6 +8,7 @@ import dev.driftguard.testing.FakeContainerRuntime.Behaviour;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** The runtime contract on the in-memory fake the reconciler's unit tests use. */
@@ -77,6 +78,11 @@ class FakeContainerRuntimeContractTest extends ContainerRuntimeContract {
         .filter(i -> i.id().equals(id))
         .findFirst()
         .orElseThrow();
+  }
+
+  @Override
+  protected void pause(Duration duration) {
+    // The fake's engine acts at once; nothing to wait for.
   }
 
   private static ImageRef image(String digit) {

@@ -61,4 +61,14 @@ class ForwardingRuntime implements ContainerRuntime {
   public void removeImage(String imageId) {
     delegate.removeImage(imageId);
   }
+
+  @Override
+  public java.util.Map<String, ContainerInfo> inspectAll(java.util.Collection<String> names) {
+    return delegate.inspectAll(names);
+  }
+
+  @Override
+  public EngineInfo engineInfo() {
+    return delegate.engineInfo();
+  }
 }

@@ -50,6 +50,7 @@ public final class ReconcileLoopHost implements SimHost {
                 new AwsFleetCoordinator(
                     w.elbv2(), w.ec2(), w.instanceId(), calls, w.clock(),
                     AwsFleetCoordinator.DEFAULT_PUBLISH_INTERVAL))
+            .turns(ModelAgent.dynamoDb(w))
             .instanceId(w.instanceId())
             .healthChecks(w.healthChecks())
             .states(new StateBook(w.stateStore()))

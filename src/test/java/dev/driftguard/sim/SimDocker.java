@@ -212,6 +212,20 @@ final class SimDocker implements ContainerRuntime {
   }
 
   @Override
+  public java.util.Map<String, ContainerInfo> inspectAll(java.util.Collection<String> names) {
+    java.util.Map<String, ContainerInfo> found = new java.util.LinkedHashMap<>();
+    for (String name : names) {
+      inspect(name).ifPresent(c -> found.put(name, c));
+    }
+    return found;
+  }
+
+  @Override
+  public EngineInfo engineInfo() {
+    return new EngineInfo("simulated", true);
+  }
+
+  @Override
   public void removeImage(String imageId) {
     boolean inUse = containers.values().stream().anyMatch(c -> c.imageId.equals(imageId));
     if (!inUse) {

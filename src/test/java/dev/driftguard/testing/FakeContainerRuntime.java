@@ -24,7 +24,8 @@ import java.util.Optional;
  * An in-memory container engine for reconciler tests. Images are "published" to a fake remote
  * registry with a behaviour that decides what their containers do when started. It follows the
  * same {@code ContainerRuntimeContract} as the Docker adapter, so the reconciler's unit tests
- * mean the same thing on the real engine.
+ * mean the same thing on the real engine: containers have restart policy {@code unless-stopped}
+ * (a crashing one is restarted, one stopped through {@link #stop} or {@link #kill} stays stopped).
  */
 public final class FakeContainerRuntime implements ContainerRuntime {
 
@@ -34,7 +35,10 @@ public final class FakeContainerRuntime implements ContainerRuntime {
     HEALTHY,
     /** Runs and reports UNHEALTHY. */
     UNHEALTHY,
-    /** Exits with code 1 at once. */
+    /**
+     * Exits with code 1 at once; the engine restarts it (restart policy {@code unless-stopped}), so
+     * it is reported {@code RESTARTING} with a restart count, as Docker reports a crash loop.
+     */
     EXITS
   }
 
@@ -73,6 +77,7 @@ public final class FakeContainerRuntime implements ContainerRuntime {
   private final List<String> journal = new ArrayList<>();
   private int nextId = 1;
   private int inspectAllCalls;
+  private EngineInfo engine = new EngineInfo("fake", true);
 
   public FakeContainerRuntime(Clock clock) {
     this.clock = clock;
@@ -96,7 +101,16 @@ public final class FakeContainerRuntime implements ContainerRuntime {
     return this;
   }
 
-  /** Makes a container exit as if its process died (a crash, or {@code docker kill}). */
+  /** What {@link #engineInfo} reports from now on. */
+  public synchronized FakeContainerRuntime engine(EngineInfo info) {
+    this.engine = Objects.requireNonNull(info);
+    return this;
+  }
+
+  /**
+   * Makes a container exit as {@code docker kill} does: a manual stop, which the restart policy
+   * honours, so it stays exited until started again.
+   */
   public synchronized void kill(String name) {
     Container c = require(name, "kill");
     c.state = ContainerInfo.State.EXITED;
@@ -201,7 +215,7 @@ public final class FakeContainerRuntime implements ContainerRuntime {
   public synchronized void start(String name) {
     fail("start");
     Container c = require(name, "start");
-    if (c.state == ContainerInfo.State.RUNNING) {
+    if (c.state == ContainerInfo.State.RUNNING || c.state == ContainerInfo.State.RESTARTING) {
       return;
     }
     journal.add("start " + name);
@@ -210,8 +224,10 @@ public final class FakeContainerRuntime implements ContainerRuntime {
       c.state = ContainerInfo.State.EXITED;
       c.exitCode = Integer.parseInt(c.command.get(1));
     } else if (c.behaviour == Behaviour.EXITS) {
-      c.state = ContainerInfo.State.EXITED;
+      // Exited at once, and the restart policy is already trying again: a crash loop.
+      c.state = ContainerInfo.State.RESTARTING;
       c.exitCode = 1;
+      c.restartCount++;
     } else {
       c.state = ContainerInfo.State.RUNNING;
       c.exitCode = 0;
@@ -222,12 +238,15 @@ public final class FakeContainerRuntime implements ContainerRuntime {
   public synchronized void stop(String name, String signal, Duration timeout) {
     fail("stop");
     Container c = containers.get(name);
-    if (c == null || c.state != ContainerInfo.State.RUNNING) {
+    if (c == null || (c.state != ContainerInfo.State.RUNNING && c.state != ContainerInfo.State.RESTARTING)) {
       return;
     }
     journal.add("stop " + name);
+    if (c.state == ContainerInfo.State.RUNNING) {
+      c.exitCode = 0;
+    }
+    // A crash loop stopped keeps its last exit code, as Docker reports it.
     c.state = ContainerInfo.State.EXITED;
-    c.exitCode = 0;
   }
 
   @Override
@@ -264,6 +283,12 @@ public final class FakeContainerRuntime implements ContainerRuntime {
     if (!inUse && local.remove(imageId) != null) {
       journal.add("rmi " + imageId);
     }
+  }
+
+  @Override
+  public synchronized EngineInfo engineInfo() {
+    fail("info");
+    return engine;
   }
 
   private RegistryCredential passwordCredential(String registry) {

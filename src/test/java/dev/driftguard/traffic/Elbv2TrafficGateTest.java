@@ -238,7 +238,7 @@ class Elbv2TrafficGateTest {
 
     assertThatThrownBy(() -> gate.state(web.traffic(), app.port()))
         .isInstanceOf(TrafficGateException.class)
-        .hasMessageContaining("ThrottlingException")
+        .hasMessageContaining("Throttling (HTTP 400)")
         .satisfies(e -> assertThat(((TrafficGateException) e).throttled()).isTrue());
   }
 }

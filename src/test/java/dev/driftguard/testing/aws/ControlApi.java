@@ -17,8 +17,8 @@ import java.util.Optional;
 /**
  * The fixture half of {@link LocalAws}'s control API under {@code /_localaws/}, for a driver in
  * another process (end-to-end tests): instances, target groups, their timelines and proxies, IMDS
- * servers and notices, SSM parameters and ECR images. Query parameters in, JSON out; writes are
- * {@code POST}. The routes are listed in {@code package-info.java}.
+ * servers and notices, SSM parameters and ECR images, and injected faults. Query parameters in,
+ * JSON out; writes are {@code POST}. The routes are listed in {@code package-info.java}.
  */
 final class ControlApi {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -171,6 +171,7 @@ final class ControlApi {
         ArrayNode list = out.putArray("tags");
         tags.forEach(list::add);
       }
+      case "faults" -> faults(aws, method, q, out);
       default -> {
         return Optional.empty();
       }
@@ -179,6 +180,79 @@ final class ControlApi {
       return Optional.of(AwsReply.text(200, "application/json", JSON.writeValueAsString(out)));
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * {@code POST}: installs a {@link FaultRule} from {@code service}, {@code operation} (default
+   * {@code *}), {@code kind} ({@code throttle}, {@code unavailable}, {@code internal}, {@code
+   * latency} with {@code latencyMillis}, or {@code error} with {@code code}, {@code status} (400)
+   * and {@code message}; a {@code code} alone means {@code error}), and any of {@code served},
+   * {@code count}, {@code rate} with {@code seed}, {@code forMillis}, {@code fromEpochMillis} with
+   * {@code untilEpochMillis}; answers its {@code id}. {@code GET}: the rules with their hits. {@code
+   * DELETE}: removes rule {@code id}, or all.
+   */
+  private static void faults(LocalAws aws, String method, Map<String, String> q, ObjectNode out) {
+    switch (method) {
+      case "POST" -> {
+        String service = LocalAws.required(q, "service");
+        String operation = q.getOrDefault("operation", "*");
+        String kind = q.getOrDefault("kind", q.containsKey("code") ? "error" : "");
+        FaultRule rule =
+            switch (kind) {
+              case "throttle" -> FaultRule.throttle(service, operation);
+              case "unavailable" -> FaultRule.unavailable(service, operation);
+              case "internal" -> FaultRule.internalError(service, operation);
+              case "latency" ->
+                  FaultRule.latency(
+                      service, operation, Duration.ofMillis(Long.parseLong(LocalAws.required(q, "latencyMillis"))));
+              case "error" ->
+                  FaultRule.error(
+                      service,
+                      operation,
+                      new AwsFault(
+                          Integer.parseInt(q.getOrDefault("status", "400")),
+                          LocalAws.required(q, "code"),
+                          q.getOrDefault("message", "injected by local-aws")));
+              default ->
+                  throw new IllegalArgumentException(
+                      "kind must be throttle, unavailable, internal, latency or error (or give a code)");
+            };
+        if (q.containsKey("served")) {
+          rule = rule.after(Integer.parseInt(q.get("served")));
+        }
+        if (q.containsKey("count")) {
+          rule = rule.times(Integer.parseInt(q.get("count")));
+        }
+        if (q.containsKey("rate")) {
+          rule = rule.rate(Double.parseDouble(q.get("rate")), Long.parseLong(q.getOrDefault("seed", "0")));
+        }
+        if (q.containsKey("forMillis")) {
+          rule = rule.forNext(millis(q, "forMillis", 0));
+        } else if (q.containsKey("fromEpochMillis") || q.containsKey("untilEpochMillis")) {
+          rule =
+              rule.between(
+                  Instant.ofEpochMilli(Long.parseLong(LocalAws.required(q, "fromEpochMillis"))),
+                  Instant.ofEpochMilli(Long.parseLong(LocalAws.required(q, "untilEpochMillis"))));
+        }
+        int id = aws.faultRegistry().add(rule);
+        out.put("id", id).put("rule", aws.faultRegistry().get(id).toString());
+      }
+      case "GET" -> {
+        ArrayNode list = out.putArray("faults");
+        aws.faults()
+            .forEach(
+                (id, rule) ->
+                    list.addObject().put("id", id).put("rule", rule.toString()).put("hits", rule.hits()));
+      }
+      case "DELETE" -> {
+        if (q.containsKey("id")) {
+          aws.faultRegistry().remove(Integer.parseInt(q.get("id")));
+        } else {
+          aws.clearFaults();
+        }
+      }
+      default -> throw new IllegalArgumentException("GET, POST or DELETE");
     }
   }
 

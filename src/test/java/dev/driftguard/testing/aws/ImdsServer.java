@@ -45,6 +45,10 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code dynamic/instance-identity/document}: JSON with instanceId, region, availabilityZone,
  *       accountId and the rest of EC2's fields.
  * </ul>
+ *
+ * <p>Injected faults of service {@code imds} ({@link LocalAws#inject}) apply before all of this,
+ * with operation {@code token} or the path under {@code /latest/}: throttling answers 429, as IMDS
+ * does when its packet rate is exceeded.
  */
 public final class ImdsServer implements AutoCloseable {
   static final int MAX_TTL_SECONDS = 21600;
@@ -58,13 +62,15 @@ public final class ImdsServer implements AutoCloseable {
   private final HttpServer server;
   private final ExecutorService executor;
   private final Map<String, Instant> tokens = new ConcurrentHashMap<>();
+  private final Faults faults;
   private volatile boolean metadataTags = true;
   private volatile String spotAction;
   private volatile String lifecycleState = "InService";
 
-  ImdsServer(String instanceId, Ec2Service ec2) throws IOException {
+  ImdsServer(String instanceId, Ec2Service ec2, Faults faults) throws IOException {
     this.instanceId = instanceId;
     this.ec2 = ec2;
+    this.faults = faults;
     this.executor =
         Executors.newFixedThreadPool(
             4,
@@ -161,6 +167,12 @@ public final class ImdsServer implements AutoCloseable {
   private Reply route(HttpExchange exchange) {
     String method = exchange.getRequestMethod();
     String path = exchange.getRequestURI().getPath();
+    try {
+      faults.apply("imds", operation(path));
+    } catch (AwsFault fault) {
+      // IMDS answers its errors as bare statuses: 429 when throttled, 5xx when failing.
+      return Reply.text(fault.status(), "");
+    }
     if (path.equals("/latest/api/token")) {
       if (!method.equals("PUT")) {
         return Reply.text(405, "");
@@ -207,6 +219,14 @@ public final class ImdsServer implements AutoCloseable {
         yield NOT_FOUND;
       }
     };
+  }
+
+  /** The operation name fault rules use: {@code token}, or the path under {@code /latest/}. */
+  static String operation(String path) {
+    if (path.equals("/latest/api/token")) {
+      return "token";
+    }
+    return path.startsWith("/latest/") ? path.substring("/latest/".length()) : path;
   }
 
   private Reply token(HttpExchange exchange) {

@@ -56,8 +56,9 @@ import software.amazon.awssdk.regions.Region;
  *
  * <p>Test knobs: the services' own ({@link #ssm()}, {@link #ecr()}, {@link #ec2()}, {@link
  * #elbv2()}, {@link #imds(String)}), per-operation call counts ({@link #calls(String, String)};
- * every HTTP attempt counts, so SDK retries show) and injected errors ({@link #throttleNext},
- * {@link #failNext}). A process-external test reaches the same knobs over HTTP under {@code
+ * every HTTP attempt counts, so SDK retries show) and injected faults ({@link #inject} a {@link
+ * FaultRule}: throttling with each service's real error, 5xx, latency; by count, seeded rate or
+ * time window; shorthands {@link #throttleNext}, {@link #failNext}). A process-external test reaches the same knobs over HTTP under {@code
  * /_localaws/} (see {@link #main}).
  *
  * <pre>{@code
@@ -92,7 +93,7 @@ public final class LocalAws implements AutoCloseable {
   private final List<AwsService> services;
   private final Map<String, ImdsServer> imds = new HashMap<>();
   private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
-  private final Map<String, Deque<Optional<AwsFault>>> faults = new HashMap<>();
+  private final Faults faults;
   private final Deque<Recorded> recorded = new ArrayDeque<>();
 
   private record Recorded(String call, String body) {}
@@ -108,6 +109,7 @@ public final class LocalAws implements AutoCloseable {
     dynamodb.createLeaseTable(dev.driftguard.config.FleetSettings.DEFAULT_LEASE_TABLE);
     this.autoscaling = new AutoScalingService(ec2, builder.clock);
     this.services = List.of(ssm, ecr, ec2, elbv2, dynamodb, autoscaling);
+    this.faults = new Faults(builder.clock);
     this.server =
         HttpServer.create(
             new InetSocketAddress(
@@ -252,7 +254,7 @@ public final class LocalAws implements AutoCloseable {
     ImdsServer server = imds.get(instanceId);
     if (server == null) {
       try {
-        server = new ImdsServer(instanceId, ec2);
+        server = new ImdsServer(instanceId, ec2, faults);
       } catch (IOException e) {
         throw new IllegalStateException("cannot start IMDS for " + instanceId, e);
       }
@@ -290,6 +292,33 @@ public final class LocalAws implements AutoCloseable {
   }
 
   /**
+   * Installs an injected fault ({@link FaultRule}): throttling, 5xx or latency, for the next calls,
+   * a seeded fraction of them or a time window. Latency rules that select a call add up; the first
+   * error rule (in the order installed) that selects it fails it. IMDS servers of this endpoint obey rules of service {@code "imds"}
+   * (operation {@code token}, or the path under {@code /latest/}, e.g. {@code
+   * meta-data/instance-id}).
+   *
+   * @return the installed rule, which counts its {@linkplain FaultRule#hits() hits}
+   */
+  public FaultRule inject(FaultRule rule) {
+    return faults.get(faults.add(rule));
+  }
+
+  Faults faultRegistry() {
+    return faults;
+  }
+
+  /** Removes every injected fault. */
+  public void clearFaults() {
+    faults.clear();
+  }
+
+  /** The injected faults, by id, oldest first (spent ones included, with their hits). */
+  public Map<Integer, FaultRule> faults() {
+    return faults.all();
+  }
+
+  /**
    * The next {@code count} calls of {@code operation} ({@code "*"} for any) on {@code service} fail
    * with {@code fault} instead of being served.
    */
@@ -300,36 +329,17 @@ public final class LocalAws implements AutoCloseable {
   /**
    * The next {@code served} calls are served as usual, then {@code count} fail with {@code fault}.
    */
-  public synchronized void failAfter(
-      String service, String operation, int served, int count, AwsFault fault) {
-    Objects.requireNonNull(fault, "fault");
-    Deque<Optional<AwsFault>> queue =
-        faults.computeIfAbsent(service + ":" + operation, k -> new ArrayDeque<>());
-    for (int i = 0; i < served; i++) {
-      queue.add(Optional.empty());
-    }
-    for (int i = 0; i < count; i++) {
-      queue.add(Optional.of(fault));
-    }
+  public void failAfter(String service, String operation, int served, int count, AwsFault fault) {
+    inject(FaultRule.error(service, operation, fault).after(served).times(count));
   }
 
   /**
-   * The next {@code count} calls answer {@code ThrottlingException: Rate exceeded} (HTTP 400), as
-   * SSM does.
+   * The next {@code count} calls answer the service's own throttling error ({@link
+   * FaultRule#throttling}: SSM and ECR {@code ThrottlingException}, ELBv2 {@code Throttling}, EC2
+   * {@code RequestLimitExceeded}).
    */
   public void throttleNext(String service, String operation, int count) {
-    failNext(
-        service, operation, count, AwsFault.badRequest("ThrottlingException", "Rate exceeded"));
-  }
-
-  private synchronized Optional<AwsFault> takeFault(String service, String operation) {
-    for (String key : new String[] {service + ":" + operation, service + ":*"}) {
-      Deque<Optional<AwsFault>> queue = faults.get(key);
-      if (queue != null && !queue.isEmpty()) {
-        return queue.poll();
-      }
-    }
-    return Optional.empty();
+    inject(FaultRule.throttle(service, operation).times(count));
   }
 
   private synchronized void record(String call, byte[] body) {
@@ -397,10 +407,7 @@ public final class LocalAws implements AutoCloseable {
       String call = service.key() + ":" + operation;
       calls.computeIfAbsent(call, k -> new AtomicInteger()).incrementAndGet();
       record(call, request.body());
-      Optional<AwsFault> fault = takeFault(service.key(), operation);
-      if (fault.isPresent()) {
-        throw fault.get();
-      }
+      faults.apply(service.key(), operation);
       return service.handle(operation, request);
     } catch (AwsFault fault) {
       return service.error(fault);
@@ -424,20 +431,6 @@ public final class LocalAws implements AutoCloseable {
               200, "application/json", new ObjectMapper().writeValueAsString(calls()));
         case "reset-calls":
           resetCalls();
-          return AwsReply.text(200, "text/plain", "ok\n");
-        case "faults":
-          if (!request.method().equals("POST")) {
-            return AwsReply.text(405, "text/plain", "POST only\n");
-          }
-          failAfter(
-              required(q, "service"),
-              q.getOrDefault("operation", "*"),
-              Integer.parseInt(q.getOrDefault("served", "0")),
-              Integer.parseInt(q.getOrDefault("count", "1")),
-              new AwsFault(
-                  Integer.parseInt(q.getOrDefault("status", "400")),
-                  required(q, "code"),
-                  q.getOrDefault("message", "injected by local-aws")));
           return AwsReply.text(200, "text/plain", "ok\n");
         default:
           return AwsReply.text(404, "text/plain", "unknown local-aws action " + action + "\n");
