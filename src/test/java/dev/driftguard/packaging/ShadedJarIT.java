@@ -29,7 +29,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import software.amazon.awssdk.services.ec2.Ec2Client;
 
 /**
  * The shaded jar the packages install (target/driftguard.jar), after the shade plugin left out
@@ -70,8 +69,13 @@ class ShadedJarIT {
     assertThat(run("version")).satisfies(r -> assertThat(r.code).as(r.output).isZero())
         .satisfies(r -> assertThat(r.output).startsWith("driftguard "));
     assertThat(run("--help").code).isZero();
-    Path shipped = Path.of(System.getProperty("driftguard.repo", ".")).resolve("agent/etc/driftguard.yaml");
-    Run validate = run("--config", shipped.toString(), "validate");
+    // As an AMI has it: the packaged defaults plus the site's drop-in that Packer bakes.
+    Path repo = Path.of(System.getProperty("driftguard.repo", "."));
+    Path etc = Files.createTempDirectory("shipped-config");
+    Files.createDirectories(etc.resolve("conf.d"));
+    Files.copy(repo.resolve("agent/etc/driftguard.yaml"), etc.resolve("driftguard.yaml"));
+    Files.copy(repo.resolve("packer/files/50-site.yaml"), etc.resolve("conf.d/50-site.yaml"));
+    Run validate = run("--config", etc.resolve("driftguard.yaml").toString(), "validate");
     assertThat(validate.code).as(validate.output).isZero();
     assertThat(run("pin", "--help").code).isZero();
     assertThat(run("rollout-status", "--help").code).isZero();
@@ -167,10 +171,12 @@ class ShadedJarIT {
       }
     }
     assertThat(operations).as("the agent calls AWS SDK clients").isNotEmpty();
-    // ~/.m2/repository/software/amazon/awssdk/ec2/VERSION/ec2-VERSION.jar: the full SDK jars.
-    Path ec2Jar = Path.of(Ec2Client.class.getProtectionDomain().getCodeSource().getLocation().getPath());
-    String version = ec2Jar.getParent().getFileName().toString();
-    Path sdkJars = ec2Jar.getParent().getParent().getParent();
+    // ~/.m2/repository/software/amazon/awssdk/ec2/VERSION/ec2-VERSION.jar: the full SDK jars. Not
+    // found through Ec2Client's own class: under failsafe the shaded jar may come first.
+    String version = software.amazon.awssdk.core.util.VersionInfo.SDK_VERSION;
+    Path sdkJars = Path.of(System.getProperty("maven.repo.local",
+            System.getProperty("user.home") + "/.m2/repository"))
+        .resolve("software/amazon/awssdk");
     List<String> missing = new ArrayList<>();
     for (var entry : operations.entrySet()) {
       Matcher m = CLIENT_CALL.matcher(entry.getKey());
