@@ -443,7 +443,7 @@ public final class AgentBench {
             aws:
               region: us-east-1
               instanceId: auto
-              endpoints: { ssm: "%s", ecr: "%s", ec2: "%s", elbv2: "%s", imds: "%s" }
+              endpoints: { ssm: "%s", ecr: "%s", ec2: "%s", elbv2: "%s", dynamodb: "%s", imds: "%s" }
           services:
             - name: "${tag:Name}"
               desired:
@@ -457,7 +457,7 @@ public final class AgentBench {
                 targetGroupArn: %s
                 port: %d
               rollout: { strategy: stop-first, maxUnavailable: 1 }
-          """.formatted(endpoint, endpoint, endpoint, endpoint, a.imds, a.parameter,
+          """.formatted(endpoint, endpoint, endpoint, endpoint, endpoint, a.imds, a.parameter,
           env.registryHost(), a.appPort, health, a.targetGroup, a.appPort);
     }
     return common + """
