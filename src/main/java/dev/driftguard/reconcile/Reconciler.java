@@ -24,8 +24,12 @@ import java.util.Set;
  * fleet runs), and when nothing else is known, the pinned digest itself.
  */
 public final class Reconciler {
-  /** Passes in a row with a failing probe before a running container counts as unhealthy. */
-  public static final int UNHEALTHY_PASSES = 3;
+  /**
+   * Polls in a row with a failing probe before a running container counts as unhealthy: one probe
+   * per poll, so a host briefly too busy to answer within the probe's timeout is not taken for a
+   * broken container (replacing it would take capacity for nothing).
+   */
+  public static final int UNHEALTHY_PASSES = 5;
 
   private Reconciler() {}
 
