@@ -19,8 +19,8 @@ import java.util.Optional;
 /**
  * The agent's own loop in the simulator: a real {@link ReconcileLoop}, built as the composition
  * root builds it, on the agent's real AWS adapters (turns on the DynamoDB lease) over the
- * simulated SDK clients, the simulated engine and health checks, and the host's skewed clock. The simulator drives its {@link
- * ReconcileLoop#tick}; nothing sleeps.
+ * simulated SDK clients, the simulated engine and health checks, and the host's skewed clock. The
+ * simulator drives its {@link ReconcileLoop#tick}; nothing sleeps.
  */
 public final class ReconcileLoopHost implements SimHost {
   /** ECR is not simulated: images pull anonymously from the simulated registry. */
