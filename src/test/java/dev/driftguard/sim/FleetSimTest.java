@@ -183,6 +183,17 @@ class FleetSimTest {
     assertThat(r.outcomes).containsEntry("success", 30);
   }
 
+  @Test
+  void realLoop_takesTurnsOnTheLease_underLagSkewAndDeaths() {
+    quiet();
+    SimResult r = new FleetSim(Scenario.named("deaths", 60), 2, ReconcileLoopHost::new).run();
+
+    assertThat(r.violationSamples()).isEmpty();
+    assertThat(r.died).isPositive();
+    assertThat(r.maxOutByAgents).isBetween(1, r.allowed);
+    assertThat(r.throttledFailures).isZero();
+  }
+
   /** Thousands of agents log in one process; keep errors only. */
   private static void quiet() {
     ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.driftguard"))

@@ -1,5 +1,6 @@
 package dev.driftguard.sim;
 
+import dev.driftguard.config.FleetSettings;
 import dev.driftguard.desired.SsmDesiredStateSource;
 import dev.driftguard.fleet.AwsFleetCoordinator;
 import dev.driftguard.model.AwsCallListener;
@@ -17,9 +18,9 @@ import java.util.Optional;
 
 /**
  * The agent's own loop in the simulator: a real {@link ReconcileLoop}, built as the composition
- * root builds it, on the agent's real AWS adapters over the simulated SDK clients, the simulated
- * engine and health checks, and the host's skewed clock. The simulator drives its {@link
- * ReconcileLoop#tick}; nothing sleeps.
+ * root builds it, on the agent's real AWS adapters (turns on the DynamoDB lease) over the
+ * simulated SDK clients, the simulated engine and health checks, and the host's skewed clock. The
+ * simulator drives its {@link ReconcileLoop#tick}; nothing sleeps.
  */
 public final class ReconcileLoopHost implements SimHost {
   /** ECR is not simulated: images pull anonymously from the simulated registry. */
@@ -62,6 +63,7 @@ public final class ReconcileLoopHost implements SimHost {
             .random(w.random())
             .timing(DeployTiming.defaults())
             .pollInterval(w.pollInterval())
+            .ssmReadsPerSecond(FleetSettings.defaults().ssmReadsPerSecond())
             .stabilisation(Duration.ofMinutes(1))
             .keepImages(2)
             .terminationNotice(w.terminationNotice())
