@@ -111,6 +111,9 @@ class FaultMatrixIT {
   private Instant startedAt;
   private Duration took;
   private String engineNote = "";
+  /** Rows under way, closed by {@link #reaper} if the JVM is stopped before they end. */
+  private final Set<RowRun> active = ConcurrentHashMap.newKeySet();
+  private final Thread reaper = new Thread(() -> active.forEach(RowRun::close), "fault-matrix-reaper");
   /** The longest gap of the stop-first control row, once it ran. */
   private volatile Duration controlGap;
 
@@ -278,6 +281,8 @@ class FaultMatrixIT {
     Scratch.deleteRecursively(out);
     Files.createDirectories(out);
     sampler = new ContainerSampler(env.dockerHost(), SAMPLE_PERIOD);
+    // Stopped early (SIGTERM), the rows still stop their agents, containers and mounts.
+    Runtime.getRuntime().addShutdownHook(reaper);
     buildRows();
     startedAt = Instant.now();
     List<Row> chosen = rows.stream().filter(r -> ONLY.matcher(r.name() + " " + r.strategy()).find()).toList();
@@ -315,6 +320,11 @@ class FaultMatrixIT {
 
   @AfterAll
   void close() {
+    try {
+      Runtime.getRuntime().removeShutdownHook(reaper);
+    } catch (IllegalStateException | IllegalArgumentException e) {
+      // Shutting down already, or never added.
+    }
     if (sampler != null) {
       sampler.close();
     }
@@ -351,7 +361,12 @@ class FaultMatrixIT {
   private void runRow(Row row) {
     Result result;
     try (RowRun r = new RowRun(row)) {
-      result = r.execute();
+      active.add(r);
+      try {
+        result = r.execute();
+      } finally {
+        active.remove(r);
+      }
     } catch (Throwable e) {
       result = Result.broken(row, e);
     }
