@@ -445,7 +445,9 @@ public final class AgentBench {
               instanceId: auto
               endpoints: { ssm: "%s", ecr: "%s", ec2: "%s", elbv2: "%s", dynamodb: "%s", imds: "%s" }
           services:
-            - name: "${tag:Name}"
+            # The service's name literally: a restarted agent reading its instance's tags through
+            # the local IMDS stumbled on its own published-state tags (keys with ':').
+            - name: %s
               desired:
                 ssmParameter: %s
                 allowedRegistries: ["%s"]
@@ -457,7 +459,7 @@ public final class AgentBench {
                 targetGroupArn: %s
                 port: %d
               rollout: { strategy: stop-first, maxUnavailable: 1 }
-          """.formatted(endpoint, endpoint, endpoint, endpoint, endpoint, a.imds, a.parameter,
+          """.formatted(endpoint, endpoint, endpoint, endpoint, endpoint, a.imds, a.service, a.parameter,
           env.registryHost(), a.appPort, health, a.targetGroup, a.appPort);
     }
     return common + """
