@@ -435,7 +435,7 @@ public final class AgentBench {
           docker: { host: "%s" }
         """.formatted(options.shape, options.poll.toSeconds(), a.metricsPort, a.statusPort,
         a.dir.resolve("state"), env.dockerHost());
-    String health = "health: { type: http, port: 8080, path: /healthz, interval: 500ms, timeout: 1s,"
+    String health = "health: { type: http, port: 8080, path: /healthz, interval: 500ms, timeout: 400ms,"
         + " healthyThreshold: 2, deadline: 30s }";
     if (options.shape.equals("prod")) {
       String endpoint = aws.endpoint().toString();
