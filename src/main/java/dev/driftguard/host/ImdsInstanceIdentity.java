@@ -11,6 +11,7 @@ import java.util.TreeMap;
 import java.util.function.Supplier;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.document.Document;
+import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.imds.Ec2MetadataClient;
 import software.amazon.awssdk.imds.Ec2MetadataClientException;
@@ -43,6 +44,8 @@ public final class ImdsInstanceIdentity implements InstanceIdentity {
   static final String REGION = "placement/region";
   static final String ZONE = "placement/availability-zone";
   static final String TAGS = "tags/instance";
+  /** How the SDK's IMDS client words a 200 answer without a body (DefaultEc2MetadataClient). */
+  static final String EMPTY_BODY = "Response body empty with Status Code 200";
   static final String SPOT_ACTION = "spot/instance-action";
   static final String LIFECYCLE = "autoscaling/target-lifecycle-state";
 
@@ -151,7 +154,7 @@ public final class ImdsInstanceIdentity implements InstanceIdentity {
       String k = key.strip();
       if (!k.isEmpty()) {
         // A tag removed between the listing and this read is simply gone.
-        get(TAGS + "/" + k, TAGS + "/KEY").ifPresent(v -> read.put(k, v));
+        tagValue(k).ifPresent(v -> read.put(k, v));
       }
     }
     return Collections.unmodifiableMap(read);
@@ -199,6 +202,16 @@ public final class ImdsInstanceIdentity implements InstanceIdentity {
     return Collections.unmodifiableMap(read);
   }
 
+  /**
+   * One tag's value; empty when the tag is gone. EC2 allows empty tag values (the agent's own
+   * published state clears keys that way) and IMDS answers them with an empty 200 body, which the
+   * SDK's client reports as an error rather than as "": that one answer is an empty value, not a
+   * failure, or one cleared tag would stop the configuration from loading.
+   */
+  private Optional<String> tagValue(String key) {
+    return get(TAGS + "/" + key, TAGS + "/KEY", true);
+  }
+
   private String required(String path) {
     return get(path, path)
         .map(String::strip)
@@ -215,6 +228,13 @@ public final class ImdsInstanceIdentity implements InstanceIdentity {
    * @param operation the bounded label reported to the listener
    */
   private Optional<String> get(String path, String operation) {
+    return get(path, operation, false);
+  }
+
+  /**
+   * @param emptyIsValue an empty 200 answer is the value "" (see {@link #tagValue}), not an error
+   */
+  private Optional<String> get(String path, String operation, boolean emptyIsValue) {
     try {
       String value = imds.get(PREFIX + path).asString();
       listener.onSuccess("imds", operation);
@@ -229,6 +249,13 @@ public final class ImdsInstanceIdentity implements InstanceIdentity {
       throw new InstanceIdentityException(
           "IMDS GET " + PREFIX + path + " failed: HTTP " + e.statusCode() + hint(), e);
     } catch (SdkException e) {
+      if (emptyIsValue
+          && e instanceof SdkClientException
+          && e.getMessage() != null
+          && e.getMessage().startsWith(EMPTY_BODY)) {
+        listener.onSuccess("imds", operation);
+        return Optional.of("");
+      }
       listener.onError("imds", operation, e.getClass().getSimpleName());
       throw new InstanceIdentityException(
           "IMDS GET "

@@ -75,6 +75,17 @@ class ImdsInstanceIdentityTest {
   }
 
   @Test
+  void tags_withAnEmptyValue_readThroughMetadataTags_areEmptyStrings() {
+    // EC2 allows empty tag values, and the agent's own published state clears keys that way;
+    // IMDS answers such a key with an empty body.
+    aws.ec2().putTags(instanceId, Map.of("Name", "web_staging", "driftguard:web_staging:failed", ""));
+
+    assertThat(identity.refreshTags())
+        .containsEntry("Name", "web_staging")
+        .containsEntry("driftguard:web_staging:failed", "");
+  }
+
+  @Test
   void tags_whenMetadataTagsAreOff_comeFromDescribeTags() {
     imds.instanceMetadataTags(false);
 
