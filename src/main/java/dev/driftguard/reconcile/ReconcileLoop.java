@@ -77,6 +77,12 @@ public final class ReconcileLoop {
   private final Map<String, String> reportedRejections = new HashMap<>();
   private final Map<String, String> reportedHolds = new HashMap<>();
   private final Map<String, Integer> failedProbes = new HashMap<>();
+  /**
+   * The deploy whose old images each service has collected: once per deploy, not every pass. An
+   * image another container still uses (two services of one repository) would otherwise cost an
+   * image and container listing, and a log line, on every pass for as long as it is used.
+   */
+  private final Map<String, Instant> imagesCollectedFor = new HashMap<>();
   private String terminating;
   private boolean started;
   private Instant nextPoll;
@@ -447,12 +453,16 @@ public final class ReconcileLoop {
     if (running == null) {
       return;
     }
+    if (deployedAt.equals(imagesCollectedFor.get(service.name()))) {
+      return;
+    }
     Set<ImageRef> keep = new HashSet<>();
     keep.add(running);
     if (state.lastKnownGood() != null) {
       keep.add(state.lastKnownGood());
     }
     janitor.collect(service.name(), running.repositoryName(), keep);
+    imagesCollectedFor.put(service.name(), deployedAt);
   }
 
   private static ImageRef imageOf(ContainerInfo container) {

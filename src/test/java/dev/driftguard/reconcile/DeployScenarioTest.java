@@ -60,6 +60,25 @@ class DeployScenarioTest {
   }
 
   @Test
+  void oldImages_areCollectedOncePerDeploy_notOnEveryPass() throws Exception {
+    host.pin("web", V1);
+    host.pass();
+    host.pin("web", V2);
+    host.pass();
+    host.time.advance(Duration.ofSeconds(61));
+    host.pass();
+    int listings = host.runtime.imageListings();
+    assertThat(listings).isPositive();
+
+    host.time.advance(Duration.ofSeconds(5));
+    host.pass();
+    host.time.advance(Duration.ofSeconds(5));
+    host.pass();
+
+    assertThat(host.runtime.imageListings()).isEqualTo(listings);
+  }
+
+  @Test
   void pullHappensBeforeTheOldContainerIsStopped() throws Exception {
     host.pin("web", V1);
     host.pass();

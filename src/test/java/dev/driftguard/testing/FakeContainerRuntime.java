@@ -75,6 +75,7 @@ public final class FakeContainerRuntime implements ContainerRuntime {
   private final Map<String, Container> containers = new LinkedHashMap<>();
   private final Map<String, RuntimeException> failures = new HashMap<>();
   private final List<String> journal = new ArrayList<>();
+  private int imageListings;
   private int nextId = 1;
   private int inspectAllCalls;
   private EngineInfo engine = new EngineInfo("fake", true);
@@ -270,8 +271,14 @@ public final class FakeContainerRuntime implements ContainerRuntime {
     journal.add("rename " + from + " " + to);
   }
 
+  /** How often {@link #images} was asked: the image janitor's cost. */
+  public synchronized int imageListings() {
+    return imageListings;
+  }
+
   @Override
   public synchronized List<LocalImage> images(String repositoryName) {
+    imageListings++;
     return local.values().stream()
         .filter(i -> i.repoDigests().stream().anyMatch(d -> d.startsWith(repositoryName + "@")))
         .toList();
