@@ -160,7 +160,8 @@ final class MatrixHost implements AutoCloseable {
         return Optional.empty();
       }
       JsonNode root = JSON.readTree(file.toFile());
-      JsonNode entry = root == null ? null : root.get(settings.service());
+      // Format 2 nests the services under "services" (FileStateStore).
+      JsonNode entry = root == null ? null : root.path("services").get(settings.service());
       return Optional.ofNullable(entry);
     } catch (IOException | RuntimeException e) {
       return Optional.empty(); // caught mid-rename, or unreadable: the next read decides
