@@ -40,8 +40,8 @@ final class StartStep implements DeployStep {
     if (existing.isEmpty()) {
       RunSpec spec = d.spec;
       if (spec == null) {
-        // Resumed after an agent restart: the image is normally still here (a no-op pull).
-        env.pull(d.image);
+        // Resumed after an agent restart: the image is normally still here.
+        env.ensurePulled(d.image);
         spec = env.render(d.service, d.image);
         if (d.path == DeployPath.START_FIRST) {
           spec = StepEnv.onPort(spec, d.newPort);

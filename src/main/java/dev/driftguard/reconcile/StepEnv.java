@@ -53,6 +53,20 @@ record StepEnv(
     }
   }
 
+  /**
+   * Pulls {@code image} unless the engine already holds it by that digest. A resumed deploy
+   * normally finds its image in place; asking the registry anyway would need a registry token
+   * first (an ECR call after every restart) and fail the resume while ECR or the registry is down,
+   * with the host already stopped.
+   */
+  void ensurePulled(ImageRef image) {
+    boolean present = runtime.images(image.repositoryName()).stream()
+        .anyMatch(local -> local.repoDigests().contains(image.pinned()));
+    if (!present) {
+      pull(image);
+    }
+  }
+
   /** The run spec of {@code image} with the service's settings and its secrets resolved. */
   RunSpec render(ServiceSpec service, ImageRef image) {
     Map<String, String> byParameter = service.container().envFromSsm().isEmpty()

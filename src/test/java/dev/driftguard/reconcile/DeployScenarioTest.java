@@ -286,6 +286,26 @@ class DeployScenarioTest {
     assertThat(host.pass().allInSync()).isTrue();
   }
 
+  /**
+   * Resumed at START after a crash, with the old container already stopped: the image is here, so
+   * the resume must not depend on the registry (or its token) being reachable.
+   */
+  @Test
+  void crashAtStart_resumeStartsTheLocalImage_withoutTheRegistry() throws Exception {
+    host.pin("web", V1);
+    host.pass();
+    host.pin("web", V2);
+    CrashingStore.crashAfterSaving(host, Phase.START);
+    assertThatThrownBy(host::pass).isInstanceOf(CrashingStore.Crash.class);
+    host.restartAgent();
+    host.runtime.failNext("pull", new IllegalStateException("registry unreachable"));
+
+    host.pass();
+
+    assertThat(host.runningDigest("web")).isEqualTo(V2.digest().value());
+    assertThat(host.runtime.inspect("web").map(ContainerInfo::running)).contains(true);
+  }
+
   /** The same crash while deploying a bad image: the restarted agent must still roll back to v1. */
   @ParameterizedTest
   @EnumSource(value = Phase.class, names = {"STOP", "START", "HEALTH"})
