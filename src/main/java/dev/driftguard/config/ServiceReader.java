@@ -49,10 +49,6 @@ final class ServiceReader {
   /** ELBv2 needs at most healthy threshold 10 x interval 300 s = 50 min to call a target healthy. */
   static final Duration MAX_TRAFFIC_HEALTHY_DEADLINE = Duration.ofHours(1);
 
-  /** Same rule as {@link ServiceSpec}: a Docker container name with room for "-previous". */
-  private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}");
-
-  private static final Pattern SSM_NAME = Pattern.compile("/?[A-Za-z0-9_.\\-/]{1,2048}");
   private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
   private static final Pattern MEMORY =
       Pattern.compile("(\\d+)\\s*([kmgt])?(?:i?b)?", Pattern.CASE_INSENSITIVE);
@@ -140,7 +136,7 @@ final class ServiceReader {
             .value(
                 "name",
                 v -> {
-                  if (!NAME.matcher(v).matches()) {
+                  if (!ServiceSpec.isValidName(v)) {
                     throw new InvalidValueException(
                         "'" + v + "' is not a valid container name (letters, digits, _ . -)");
                   }
@@ -210,7 +206,7 @@ final class ServiceReader {
         .value(
             "name",
             v -> {
-              if (!NAME.matcher(v).matches()) {
+              if (!ServiceSpec.isValidName(v)) {
                 throw new InvalidValueException(
                     "'"
                         + v
@@ -731,7 +727,7 @@ final class ServiceReader {
   }
 
   private static String checkSsmName(String value) {
-    if (!SSM_NAME.matcher(value).matches()) {
+    if (!DesiredSource.Ssm.isValidName(value)) {
       throw new InvalidValueException(
           "'"
               + value

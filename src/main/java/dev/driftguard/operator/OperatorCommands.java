@@ -3,6 +3,7 @@ package dev.driftguard.operator;
 import dev.driftguard.config.ConfigException;
 import dev.driftguard.config.Durations;
 import dev.driftguard.model.InvalidValueException;
+import dev.driftguard.model.ServiceSpec;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -11,7 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.regex.Pattern;
 import software.amazon.awssdk.regions.Region;
 
 /**
@@ -23,8 +23,6 @@ import software.amazon.awssdk.regions.Region;
 public final class OperatorCommands {
   /** The commands this class runs. */
   public static final Set<String> NAMES = Set.of("status", "pin", "rollout-status");
-
-  private static final Pattern SERVICE = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}");
 
   private static final Map<String, String> COMMAND_USAGE =
       Map.of(
@@ -226,9 +224,8 @@ usage: driftguard pin SERVICE IMAGE[:tag|@sha256:<hex>] [options]
 
   /** Service names become tag keys and parameter names, so they are checked like the agent's. */
   private static String service(String name) {
-    if (!SERVICE.matcher(name).matches()) {
-      throw new UsageException(
-          "'" + name + "' is not a service name ([a-zA-Z0-9][a-zA-Z0-9_.-]{0,62})");
+    if (!ServiceSpec.isValidName(name)) {
+      throw new UsageException("'" + name + "' is not a service name (" + ServiceSpec.NAME_RULE + ")");
     }
     return name;
   }
