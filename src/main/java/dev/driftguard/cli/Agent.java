@@ -45,7 +45,7 @@ import dev.driftguard.fleet.StandaloneFleet;
 import dev.driftguard.reconcile.DeployTiming;
 import dev.driftguard.reconcile.ReconcileListener;
 import dev.driftguard.reconcile.ReconcileLoop;
-import dev.driftguard.reconcile.Sleeper;
+import dev.driftguard.model.Sleeper;
 import dev.driftguard.reconcile.StateBook;
 import dev.driftguard.registry.EcrRegistryAuth;
 import dev.driftguard.registry.StaticRegistryLogin;

@@ -4,6 +4,7 @@ import dev.driftguard.config.ConfigException;
 import dev.driftguard.config.Durations;
 import dev.driftguard.model.InvalidValueException;
 import dev.driftguard.model.ServiceSpec;
+import dev.driftguard.model.Sleeper;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -76,7 +77,7 @@ usage: driftguard pin SERVICE IMAGE[:tag|@sha256:<hex>] [options]
   private final PrintStream out;
   private final PrintStream err;
   private final Clock clock;
-  private final Sleep sleeper;
+  private final Sleeper sleeper;
 
   /**
    * The commands as {@code driftguard} runs them: system clock, real sleeping.
@@ -86,7 +87,7 @@ usage: driftguard pin SERVICE IMAGE[:tag|@sha256:<hex>] [options]
    */
   public OperatorCommands(
       AwsAccess aws, Map<String, String> environment, PrintStream out, PrintStream err) {
-    this(aws, environment, out, err, Clock.systemUTC(), Sleep.system());
+    this(aws, environment, out, err, Clock.systemUTC(), Sleeper.system());
   }
 
   OperatorCommands(
@@ -95,7 +96,7 @@ usage: driftguard pin SERVICE IMAGE[:tag|@sha256:<hex>] [options]
       PrintStream out,
       PrintStream err,
       Clock clock,
-      Sleep sleeper) {
+      Sleeper sleeper) {
     this.aws = aws;
     this.environment = Map.copyOf(environment);
     this.out = out;
