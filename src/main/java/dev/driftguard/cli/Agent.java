@@ -209,7 +209,7 @@ final class Agent implements AutoCloseable {
       if (config.services().stream().anyMatch(s -> s.desired() instanceof DesiredSource.Ssm)) {
         sources.put(DesiredSource.Ssm.class, new SsmDesiredStateSource(aws.ssm(), awsCalls));
       }
-      boolean anyTraffic = config.services().stream().anyMatch(s -> s.trafficSpec().isPresent());
+      boolean anyTraffic = config.services().stream().anyMatch(ServiceSpec::hasLoadBalancer);
       // Only services with traffic: reach the gate; without any, there is no ELBv2 client at all.
       TrafficGate elbv2 = anyTraffic ? new Elbv2TrafficGate(aws.elbv2(), identity.instanceId(), awsCalls) : null;
       FleetCoordinator fleet = inFleet(settings)

@@ -88,10 +88,10 @@ public final class AwsFleetCoordinator implements FleetCoordinator {
 
   @Override
   public List<PeerTarget> targets(ServiceSpec service) {
-    TrafficSpec traffic = service.traffic();
-    if (traffic == null) {
+    if (!service.hasLoadBalancer()) {
       return List.of();
     }
+    TrafficSpec traffic = service.traffic();
     String arn = traffic.targetGroupArn().value();
     DescribeTargetHealthResponse response =
         call(

@@ -75,6 +75,16 @@ public record ServiceSpec(
         container.command(), container.stopSignal(), container.stopTimeout(), container.memoryBytes());
   }
 
+  /**
+   * Whether the service is behind a load balancer: {@code traffic} is set. Without one (a worker)
+   * nothing is registered, deregistered or drained, no target is watched or reported, no gate is
+   * built for it, and it takes deploy turns in a pool of its own rather than its target group's.
+   */
+  public boolean hasLoadBalancer() {
+    return traffic != null;
+  }
+
+  /** {@link #traffic}, empty when the service {@linkplain #hasLoadBalancer has no load balancer}. */
   public Optional<TrafficSpec> trafficSpec() {
     return Optional.ofNullable(traffic);
   }

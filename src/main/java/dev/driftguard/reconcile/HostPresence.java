@@ -73,7 +73,7 @@ public final class HostPresence {
    * at start, then rarely; {@link #checkSoon} brings the next check forward.
    */
   public void ensureInService(ServiceSpec service, ObservedService observed) {
-    if (service.traffic() == null || observed.current() == null || !observed.current().running()) {
+    if (!service.hasLoadBalancer() || observed.current() == null || !observed.current().running()) {
       return;
     }
     Instant now = clock.instant();
@@ -127,7 +127,7 @@ public final class HostPresence {
    * shuts down.
    */
   public void evacuate(ServiceSpec service) {
-    if (service.traffic() == null) {
+    if (!service.hasLoadBalancer()) {
       return;
     }
     for (String name : new String[] {service.containerName(), service.nextContainerName()}) {

@@ -79,7 +79,7 @@ record StepEnv(
    * really uses. Services with several ports never move them (start-first allows only one).
    */
   static int servingPort(ServiceSpec service, Optional<ContainerInfo> current) {
-    int configured = service.trafficSpec().map(t -> t.port()).orElseGet(() -> primaryPort(service));
+    int configured = service.hasLoadBalancer() ? service.traffic().port() : primaryPort(service);
     if (service.container().ports().size() != 1) {
       return configured;
     }
@@ -105,7 +105,7 @@ record StepEnv(
    * group share its floor), or the service itself for a worker.
    */
   static String pool(ServiceSpec service) {
-    return service.traffic() != null ? service.traffic().targetGroupArn().value() : "service/" + service.name();
+    return service.hasLoadBalancer() ? service.traffic().targetGroupArn().value() : "service/" + service.name();
   }
 
   /** {@code base} times a random factor in [0.5, 1.5), so hosts started together drift apart. */
