@@ -35,7 +35,9 @@ public final class AwsErrors {
     return failure + ": " + reason(e) + (throttled(e) ? " (throttled: backing off)" : "");
   }
 
-  /** {@link #describe} of {@code SERVICE OPERATION failed}, e.g. {@code SSM GetParameters failed}. */
+  /**
+   * {@link #describe} of {@code SERVICE OPERATION failed}, e.g. {@code SSM GetParameters failed}.
+   */
   public static String failed(String service, String operation, SdkException e) {
     return describe(service + " " + operation + " failed", e);
   }

@@ -84,12 +84,14 @@ public record ServiceSpec(
     return traffic != null;
   }
 
-  /** {@link #traffic}, empty when the service {@linkplain #hasLoadBalancer has no load balancer}. */
+  /** {@link #traffic}, empty for a service {@linkplain #hasLoadBalancer without load balancer}. */
   public Optional<TrafficSpec> trafficSpec() {
     return Optional.ofNullable(traffic);
   }
 
-  /** Whether {@code name} may name a service or its container ({@link #NAME_RULE}); false for null. */
+  /**
+   * Whether {@code name} may name a service or its container ({@link #NAME_RULE}); false for null.
+   */
   public static boolean isValidName(String name) {
     return name != null && NAME.matcher(name).matches();
   }

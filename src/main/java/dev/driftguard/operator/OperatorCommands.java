@@ -164,9 +164,12 @@ usage: driftguard pin SERVICE IMAGE[:tag|@sha256:<hex>] [options]
     HostConfig host = HostConfig.read(configFile(args, config), environment, service);
     ServiceTarget target =
         ServiceTarget.forPin(
-            service, host, args.value("--parameter"), args.values("--allowed-registry"));
+            service,
+            host,
+            args.value("--parameter").orElse(null),
+            args.values("--allowed-registry"));
     try (OperatorAws aws =
-        new OperatorAws(this.aws, host.agent(), environment, args.value("--region"))) {
+        new OperatorAws(this.aws, host.agent(), environment, args.value("--region").orElse(null))) {
       AwsAccess.Clients home = aws.clients();
       PinCommand command =
           new PinCommand(
@@ -196,9 +199,10 @@ usage: driftguard pin SERVICE IMAGE[:tag|@sha256:<hex>] [options]
     Duration timeout = duration(args, "--timeout", RolloutStatusCommand.DEFAULT_TIMEOUT);
     Duration interval = duration(args, "--interval", RolloutStatusCommand.DEFAULT_INTERVAL);
     HostConfig host = HostConfig.read(configFile(args, config), environment, service);
-    ServiceTarget target = ServiceTarget.forStatus(service, host, args.value("--parameter"));
+    ServiceTarget target =
+        ServiceTarget.forStatus(service, host, args.value("--parameter").orElse(null));
     try (OperatorAws aws =
-        new OperatorAws(this.aws, host.agent(), environment, args.value("--region"))) {
+        new OperatorAws(this.aws, host.agent(), environment, args.value("--region").orElse(null))) {
       AwsAccess.Clients clients = aws.clients();
       return new RolloutStatusCommand(
               new SsmParameterStore(clients.ssm()),
@@ -226,7 +230,8 @@ usage: driftguard pin SERVICE IMAGE[:tag|@sha256:<hex>] [options]
   /** Service names become tag keys and parameter names, so they are checked like the agent's. */
   private static String service(String name) {
     if (!ServiceSpec.isValidName(name)) {
-      throw new UsageException("'" + name + "' is not a service name (" + ServiceSpec.NAME_RULE + ")");
+      throw new UsageException(
+          "'" + name + "' is not a service name (" + ServiceSpec.NAME_RULE + ")");
     }
     return name;
   }

@@ -28,7 +28,7 @@ final class RegisterStep implements DeployStep {
     TrafficSpec traffic = d.service.traffic();
     int port = d.path == DeployPath.START_FIRST
         ? d.newPort
-        : StepEnv.servingPort(d.service, env.runtime().inspect(d.service.containerName()));
+        : env.currentServingPort(d.service);
     Instant now = env.clock().instant();
     if (d.deadline == null) {
       d.deadline = now.plus(traffic.healthyDeadline());

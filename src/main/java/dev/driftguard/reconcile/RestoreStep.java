@@ -108,7 +108,7 @@ final class RestoreStep implements DeployStep {
       return StepOutcome.done();
     }
     TrafficSpec traffic = d.service.traffic();
-    int port = StepEnv.servingPort(d.service, env.runtime().inspect(d.service.containerName()));
+    int port = env.currentServingPort(d.service);
     Instant now = env.clock().instant();
     if (d.deadline == null) {
       d.deadline = now.plus(traffic.healthyDeadline());
