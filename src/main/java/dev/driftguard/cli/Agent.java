@@ -236,7 +236,7 @@ final class Agent implements AutoCloseable {
           .fleet(fleet)
           .turns(turns)
           .instanceId(identity.instanceId())
-          .healthChecks(HealthChecks::forType)
+          .healthChecks(HealthChecks.create())
           .states(states)
           .listener(listener)
           .clock(clock)
