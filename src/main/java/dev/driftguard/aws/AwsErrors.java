@@ -27,12 +27,36 @@ public final class AwsErrors {
 
   /**
    * {@code failure} followed by what AWS said, e.g. {@code SSM GetParameters failed:
-   * AccessDeniedException (HTTP 400): User ... is not authorized}.
+   * AccessDeniedException (HTTP 400): User ... is not authorized}, and whether the agent backs off.
    *
    * @param failure what failed, e.g. {@code "SSM GetParameters failed"}
    */
   public static String describe(String failure, SdkException e) {
-    StringBuilder sb = new StringBuilder(failure).append(": ").append(code(e));
+    return failure + ": " + reason(e) + (throttled(e) ? " (throttled: backing off)" : "");
+  }
+
+  /**
+   * {@link #describe} of {@code SERVICE OPERATION failed}, e.g. {@code SSM GetParameters failed}.
+   */
+  public static String failed(String service, String operation, SdkException e) {
+    return describe(service + " " + operation + " failed", e);
+  }
+
+  /**
+   * {@link #describe} of {@code SERVICE OPERATION failed for CONTEXT}, e.g. {@code ELBv2
+   * RegisterTargets failed for target i-0abc:8080 in target group arn:...}.
+   */
+  public static String failed(String service, String operation, String context, SdkException e) {
+    return describe(service + " " + operation + " failed for " + context, e);
+  }
+
+  /**
+   * What AWS said, without what failed: the error code, the HTTP status and AWS's message, e.g.
+   * {@code AccessDeniedException (HTTP 400): User ... is not authorized}; for failures that never
+   * reached AWS the SDK exception's class and message.
+   */
+  public static String reason(SdkException e) {
+    StringBuilder sb = new StringBuilder(code(e));
     if (e instanceof AwsServiceException service) {
       sb.append(" (HTTP ").append(service.statusCode()).append(")");
       String message =
@@ -43,9 +67,6 @@ public final class AwsErrors {
     } else if (e.getMessage() != null) {
       // Client-side failures (timeouts, refused connections) say what happened in the message.
       sb.append(": ").append(e.getMessage());
-    }
-    if (throttled(e)) {
-      sb.append(" (throttled: backing off)");
     }
     return sb.toString();
   }

@@ -45,7 +45,7 @@ import dev.driftguard.fleet.StandaloneFleet;
 import dev.driftguard.reconcile.DeployTiming;
 import dev.driftguard.reconcile.ReconcileListener;
 import dev.driftguard.reconcile.ReconcileLoop;
-import dev.driftguard.reconcile.Sleeper;
+import dev.driftguard.model.Sleeper;
 import dev.driftguard.reconcile.StateBook;
 import dev.driftguard.registry.EcrRegistryAuth;
 import dev.driftguard.registry.StaticRegistryLogin;
@@ -209,7 +209,7 @@ final class Agent implements AutoCloseable {
       if (config.services().stream().anyMatch(s -> s.desired() instanceof DesiredSource.Ssm)) {
         sources.put(DesiredSource.Ssm.class, new SsmDesiredStateSource(aws.ssm(), awsCalls));
       }
-      boolean anyTraffic = config.services().stream().anyMatch(s -> s.trafficSpec().isPresent());
+      boolean anyTraffic = config.services().stream().anyMatch(ServiceSpec::hasLoadBalancer);
       // Only services with traffic: reach the gate; without any, there is no ELBv2 client at all.
       TrafficGate elbv2 = anyTraffic ? new Elbv2TrafficGate(aws.elbv2(), identity.instanceId(), awsCalls) : null;
       FleetCoordinator fleet = inFleet(settings)
@@ -236,7 +236,7 @@ final class Agent implements AutoCloseable {
           .fleet(fleet)
           .turns(turns)
           .instanceId(identity.instanceId())
-          .healthChecks(HealthChecks::forType)
+          .healthChecks(HealthChecks.create())
           .states(states)
           .listener(listener)
           .clock(clock)

@@ -49,10 +49,6 @@ final class ServiceReader {
   /** ELBv2 needs at most healthy threshold 10 x interval 300 s = 50 min to call a target healthy. */
   static final Duration MAX_TRAFFIC_HEALTHY_DEADLINE = Duration.ofHours(1);
 
-  /** Same rule as {@link ServiceSpec}: a Docker container name with room for "-previous". */
-  private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}");
-
-  private static final Pattern SSM_NAME = Pattern.compile("/?[A-Za-z0-9_.\\-/]{1,2048}");
   private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
   private static final Pattern MEMORY =
       Pattern.compile("(\\d+)\\s*([kmgt])?(?:i?b)?", Pattern.CASE_INSENSITIVE);
@@ -140,7 +136,7 @@ final class ServiceReader {
             .value(
                 "name",
                 v -> {
-                  if (!NAME.matcher(v).matches()) {
+                  if (!ServiceSpec.isValidName(v)) {
                     throw new InvalidValueException(
                         "'" + v + "' is not a valid container name (letters, digits, _ . -)");
                   }
@@ -210,7 +206,7 @@ final class ServiceReader {
         .value(
             "name",
             v -> {
-              if (!NAME.matcher(v).matches()) {
+              if (!ServiceSpec.isValidName(v)) {
                 throw new InvalidValueException(
                     "'"
                         + v
@@ -467,20 +463,16 @@ final class ServiceReader {
     }
 
     Duration interval =
-        atMost(
-                health,
-                "interval",
-                positive(health, "interval"),
-                MAX_HEALTH_INTERVAL,
-                "probes further apart cannot tell a healthy container in time")
+        positive(health, "interval")
+            .filter(
+                d -> atMost(health, "interval", d, MAX_HEALTH_INTERVAL,
+                    "probes further apart cannot tell a healthy container in time"))
             .orElse(DEFAULT_HEALTH_INTERVAL);
     Duration timeout =
-        atMost(
-                health,
-                "timeout",
-                positive(health, "timeout"),
-                MAX_HEALTH_TIMEOUT,
-                "a probe that needs longer counts as failed")
+        positive(health, "timeout")
+            .filter(
+                d -> atMost(health, "timeout", d, MAX_HEALTH_TIMEOUT,
+                    "a probe that needs longer counts as failed"))
             .orElse(DEFAULT_HEALTH_TIMEOUT);
     if (timeout.compareTo(interval) > 0) {
       problems.add(
@@ -492,12 +484,10 @@ final class ServiceReader {
     }
     int threshold = health.integer("healthyThreshold", 1, 100).orElse(DEFAULT_HEALTHY_THRESHOLD);
     Duration deadline =
-        atMost(
-                health,
-                "deadline",
-                positive(health, "deadline"),
-                MAX_HEALTH_DEADLINE,
-                "a stop-first host is out of service and holds a fleet slot until then")
+        positive(health, "deadline")
+            .filter(
+                d -> atMost(health, "deadline", d, MAX_HEALTH_DEADLINE,
+                    "a stop-first host is out of service and holds a fleet slot until then"))
             .orElse(DEFAULT_HEALTH_DEADLINE);
     // The passing probes must fit in the deadline, or every deploy would roll back.
     Duration needed = interval.multipliedBy(threshold - 1L).plus(timeout);
@@ -573,30 +563,19 @@ final class ServiceReader {
 
     String drainWhy = "ELBv2's longest deregistration delay; a draining host holds a fleet slot";
     Duration drainTimeout =
-        atMost(
-                traffic,
-                "drainTimeout",
-                traffic.value(
-                    "drainTimeout", v -> v.equals("auto") ? Duration.ZERO : Durations.parse(v)),
-                MAX_DRAIN_TIMEOUT,
-                drainWhy)
+        traffic.value("drainTimeout", v -> v.equals("auto") ? Duration.ZERO : Durations.parse(v))
+            .filter(d -> atMost(traffic, "drainTimeout", d, MAX_DRAIN_TIMEOUT, drainWhy))
             .orElse(Duration.ZERO);
     boolean autoDrain = traffic.string("drainTimeout").map(v -> v.equals("auto")).orElse(true);
     Duration cap =
-        atMost(
-                traffic,
-                "drainTimeoutCap",
-                traffic.duration("drainTimeoutCap"),
-                MAX_DRAIN_TIMEOUT,
-                drainWhy)
+        traffic.duration("drainTimeoutCap")
+            .filter(d -> atMost(traffic, "drainTimeoutCap", d, MAX_DRAIN_TIMEOUT, drainWhy))
             .orElse(DEFAULT_DRAIN_TIMEOUT_CAP);
     Duration healthyDeadline =
-        atMost(
-                traffic,
-                "healthyDeadline",
-                positive(traffic, "healthyDeadline"),
-                MAX_TRAFFIC_HEALTHY_DEADLINE,
-                "ELBv2 calls a target healthy within 50 minutes at its slowest settings")
+        positive(traffic, "healthyDeadline")
+            .filter(
+                d -> atMost(traffic, "healthyDeadline", d, MAX_TRAFFIC_HEALTHY_DEADLINE,
+                    "ELBv2 calls a target healthy within 50 minutes at its slowest settings"))
             .orElse(DEFAULT_TRAFFIC_HEALTHY_DEADLINE);
     if (arn == null || port == 0) {
       return null;
@@ -697,16 +676,15 @@ final class ServiceReader {
   }
 
   /**
-   * {@code read} unless it is above {@code max}, which is reported at {@code key} (with {@code
-   * why}) and yields empty so the caller falls back to the default and keeps checking.
+   * Whether {@code read} is at most {@code max}; one that is above is reported at {@code key} (with
+   * {@code why}), so the caller falls back to the default and keeps checking.
    */
-  private static Optional<Duration> atMost(
-      YamlMap map, String key, Optional<Duration> read, Duration max, String why) {
-    if (read.isPresent() && read.get().compareTo(max) > 0) {
-      map.problems().add(map.path(key), Durations.aboveMaximum(read.get(), max, why));
-      return Optional.empty();
+  private static boolean atMost(YamlMap map, String key, Duration read, Duration max, String why) {
+    if (read.compareTo(max) > 0) {
+      map.problems().add(map.path(key), Durations.aboveMaximum(read, max, why));
+      return false;
     }
-    return read;
+    return true;
   }
 
   private static <T> T construct(Problems problems, String path, java.util.function.Supplier<T> f) {
@@ -731,7 +709,7 @@ final class ServiceReader {
   }
 
   private static String checkSsmName(String value) {
-    if (!SSM_NAME.matcher(value).matches()) {
+    if (!DesiredSource.Ssm.isValidName(value)) {
       throw new InvalidValueException(
           "'"
               + value

@@ -1,5 +1,6 @@
 package dev.driftguard.desired;
 
+import dev.driftguard.aws.AwsErrors;
 import dev.driftguard.model.AwsCallListener;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -49,10 +50,10 @@ public final class SsmDesiredStateSource implements DesiredStateSource {
         // the IAM policy the packages ship).
         response = ssm.getParameters(b -> b.names(batch).withDecryption(false));
       } catch (SdkException e) {
-        String code = SsmErrors.code(e);
+        String code = AwsErrors.code(e);
         listener.onError("ssm", OPERATION, code);
         throw new DesiredStateUnavailableException(
-            SsmErrors.describe(OPERATION, e), SsmErrors.throttled(e), e);
+            AwsErrors.failed("SSM", OPERATION, e), AwsErrors.throttled(e), e);
       }
       listener.onSuccess("ssm", OPERATION);
       for (Parameter p : response.parameters()) {

@@ -1,5 +1,6 @@
 package dev.driftguard.desired;
 
+import dev.driftguard.aws.AwsErrors;
 import dev.driftguard.model.AwsCallListener;
 import java.util.AbstractMap;
 import java.util.ArrayList;
@@ -44,11 +45,11 @@ public final class SsmSecretSource implements SecretSource {
       try {
         response = ssm.getParameters(b -> b.names(batch).withDecryption(true));
       } catch (SdkException e) {
-        listener.onError("ssm", OPERATION, SsmErrors.code(e));
+        listener.onError("ssm", OPERATION, AwsErrors.code(e));
         throw new SecretUnavailableException(
-            SsmErrors.describe(OPERATION, e) + " (resolving secrets " + batch + ")",
+            AwsErrors.failed("SSM", OPERATION, e) + " (resolving secrets " + batch + ")",
             List.of(),
-            SsmErrors.throttled(e),
+            AwsErrors.throttled(e),
             e);
       }
       listener.onSuccess("ssm", OPERATION);

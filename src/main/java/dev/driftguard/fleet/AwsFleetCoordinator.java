@@ -1,5 +1,6 @@
 package dev.driftguard.fleet;
 
+import dev.driftguard.aws.AwsErrors;
 import dev.driftguard.model.AwsCallListener;
 import dev.driftguard.model.Digest;
 import dev.driftguard.model.ServiceSpec;
@@ -87,10 +88,10 @@ public final class AwsFleetCoordinator implements FleetCoordinator {
 
   @Override
   public List<PeerTarget> targets(ServiceSpec service) {
-    TrafficSpec traffic = service.traffic();
-    if (traffic == null) {
+    if (!service.hasLoadBalancer()) {
       return List.of();
     }
+    TrafficSpec traffic = service.traffic();
     String arn = traffic.targetGroupArn().value();
     DescribeTargetHealthResponse response =
         call(
@@ -206,9 +207,9 @@ public final class AwsFleetCoordinator implements FleetCoordinator {
       listener.onSuccess(service, operation);
       return response;
     } catch (SdkException e) {
-      listener.onError(service, operation, FleetErrors.code(e));
+      listener.onError(service, operation, AwsErrors.code(e));
       throw new FleetCoordinationException(
-          FleetErrors.describe(api, operation, context, e), FleetErrors.throttled(e), e);
+          AwsErrors.failed(api, operation, context, e), AwsErrors.throttled(e), e);
     }
   }
 }

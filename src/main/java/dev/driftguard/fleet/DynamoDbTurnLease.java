@@ -368,7 +368,7 @@ public final class DynamoDbTurnLease implements TurnLease {
               ? " (create the table as docs/install.md shows, or fix agent.fleet.leaseTable)"
               : "";
       throw new FleetCoordinationException(
-          AwsErrors.describe("DynamoDB " + operation + " failed for table " + table, e) + hint,
+          AwsErrors.failed("DynamoDB", operation, "table " + table, e) + hint,
           AwsErrors.throttled(e),
           e);
     }

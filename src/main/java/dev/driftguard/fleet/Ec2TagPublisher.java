@@ -1,5 +1,6 @@
 package dev.driftguard.fleet;
 
+import dev.driftguard.aws.AwsErrors;
 import dev.driftguard.model.AwsCallListener;
 import java.time.Clock;
 import java.time.Duration;
@@ -128,14 +129,14 @@ final class Ec2TagPublisher {
     try {
       ec2.createTags(b -> b.resources(instanceId).tags(tags));
     } catch (SdkException e) {
-      String code = FleetErrors.code(e);
+      String code = AwsErrors.code(e);
       listener.onError("ec2", CREATE_TAGS, code);
       if (!code.equals(entry.lastError)) {
         entry.lastError = code;
         logger.warn(
             "[service={}] could not publish state, will retry with the next change: {}{}",
             service,
-            FleetErrors.describe("EC2", CREATE_TAGS, "instance " + instanceId, e),
+            AwsErrors.failed("EC2", CREATE_TAGS, "instance " + instanceId, e),
             "TagLimitExceeded".equals(code)
                 ? " (each service needs 6 of the instance's 50 tags; remove tags or services)"
                 : "");

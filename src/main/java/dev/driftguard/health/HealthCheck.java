@@ -18,7 +18,7 @@ public interface HealthCheck {
    */
   ProbeResult probe(ContainerInfo container, ContainerSpec containerSpec, HealthSpec spec);
 
-  /** Chooses the check for a health type; {@code HealthChecks::forType} in production. */
+  /** Chooses the check for a health type; {@link HealthChecks#create} in production. */
   @FunctionalInterface
   interface Factory {
     HealthCheck forType(dev.driftguard.model.HealthSpec.Type type);

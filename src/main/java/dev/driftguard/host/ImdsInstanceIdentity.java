@@ -9,7 +9,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.Supplier;
-import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.document.Document;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
@@ -182,14 +181,13 @@ public final class ImdsInstanceIdentity implements InstanceIdentity {
                             Filter.builder().name("resource-type").values("instance").build())
                         .nextToken(next));
       } catch (SdkException e) {
-        String code = awsCode(e);
+        String code = AwsErrors.code(e);
         listener.onError("ec2", DESCRIBE_TAGS, code);
         throw new InstanceIdentityException(
             "cannot read the tags of instance "
                 + id
                 + ": instance metadata tags are off and EC2 DescribeTags failed: "
-                + code
-                + detail(e)
+                + AwsErrors.reason(e)
                 + " (enable metadata tags, or grant ec2:DescribeTags to the instance role)",
             e);
       }
@@ -272,22 +270,5 @@ public final class ImdsInstanceIdentity implements InstanceIdentity {
   private static String hint() {
     return " (IMDSv2 must be reachable: on EC2 check the metadata options, and a hop limit of 2"
         + " when the agent runs in a container; off EC2 set agent.aws.instanceId and region)";
-  }
-
-  private static String awsCode(SdkException e) {
-    return AwsErrors.code(e);
-  }
-
-
-  private static String detail(SdkException e) {
-    if (e instanceof AwsServiceException service) {
-      String message =
-          service.awsErrorDetails() == null ? null : service.awsErrorDetails().errorMessage();
-      return " (HTTP "
-          + service.statusCode()
-          + ")"
-          + (message == null || message.isBlank() ? "" : ": " + message);
-    }
-    return e.getMessage() == null ? "" : ": " + e.getMessage();
   }
 }

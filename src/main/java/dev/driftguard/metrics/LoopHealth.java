@@ -68,8 +68,8 @@ public final class LoopHealth {
   public static Duration stallAllowance(Duration pollInterval, List<ServiceSpec> services) {
     Duration longest = max(pollInterval.multipliedBy(ALLOWED_INTERVALS), LONGEST_FIXED_CALL);
     for (ServiceSpec service : services) {
-      if (service.trafficSpec().isPresent()) {
-        TrafficSpec traffic = service.trafficSpec().get();
+      if (service.hasLoadBalancer()) {
+        TrafficSpec traffic = service.traffic();
         Duration drain = traffic.drainTimeout() != null ? traffic.drainTimeout() : traffic.drainTimeoutCap();
         longest = max(longest, max(drain, traffic.healthyDeadline()));
       }

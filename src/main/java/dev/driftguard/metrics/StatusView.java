@@ -146,9 +146,9 @@ public final class StatusView implements ReconcileListener {
     running.put("state", c == null ? "missing" : c.state().name().toLowerCase(Locale.ROOT));
     running.put("health", health(spec, c, entry.failedProbes));
 
-    if (spec != null && spec.trafficSpec().isPresent()) {
+    if (spec != null && spec.hasLoadBalancer()) {
       ObjectNode target = out.putObject("target");
-      target.put("port", spec.trafficSpec().get().port());
+      target.put("port", spec.traffic().port());
       target.put("state", entry.targetState);
     } else {
       out.putNull("target");

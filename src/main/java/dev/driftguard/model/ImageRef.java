@@ -39,39 +39,70 @@ public record ImageRef(String registry, String repository, String tag, Digest di
    * @throws InvalidValueException with a message that says what is wrong
    */
   public static ImageRef parse(String value) {
-    if (value == null || value.isBlank()) {
-      throw new InvalidValueException("empty image reference");
-    }
+    Parts parts = split(value);
     String trimmed = value.strip();
-    int at = trimmed.indexOf('@');
-    if (at < 0) {
+    if (parts.digest() == null) {
       throw new InvalidValueException(
           "image reference '"
               + Digest.abbreviate(trimmed)
               + "' is not pinned by digest: expected REGISTRY/REPOSITORY[:tag]@sha256:<64 hex>");
     }
-    Digest digest = Digest.parse(trimmed.substring(at + 1));
-    String name = trimmed.substring(0, at);
-    int slash = name.indexOf('/');
-    if (slash < 0) {
+    if (parts.registry() == null) {
       throw new InvalidValueException(
           "image reference '" + Digest.abbreviate(trimmed) + "' names no registry");
     }
-    String registry = name.substring(0, slash);
+    String registry = parts.registry();
     if (!registry.contains(".") && !registry.contains(":") && !registry.equals("localhost")) {
       throw new InvalidValueException(
           "image reference '"
               + Digest.abbreviate(trimmed)
               + "' names no registry host (the first component needs a dot or a port)");
     }
-    String rest = name.substring(slash + 1);
-    String tag = null;
-    int colon = rest.lastIndexOf(':');
-    if (colon >= 0) {
-      tag = rest.substring(colon + 1);
-      rest = rest.substring(0, colon);
+    return new ImageRef(registry, parts.repository(), parts.tag(), parts.digest());
+  }
+
+  /**
+   * The parts of {@code REGISTRY/REPOSITORY[:tag][@sha256:<hex>]} as written: where the registry,
+   * the tag and the digest are. Nothing but the digest is checked, so that {@link #parse} and the
+   * operator's {@code pin} argument (which may lack the digest) split alike and each word its own
+   * refusals.
+   *
+   * @param registry the text before the first slash; null when there is no slash
+   * @param repository the text after the registry, without tag or digest; may be empty
+   * @param tag what follows the repository's last colon when no slash comes after it; empty for
+   *     a bare colon, null when there is none
+   * @param digest what follows {@code @}, null when there is no {@code @}
+   */
+  public record Parts(String registry, String repository, String tag, Digest digest) {}
+
+  /**
+   * Splits {@code value} (stripped) into its {@link Parts}.
+   *
+   * @throws InvalidValueException when {@code value} is empty or its digest is malformed
+   */
+  public static Parts split(String value) {
+    if (value == null || value.isBlank()) {
+      throw new InvalidValueException("empty image reference");
     }
-    return new ImageRef(registry, rest, tag, digest);
+    String name = value.strip();
+    Digest digest = null;
+    int at = name.indexOf('@');
+    if (at >= 0) {
+      digest = Digest.parse(name.substring(at + 1));
+      name = name.substring(0, at);
+    }
+    int slash = name.indexOf('/');
+    if (slash < 0) {
+      return new Parts(null, name, null, digest);
+    }
+    String path = name.substring(slash + 1);
+    String tag = null;
+    int colon = path.lastIndexOf(':');
+    if (colon >= 0 && colon > path.lastIndexOf('/')) {
+      tag = path.substring(colon + 1);
+      path = path.substring(0, colon);
+    }
+    return new Parts(name.substring(0, slash), path, tag, digest);
   }
 
   public Optional<String> tagName() {

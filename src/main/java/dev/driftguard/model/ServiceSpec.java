@@ -20,19 +20,26 @@ public record ServiceSpec(
     RolloutSpec rollout,
     String containerName) {
 
-  /** Docker container names allow these; the agent adds -next and -previous. */
-  private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}");
+  /**
+   * The rule for service and container names, as a regular expression: Docker container names
+   * allow these, with room for the -next and -previous the agent adds. Service names also become
+   * tag keys and parameter names, so the configuration and the operator commands check them by
+   * {@link #isValidName} too.
+   */
+  public static final String NAME_RULE = "[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}";
+
+  private static final Pattern NAME = Pattern.compile(NAME_RULE);
 
   public ServiceSpec {
-    if (name == null || !NAME.matcher(name).matches()) {
+    if (!isValidName(name)) {
       throw new InvalidValueException(
-          "service name '" + Digest.abbreviate(name) + "' must match [a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}");
+          "service name '" + Digest.abbreviate(name) + "' must match " + NAME_RULE);
     }
     allowedRegistries = Set.copyOf(allowedRegistries);
     containerName = containerName == null ? name : containerName;
-    if (!NAME.matcher(containerName).matches()) {
+    if (!isValidName(containerName)) {
       throw new InvalidValueException(
-          "container name '" + Digest.abbreviate(containerName) + "' must match [a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}");
+          "container name '" + Digest.abbreviate(containerName) + "' must match " + NAME_RULE);
     }
     if (desired == null || container == null || health == null || rollout == null) {
       throw new InvalidValueException("service " + name + " is incomplete");
@@ -68,8 +75,25 @@ public record ServiceSpec(
         container.command(), container.stopSignal(), container.stopTimeout(), container.memoryBytes());
   }
 
+  /**
+   * Whether the service is behind a load balancer: {@code traffic} is set. Without one (a worker)
+   * nothing is registered, deregistered or drained, no target is watched or reported, no gate is
+   * built for it, and it takes deploy turns in a pool of its own rather than its target group's.
+   */
+  public boolean hasLoadBalancer() {
+    return traffic != null;
+  }
+
+  /** {@link #traffic}, empty for a service {@linkplain #hasLoadBalancer without load balancer}. */
   public Optional<TrafficSpec> trafficSpec() {
     return Optional.ofNullable(traffic);
+  }
+
+  /**
+   * Whether {@code name} may name a service or its container ({@link #NAME_RULE}); false for null.
+   */
+  public static boolean isValidName(String name) {
+    return name != null && NAME.matcher(name).matches();
   }
 
   /** Name of the container that is being started (start-first) or was just created. */

@@ -1,5 +1,6 @@
 package dev.driftguard.operator;
 
+import dev.driftguard.aws.AwsErrors;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
@@ -21,29 +22,25 @@ final class AwsCallException extends OperatorException {
 
   /**
    * Wraps {@code e} with what was being done, e.g. {@code reading SSM parameter
-   * /driftguard/web/image}. AWS error messages name resources and actions, never credentials, so
-   * they are shown as they are: they are usually the most precise hint (e.g. the IAM action that
-   * was denied).
+   * /driftguard/web/image}, in the words every AWS adapter uses ({@link AwsErrors#reason}). AWS
+   * error messages name resources and actions, never credentials, so they are shown as they are:
+   * they are usually the most precise hint (e.g. the IAM action that was denied).
    */
   static AwsCallException of(String doing, SdkException e) {
+    String message = doing + " failed: " + AwsErrors.reason(e);
     if (e instanceof AwsServiceException service && service.awsErrorDetails() != null) {
-      String code = service.awsErrorDetails().errorCode();
-      String message = service.awsErrorDetails().errorMessage();
-      boolean transientError = service.isThrottlingException() || service.statusCode() >= 500;
+      String code = AwsErrors.code(e);
+      boolean transientError = AwsErrors.throttled(e) || service.statusCode() >= 500;
       String hint =
-          code != null && (code.contains("AccessDenied") || code.contains("UnauthorizedOperation"))
+          code.contains("AccessDenied") || code.contains("UnauthorizedOperation")
               ? " (the operator's IAM policy: packaging/iam/driftguard-operator-policy.json)"
               : "";
-      return new AwsCallException(
-          doing + " failed: " + code + (message == null ? "" : ": " + message) + hint,
-          transientError,
-          e);
+      return new AwsCallException(message + hint, transientError, e);
     }
     if (e instanceof SdkClientException) {
-      return new AwsCallException(
-          doing + " failed: " + e.getMessage() + " (are AWS credentials and region set?)", true, e);
+      return new AwsCallException(message + " (are AWS credentials and region set?)", true, e);
     }
-    return new AwsCallException(doing + " failed: " + e.getMessage(), false, e);
+    return new AwsCallException(message, false, e);
   }
 
   boolean isTransient() {

@@ -1,6 +1,7 @@
 package dev.driftguard.operator;
 
 import dev.driftguard.model.Digest;
+import dev.driftguard.model.ImageRef;
 import dev.driftguard.model.InvalidValueException;
 import java.util.Optional;
 
@@ -10,8 +11,9 @@ import java.util.Optional;
  * docker pull} it never means {@code :latest} when both are missing, because pinning whatever
  * {@code latest} happens to be is exactly the drift driftguard exists to prevent.
  *
- * <p>Only the shape is checked here; names are validated by the agent's own parser ({@link
- * PinValue#rejection}) so pin refuses exactly what the agent would.
+ * <p>The text is split where the agent splits it ({@link ImageRef#split}) and only the shape is
+ * checked here; names are validated by the agent's own parser ({@link PinValue#rejection}) so pin
+ * refuses exactly what the agent would.
  *
  * @param registry the registry host, e.g. {@code 123456789012.dkr.ecr.us-east-1.amazonaws.com}
  * @param repository the path after the registry, e.g. {@code team/web}
@@ -32,38 +34,21 @@ record ImageArgument(String registry, String repository, String tag, Digest dige
    * @throws InvalidValueException saying what is missing and how to write it
    */
   static ImageArgument parse(String value) {
-    String text = value == null ? "" : value.strip();
-    if (text.isEmpty()) {
-      throw new InvalidValueException("empty image reference");
-    }
-    Digest digest = null;
-    String name = text;
-    int at = text.indexOf('@');
-    if (at >= 0) {
-      digest = Digest.parse(text.substring(at + 1));
-      name = text.substring(0, at);
-    }
-    int slash = name.indexOf('/');
-    if (slash <= 0 || slash == name.length() - 1) {
+    ImageRef.Parts parts = ImageRef.split(value);
+    String text = value.strip();
+    if (parts.registry() == null
+        || parts.registry().isEmpty()
+        || (parts.repository().isEmpty() && parts.tag() == null)) {
       throw new InvalidValueException(
           "'"
               + text
               + "' names no registry: write REGISTRY/REPOSITORY:tag or"
               + " REGISTRY/REPOSITORY@sha256:<64 hex> (driftguard never assumes Docker Hub)");
     }
-    String registry = name.substring(0, slash);
-    String path = name.substring(slash + 1);
-    String tag = null;
-    // A colon after the last slash starts the tag; one before it is the registry's port.
-    int colon = path.lastIndexOf(':');
-    if (colon >= 0 && colon > path.lastIndexOf('/')) {
-      tag = path.substring(colon + 1);
-      path = path.substring(0, colon);
-      if (tag.isEmpty()) {
-        throw new InvalidValueException("'" + text + "' has an empty tag after ':'");
-      }
+    if (parts.tag() != null && parts.tag().isEmpty()) {
+      throw new InvalidValueException("'" + text + "' has an empty tag after ':'");
     }
-    if (tag == null && digest == null) {
+    if (parts.tag() == null && parts.digest() == null) {
       throw new InvalidValueException(
           "'"
               + text
@@ -73,7 +58,7 @@ record ImageArgument(String registry, String repository, String tag, Digest dige
               + text
               + "@sha256:<64 hex> (driftguard never assumes :latest)");
     }
-    return new ImageArgument(registry, path, tag, digest);
+    return new ImageArgument(parts.registry(), parts.repository(), parts.tag(), parts.digest());
   }
 
   Optional<String> tagName() {

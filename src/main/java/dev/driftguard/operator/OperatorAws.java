@@ -30,14 +30,16 @@ final class OperatorAws implements AutoCloseable {
   private final AwsAccess access;
   private final AgentSettings settings;
   private final Map<String, String> environment;
-  private final Optional<String> regionOption;
+  /** The {@code --region} given, or null. */
+  private final String regionOption;
   private final Map<Region, AwsAccess.Clients> clients = new HashMap<>();
 
+  /**
+   * @param region the {@code --region} given, or null to look in the configuration and the
+   *     environment
+   */
   OperatorAws(
-      AwsAccess access,
-      AgentSettings settings,
-      Map<String, String> environment,
-      Optional<String> region) {
+      AwsAccess access, AgentSettings settings, Map<String, String> environment, String region) {
     this.access = access;
     this.settings = settings;
     this.environment = Map.copyOf(environment);
@@ -51,7 +53,7 @@ final class OperatorAws implements AutoCloseable {
    */
   Region region() {
     Optional<String> named =
-        regionOption
+        Optional.ofNullable(regionOption)
             .or(() -> settings.aws().regionOverride())
             .or(() -> Optional.ofNullable(blankToNull(environment.get("AWS_REGION"))))
             .or(() -> Optional.ofNullable(blankToNull(environment.get("AWS_DEFAULT_REGION"))));

@@ -3,6 +3,8 @@ package dev.driftguard.operator;
 import dev.driftguard.config.ConfigException;
 import dev.driftguard.config.Durations;
 import dev.driftguard.model.InvalidValueException;
+import dev.driftguard.model.ServiceSpec;
+import dev.driftguard.model.Sleeper;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -11,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.regex.Pattern;
 import software.amazon.awssdk.regions.Region;
 
 /**
@@ -23,8 +24,6 @@ import software.amazon.awssdk.regions.Region;
 public final class OperatorCommands {
   /** The commands this class runs. */
   public static final Set<String> NAMES = Set.of("status", "pin", "rollout-status");
-
-  private static final Pattern SERVICE = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}");
 
   private static final Map<String, String> COMMAND_USAGE =
       Map.of(
@@ -78,7 +77,7 @@ usage: driftguard pin SERVICE IMAGE[:tag|@sha256:<hex>] [options]
   private final PrintStream out;
   private final PrintStream err;
   private final Clock clock;
-  private final Sleep sleeper;
+  private final Sleeper sleeper;
 
   /**
    * The commands as {@code driftguard} runs them: system clock, real sleeping.
@@ -88,7 +87,7 @@ usage: driftguard pin SERVICE IMAGE[:tag|@sha256:<hex>] [options]
    */
   public OperatorCommands(
       AwsAccess aws, Map<String, String> environment, PrintStream out, PrintStream err) {
-    this(aws, environment, out, err, Clock.systemUTC(), Sleep.system());
+    this(aws, environment, out, err, Clock.systemUTC(), Sleeper.system());
   }
 
   OperatorCommands(
@@ -97,7 +96,7 @@ usage: driftguard pin SERVICE IMAGE[:tag|@sha256:<hex>] [options]
       PrintStream out,
       PrintStream err,
       Clock clock,
-      Sleep sleeper) {
+      Sleeper sleeper) {
     this.aws = aws;
     this.environment = Map.copyOf(environment);
     this.out = out;
@@ -165,9 +164,12 @@ usage: driftguard pin SERVICE IMAGE[:tag|@sha256:<hex>] [options]
     HostConfig host = HostConfig.read(configFile(args, config), environment, service);
     ServiceTarget target =
         ServiceTarget.forPin(
-            service, host, args.value("--parameter"), args.values("--allowed-registry"));
+            service,
+            host,
+            args.value("--parameter").orElse(null),
+            args.values("--allowed-registry"));
     try (OperatorAws aws =
-        new OperatorAws(this.aws, host.agent(), environment, args.value("--region"))) {
+        new OperatorAws(this.aws, host.agent(), environment, args.value("--region").orElse(null))) {
       AwsAccess.Clients home = aws.clients();
       PinCommand command =
           new PinCommand(
@@ -197,9 +199,10 @@ usage: driftguard pin SERVICE IMAGE[:tag|@sha256:<hex>] [options]
     Duration timeout = duration(args, "--timeout", RolloutStatusCommand.DEFAULT_TIMEOUT);
     Duration interval = duration(args, "--interval", RolloutStatusCommand.DEFAULT_INTERVAL);
     HostConfig host = HostConfig.read(configFile(args, config), environment, service);
-    ServiceTarget target = ServiceTarget.forStatus(service, host, args.value("--parameter"));
+    ServiceTarget target =
+        ServiceTarget.forStatus(service, host, args.value("--parameter").orElse(null));
     try (OperatorAws aws =
-        new OperatorAws(this.aws, host.agent(), environment, args.value("--region"))) {
+        new OperatorAws(this.aws, host.agent(), environment, args.value("--region").orElse(null))) {
       AwsAccess.Clients clients = aws.clients();
       return new RolloutStatusCommand(
               new SsmParameterStore(clients.ssm()),
@@ -226,9 +229,9 @@ usage: driftguard pin SERVICE IMAGE[:tag|@sha256:<hex>] [options]
 
   /** Service names become tag keys and parameter names, so they are checked like the agent's. */
   private static String service(String name) {
-    if (!SERVICE.matcher(name).matches()) {
+    if (!ServiceSpec.isValidName(name)) {
       throw new UsageException(
-          "'" + name + "' is not a service name ([a-zA-Z0-9][a-zA-Z0-9_.-]{0,62})");
+          "'" + name + "' is not a service name (" + ServiceSpec.NAME_RULE + ")");
     }
     return name;
   }

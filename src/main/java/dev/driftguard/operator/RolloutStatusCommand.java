@@ -3,6 +3,7 @@ package dev.driftguard.operator;
 import dev.driftguard.model.Digest;
 import dev.driftguard.model.ImageRef;
 import dev.driftguard.model.InvalidValueException;
+import dev.driftguard.model.Sleeper;
 import java.io.PrintStream;
 import java.time.Clock;
 import java.time.Duration;
@@ -39,7 +40,7 @@ final class RolloutStatusCommand {
   private final ParameterStore parameters;
   private final FleetState fleet;
   private final Clock clock;
-  private final Sleep sleeper;
+  private final Sleeper sleeper;
   private final PrintStream out;
   private final PrintStream err;
 
@@ -47,7 +48,7 @@ final class RolloutStatusCommand {
       ParameterStore parameters,
       FleetState fleet,
       Clock clock,
-      Sleep sleeper,
+      Sleeper sleeper,
       PrintStream out,
       PrintStream err) {
     this.parameters = parameters;

@@ -33,12 +33,13 @@ record ServiceTarget(
    * Resolves the target of {@code pin}: the parameter and the allowed registries must both be
    * known, since pin writes what the hosts will act on.
    *
+   * @param parameter the {@code --parameter} given, or null
    * @throws OperatorException saying what is missing and which option supplies it
    */
   static ServiceTarget forPin(
-      String service, HostConfig config, Optional<String> parameter, List<String> registries) {
+      String service, HostConfig config, String parameter, List<String> registries) {
     Optional<ServiceSpec> spec = config.service(service);
-    String name = parameter.orElseGet(() -> spec.map(s -> ssmParameter(s)).orElse(null));
+    String name = parameter != null ? parameter : spec.map(s -> ssmParameter(s)).orElse(null);
     Set<String> allowed =
         !registries.isEmpty()
             ? new LinkedHashSet<>(registries)
@@ -68,12 +69,15 @@ record ServiceTarget(
   /**
    * Resolves the target of {@code rollout-status}, which only reads: without a configuration or
    * {@code --parameter} it falls back to the default parameter name (and says so).
+   *
+   * @param parameter the {@code --parameter} given, or null
    */
-  static ServiceTarget forStatus(String service, HostConfig config, Optional<String> parameter) {
+  static ServiceTarget forStatus(String service, HostConfig config, String parameter) {
     Optional<ServiceSpec> spec = config.service(service);
     String name =
-        parameter.orElseGet(
-            () -> spec.map(ServiceTarget::ssmParameter).orElse(defaultParameter(service)));
+        parameter != null
+            ? parameter
+            : spec.map(ServiceTarget::ssmParameter).orElse(defaultParameter(service));
     return new ServiceTarget(service, name, Set.of(), overrides(parameter, List.of()));
   }
 
@@ -93,9 +97,11 @@ record ServiceTarget(
             + "), not SSM; write that file, or pass --parameter for an SSM parameter");
   }
 
-  private static List<String> overrides(Optional<String> parameter, List<String> registries) {
+  private static List<String> overrides(String parameter, List<String> registries) {
     List<String> words = new ArrayList<>();
-    parameter.ifPresent(p -> words.addAll(List.of("--parameter", p)));
+    if (parameter != null) {
+      words.addAll(List.of("--parameter", parameter));
+    }
     registries.forEach(r -> words.addAll(List.of("--allowed-registry", r)));
     return words;
   }

@@ -58,7 +58,7 @@ public final class DeployRunner {
   Deploy begin(ServiceSpec service, ImageRef image, DeployPath path, Set<DriftReason> reasons, boolean lastResort) {
     reasons.forEach(r -> env.listener().driftDetected(service.name(), r));
     Deploy d = new Deploy(service, image, path, reasons, env.clock().instant(), lastResort);
-    d.oldPort = StepEnv.servingPort(service, env.runtime().inspect(service.containerName()));
+    d.oldPort = env.currentServingPort(service);
     d.newPort = path == DeployPath.START_FIRST ? StepEnv.otherPort(service, d.oldPort) : d.oldPort;
     logger.info("[service={}, digest={}…] drift detected {}, {} ({})", service.name(), image.digest().shortForm(), reasons,
         path == DeployPath.RESTART ? "restarting the container" : "deploying", path.label());
@@ -80,7 +80,7 @@ public final class DeployRunner {
     Deploy d = new Deploy(service, state.target(), path, Set.of(), env.clock().instant(), false);
     // start-first between its two renames: the old container already carries the -previous name.
     ContainerInfo old = observed.current() != null || path != DeployPath.START_FIRST ? observed.current() : observed.previous();
-    d.oldPort = StepEnv.servingPort(service, Optional.ofNullable(old));
+    d.oldPort = StepEnv.servingPort(service, old);
     d.newPort = observed.next() != null
         ? observed.next().hostPort().orElse(StepEnv.otherPort(service, d.oldPort))
         : path == DeployPath.START_FIRST ? StepEnv.otherPort(service, d.oldPort) : d.oldPort;

@@ -25,10 +25,10 @@ final class DeregisterStep implements DeployStep {
 
   @Override
   public StepOutcome run(Deploy d) {
-    TrafficSpec traffic = d.service.traffic();
-    if (traffic == null) {
+    if (!d.service.hasLoadBalancer()) {
       return StepOutcome.done();
     }
+    TrafficSpec traffic = d.service.traffic();
     Instant now = env.clock().instant();
     if (!d.acted) {
       env.traffic().deregister(traffic, d.oldPort);

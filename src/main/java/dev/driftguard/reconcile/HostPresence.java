@@ -73,7 +73,7 @@ public final class HostPresence {
    * at start, then rarely; {@link #checkSoon} brings the next check forward.
    */
   public void ensureInService(ServiceSpec service, ObservedService observed) {
-    if (service.traffic() == null || observed.current() == null || !observed.current().running()) {
+    if (!service.hasLoadBalancer() || observed.current() == null || !observed.current().running()) {
       return;
     }
     Instant now = clock.instant();
@@ -82,7 +82,7 @@ public final class HostPresence {
       return;
     }
     nextInServiceCheck.put(service.name(), now.plus(jittered(timing.inServiceCheck())));
-    int port = StepEnv.servingPort(service, java.util.Optional.of(observed.current()));
+    int port = StepEnv.servingPort(service, observed.current());
     TargetState state = targetState(service, port);
     listener.targetState(service.name(), port, state.label());
     if (!state.inService()) {
@@ -127,13 +127,13 @@ public final class HostPresence {
    * shuts down.
    */
   public void evacuate(ServiceSpec service) {
-    if (service.traffic() == null) {
+    if (!service.hasLoadBalancer()) {
       return;
     }
     for (String name : new String[] {service.containerName(), service.nextContainerName()}) {
       java.util.Optional<ContainerInfo> c = runtime.inspect(name);
       if (c.isPresent() || name.equals(service.containerName())) {
-        int port = StepEnv.servingPort(service, c);
+        int port = StepEnv.servingPort(service, c.orElse(null));
         logger.warn("[service={}] instance is terminating: deregistering port {}", service.name(), port);
         traffic.deregister(service.traffic(), port);
       }

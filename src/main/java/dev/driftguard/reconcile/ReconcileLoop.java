@@ -1,7 +1,7 @@
 package dev.driftguard.reconcile;
 
-import dev.driftguard.desired.DesiredStateSource;
 import dev.driftguard.desired.DesiredStateSource.RawRecord;
+import dev.driftguard.desired.DesiredStateSource;
 import dev.driftguard.desired.DesiredStateUnavailableException;
 import dev.driftguard.desired.SecretSource;
 import dev.driftguard.fleet.FleetCoordinator;
@@ -19,6 +19,7 @@ import dev.driftguard.model.ObservedService;
 import dev.driftguard.model.Phase;
 import dev.driftguard.model.ServiceSpec;
 import dev.driftguard.model.ServiceState;
+import dev.driftguard.model.Sleeper;
 import dev.driftguard.registry.RegistryAuth;
 import dev.driftguard.runtime.ContainerRuntime;
 import dev.driftguard.traffic.TrafficGate;

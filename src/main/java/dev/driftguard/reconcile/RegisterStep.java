@@ -22,13 +22,13 @@ final class RegisterStep implements DeployStep {
 
   @Override
   public StepOutcome run(Deploy d) {
-    TrafficSpec traffic = d.service.traffic();
-    if (traffic == null) {
+    if (!d.service.hasLoadBalancer()) {
       return StepOutcome.done();
     }
+    TrafficSpec traffic = d.service.traffic();
     int port = d.path == DeployPath.START_FIRST
         ? d.newPort
-        : StepEnv.servingPort(d.service, env.runtime().inspect(d.service.containerName()));
+        : env.currentServingPort(d.service);
     Instant now = env.clock().instant();
     if (d.deadline == null) {
       d.deadline = now.plus(traffic.healthyDeadline());

@@ -43,7 +43,7 @@ final class RestoreStep implements DeployStep {
     if (!d.acted) {
       Optional<ContainerInfo> next = runtime.inspect(s.nextContainerName());
       if (next.isPresent()) {
-        if (s.traffic() != null) {
+        if (s.hasLoadBalancer()) {
           env.traffic().deregister(s.traffic(), next.get().hostPort().orElse(d.newPort));
         }
         discard(runtime, s, s.nextContainerName(), keepFailed);
@@ -104,11 +104,11 @@ final class RestoreStep implements DeployStep {
 
   /** Registers the restored container and waits (polls) until its target is healthy, bounded. */
   private StepOutcome reRegister(Deploy d) {
-    TrafficSpec traffic = d.service.traffic();
-    if (traffic == null) {
+    if (!d.service.hasLoadBalancer()) {
       return StepOutcome.done();
     }
-    int port = StepEnv.servingPort(d.service, env.runtime().inspect(d.service.containerName()));
+    TrafficSpec traffic = d.service.traffic();
+    int port = env.currentServingPort(d.service);
     Instant now = env.clock().instant();
     if (d.deadline == null) {
       d.deadline = now.plus(traffic.healthyDeadline());

@@ -18,7 +18,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.TreeMap;
 import java.util.random.RandomGenerator;
 
@@ -91,13 +90,20 @@ record StepEnv(
    * {@code rollout.nextPort}), so the container's own label says where it is, whatever the
    * strategy is now: a service switched back to stop-first must drain the port its container
    * really uses. Services with several ports never move them (start-first allows only one).
+   *
+   * @param current the serving container, or null when there is none
    */
-  static int servingPort(ServiceSpec service, Optional<ContainerInfo> current) {
-    int configured = service.trafficSpec().map(t -> t.port()).orElseGet(() -> primaryPort(service));
+  static int servingPort(ServiceSpec service, ContainerInfo current) {
+    int configured = service.hasLoadBalancer() ? service.traffic().port() : primaryPort(service);
     if (service.container().ports().size() != 1) {
       return configured;
     }
-    return current.flatMap(ContainerInfo::hostPort).orElse(configured);
+    return current == null ? configured : current.hostPort().orElse(configured);
+  }
+
+  /** {@link #servingPort} of the container that serves {@code service} now, asking the engine. */
+  int currentServingPort(ServiceSpec service) {
+    return servingPort(service, runtime().inspect(service.containerName()).orElse(null));
   }
 
   /** start-first: the port the new container takes, the one the serving container does not use. */
@@ -119,7 +125,9 @@ record StepEnv(
    * group share its floor), or the service itself for a worker.
    */
   static String pool(ServiceSpec service) {
-    return service.traffic() != null ? service.traffic().targetGroupArn().value() : "service/" + service.name();
+    return service.hasLoadBalancer()
+        ? service.traffic().targetGroupArn().value()
+        : "service/" + service.name();
   }
 
   /** {@code base} times a random factor in [0.5, 1.5), so hosts started together drift apart. */

@@ -18,7 +18,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.ecr.EcrClient;
 import software.amazon.awssdk.services.ecr.model.AuthorizationData;
@@ -158,9 +157,9 @@ public final class EcrRegistryAuth implements RegistryAuth {
     try {
       response = ecr.forRegion(region).getAuthorizationToken(b -> {});
     } catch (SdkException e) {
-      String code = code(e);
+      String code = AwsErrors.code(e);
       listener.onError("ecr", OPERATION, code);
-      boolean throttled = e instanceof AwsServiceException s && s.isThrottlingException();
+      boolean throttled = AwsErrors.throttled(e);
       throw new RegistryAuthException(
           registry,
           "ECR "
@@ -170,8 +169,7 @@ public final class EcrRegistryAuth implements RegistryAuth {
               + " failed for registry "
               + registry
               + ": "
-              + code
-              + detail(e)
+              + AwsErrors.reason(e)
               + (code.contains("AccessDenied")
                   ? " (the host's IAM role needs ecr:GetAuthorizationToken)"
                   : ""),
@@ -226,21 +224,5 @@ public final class EcrRegistryAuth implements RegistryAuth {
           false,
           e);
     }
-  }
-
-  private static String code(SdkException e) {
-    return AwsErrors.code(e);
-  }
-
-
-  private static String detail(SdkException e) {
-    if (e instanceof AwsServiceException s) {
-      String message = s.awsErrorDetails() == null ? null : s.awsErrorDetails().errorMessage();
-      return " (HTTP "
-          + s.statusCode()
-          + ")"
-          + (message == null || message.isBlank() ? "" : ": " + message);
-    }
-    return e.getMessage() == null ? "" : ": " + e.getMessage();
   }
 }

@@ -1,5 +1,6 @@
 package dev.driftguard.traffic;
 
+import dev.driftguard.aws.AwsErrors;
 import dev.driftguard.model.AwsCallListener;
 import dev.driftguard.model.TargetState;
 import dev.driftguard.model.TrafficSpec;
@@ -152,13 +153,13 @@ public final class Elbv2TrafficGate implements TrafficGate {
       listener.onSuccess("elbv2", operation);
       return response;
     } catch (SdkException e) {
-      listener.onError("elbv2", operation, Elbv2Errors.code(e));
+      listener.onError("elbv2", operation, AwsErrors.code(e));
       String context =
           (hostPort == null ? "" : "target " + instanceId + ":" + hostPort + " in ")
               + "target group "
               + arn;
       throw new TrafficGateException(
-          Elbv2Errors.describe(operation, context, e), Elbv2Errors.throttled(e), e);
+          AwsErrors.failed("ELBv2", operation, context, e), AwsErrors.throttled(e), e);
     }
   }
 }

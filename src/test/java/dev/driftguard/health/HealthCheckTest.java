@@ -41,7 +41,9 @@ class HealthCheckTest {
     int port = serve(200);
 
     ProbeResult result =
-        HealthChecks.forType(HealthSpec.Type.HTTP).probe(running(), published(port), http());
+        HealthChecks.create()
+            .forType(HealthSpec.Type.HTTP)
+            .probe(running(), published(port), http());
 
     assertThat(result).isEqualTo(ProbeResult.pass("HTTP 200"));
   }
@@ -166,7 +168,7 @@ class HealthCheckTest {
 
     for (HealthSpec.Type type : HealthSpec.Type.values()) {
       ProbeResult result =
-          HealthChecks.forType(type)
+          HealthChecks.create().forType(type)
               .probe(exited, published(1), withTimeout(type, Duration.ofSeconds(1)));
       assertThat(result.healthy()).as(type.name()).isFalse();
       assertThat(result.detail()).as(type.name()).isEqualTo("container is exited");
@@ -175,7 +177,7 @@ class HealthCheckTest {
 
   @Test
   void docker_followsTheImagesHealthcheck() {
-    HealthCheck check = HealthChecks.forType(HealthSpec.Type.DOCKER);
+    HealthCheck check = HealthChecks.create().forType(HealthSpec.Type.DOCKER);
     HealthSpec spec = withTimeout(HealthSpec.Type.DOCKER, Duration.ofSeconds(1));
 
     assertThat(
@@ -214,7 +216,7 @@ class HealthCheckTest {
 
   @Test
   void none_passesWhileRunning() {
-    HealthCheck check = HealthChecks.forType(HealthSpec.Type.NONE);
+    HealthCheck check = HealthChecks.create().forType(HealthSpec.Type.NONE);
     HealthSpec spec = withTimeout(HealthSpec.Type.NONE, Duration.ofSeconds(1));
 
     assertThat(check.probe(running(), published(1), spec)).isEqualTo(ProbeResult.pass("running"));

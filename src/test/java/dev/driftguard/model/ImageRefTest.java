@@ -32,6 +32,17 @@ class ImageRefTest {
   }
 
   @Test
+  void split_findsTheTagOnlyAfterTheLastSlash_andLeavesTheChecksToTheCaller() {
+    assertThat(ImageRef.split(" localhost:5000/team/web:v2 "))
+        .isEqualTo(new ImageRef.Parts("localhost:5000", "team/web", "v2", null));
+    assertThat(ImageRef.split("reg.io/a:b/c@sha256:" + HEX))
+        .isEqualTo(new ImageRef.Parts("reg.io", "a:b/c", null, Digest.parse("sha256:" + HEX)));
+    assertThat(ImageRef.split("web:")).isEqualTo(new ImageRef.Parts(null, "web:", null, null));
+    assertThat(ImageRef.split("reg.io/web:").tag()).isEmpty();
+    assertThatThrownBy(() -> ImageRef.split("  ")).hasMessage("empty image reference");
+  }
+
+  @Test
   void parse_withoutRegistryHost_refusesToGuessDockerHub() {
     assertThatThrownBy(() -> ImageRef.parse("library/web@sha256:" + HEX))
         .hasMessageContaining("names no registry host");

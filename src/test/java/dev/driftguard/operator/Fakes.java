@@ -1,6 +1,7 @@
 package dev.driftguard.operator;
 
 import dev.driftguard.model.Digest;
+import dev.driftguard.model.Sleeper;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -99,7 +100,7 @@ final class Fakes {
   }
 
   /** A clock that moves only when slept on; each sleep may change the world. */
-  static final class Time extends Clock implements Sleep {
+  static final class Time extends Clock implements Sleeper {
     private Instant now;
     final List<Duration> sleeps = new ArrayList<>();
     private final List<Consumer<Integer>> onSleep = new ArrayList<>();

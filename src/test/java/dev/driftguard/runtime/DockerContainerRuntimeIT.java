@@ -405,7 +405,7 @@ class DockerContainerRuntimeIT extends ContainerRuntimeContract {
   }
 
   private ProbeResult probe(String name, ContainerSpec container, HealthSpec spec) {
-    HealthCheck check = HealthChecks.forType(spec.type());
+    HealthCheck check = HealthChecks.create().forType(spec.type());
     return check.probe(runtime.inspect(name).orElseThrow(), container, spec);
   }
 

@@ -1,6 +1,6 @@
 package dev.driftguard.testing;
 
-import dev.driftguard.reconcile.Sleeper;
+import dev.driftguard.model.Sleeper;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
