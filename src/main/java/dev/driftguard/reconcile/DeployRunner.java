@@ -154,7 +154,11 @@ public final class DeployRunner {
     StateBook states = env.states();
     states.put(states.get(d.service.name()).inPhase(phase, d.image, d.path, now));
     logger.info("{} entering phase", d.context());
-    presence.publish(d.service);
+    // Entering START stop-first, the host has no container: start it before anything that can
+    // wait on AWS (publishing retries for seconds while EC2 throttles); HEALTH publishes next.
+    if (phase != Phase.START || d.path != DeployPath.STOP_FIRST) {
+      presence.publish(d.service);
+    }
   }
 
   private void finish(Deploy d, DeployTable.End end) {

@@ -138,10 +138,12 @@ public final class ReconcileLoop {
     startOnce();
     Instant now = clock.instant();
     checkTermination(now, false);
-    if (nextPoll == null || !now.isBefore(nextPoll)) {
+    // Deploys first: a stop-first host between STOP and START has no container, and the poll's
+    // AWS calls (SSM, published state) can take seconds of SDK retries while throttled.
+    advanceDue();
+    if (nextPoll == null || !clock.instant().isBefore(nextPoll)) {
       poll();
     }
-    advanceDue();
     beat();
     return untilNextWork();
   }

@@ -110,6 +110,53 @@ class FaultScenarioTest {
     assertThat(host.store.load().get("web").phase()).isEqualTo(Phase.IDLE);
   }
 
+  /**
+   * Between STOP and START a stop-first host has no container: nothing that can wait on AWS (the
+   * published state's CreateTags retries for seconds while EC2 throttles) comes before the start.
+   */
+  @Test
+  void stopFirst_startsTheNewContainer_beforePublishingAnything() throws Exception {
+    AgentHarness host = webHost();
+    FleetCoordinator real = host.fleet;
+    host.fleet = new FleetCoordinator() {
+      @Override
+      public List<PeerTarget> targets(ServiceSpec service) {
+        return real.targets(service);
+      }
+
+      @Override
+      public java.util.Optional<String> rolledBackBy(ServiceSpec service, dev.driftguard.model.Digest digest) {
+        return real.rolledBackBy(service, digest);
+      }
+
+      @Override
+      public Map<String, dev.driftguard.model.Digest> peersRunning(ServiceSpec service) {
+        return real.peersRunning(service);
+      }
+
+      @Override
+      public void publish(ServiceSpec service, PublishedState state) {
+        host.runtime.record("publish " + state.phase());
+        real.publish(service, state);
+      }
+
+      @Override
+      public void flush() {
+        real.flush();
+      }
+    };
+    host.restartAgent();
+    host.pin("web", V2);
+    host.pass();
+    assertServingAndRegistered(host, V2);
+
+    List<String> journal = host.runtime.journal();
+    int stopped = journal.lastIndexOf("rename web web-previous");
+    int started = journal.lastIndexOf("start web");
+    assertThat(stopped).isPositive().isLessThan(started);
+    assertThat(journal.subList(stopped, started)).noneMatch(entry -> entry.startsWith("publish"));
+  }
+
   @Test
   void pullFault_endsTheAttempt_condemnsNothing_andIsRetriedWithBackoff() throws Exception {
     AgentHarness host = webHost();
