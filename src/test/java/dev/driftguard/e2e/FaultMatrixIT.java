@@ -215,7 +215,7 @@ class FaultMatrixIT {
       r.awaitPhase("PULL");
     });
     add("state directory read-only", "stop-first", Setup.ONE_HOST_STATE_ON_TMPFS, r -> {
-      r.shell("mount", "-o", "remount,ro", r.host().stateDir().toString());
+      r.makeStateDirReadOnly();
       r.pin("v2");
     });
     add("state directory full", "stop-first", Setup.ONE_HOST_STATE_ON_TMPFS, r -> {
@@ -392,6 +392,7 @@ class FaultMatrixIT {
     private TargetGroup group;
     private HttpServer peerApp;
     private Path mounted;
+    private Path readOnlyBind;
     private String trigger = "";
     private Duration agentDown = Duration.ZERO;
     private final Map<String, ContainerSampler.History> histories = new LinkedHashMap<>();
@@ -531,6 +532,21 @@ class FaultMatrixIT {
       }
     }
 
+    /**
+     * The state directory turns read-only under the running agent. A plain {@code remount,ro} is
+     * refused while the agent holds its lock file open for writing ("mount point is busy"), so a
+     * read-only bind mount of a copy goes over it: the agent's next writes there fail with EROFS.
+     */
+    void makeStateDirReadOnly() throws Exception {
+      Path state = host().stateDir();
+      Path frozen = dir.resolve("state-read-only");
+      Files.createDirectories(frozen);
+      shell("cp", "-a", state + "/.", frozen.toString());
+      shell("mount", "--bind", frozen.toString(), state.toString());
+      readOnlyBind = state;
+      shell("mount", "-o", "remount,bind,ro", state.toString());
+    }
+
     void fillStateDir() throws IOException {
       byte[] block = new byte[4096];
       Path filler = host().stateDir().resolve("filler");
@@ -666,6 +682,13 @@ class FaultMatrixIT {
         h.close();
         sampler.unwatch(h.container());
       }
+      if (readOnlyBind != null) {
+        try {
+          shell("umount", "-l", readOnlyBind.toString());
+        } catch (Exception e) {
+          System.err.println("fault matrix clean-up: " + e.getMessage());
+        }
+      }
       if (mounted != null) {
         try {
           shell("umount", "-l", mounted.toString());
@@ -797,8 +820,8 @@ class FaultMatrixIT {
         + " EC2 `Unavailable`). `kill -9` rows start the agent again " + MatrixHost.RESTART_DELAY.toSeconds()
         + " s later; an agent that exits by itself is restarted the same way and counted. Registry faults go"
         + " through a TLS proxy of the row's own (`RegistryFaultProxy`) that the engine trusts via"
-        + " `/etc/docker/certs.d`; the state directory rows mount a 256 KiB tmpfs, then remount it read-only or"
-        + " fill it.\n");
+        + " `/etc/docker/certs.d`; the state directory rows mount a 256 KiB tmpfs, then fill it, or put a"
+        + " read-only bind mount of its copy over it under the running agent.\n");
     md.append("- Then it waits up to " + SETTLE_TIMEOUT.toSeconds() + " s for every host to settle (serving the digest"
         + " in *should end on*, idle, registered healthy on its container's port) and measures from the"
         + " scenario's start: the longest time with no running container of the service (the engine sampled every "
