@@ -3,9 +3,12 @@ package dev.driftguard.reconcile;
 import dev.driftguard.fleet.FleetCoordinator.PeerTarget;
 import dev.driftguard.fleet.TurnLease;
 import dev.driftguard.model.ContainerInfo;
+import dev.driftguard.model.TargetState;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,7 +42,11 @@ final class GateStep implements DeployStep {
     if (verdict.mayLeave()) {
       Optional<TurnLease.Lease> lease = env.turns().acquire(
           StepEnv.pool(d.service), verdict.allowedOut(), env.instanceId(), timing.leaseTtl());
-      if (lease.isPresent()) {
+      Optional<String> crowded = lease.isPresent() ? crowded(d, lease.get(), targets, verdict.allowedOut()) : Optional.empty();
+      if (crowded.isPresent()) {
+        env.turns().release(lease.get());
+        say(d, crowded.get());
+      } else if (lease.isPresent()) {
         d.lease = lease.get();
         Optional<String> peer = env.fleet().rolledBackBy(d.service, d.image.digest());
         if (peer.isPresent()) {
@@ -50,7 +57,9 @@ final class GateStep implements DeployStep {
             verdict.allowedOut(), d.lease.generation(), verdict.why());
         return StepOutcome.done();
       }
-      say(d, "waiting: all " + verdict.allowedOut() + " turn(s) of " + verdict.hosts() + " host(s) are taken");
+      if (lease.isEmpty()) {
+        say(d, "waiting: all " + verdict.allowedOut() + " turn(s) of " + verdict.hosts() + " host(s) are taken");
+      }
     } else {
       say(d, verdict.why());
     }
@@ -58,6 +67,46 @@ final class GateStep implements DeployStep {
       return new StepOutcome.Fault("no turn to leave service within " + timing.gateTimeout().toMinutes() + " min");
     }
     return StepOutcome.waitFor(env.jittered(timing.gatePoll()));
+  }
+
+  /**
+   * Why the turn just won must be given back, if it must: the other holders plus the hosts out of
+   * service without a turn leave no room under the group's size now. Slots are numbered against
+   * the size at the time they were taken, so after the group shrank (a host terminated) a freed
+   * low slot can be won while a higher one is still held: one host too many would leave.
+   */
+  private Optional<String> crowded(Deploy d, TurnLease.Lease mine, List<PeerTarget> targets, int allowed) {
+    Set<String> holders = new TreeSet<>();
+    List<TurnLease.Lease> held;
+    try {
+      held = env.turns().holders(mine.pool());
+    } catch (RuntimeException e) {
+      // Unknown is not room: the turn goes back (it would otherwise sit unused until it expires).
+      return Optional.of("waiting: cannot read who holds turns: " + e.getMessage());
+    }
+    for (TurnLease.Lease lease : held) {
+      if (!lease.owner().equals(env.instanceId())) {
+        holders.add(lease.owner());
+      }
+    }
+    Set<String> outWithoutTurn = new TreeSet<>();
+    for (PeerTarget t : targets) {
+      if (!t.instanceId().equals(env.instanceId()) && t.state() != TargetState.HEALTHY && !holders.contains(t.instanceId())) {
+        outWithoutTurn.add(t.instanceId());
+      }
+    }
+    // A start-first host has two targets: in service while either is healthy.
+    for (PeerTarget t : targets) {
+      if (t.state() == TargetState.HEALTHY) {
+        outWithoutTurn.remove(t.instanceId());
+      }
+    }
+    int others = holders.size() + outWithoutTurn.size();
+    if (others < allowed) {
+      return Optional.empty();
+    }
+    return Optional.of("waiting: " + holders.size() + " other turn(s) held and " + outWithoutTurn.size()
+        + " host(s) out of service without one; " + allowed + " allowed for the group's size now");
   }
 
   /** Each new reason to wait is logged once, not once per poll. */

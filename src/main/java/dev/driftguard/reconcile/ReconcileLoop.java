@@ -86,6 +86,7 @@ public final class ReconcileLoop {
   private final Map<String, Instant> imagesCollectedFor = new HashMap<>();
   private String terminating;
   private boolean started;
+  private boolean resumed;
   private Instant nextPoll;
   private Instant nextTerminationCheck;
   private Duration backoff;
@@ -138,6 +139,7 @@ public final class ReconcileLoop {
     startOnce();
     Instant now = clock.instant();
     checkTermination(now, false);
+    resumeInterrupted();
     // Deploys first: a stop-first host between STOP and START has no container, and the poll's
     // AWS calls (SSM, published state) can take seconds of SDK retries while throttled.
     advanceDue();
@@ -231,6 +233,30 @@ public final class ReconcileLoop {
         } catch (RuntimeException e) {
           logger.warn("[service={}] could not release a stale turn lease: {}", s.name(), e.getMessage());
         }
+      }
+    }
+  }
+
+  /**
+   * Once, at the first tick: takes up the deploys a previous agent left mid-way (state saved in a
+   * phase other than IDLE), before the first poll. The host may have no container (killed between
+   * STOP and START), and a first poll can take seconds (the SDK's first calls, or throttling);
+   * a resume does not depend on the desired state.
+   */
+  private void resumeInterrupted() {
+    if (resumed || terminating != null) {
+      return;
+    }
+    resumed = true;
+    for (ServiceSpec service : services) {
+      if (underWay.containsKey(service.name()) || states.get(service.name()).phase() == Phase.IDLE) {
+        continue;
+      }
+      try {
+        runner.resume(service, observe(service)).ifPresent(d -> underWay.put(service.name(), d));
+      } catch (RuntimeException e) {
+        // The poll's own Resume takes it up again.
+        logger.warn("[service={}] could not resume the interrupted deploy yet: {}", service.name(), e.getMessage());
       }
     }
   }
@@ -355,6 +381,10 @@ public final class ReconcileLoop {
   }
 
   /** Runs the step of every deploy whose time has come, once each. */
+  /**
+   * Steps every due deploy once; a stop-first deploy that just stopped the old container goes on
+   * to START at once, not after the poll: nothing serves until it has.
+   */
   private void advanceDue() {
     Instant now = clock.instant();
     for (Deploy d : new ArrayList<>(underWay.values())) {
@@ -362,6 +392,9 @@ public final class ReconcileLoop {
         continue;
       }
       runner.step(d);
+      if (d.end == null && d.phase == Phase.START && d.path == DeployPath.STOP_FIRST && !d.wakeAt.isAfter(now)) {
+        runner.step(d);
+      }
       if (d.end != null) {
         underWay.remove(d.service.name());
         afterDeploy(d);

@@ -292,16 +292,39 @@ class DeployScenarioTest {
    */
   @Test
   void crashAtStart_resumeStartsTheLocalImage_withoutTheRegistry() throws Exception {
+    crashBetweenStopAndStartThenRestart();
+    host.runtime.failNext("pull", new IllegalStateException("registry unreachable"));
+
+    host.pass();
+
+    assertRunsV2();
+  }
+
+  /**
+   * Killed between STOP and START, the restarted agent starts the new container at its first tick,
+   * before it reads the desired state: SSM being down (or slow) must not keep the host empty.
+   */
+  @Test
+  void crashAtStart_firstTickStartsTheContainer_evenWithSsmDown() throws Exception {
+    crashBetweenStopAndStartThenRestart();
+    host.ssmDown = true;
+
+    host.loop.tick();
+
+    assertRunsV2();
+  }
+
+  /** v1 runs, v2 is pinned, the agent dies right after saving START (old container stopped). */
+  private void crashBetweenStopAndStartThenRestart() throws Exception {
     host.pin("web", V1);
     host.pass();
     host.pin("web", V2);
     CrashingStore.crashAfterSaving(host, Phase.START);
     assertThatThrownBy(host::pass).isInstanceOf(CrashingStore.Crash.class);
     host.restartAgent();
-    host.runtime.failNext("pull", new IllegalStateException("registry unreachable"));
+  }
 
-    host.pass();
-
+  private void assertRunsV2() {
     assertThat(host.runningDigest("web")).isEqualTo(V2.digest().value());
     assertThat(host.runtime.inspect("web").map(ContainerInfo::running)).contains(true);
   }

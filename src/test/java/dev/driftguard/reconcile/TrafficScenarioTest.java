@@ -83,6 +83,38 @@ class TrafficScenarioTest {
     assertThat(host.events).contains("deploy web failed");
   }
 
+  /**
+   * Two may be out. One peer holds a turn but still shows healthy (its deregistration not visible
+   * yet); another is out of service without a turn (back from its deploy, not healthy yet). The
+   * group's view shows one out, the lease one held: each alone has room, together they do not.
+   * The turn this host wins is given back.
+   */
+  @Test
+  void aTurnWon_isGivenBack_whenHoldersPlusHostsOutWithoutATurnFillTheFloor() throws Exception {
+    AgentHarness host = new AgentHarness(Specs.webBehindLoadBalancer(RolloutSpec.Strategy.STOP_FIRST, 2));
+    FakeTargetGroup group = new FakeTargetGroup(host.runtime::record);
+    host.traffic = group.gate(ME);
+    host.fleet = group.fleet(ME);
+    host.restartAgent();
+    host.runtime.publish(V1, Behaviour.HEALTHY).publish(V2, Behaviour.HEALTHY);
+    host.pin("web", V1);
+    host.pass();
+    String holder = "i-0000000000000002";
+    String back = "i-0000000000000003";
+    group.set(holder, 18080, "healthy");
+    group.set(back, 18080, "initial");
+    group.set("i-0000000000000004", 18080, "healthy");
+    String pool = host.services.get(0).traffic().targetGroupArn().value();
+    host.turns.acquire(pool, 2, holder, Duration.ofHours(1)).orElseThrow();
+
+    host.pin("web", V2);
+    host.pass();
+
+    assertThat(host.runningDigest("web")).isEqualTo(V1.digest().value());
+    assertThat(host.runtime.journal()).doesNotContain("deregister " + ME + ":18080");
+    assertThat(host.turns.holders(pool)).extracting(l -> l.owner()).containsExactly(holder);
+  }
+
   @Test
   void theTurnIsReleasedAtTheEnd_soThePeerCanGo() throws Exception {
     FakeTargetGroup[] group = new FakeTargetGroup[1];

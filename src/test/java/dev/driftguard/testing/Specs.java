@@ -46,6 +46,10 @@ public final class Specs {
 
   /** {@code web} behind a target group on host port 18080, with the given strategy. */
   public static ServiceSpec webBehindLoadBalancer(RolloutSpec.Strategy strategy) {
+    return webBehindLoadBalancer(strategy, 1);
+  }
+
+  public static ServiceSpec webBehindLoadBalancer(RolloutSpec.Strategy strategy, int maxUnavailable) {
     return new ServiceSpec(
         "web",
         new DesiredSource.Ssm("/driftguard/web/image"),
@@ -55,7 +59,7 @@ public final class Specs {
         new dev.driftguard.model.TrafficSpec(
             dev.driftguard.model.TargetGroupArn.parse("arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef"),
             18080, null, Duration.ofMinutes(5), Duration.ofMinutes(5)),
-        new RolloutSpec(strategy, 1, false, true, strategy == RolloutSpec.Strategy.START_FIRST ? 18081 : 0));
+        new RolloutSpec(strategy, maxUnavailable, false, true, strategy == RolloutSpec.Strategy.START_FIRST ? 18081 : 0));
   }
 
   public static ServiceSpec service(String name, ContainerSpec container, boolean rollback) {
