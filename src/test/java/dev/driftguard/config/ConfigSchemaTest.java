@@ -14,7 +14,9 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.networknt.schema.Error;
 import com.networknt.schema.Schema;
 import com.networknt.schema.SchemaRegistry;
-import com.networknt.schema.SpecificationVersion;
+import com.networknt.schema.dialect.Dialect;
+import com.networknt.schema.dialect.Dialects;
+import com.networknt.schema.keyword.NonValidationKeyword;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -118,7 +120,13 @@ services:
   @BeforeAll
   static void loadSchema() throws IOException {
     schemaTree = JSON.readTree(SCHEMA.toFile());
-    schema = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_7).getSchema(schemaTree);
+    // The messages the YAML language server shows for a failed pattern or branch; no validation.
+    Dialect draft7 =
+        Dialect.builder(Dialects.getDraft7())
+            .keyword(new NonValidationKeyword("patternErrorMessage"))
+            .keyword(new NonValidationKeyword("errorMessage"))
+            .build();
+    schema = SchemaRegistry.withDefaultDialect(draft7).getSchema(schemaTree);
     mappings.add(new Key(List.of(), schemaTree));
     walk(schemaTree, List.of());
   }
@@ -138,6 +146,33 @@ services:
                             && !resolve(m.node()).path("additionalProperties").asBoolean())
                     .as("%s rejects unknown keys, as the reader does", m.path())
                     .isTrue());
+  }
+
+  /** The rules across keys that the schema states too (editors show them) hold in the reader. */
+  @Test
+  void rulesAcrossKeys_thatTheSchemaStates_areTheReaders() {
+    List<Object> service = List.of("services", 0);
+    JsonNode both =
+        with("plain", append(service, "desired"), object("file", "./d", "ssmParameter", "/d"));
+    JsonNode noRegistries = with("plain", append(service, "desired"), object());
+    JsonNode noProbePort = with("plain", append(service, "health"), object("type", "tcp"));
+    JsonNode noNextPort =
+        with("plain", append(service, "rollout"), object("strategy", "start-first"));
+    List<String> failures = new ArrayList<>();
+    failures.addAll(expectRejected(both, "services[0].desired", "ssmParameter and file"));
+    failures.addAll(
+        expectRejected(noRegistries, "services[0].desired.allowedRegistries", "an SSM source"));
+    failures.addAll(expectRejected(noProbePort, "services[0].health.port", "a tcp check"));
+    failures.addAll(expectRejected(noNextPort, "services[0].rollout.nextPort", "start-first"));
+    assertThat(failures).isEmpty();
+  }
+
+  private static ObjectNode object(String... keysAndValues) {
+    ObjectNode object = JsonNodeFactory.instance.objectNode();
+    for (int i = 0; i < keysAndValues.length; i += 2) {
+      object.put(keysAndValues[i], keysAndValues[i + 1]);
+    }
+    return object;
   }
 
   /** One test per probe, each run over every key (or mapping) the schema declares. */
@@ -429,18 +464,21 @@ services:
 
   /** Why {@code value} at {@code key} is not rejected by both, at that key, in {@code full}. */
   private static List<String> expectRejected(Key key, JsonNode value) {
+    return expectRejected(with("full", key.at(), value), key.path(), String.valueOf(value));
+  }
+
+  /** Why {@code config} is not rejected by both, the reader at or below {@code path}. */
+  private static List<String> expectRejected(JsonNode config, String path, String what) {
     List<String> failures = new ArrayList<>();
-    JsonNode config = with("full", key.at(), value);
     if (validate(config).isEmpty()) {
-      failures.add(key.path() + ": the schema accepts " + value);
+      failures.add(path + ": the schema accepts " + what);
     }
-    String path = key.path();
     List<String> errors = read(config, Map.of());
     if (errors.stream()
         .noneMatch(
             e ->
                 e.startsWith(path + ":") || e.startsWith(path + ".") || e.startsWith(path + "["))) {
-      failures.add(key.path() + ": the reader reports nothing there for " + value + ": " + errors);
+      failures.add(path + ": the reader reports nothing there for " + what + ": " + errors);
     }
     return failures;
   }
