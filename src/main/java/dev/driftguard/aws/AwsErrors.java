@@ -4,9 +4,9 @@ import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.SdkException;
 
 /**
- * Turns an SDK failure into the words an operator needs, the same way for every AWS adapter:
- * the AWS error code, the HTTP status and AWS's own message. AWS's messages for the calls the
- * agent makes name resources and IAM principals, never parameter values or tokens.
+ * Turns an SDK failure into the words an operator needs, the same way for every AWS adapter: the
+ * AWS error code, the HTTP status and AWS's own message. AWS's messages for the calls the agent
+ * makes name resources and IAM principals, never parameter values or tokens.
  */
 public final class AwsErrors {
   private AwsErrors() {}

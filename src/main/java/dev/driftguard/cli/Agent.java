@@ -1,39 +1,35 @@
 package dev.driftguard.cli;
 
 import dev.driftguard.config.AgentConfig;
-import dev.driftguard.config.ConfigLoader;
-import dev.driftguard.fleet.AwsFleetCoordinator;
-import dev.driftguard.fleet.DynamoDbTurnLease;
-import dev.driftguard.fleet.FleetCoordinator;
-import dev.driftguard.fleet.SoloTurnLease;
-import dev.driftguard.fleet.TurnLease;
-import dev.driftguard.host.ImdsInstanceIdentity;
-import dev.driftguard.host.InstanceIdentity;
-import dev.driftguard.host.StaticInstanceIdentity;
-import dev.driftguard.traffic.Elbv2TrafficGate;
-import dev.driftguard.traffic.TrafficGate;
-import java.nio.file.Path;
-import java.util.Optional;
-import java.util.concurrent.atomic.AtomicReference;
 import dev.driftguard.config.AgentSettings;
+import dev.driftguard.config.ConfigLoader;
 import dev.driftguard.config.RegistryLogin;
 import dev.driftguard.desired.DesiredStateSource;
 import dev.driftguard.desired.FileDesiredStateSource;
 import dev.driftguard.desired.SsmDesiredStateSource;
 import dev.driftguard.desired.SsmSecretSource;
+import dev.driftguard.fleet.AwsFleetCoordinator;
+import dev.driftguard.fleet.DynamoDbTurnLease;
+import dev.driftguard.fleet.FleetCoordinator;
+import dev.driftguard.fleet.SoloTurnLease;
+import dev.driftguard.fleet.StandaloneFleet;
+import dev.driftguard.fleet.TurnLease;
 import dev.driftguard.health.HealthChecks;
 import dev.driftguard.host.AutoScalingHealthReporter;
 import dev.driftguard.host.FileStateStore;
-import dev.driftguard.host.SelfReport;
-import dev.driftguard.host.ServingObserver;
 import dev.driftguard.host.Heartbeat;
+import dev.driftguard.host.ImdsInstanceIdentity;
+import dev.driftguard.host.InstanceIdentity;
+import dev.driftguard.host.SelfReport;
 import dev.driftguard.host.ServiceManager;
-import dev.driftguard.host.SystemdNotifySocket;
-import dev.driftguard.metrics.FirstPass;
+import dev.driftguard.host.ServingObserver;
 import dev.driftguard.host.StateDirectoryLock;
+import dev.driftguard.host.StaticInstanceIdentity;
+import dev.driftguard.host.SystemdNotifySocket;
 import dev.driftguard.metrics.AgentHttpServer;
 import dev.driftguard.metrics.AgentMetrics;
 import dev.driftguard.metrics.BuildInfo;
+import dev.driftguard.metrics.FirstPass;
 import dev.driftguard.metrics.LogOutput;
 import dev.driftguard.metrics.LoopHealth;
 import dev.driftguard.metrics.StatusView;
@@ -41,16 +37,18 @@ import dev.driftguard.model.AwsCallListener;
 import dev.driftguard.model.DesiredSource;
 import dev.driftguard.model.DriftguardException;
 import dev.driftguard.model.ServiceSpec;
-import dev.driftguard.fleet.StandaloneFleet;
+import dev.driftguard.model.Sleeper;
 import dev.driftguard.reconcile.DeployTiming;
 import dev.driftguard.reconcile.ReconcileListener;
 import dev.driftguard.reconcile.ReconcileLoop;
-import dev.driftguard.model.Sleeper;
 import dev.driftguard.reconcile.StateBook;
 import dev.driftguard.registry.EcrRegistryAuth;
 import dev.driftguard.registry.StaticRegistryLogin;
 import dev.driftguard.runtime.DockerContainerRuntime;
 import dev.driftguard.runtime.EngineCheck;
+import dev.driftguard.traffic.Elbv2TrafficGate;
+import dev.driftguard.traffic.TrafficGate;
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -58,6 +56,8 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -72,6 +72,7 @@ import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
  */
 final class Agent implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(Agent.class);
+
   /** How long a committed deploy keeps its previous container: at least a minute. */
   private static final Duration MIN_STABILISATION = Duration.ofMinutes(1);
 
@@ -105,31 +106,40 @@ final class Agent implements AutoCloseable {
   }
 
   /**
-   * Loads the configuration and builds the agent. The file is read twice: first with stand-in
-   * tags, only for the {@code agent:} section (which says how to reach AWS and who this host
-   * is); then for real, with {@code ${tag:KEY}} resolved from this instance's tags.
+   * Loads the configuration and builds the agent. The file is read twice: first with stand-in tags,
+   * only for the {@code agent:} section (which says how to reach AWS and who this host is); then
+   * for real, with {@code ${tag:KEY}} resolved from this instance's tags.
    */
   static Agent start(Path configFile, Map<String, String> environment) {
     LogOutput.prefixPrioritiesForJournal(environment);
-    AgentSettings settings = ConfigLoader.load(configFile, environment, key -> Optional.of("tag-" + key)).agent();
+    AgentSettings settings =
+        ConfigLoader.load(configFile, environment, key -> Optional.of("tag-" + key)).agent();
     LogOutput.applyConfigured(settings.logFormat());
     AtomicReference<InstanceIdentity> identityRef = new AtomicReference<>();
     // Created first so that every AWS call, the instance identity's included, is counted.
     AgentMetrics metrics = new AgentMetrics(List.of());
-    AwsClients aws = AwsClients.builder()
-        .region(() -> region(settings, identityRef.get()))
-        .endpoints(settings.aws().endpoints())
-        .callMetrics(new ThrottledAttempts(metrics))
-        .build();
+    AwsClients aws =
+        AwsClients.builder()
+            .region(() -> region(settings, identityRef.get()))
+            .endpoints(settings.aws().endpoints())
+            .callMetrics(new ThrottledAttempts(metrics))
+            .build();
     metrics.showBuild(BuildInfo.current(Version.current()));
     try {
       AwsCallListener awsCalls = metrics;
       InstanceIdentity identity = identity(settings, aws, awsCalls);
       identityRef.set(identity);
-      AgentConfig config = ConfigLoader.load(configFile, environment, key -> Optional.ofNullable(identity.tags().get(key)));
-      logger.info("driftguard {} starting with {} ({} service(s)) on {}", Version.current(), configFile,
-          config.services().size(), identity.instanceId());
-      ServiceManager serviceManager = SystemdNotifySocket.fromEnvironment(environment, ProcessHandle.current().pid());
+      AgentConfig config =
+          ConfigLoader.load(
+              configFile, environment, key -> Optional.ofNullable(identity.tags().get(key)));
+      logger.info(
+          "driftguard {} starting with {} ({} service(s)) on {}",
+          Version.current(),
+          configFile,
+          config.services().size(),
+          identity.instanceId());
+      ServiceManager serviceManager =
+          SystemdNotifySocket.fromEnvironment(environment, ProcessHandle.current().pid());
       return assemble(config, aws, identity, metrics, serviceManager);
     } catch (RuntimeException e) {
       metrics.close();
@@ -142,20 +152,23 @@ final class Agent implements AutoCloseable {
    * On EC2 the instance tells who it is (IMDSv2); with {@code agent.aws.instanceId} set (local
    * mode, tests) the configured values stand in and no metadata service is asked.
    */
-  private static InstanceIdentity identity(AgentSettings settings, AwsClients aws, AwsCallListener awsCalls) {
+  private static InstanceIdentity identity(
+      AgentSettings settings, AwsClients aws, AwsCallListener awsCalls) {
     Optional<String> configured = settings.aws().instanceIdOverride();
     if (configured.isPresent()) {
-      return StaticInstanceIdentity.of(configured.get(), settings.aws().regionOverride().orElse("local"), Map.of());
+      return StaticInstanceIdentity.of(
+          configured.get(), settings.aws().regionOverride().orElse("local"), Map.of());
     }
     return new ImdsInstanceIdentity(aws.imds(), aws::ec2, awsCalls);
   }
 
   /**
-   * AWS-backed fleet coordination where there is a fleet: on EC2 (identity from IMDS), or where
-   * a test points EC2 at a local endpoint. A local-mode host has no peers.
+   * AWS-backed fleet coordination where there is a fleet: on EC2 (identity from IMDS), or where a
+   * test points EC2 at a local endpoint. A local-mode host has no peers.
    */
   private static boolean inFleet(AgentSettings settings) {
-    return settings.aws().instanceIdOverride().isEmpty() || settings.aws().endpoint("ec2").isPresent();
+    return settings.aws().instanceIdOverride().isEmpty()
+        || settings.aws().endpoint("ec2").isPresent();
   }
 
   /**
@@ -166,15 +179,25 @@ final class Agent implements AutoCloseable {
    * @param firstPass the listener that makes it ready
    */
   record Supervision(Heartbeat heartbeat, ReconcileListener firstPass) {
-    static Supervision of(ServiceManager manager, Supplier<Instant> lastTick, Duration pollInterval,
-        List<ServiceSpec> services, Clock clock) {
+    static Supervision of(
+        ServiceManager manager,
+        Supplier<Instant> lastTick,
+        Duration pollInterval,
+        List<ServiceSpec> services,
+        Clock clock) {
       LoopHealth liveness = LoopHealth.forWatchdog(lastTick, pollInterval, services, clock);
       Heartbeat heartbeat = new Heartbeat(manager, () -> liveness.check().healthy());
-      return new Supervision(heartbeat, new FirstPass(services.stream().map(ServiceSpec::name).toList(), heartbeat::ready));
+      return new Supervision(
+          heartbeat,
+          new FirstPass(services.stream().map(ServiceSpec::name).toList(), heartbeat::ready));
     }
   }
 
-  private static Agent assemble(AgentConfig config, AwsClients aws, InstanceIdentity identity, AgentMetrics metrics,
+  private static Agent assemble(
+      AgentConfig config,
+      AwsClients aws,
+      InstanceIdentity identity,
+      AgentMetrics metrics,
       ServiceManager serviceManager) {
     AgentSettings settings = config.agent();
     AwsCallListener awsCalls = metrics;
@@ -193,17 +216,26 @@ final class Agent implements AutoCloseable {
       // Every wait of the loop and the deployer marks the loop alive before and after it, so
       // /healthz tells a long deploy from a hung agent.
       AtomicReference<ReconcileLoop> loopRef = new AtomicReference<>();
-      Sleeper sleeper = duration -> {
-        beat(loopRef);
-        Sleeper.system().sleep(duration);
-        beat(loopRef);
-      };
-      StateBook states = new StateBook(new FileStateStore(settings.stateDir(), identity.instanceId()));
-      StatusView status = new StatusView(Version.current(), identity.instanceId(), config.services(), states::get);
+      Sleeper sleeper =
+          duration -> {
+            beat(loopRef);
+            Sleeper.system().sleep(duration);
+            beat(loopRef);
+          };
+      StateBook states =
+          new StateBook(new FileStateStore(settings.stateDir(), identity.instanceId()));
+      StatusView status =
+          new StatusView(Version.current(), identity.instanceId(), config.services(), states::get);
       metrics.trackPhases(service -> states.get(service).phase());
-      Supervision supervision = Supervision.of(serviceManager,
-          () -> loopRef.get() == null ? null : loopRef.get().lastTick(), settings.pollInterval(), config.services(), clock);
-      ReconcileListener listener = ReconcileListener.all(List.of(metrics, status, supervision.firstPass()));
+      Supervision supervision =
+          Supervision.of(
+              serviceManager,
+              () -> loopRef.get() == null ? null : loopRef.get().lastTick(),
+              settings.pollInterval(),
+              config.services(),
+              clock);
+      ReconcileListener listener =
+          ReconcileListener.all(List.of(metrics, status, supervision.firstPass()));
       Map<Class<? extends DesiredSource>, DesiredStateSource> sources = new HashMap<>();
       sources.put(DesiredSource.File.class, new FileDesiredStateSource());
       if (config.services().stream().anyMatch(s -> s.desired() instanceof DesiredSource.Ssm)) {
@@ -211,48 +243,67 @@ final class Agent implements AutoCloseable {
       }
       boolean anyTraffic = config.services().stream().anyMatch(ServiceSpec::hasLoadBalancer);
       // Only services with traffic: reach the gate; without any, there is no ELBv2 client at all.
-      TrafficGate elbv2 = anyTraffic ? new Elbv2TrafficGate(aws.elbv2(), identity.instanceId(), awsCalls) : null;
-      FleetCoordinator fleet = inFleet(settings)
-          ? AwsFleetCoordinator.create(aws.elbv2(), aws.ec2(), identity.instanceId(), awsCalls)
-          : new StandaloneFleet();
-      TurnLease turns = inFleet(settings)
-          ? new DynamoDbTurnLease(aws.dynamodb(), settings.fleet().leaseTable(), clock,
-              settings.fleet().maxClockSkew(), new SecureRandom(), awsCalls)
-          : new SoloTurnLease(clock);
+      TrafficGate elbv2 =
+          anyTraffic ? new Elbv2TrafficGate(aws.elbv2(), identity.instanceId(), awsCalls) : null;
+      FleetCoordinator fleet =
+          inFleet(settings)
+              ? AwsFleetCoordinator.create(aws.elbv2(), aws.ec2(), identity.instanceId(), awsCalls)
+              : new StandaloneFleet();
+      TurnLease turns =
+          inFleet(settings)
+              ? new DynamoDbTurnLease(
+                  aws.dynamodb(),
+                  settings.fleet().leaseTable(),
+                  clock,
+                  settings.fleet().maxClockSkew(),
+                  new SecureRandom(),
+                  awsCalls)
+              : new SoloTurnLease(clock);
       AtomicReference<EcrRegistryAuth> ecrAuth = new AtomicReference<>();
-      metrics.trackEcrTokenExpiry(() -> Optional.ofNullable(ecrAuth.get()).flatMap(EcrRegistryAuth::tokenExpiry));
+      metrics.trackEcrTokenExpiry(
+          () -> Optional.ofNullable(ecrAuth.get()).flatMap(EcrRegistryAuth::tokenExpiry));
       Duration stabilisation = settings.pollInterval().multipliedBy(2);
-      ReconcileLoop loop = ReconcileLoop.builder()
-          .services(config.services())
-          .sources(sources)
-          .runtime(meteredRuntime)
-          .registryAuth(new LazyRegistryAuth(() -> {
-            EcrRegistryAuth auth = new EcrRegistryAuth(aws::ecr, logins, awsCalls);
-            ecrAuth.set(auth);
-            return auth;
-          }, logins.keySet()))
-          .secrets(names -> new SsmSecretSource(aws.ssm(), awsCalls).resolve(names))
-          .traffic(elbv2)
-          .fleet(fleet)
-          .turns(turns)
-          .instanceId(identity.instanceId())
-          .healthChecks(HealthChecks.create())
-          .states(states)
-          .listener(listener)
-          .clock(clock)
-          .sleeper(sleeper)
-          .random(new SecureRandom())
-          .timing(DeployTiming.defaults())
-          .pollInterval(settings.pollInterval())
-          .ssmReadsPerSecond(settings.fleet().ssmReadsPerSecond())
-          .serving(settings.selfReportOn() && inFleet(settings)
-              ? new SelfReport(settings.selfReportAfter(),
-                  new AutoScalingHealthReporter(aws.autoscaling(), identity.instanceId(), awsCalls))
-              : ServingObserver.NONE)
-          .stabilisation(stabilisation.compareTo(MIN_STABILISATION) < 0 ? MIN_STABILISATION : stabilisation)
-          .keepImages(settings.imagesToKeep())
-          .terminationNotice(() -> terminationNotice(identity))
-          .build();
+      ReconcileLoop loop =
+          ReconcileLoop.builder()
+              .services(config.services())
+              .sources(sources)
+              .runtime(meteredRuntime)
+              .registryAuth(
+                  new LazyRegistryAuth(
+                      () -> {
+                        EcrRegistryAuth auth = new EcrRegistryAuth(aws::ecr, logins, awsCalls);
+                        ecrAuth.set(auth);
+                        return auth;
+                      },
+                      logins.keySet()))
+              .secrets(names -> new SsmSecretSource(aws.ssm(), awsCalls).resolve(names))
+              .traffic(elbv2)
+              .fleet(fleet)
+              .turns(turns)
+              .instanceId(identity.instanceId())
+              .healthChecks(HealthChecks.create())
+              .states(states)
+              .listener(listener)
+              .clock(clock)
+              .sleeper(sleeper)
+              .random(new SecureRandom())
+              .timing(DeployTiming.defaults())
+              .pollInterval(settings.pollInterval())
+              .ssmReadsPerSecond(settings.fleet().ssmReadsPerSecond())
+              .serving(
+                  settings.selfReportOn() && inFleet(settings)
+                      ? new SelfReport(
+                          settings.selfReportAfter(),
+                          new AutoScalingHealthReporter(
+                              aws.autoscaling(), identity.instanceId(), awsCalls))
+                      : ServingObserver.NONE)
+              .stabilisation(
+                  stabilisation.compareTo(MIN_STABILISATION) < 0
+                      ? MIN_STABILISATION
+                      : stabilisation)
+              .keepImages(settings.imagesToKeep())
+              .terminationNotice(() -> terminationNotice(identity))
+              .build();
       loopRef.set(loop);
       metrics.trackLastSuccessfulPoll(loop::lastSuccessfulPoll);
       return new Agent(
@@ -286,8 +337,8 @@ final class Agent implements AutoCloseable {
   }
 
   /**
-   * Warns once when the engine would stop every container whenever dockerd stops (no
-   * live-restore). Only {@code run} asks: {@code once} is a short check.
+   * Warns once when the engine would stop every container whenever dockerd stops (no live-restore).
+   * Only {@code run} asks: {@code once} is a short check.
    */
   void checkEngine() {
     EngineCheck.checkOnce(runtime);
@@ -303,11 +354,14 @@ final class Agent implements AutoCloseable {
   void serveHttp() {
     heartbeat.start();
     LoopHealth health = new LoopHealth(loop::lastTick, settings.pollInterval(), Clock.systemUTC());
-    http = AgentHttpServer.start(
-        settings.metricsListen().toSocketAddress(),
-        settings.statusListen().toSocketAddress(),
-        new AgentHttpServer.Endpoints(
-            metrics::scrape, health::check, () -> status.json(loop.lastTick(), loop.lastSuccessfulPoll())));
+    http =
+        AgentHttpServer.start(
+            settings.metricsListen().toSocketAddress(),
+            settings.statusListen().toSocketAddress(),
+            new AgentHttpServer.Endpoints(
+                metrics::scrape,
+                health::check,
+                () -> status.json(loop.lastTick(), loop.lastSuccessfulPoll())));
   }
 
   private static Region region(AgentSettings settings, InstanceIdentity identity) {
@@ -322,8 +376,10 @@ final class Agent implements AutoCloseable {
       return new DefaultAwsRegionProviderChain().getRegion();
     } catch (SdkClientException e) {
       throw new DriftguardException(
-          "cannot tell the AWS region (agent.aws.region is auto): " + e.getMessage()
-              + "; set agent.aws.region in the configuration", e);
+          "cannot tell the AWS region (agent.aws.region is auto): "
+              + e.getMessage()
+              + "; set agent.aws.region in the configuration",
+          e);
     }
   }
 

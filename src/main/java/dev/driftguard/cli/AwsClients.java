@@ -130,8 +130,8 @@ public final class AwsClients implements SdkAutoCloseable {
    * The ECR client of {@code region} (the agent's own region gives {@link #ecr()}). ECR tokens are
    * regional: pulling from {@code ACCOUNT.dkr.ecr.eu-west-1.amazonaws.com} needs a token from
    * eu-west-1's ECR, whatever the agent's region. So "one client per service per process" is one
-   * per region here: each is built on first use and kept for the process, as a client's
-   * connection pool and endpoint resolution are worth reusing across the token refreshes.
+   * per region here: each is built on first use and kept for the process, as a client's connection
+   * pool and endpoint resolution are worth reusing across the token refreshes.
    */
   public synchronized EcrClient ecr(String region) {
     Region wanted = Region.of(region);
@@ -211,11 +211,12 @@ public final class AwsClients implements SdkAutoCloseable {
                 .apiCallTimeout(apiCallTimeout)
                 .apiCallAttemptTimeout(apiCallAttemptTimeout)
                 .retryStrategy(RetryMode.STANDARD)
-                .applyMutation(c -> {
-                  if (callMetrics != null) {
-                    c.addMetricPublisher(callMetrics);
-                  }
-                })
+                .applyMutation(
+                    c -> {
+                      if (callMetrics != null) {
+                        c.addMetricPublisher(callMetrics);
+                      }
+                    })
                 .scheduledExecutorService(timeouts())
                 .build());
     URI endpoint = endpoints.get(key);

@@ -36,7 +36,8 @@ public final class CliDocs {
     Files.createDirectories(dir.resolve("bash-completion"));
     Files.createDirectories(dir.resolve("doc"));
     Files.write(
-        dir.resolve("man/driftguard.1.gz"), gzip(manPage(args[1]).getBytes(StandardCharsets.UTF_8)));
+        dir.resolve("man/driftguard.1.gz"),
+        gzip(manPage(args[1]).getBytes(StandardCharsets.UTF_8)));
     Files.writeString(dir.resolve("bash-completion/driftguard"), bashCompletion());
     for (int i = 2; i < args.length; i++) {
       Path document = Path.of(args[i]);
@@ -49,10 +50,15 @@ public final class CliDocs {
   /** The man page, section 1, in roff with the man macros. */
   static String manPage(String version) {
     StringBuilder roff = new StringBuilder();
-    roff.append(".\\\" Generated from dev.driftguard.cli.CommandTable at build time; do not edit.\n");
-    roff.append(".TH DRIFTGUARD 1 \"\" \"driftguard ").append(escape(version)).append("\" \"User Commands\"\n");
-    roff.append(".SH NAME\ndriftguard \\- converge Docker containers to the image digest pinned in AWS SSM\n");
-    roff.append(".SH SYNOPSIS\n.B driftguard\n[\\fB\\-\\-config\\fR \\fIFILE\\fR] \\fICOMMAND\\fR\n.br\n");
+    roff.append(
+        ".\\\" Generated from dev.driftguard.cli.CommandTable at build time; do not edit.\n");
+    roff.append(".TH DRIFTGUARD 1 \"\" \"driftguard ")
+        .append(escape(version))
+        .append("\" \"User Commands\"\n");
+    roff.append(
+        ".SH NAME\ndriftguard \\- converge Docker containers to the image digest pinned in AWS SSM\n");
+    roff.append(
+        ".SH SYNOPSIS\n.B driftguard\n[\\fB\\-\\-config\\fR \\fIFILE\\fR] \\fICOMMAND\\fR\n.br\n");
     roff.append(".B driftguard\n\\fB\\-\\-help\\fR | \\fB\\-\\-version\\fR\n");
     roff.append(
         """
@@ -85,7 +91,11 @@ public final class CliDocs {
     }
     roff.append(".SH EXIT STATUS\n");
     for (CommandTable.Exit exit : CommandTable.EXITS) {
-      roff.append(".TP\n.B ").append(exit.code()).append('\n').append(escape(exit.meaning())).append('\n');
+      roff.append(".TP\n.B ")
+          .append(exit.code())
+          .append('\n')
+          .append(escape(exit.meaning()))
+          .append('\n');
     }
     roff.append(
         """
@@ -122,9 +132,13 @@ public final class CliDocs {
   /** A bash completion script for commands, options and their values. */
   static String bashCompletion() {
     String commands =
-        CommandTable.COMMANDS.stream().map(CommandTable.Command::name).collect(Collectors.joining(" "));
+        CommandTable.COMMANDS.stream()
+            .map(CommandTable.Command::name)
+            .collect(Collectors.joining(" "));
     String globals =
-        CommandTable.OPTIONS.stream().map(CommandTable.Option::name).collect(Collectors.joining(" "));
+        CommandTable.OPTIONS.stream()
+            .map(CommandTable.Option::name)
+            .collect(Collectors.joining(" "));
     StringBuilder valued = new StringBuilder();
     StringBuilder values = new StringBuilder();
     for (CommandTable.Option option : CommandTable.OPTIONS) {
@@ -134,9 +148,16 @@ public final class CliDocs {
       valued.append(valued.isEmpty() ? "" : "|").append(option.name());
       String words =
           option.argument().contains("|")
-              ? "COMPREPLY=($(compgen -W \"" + option.argument().replace('|', ' ') + "\" -- \"$cur\"))"
+              ? "COMPREPLY=($(compgen -W \""
+                  + option.argument().replace('|', ' ')
+                  + "\" -- \"$cur\"))"
               : "COMPREPLY=($(compgen -f -- \"$cur\"))";
-      values.append("    ").append(option.name()).append(") ").append(words).append("; return ;;\n");
+      values
+          .append("    ")
+          .append(option.name())
+          .append(") ")
+          .append(words)
+          .append("; return ;;\n");
     }
     StringBuilder perCommand = new StringBuilder();
     for (CommandTable.Command command : CommandTable.COMMANDS) {
@@ -177,7 +198,11 @@ public final class CliDocs {
 
   /** A {@code .TP} tag line: the name in bold, its arguments (if any) in italics. */
   private static String tag(String name, String arguments) {
-    return "\\fB" + escape(name) + "\\fR" + (arguments.isEmpty() ? "" : " \\fI" + escape(arguments) + "\\fR") + "\n";
+    return "\\fB"
+        + escape(name)
+        + "\\fR"
+        + (arguments.isEmpty() ? "" : " \\fI" + escape(arguments) + "\\fR")
+        + "\n";
   }
 
   /** Text for roff: backslashes and minus signs escaped, no line taken for a request. */

@@ -33,13 +33,20 @@ final class CommandTable {
   static final List<Command> COMMANDS =
       List.of(
           new Command(
-              "run", "", "reconcile every poll interval until stopped (SIGTERM leaves containers running)"),
-          new Command("once", "", "one reconcile pass; exit 0 when every service is in sync, 2 when not"),
+              "run",
+              "",
+              "reconcile every poll interval until stopped (SIGTERM leaves containers running)"),
           new Command(
-              "validate", "", "check the configuration, print every error with its path; exit 0 or 1"),
+              "once", "", "one reconcile pass; exit 0 when every service is in sync, 2 when not"),
+          new Command(
+              "validate",
+              "",
+              "check the configuration, print every error with its path; exit 0 or 1"),
           new Command("version", "", "print the version (the same as --version)"),
           new Command(
-              "status", "[--json]", "this host's services as a table (--json: the agent's /status document)"),
+              "status",
+              "[--json]",
+              "this host's services as a table (--json: the agent's /status document)"),
           new Command(
               "pin",
               "SERVICE IMAGE[:tag|@sha256:...]",
@@ -69,9 +76,12 @@ final class CommandTable {
       List.of(
           new Exit(ExitCode.OK, "done; once: every service is in sync; rollout-status: converged"),
           new Exit(ExitCode.ERROR, "invalid configuration or another error"),
-          new Exit(ExitCode.NOT_IN_SYNC, "once: a service is not in sync; rollout-status: not converged yet"),
+          new Exit(
+              ExitCode.NOT_IN_SYNC,
+              "once: a service is not in sync; rollout-status: not converged yet"),
           new Exit(ExitCode.ROLLED_BACK, "rollout-status: a host rolled the desired digest back"),
-          new Exit(ExitCode.TIMED_OUT, "rollout-status --wait: the fleet had not converged in time"),
+          new Exit(
+              ExitCode.TIMED_OUT, "rollout-status --wait: the fleet had not converged in time"),
           new Exit(ExitCode.USAGE, "the command line is wrong"));
 
   private static final Pattern LONG_OPTION = Pattern.compile("--[a-z][a-z-]*");
@@ -108,7 +118,10 @@ final class CommandTable {
     text.append("usage: driftguard [--config FILE] COMMAND\n");
     text.append("       driftguard --help | --version\n\ncommands:\n");
     for (Command command : COMMANDS) {
-      String head = command.arguments().isEmpty() ? command.name() : command.name() + " " + command.arguments();
+      String head =
+          command.arguments().isEmpty()
+              ? command.name()
+              : command.name() + " " + command.arguments();
       if (head.length() <= 9) {
         text.append("  ").append(String.format("%-9s  ", head));
       } else {
@@ -118,7 +131,8 @@ final class CommandTable {
     }
     text.append("  (COMMAND --help for a command's options)\n\noptions:\n");
     for (Option option : OPTIONS) {
-      String head = option.argument().isEmpty() ? option.name() : option.name() + " " + option.argument();
+      String head =
+          option.argument().isEmpty() ? option.name() : option.name() + " " + option.argument();
       text.append("  ").append(String.format("%-22s  ", head));
       text.append(wrap(option.summary(), 26, 96)).append('\n');
     }

@@ -4,8 +4,10 @@ package dev.driftguard.cli;
 public final class ExitCode {
   /** Done; for {@code once}: every service is in sync. */
   public static final int OK = 0;
+
   /** Invalid configuration or a fatal error; nothing was changed by the command itself. */
   public static final int ERROR = 1;
+
   /**
    * {@code once}: the pass ran but at least one service is not in sync. {@code rollout-status}
    * without {@code --wait}: not every host runs the desired digest yet.
@@ -20,6 +22,7 @@ public final class ExitCode {
 
   /** {@code rollout-status --wait}: the fleet had not converged when {@code --timeout} passed. */
   public static final int TIMED_OUT = 4;
+
   /** The command line itself is wrong. */
   public static final int USAGE = 64;
 

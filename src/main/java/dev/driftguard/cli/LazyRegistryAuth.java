@@ -7,8 +7,8 @@ import java.util.Set;
 import java.util.function.Supplier;
 
 /**
- * Builds the ECR-capable registry auth on first use, so a host that only pulls from registries
- * with a configured login (or anonymously) never needs an AWS region or credentials.
+ * Builds the ECR-capable registry auth on first use, so a host that only pulls from registries with
+ * a configured login (or anonymously) never needs an AWS region or credentials.
  */
 final class LazyRegistryAuth implements RegistryAuth {
   private final Supplier<RegistryAuth> factory;
@@ -22,7 +22,8 @@ final class LazyRegistryAuth implements RegistryAuth {
 
   @Override
   public Optional<RegistryCredential> credentialFor(String registry) {
-    if (!configuredHosts.contains(registry) && !dev.driftguard.registry.EcrRegistryAuth.isEcrRegistry(registry)) {
+    if (!configuredHosts.contains(registry)
+        && !dev.driftguard.registry.EcrRegistryAuth.isEcrRegistry(registry)) {
       return Optional.empty();
     }
     return delegate().credentialFor(registry);

@@ -17,8 +17,8 @@ import java.util.Map;
 import org.slf4j.LoggerFactory;
 
 /**
- * The {@code driftguard} command. Parses the command line, loads the configuration and hands
- * over to {@link Agent}, the composition root.
+ * The {@code driftguard} command. Parses the command line, loads the configuration and hands over
+ * to {@link Agent}, the composition root.
  */
 public final class Main {
   static final String DEFAULT_CONFIG = CommandTable.DEFAULT_CONFIG;
@@ -78,8 +78,8 @@ public final class Main {
 
   /**
    * Consumes the global options at the head of {@code args} ({@code --config}, {@code
-   * --log-format}, {@code --help}, {@code --version}); {@code config[0]} receives the
-   * configuration path.
+   * --log-format}, {@code --help}, {@code --version}); {@code config[0]} receives the configuration
+   * path.
    *
    * @return an exit code when the command line is done with (help, version, a bad option), else
    *     null
@@ -93,7 +93,8 @@ public final class Main {
         config[0] = Path.of(option.substring("--config=".length()));
       } else if ((option.equals("--log-format") && !args.isEmpty())
           || option.startsWith("--log-format=")) {
-        String value = option.contains("=") ? option.substring(option.indexOf('=') + 1) : args.remove(0);
+        String value =
+            option.contains("=") ? option.substring(option.indexOf('=') + 1) : args.remove(0);
         if (!value.equals("text") && !value.equals("json")) {
           err.print("driftguard: --log-format is text or json, not " + value + "\n" + USAGE);
           return ExitCode.USAGE;
@@ -139,8 +140,7 @@ public final class Main {
   }
 
   /** The operator commands, with SDK clients built here like the agent's (one set per region). */
-  private int operator(String command, List<String> args, Path config)
-      throws InterruptedException {
+  private int operator(String command, List<String> args, Path config) throws InterruptedException {
     OperatorCommands commands =
         new OperatorCommands(
             (region, endpoints, credentials) -> {
@@ -187,10 +187,17 @@ public final class Main {
   private int once(Path config) throws InterruptedException {
     try (Agent agent = Agent.start(config, environment)) {
       ReconcileLoop.PassResult result = agent.loop().runOnce();
-      result.inSync().forEach((service, inSync) -> {
-        String why = result.actions().get(service) instanceof dev.driftguard.reconcile.Action.Hold hold ? " (" + hold.why() + ")" : "";
-        out.println(service + ": " + (inSync ? "in sync" : "NOT in sync" + why));
-      });
+      result
+          .inSync()
+          .forEach(
+              (service, inSync) -> {
+                String why =
+                    result.actions().get(service)
+                            instanceof dev.driftguard.reconcile.Action.Hold hold
+                        ? " (" + hold.why() + ")"
+                        : "";
+                out.println(service + ": " + (inSync ? "in sync" : "NOT in sync" + why));
+              });
       result.errors().forEach((service, error) -> out.println(service + ": error: " + error));
       return result.allInSync() ? ExitCode.OK : ExitCode.NOT_IN_SYNC;
     }
@@ -199,18 +206,25 @@ public final class Main {
   private int run(Path config) {
     Agent agent = Agent.start(config, environment);
     Thread loopThread = Thread.currentThread();
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      // SIGTERM: stop the loop where it is; the containers and the target registration stay as
-      // they are, and a deploy cut short is resumed from the state file at the next start.
-      stopping = true;
-      LoggerFactory.getLogger(Main.class).info("stopping on signal; application containers keep running");
-      loopThread.interrupt();
-      try {
-        loopThread.join(10_000);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }, "driftguard-shutdown"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  // SIGTERM: stop the loop where it is; the containers and the target registration
+                  // stay as
+                  // they are, and a deploy cut short is resumed from the state file at the next
+                  // start.
+                  stopping = true;
+                  LoggerFactory.getLogger(Main.class)
+                      .info("stopping on signal; application containers keep running");
+                  loopThread.interrupt();
+                  try {
+                    loopThread.join(10_000);
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                },
+                "driftguard-shutdown"));
     try (agent) {
       agent.serveHttp();
       agent.checkEngine();

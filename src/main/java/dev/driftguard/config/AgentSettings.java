@@ -84,7 +84,9 @@ public record AgentSettings(
         Duration.ZERO);
   }
 
-  /** True when the host marks itself Unhealthy after serving nothing for {@link #selfReportAfter}. */
+  /**
+   * True when the host marks itself Unhealthy after serving nothing for {@link #selfReportAfter}.
+   */
   public boolean selfReportOn() {
     return !selfReportAfter.isZero();
   }

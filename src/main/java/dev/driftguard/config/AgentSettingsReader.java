@@ -17,8 +17,17 @@ import java.util.regex.Pattern;
 /** Reads the {@code agent:} section into {@link AgentSettings}, defaults for what is absent. */
 final class AgentSettingsReader {
   static final String[] KEYS = {
-    "pollInterval", "metrics", "status", "stateDir", "docker", "aws", "log", "images", "registries",
-    "fleet", "selfReport"
+    "pollInterval",
+    "metrics",
+    "status",
+    "stateDir",
+    "docker",
+    "aws",
+    "log",
+    "images",
+    "registries",
+    "fleet",
+    "selfReport"
   };
   private static final Pattern REGION = Pattern.compile("[a-z]{2}(?:-[a-z]+)+-\\d{1,2}");
   private static final Pattern INSTANCE_ID = Pattern.compile("i-[0-9a-f]{8,17}");
@@ -161,9 +170,11 @@ final class AgentSettingsReader {
       problems.add(fleet.path("maxClockSkew"), "must be at most 5m");
       skew = FleetSettings.DEFAULT_MAX_CLOCK_SKEW;
     }
-    double ssmReads = fleet.integer("ssmReadsPerSecond", 1, (int) FleetSettings.MAX_SSM_READS_PER_SECOND)
-        .map(Integer::doubleValue)
-        .orElse(FleetSettings.DEFAULT_SSM_READS_PER_SECOND);
+    double ssmReads =
+        fleet
+            .integer("ssmReadsPerSecond", 1, (int) FleetSettings.MAX_SSM_READS_PER_SECOND)
+            .map(Integer::doubleValue)
+            .orElse(FleetSettings.DEFAULT_SSM_READS_PER_SECOND);
     return new FleetSettings(table, skew, ssmReads);
   }
 

@@ -103,8 +103,7 @@ public final class ConfigLoader {
     Objects.requireNonNull(tags, "tags (use TagLookup.none() when there are none)");
     Problems problems = new Problems();
     JsonNode root = parseYaml(yaml, "", problems);
-    AgentConfig config =
-        root == null ? null : read(root, baseDir, environment, tags, problems);
+    AgentConfig config = root == null ? null : read(root, baseDir, environment, tags, problems);
     if (!problems.isEmpty() || config == null) {
       throw new ConfigException(source, problems.list());
     }
@@ -176,7 +175,8 @@ public final class ConfigLoader {
   }
 
   /** Merges {@code layer} into {@code base}: mappings key by key, anything else replaced. */
-  private static void merge(ObjectNode base, ObjectNode layer, String path, String source, Problems problems) {
+  private static void merge(
+      ObjectNode base, ObjectNode layer, String path, String source, Problems problems) {
     layer
         .fields()
         .forEachRemaining(
@@ -185,7 +185,12 @@ public final class ConfigLoader {
               String childPath = path.isEmpty() ? key : path + "." + key;
               JsonNode existing = base.get(key);
               if (existing != null && existing.isObject() && field.getValue().isObject()) {
-                merge((ObjectNode) existing, (ObjectNode) field.getValue(), childPath, source, problems);
+                merge(
+                    (ObjectNode) existing,
+                    (ObjectNode) field.getValue(),
+                    childPath,
+                    source,
+                    problems);
               } else {
                 base.set(key, field.getValue());
                 problems.noteSource(childPath, source);
@@ -321,8 +326,8 @@ public final class ConfigLoader {
   }
 
   /**
-   * A deploy that fails and rolls back may leave a service without a healthy container for its
-   * stop timeout and two health deadlines (the new container's, then the restored one's). The
+   * A deploy that fails and rolls back may leave a service without a healthy container for its stop
+   * timeout and two health deadlines (the new container's, then the restored one's). The
    * self-report must wait longer, or an ordinary failed deploy would get the host replaced.
    */
   private static void checkSelfReport(

@@ -6,8 +6,8 @@ import java.util.regex.Pattern;
 
 /**
  * How hosts take turns ({@code agent.fleet}): the DynamoDB table that holds the turn leases and
- * run-once records (schema in docs/install.md), and the most two hosts' clocks may differ, which
- * is how long past its expiry a lease is still left to its holder.
+ * run-once records (schema in docs/install.md), and the most two hosts' clocks may differ, which is
+ * how long past its expiry a lease is still left to its holder.
  *
  * @param leaseTable the table's name, in the instance's region
  * @param maxClockSkew at least 0 and at most 5 minutes
@@ -17,8 +17,8 @@ import java.util.regex.Pattern;
 public record FleetSettings(String leaseTable, Duration maxClockSkew, double ssmReadsPerSecond) {
   /**
    * Half of Parameter Store's default 40 TPS per account and region (GetParameter, GetParameters
-   * and PutParameter share it): the rest is headroom for operators, {@code driftguard pin},
-   * secrets and other tools.
+   * and PutParameter share it): the rest is headroom for operators, {@code driftguard pin}, secrets
+   * and other tools.
    */
   public static final double DEFAULT_SSM_READS_PER_SECOND = 20;
 
@@ -53,6 +53,7 @@ public record FleetSettings(String leaseTable, Duration maxClockSkew, double ssm
   }
 
   public static FleetSettings defaults() {
-    return new FleetSettings(DEFAULT_LEASE_TABLE, DEFAULT_MAX_CLOCK_SKEW, DEFAULT_SSM_READS_PER_SECOND);
+    return new FleetSettings(
+        DEFAULT_LEASE_TABLE, DEFAULT_MAX_CLOCK_SKEW, DEFAULT_SSM_READS_PER_SECOND);
   }
 }

@@ -30,9 +30,9 @@ final class Interpolator {
   /**
    * The interpolated value, or null after reporting the problems at {@code path}.
    *
-   * @param inPath the value is (part of) a file path or an SSM parameter name: each tag value
-   *     must then be one path segment ({@link #pathSegmentProblem}), so whoever can tag the
-   *     instance cannot point the agent at another folder or parameter tree
+   * @param inPath the value is (part of) a file path or an SSM parameter name: each tag value must
+   *     then be one path segment ({@link #pathSegmentProblem}), so whoever can tag the instance
+   *     cannot point the agent at another folder or parameter tree
    */
   String resolve(String raw, String path, Problems problems, boolean inPath) {
     if (!raw.contains("${")) {
@@ -134,8 +134,8 @@ final class Interpolator {
 
   /**
    * Why {@code value} cannot stand for one segment of a path (null when it can): a separator
-   * ({@code /} or a backslash), a volume field separator ({@code :}), a NUL or control character, or
-   * a segment that moves up or stays ({@code ..}, {@code .}, empty).
+   * ({@code /} or a backslash), a volume field separator ({@code :}), a NUL or control character,
+   * or a segment that moves up or stays ({@code ..}, {@code .}, empty).
    */
   static String pathSegmentProblem(String value) {
     if (value.isEmpty()) {

@@ -37,7 +37,9 @@ final class Problems {
     sources.put(path, source);
   }
 
-  /** The file that set {@code path} or the nearest enclosing path ({@code a.b[0].c}, {@code a.b}). */
+  /**
+   * The file that set {@code path} or the nearest enclosing path ({@code a.b[0].c}, {@code a.b}).
+   */
   private String sourceOf(String path) {
     for (String p = path; !p.isEmpty(); ) {
       String source = sources.get(p);

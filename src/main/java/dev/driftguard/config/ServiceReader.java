@@ -44,9 +44,13 @@ final class ServiceReader {
   static final Duration MAX_HEALTH_INTERVAL = Duration.ofMinutes(5);
   static final Duration MAX_HEALTH_TIMEOUT = Duration.ofMinutes(1);
   static final Duration MAX_HEALTH_DEADLINE = Duration.ofMinutes(30);
+
   /** ELBv2's own maximum deregistration delay (3600 s). */
   static final Duration MAX_DRAIN_TIMEOUT = Duration.ofHours(1);
-  /** ELBv2 needs at most healthy threshold 10 x interval 300 s = 50 min to call a target healthy. */
+
+  /**
+   * ELBv2 needs at most healthy threshold 10 x interval 300 s = 50 min to call a target healthy.
+   */
   static final Duration MAX_TRAFFIC_HEALTHY_DEADLINE = Duration.ofHours(1);
 
   private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
@@ -180,7 +184,14 @@ final class ServiceReader {
       try {
         spec =
             new ServiceSpec(
-                name, desired, allowedRegistries, container, health, traffic, rollout, containerName);
+                name,
+                desired,
+                allowedRegistries,
+                container,
+                health,
+                traffic,
+                rollout,
+                containerName);
       } catch (InvalidValueException e) {
         // The checks above mirror the model's; this only fires if the two drift apart.
         problems.add(service.path(), e.getMessage());
@@ -465,14 +476,24 @@ final class ServiceReader {
     Duration interval =
         positive(health, "interval")
             .filter(
-                d -> atMost(health, "interval", d, MAX_HEALTH_INTERVAL,
-                    "probes further apart cannot tell a healthy container in time"))
+                d ->
+                    atMost(
+                        health,
+                        "interval",
+                        d,
+                        MAX_HEALTH_INTERVAL,
+                        "probes further apart cannot tell a healthy container in time"))
             .orElse(DEFAULT_HEALTH_INTERVAL);
     Duration timeout =
         positive(health, "timeout")
             .filter(
-                d -> atMost(health, "timeout", d, MAX_HEALTH_TIMEOUT,
-                    "a probe that needs longer counts as failed"))
+                d ->
+                    atMost(
+                        health,
+                        "timeout",
+                        d,
+                        MAX_HEALTH_TIMEOUT,
+                        "a probe that needs longer counts as failed"))
             .orElse(DEFAULT_HEALTH_TIMEOUT);
     if (timeout.compareTo(interval) > 0) {
       problems.add(
@@ -486,8 +507,13 @@ final class ServiceReader {
     Duration deadline =
         positive(health, "deadline")
             .filter(
-                d -> atMost(health, "deadline", d, MAX_HEALTH_DEADLINE,
-                    "a stop-first host is out of service and holds a fleet slot until then"))
+                d ->
+                    atMost(
+                        health,
+                        "deadline",
+                        d,
+                        MAX_HEALTH_DEADLINE,
+                        "a stop-first host is out of service and holds a fleet slot until then"))
             .orElse(DEFAULT_HEALTH_DEADLINE);
     // The passing probes must fit in the deadline, or every deploy would roll back.
     Duration needed = interval.multipliedBy(threshold - 1L).plus(timeout);
@@ -563,19 +589,26 @@ final class ServiceReader {
 
     String drainWhy = "ELBv2's longest deregistration delay; a draining host holds a fleet slot";
     Duration drainTimeout =
-        traffic.value("drainTimeout", v -> v.equals("auto") ? Duration.ZERO : Durations.parse(v))
+        traffic
+            .value("drainTimeout", v -> v.equals("auto") ? Duration.ZERO : Durations.parse(v))
             .filter(d -> atMost(traffic, "drainTimeout", d, MAX_DRAIN_TIMEOUT, drainWhy))
             .orElse(Duration.ZERO);
     boolean autoDrain = traffic.string("drainTimeout").map(v -> v.equals("auto")).orElse(true);
     Duration cap =
-        traffic.duration("drainTimeoutCap")
+        traffic
+            .duration("drainTimeoutCap")
             .filter(d -> atMost(traffic, "drainTimeoutCap", d, MAX_DRAIN_TIMEOUT, drainWhy))
             .orElse(DEFAULT_DRAIN_TIMEOUT_CAP);
     Duration healthyDeadline =
         positive(traffic, "healthyDeadline")
             .filter(
-                d -> atMost(traffic, "healthyDeadline", d, MAX_TRAFFIC_HEALTHY_DEADLINE,
-                    "ELBv2 calls a target healthy within 50 minutes at its slowest settings"))
+                d ->
+                    atMost(
+                        traffic,
+                        "healthyDeadline",
+                        d,
+                        MAX_TRAFFIC_HEALTHY_DEADLINE,
+                        "ELBv2 calls a target healthy within 50 minutes at its slowest settings"))
             .orElse(DEFAULT_TRAFFIC_HEALTHY_DEADLINE);
     if (arn == null || port == 0) {
       return null;
@@ -653,7 +686,9 @@ final class ServiceReader {
     }
     List<String> runOnce = new ArrayList<>();
     if (rollout.has("runOnce") && !rollout.isList("runOnce")) {
-      problems.add(rollout.path("runOnce"), "must be a list of strings, e.g. [\"bin/rails\", \"db:migrate\"]");
+      problems.add(
+          rollout.path("runOnce"),
+          "must be a list of strings, e.g. [\"bin/rails\", \"db:migrate\"]");
     } else if (rollout.has("runOnce")) {
       rollout.texts("runOnce").forEach(t -> runOnce.add(t.value()));
     }

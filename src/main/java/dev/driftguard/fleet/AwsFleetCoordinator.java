@@ -8,8 +8,6 @@ import dev.driftguard.model.TargetState;
 import dev.driftguard.model.TrafficSpec;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -23,7 +21,6 @@ import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.DescribeTagsResponse;
 import software.amazon.awssdk.services.ec2.model.Filter;
-import software.amazon.awssdk.services.ec2.model.Tag;
 import software.amazon.awssdk.services.ec2.model.TagDescription;
 import software.amazon.awssdk.services.elasticloadbalancingv2.ElasticLoadBalancingV2Client;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.DescribeTargetHealthResponse;
@@ -33,9 +30,9 @@ import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetHealth
  * The fleet as AWS already records it: the capacity floor reads the service's ELBv2 target group
  * ({@code DescribeTargetHealth}), and hosts tell each other through EC2 tags on their own
  * instances: published state and the circuit breaker's failed digest ({@link PublishedStateTags},
- * written throttle-safe by {@link Ec2TagPublisher}). Turns to leave service are not taken here
- * but on the {@link TurnLease}: tags are eventually consistent.
- * Peers' tags are read with {@code DescribeTags}.
+ * written throttle-safe by {@link Ec2TagPublisher}). Turns to leave service are not taken here but
+ * on the {@link TurnLease}: tags are eventually consistent. Peers' tags are read with {@code
+ * DescribeTags}.
  *
  * <p>Reads fail with {@link FleetCoordinationException} (the caller must not take "unreadable" for
  * "no peers"); writes never throw. Every call is reported to the {@link AwsCallListener}.
@@ -106,9 +103,11 @@ public final class AwsFleetCoordinator implements FleetCoordinator {
         continue;
       }
       int port = d.target().port() == null ? 0 : d.target().port();
-      TargetState state = d.targetHealth() == null
-          ? TargetState.UNAVAILABLE
-          : TargetState.fromElbv2(d.targetHealth().stateAsString(), d.targetHealth().reasonAsString());
+      TargetState state =
+          d.targetHealth() == null
+              ? TargetState.UNAVAILABLE
+              : TargetState.fromElbv2(
+                  d.targetHealth().stateAsString(), d.targetHealth().reasonAsString());
       targets.add(new PeerTarget(d.target().id(), port, state));
     }
     return List.copyOf(targets);

@@ -31,8 +31,8 @@ import software.amazon.awssdk.services.dynamodb.model.ResourceNotFoundException;
  * item is {@code pool = "lease#" + pool}, {@code slot} its index, {@code owner} (absent when
  * released), {@code generation} (N), {@code expiresAt} (N, epoch milliseconds of the holder's
  * clock). A one-time task's item is {@code pool = "run#" + task}, {@code slot = 0}, with {@code
- * state} too. Items are never deleted: a released slot keeps its generation, so fencing tokens
- * only grow.
+ * state} too. Items are never deleted: a released slot keeps its generation, so fencing tokens only
+ * grow.
  *
  * <p>A takeover writes on the condition that the generation is still the one it read and that the
  * expiry is still before its cutoff (now minus the maximum skew), so a renewal that lands between
@@ -257,7 +257,8 @@ public final class DynamoDbTurnLease implements TurnLease {
                 "GetItem",
                 () ->
                     dynamo.getItem(
-                        b -> b.tableName(table).key(key(RUN_PREFIX + task, 0)).consistentRead(true)))
+                        b ->
+                            b.tableName(table).key(key(RUN_PREFIX + task, 0)).consistentRead(true)))
             .item();
     if (item == null || item.isEmpty()) {
       return Optional.empty();

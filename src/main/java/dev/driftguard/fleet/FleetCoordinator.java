@@ -6,10 +6,10 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Port: what this host learns from and tells its peers, through what AWS already runs (the
- * target group's health, EC2 tags), without a controller. Tags are eventually consistent, so they
- * publish state and feed the circuit breaker but never decide who may leave service: that is the
- * {@link TurnLease}'s compare-and-set. The decisions made from both are pure functions in {@code
+ * Port: what this host learns from and tells its peers, through what AWS already runs (the target
+ * group's health, EC2 tags), without a controller. Tags are eventually consistent, so they publish
+ * state and feed the circuit breaker but never decide who may leave service: that is the {@link
+ * TurnLease}'s compare-and-set. The decisions made from both are pure functions in {@code
  * reconcile/}.
  */
 public interface FleetCoordinator {
@@ -32,16 +32,16 @@ public interface FleetCoordinator {
   java.util.Map<String, Digest> peersRunning(ServiceSpec service);
 
   /**
-   * Publishes this host's state for the service (EC2 tags on its own instance). Only changes
-   * are sent; a failure is remembered and retried with the next change, never thrown, since
-   * publishing must not block a deploy.
+   * Publishes this host's state for the service (EC2 tags on its own instance). Only changes are
+   * sent; a failure is remembered and retried with the next change, never thrown, since publishing
+   * must not block a deploy.
    */
   void publish(ServiceSpec service, PublishedState state);
 
   /**
    * Sends published state that {@link #publish} held back to respect the API budget, once its
-   * interval has passed. The loop calls it every pass, so a deploy's last state goes out even
-   * when nothing changes afterwards. Never throws.
+   * interval has passed. The loop calls it every pass, so a deploy's last state goes out even when
+   * nothing changes afterwards. Never throws.
    */
   void flush();
 
@@ -49,8 +49,9 @@ public interface FleetCoordinator {
   record PeerTarget(String instanceId, int port, dev.driftguard.model.TargetState state) {}
 
   /**
-   * What a host publishes per service (tag contract in docs/design/published-state.md).
-   * {@code running} and {@code failed} may be null.
+   * What a host publishes per service (tag contract in docs/design/published-state.md). {@code
+   * running} and {@code failed} may be null.
    */
-  record PublishedState(Digest running, String phase, String lastOutcome, Digest failed, String updatedAt) {}
+  record PublishedState(
+      Digest running, String phase, String lastOutcome, Digest failed, String updatedAt) {}
 }

@@ -9,8 +9,8 @@ import java.util.Optional;
 
 /**
  * Turns for a host with no peers (local mode): nobody else asks, so a turn is always free, and a
- * one-time task is this host's to run. Kept in memory: after a restart a task that was running
- * is run again, which is what a lone developer's host wants.
+ * one-time task is this host's to run. Kept in memory: after a restart a task that was running is
+ * run again, which is what a lone developer's host wants.
  */
 public final class SoloTurnLease implements TurnLease {
   private final Clock clock;
@@ -57,7 +57,8 @@ public final class SoloTurnLease implements TurnLease {
 
   @Override
   public synchronized boolean finishRun(Run run, RunState result) {
-    runs.put(run.task(), new Run(run.task(), run.owner(), run.generation(), result, run.expiresAt()));
+    runs.put(
+        run.task(), new Run(run.task(), run.owner(), run.generation(), result, run.expiresAt()));
     return true;
   }
 

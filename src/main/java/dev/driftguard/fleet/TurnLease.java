@@ -22,14 +22,14 @@ import java.util.Optional;
  * FleetCoordinationException}, whose {@code throttled()} asks for a back-off; losing a race is
  * never an exception: {@code acquire} answers empty and {@code renew} false.
  *
- * <p>Contract: {@code TurnLeaseContract} (src/test), run against the in-memory fake and against
- * the DynamoDB adapter through the SDK.
+ * <p>Contract: {@code TurnLeaseContract} (src/test), run against the in-memory fake and against the
+ * DynamoDB adapter through the SDK.
  */
 public interface TurnLease {
 
   /**
-   * Takes one of the pool's {@code slots} leases for {@code owner}, or the one {@code owner}
-   * holds already (an agent that restarted mid-deploy finds its lease again, renewed).
+   * Takes one of the pool's {@code slots} leases for {@code owner}, or the one {@code owner} holds
+   * already (an agent that restarted mid-deploy finds its lease again, renewed).
    *
    * @return the lease, or empty when {@code slots} leases are held (or the race was lost)
    */
@@ -51,8 +51,8 @@ public interface TurnLease {
 
   /**
    * Starts the one-time task {@code task} (e.g. {@code web_staging@sha256:...}) on {@code owner},
-   * unless it has a runner or a result: the first caller wins; a runner whose record expired
-   * (plus the skew) is replaced by the next caller.
+   * unless it has a runner or a result: the first caller wins; a runner whose record expired (plus
+   * the skew) is replaced by the next caller.
    *
    * @return the task's record after the call: {@link RunState#RUNNING} with {@code owner} means
    *     this caller must run it now (and {@link #renewRun renew} while it runs)

@@ -21,7 +21,7 @@ public final class DockerHealthCheck implements HealthCheck {
       case HEALTHY -> ProbeResult.pass("docker health: healthy");
       case STARTING -> ProbeResult.fail("docker health: starting");
       case UNHEALTHY -> ProbeResult.fail("docker health: unhealthy");
-        // Waiting would only run into the deadline: say what to change instead.
+      // Waiting would only run into the deadline: say what to change instead.
       case NONE ->
           ProbeResult.fail(
               "image has no HEALTHCHECK; use health type http, tcp or none, or add one to the"

@@ -5,16 +5,16 @@ import dev.driftguard.model.ContainerSpec;
 import dev.driftguard.model.HealthSpec;
 
 /**
- * Port: one health probe of a running container, bounded by {@code spec.timeout()}. Waiting
- * for a threshold of passes within a deadline is the deployer's job, so every check type shares
- * the same rules for exits, restarts and deadlines.
+ * Port: one health probe of a running container, bounded by {@code spec.timeout()}. Waiting for a
+ * threshold of passes within a deadline is the deployer's job, so every check type shares the same
+ * rules for exits, restarts and deadlines.
  */
 public interface HealthCheck {
 
   /**
    * @param container the container as just inspected (its Docker health status included)
-   * @param containerSpec the service's container settings, for the host port that publishes
-   *     {@code spec.port()}
+   * @param containerSpec the service's container settings, for the host port that publishes {@code
+   *     spec.port()}
    */
   ProbeResult probe(ContainerInfo container, ContainerSpec containerSpec, HealthSpec spec);
 

@@ -4,8 +4,8 @@ import dev.driftguard.model.HealthSpec;
 
 /**
  * The health check for each {@link HealthSpec.Type}: an ordinary object, built once by the
- * composition root ({@link #create}) and handed to the loop as its {@link HealthCheck.Factory}.
- * The checks hold no per-service state, so one instance of each serves every service.
+ * composition root ({@link #create}) and handed to the loop as its {@link HealthCheck.Factory}. The
+ * checks hold no per-service state, so one instance of each serves every service.
  *
  * @param docker the check for {@code type: docker}
  * @param http the check for {@code type: http}

@@ -35,7 +35,8 @@ public final class HttpHealthCheck implements HealthCheck {
   /** Longest status line read ("HTTP/1.1 200 OK" and a generous reason phrase). */
   private static final int MAX_STATUS_LINE = 256;
 
-  private static final Pattern STATUS_LINE = Pattern.compile("HTTP/\\d(?:\\.\\d)? (\\d{3})(?: .*)?");
+  private static final Pattern STATUS_LINE =
+      Pattern.compile("HTTP/\\d(?:\\.\\d)? (\\d{3})(?: .*)?");
 
   private HttpHealthCheck() {}
 
@@ -59,10 +60,16 @@ public final class HttpHealthCheck implements HealthCheck {
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
     // Probes go to this host; a proxy from the JVM's settings must not see them.
     try (Socket socket = new Socket(Proxy.NO_PROXY)) {
-      socket.connect(new InetSocketAddress(address, port), (int) Math.min(Integer.MAX_VALUE, timeoutMillis));
+      socket.connect(
+          new InetSocketAddress(address, port), (int) Math.min(Integer.MAX_VALUE, timeoutMillis));
       OutputStream out = socket.getOutputStream();
       out.write(
-          ("GET " + spec.path() + " HTTP/1.1\r\nHost: " + Probes.uriHost(address) + ":" + port
+          ("GET "
+                  + spec.path()
+                  + " HTTP/1.1\r\nHost: "
+                  + Probes.uriHost(address)
+                  + ":"
+                  + port
                   + "\r\nUser-Agent: driftguard\r\nConnection: close\r\n\r\n")
               .getBytes(StandardCharsets.US_ASCII));
       out.flush();

@@ -13,8 +13,8 @@ import software.amazon.awssdk.services.autoscaling.AutoScalingClient;
  * replaced; AWS answers {@code ValidationError} "The age of the instance ... is less than the
  * configured grace period", which is worth trying again later).
  *
- * <p>Calls are reported to the {@link AwsCallListener} as {@code autoscaling:SetInstanceHealth}.
- * An instance in no group is told so by AWS ({@code ValidationError} "Instance Id not found - No
+ * <p>Calls are reported to the {@link AwsCallListener} as {@code autoscaling:SetInstanceHealth}. An
+ * instance in no group is told so by AWS ({@code ValidationError} "Instance Id not found - No
  * managed instance found for instance ID"): that failure is {@linkplain
  * HostHealthReportException#permanent() permanent}.
  */
@@ -44,7 +44,8 @@ public final class AutoScalingHealthReporter implements HostHealthReporter {
       listener.onError(SERVICE, OPERATION, code);
       boolean notInGroup = notInAGroup(e);
       throw new HostHealthReportException(
-          AwsErrors.describe("Auto Scaling " + OPERATION + " for instance " + instanceId + " failed", e)
+          AwsErrors.describe(
+                  "Auto Scaling " + OPERATION + " for instance " + instanceId + " failed", e)
               + hint(code, notInGroup),
           code,
           AwsErrors.throttled(e),

@@ -30,15 +30,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The state file ({@code <stateDir>/state.json}), written atomically: a temporary file is written
- * and fsynced, renamed over the old one, and the directory is fsynced so the rename itself
- * survives a power loss. A crash at any moment leaves either the old or the new content. Holds no
- * secrets.
+ * and fsynced, renamed over the old one, and the directory is fsynced so the rename itself survives
+ * a power loss. A crash at any moment leaves either the old or the new content. Holds no secrets.
  *
- * <p>The file records the instance it was written on. A file from another instance (baked into
- * an AMI, or a volume moved between hosts) is discarded whole at {@link #load}, with one log
- * line, as the ECS agent does with its checkpoint: its failed digests and in-flight phase are
- * facts about another host's containers. A file without an instance id (written by an agent
- * before this format) is kept, so an upgrade loses nothing; the next save records the id.
+ * <p>The file records the instance it was written on. A file from another instance (baked into an
+ * AMI, or a volume moved between hosts) is discarded whole at {@link #load}, with one log line, as
+ * the ECS agent does with its checkpoint: its failed digests and in-flight phase are facts about
+ * another host's containers. A file without an instance id (written by an agent before this format)
+ * is kept, so an upgrade loses nothing; the next save records the id.
  *
  * <p>One service's unreadable entry (an unknown phase or outcome written by a newer agent, a value
  * that no longer parses) discards that entry only, logged with the service's name.
@@ -161,8 +160,8 @@ public final class FileStateStore implements StateStore {
   /**
    * {@inheritDoc}
    *
-   * @throws StateStoreException when the file cannot be written (read-only or full directory);
-   *     the state stays in memory and goes to disk with the next save that succeeds
+   * @throws StateStoreException when the file cannot be written (read-only or full directory); the
+   *     state stays in memory and goes to disk with the next save that succeeds
    */
   @Override
   public synchronized void save(ServiceState state) {

@@ -9,11 +9,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Tells the {@link ServiceManager} how the agent is doing, from the reconcile loop's own
- * liveness rather than from a timer alone: each beat sends {@code WATCHDOG=1} (after {@link
- * #ready}) or extends the start timeout (before it) only while {@code loopAlive} says the loop
- * ticks. A loop that hangs therefore goes silent, and systemd's watchdog restarts the agent,
- * which {@code /healthz} alone cannot make happen.
+ * Tells the {@link ServiceManager} how the agent is doing, from the reconcile loop's own liveness
+ * rather than from a timer alone: each beat sends {@code WATCHDOG=1} (after {@link #ready}) or
+ * extends the start timeout (before it) only while {@code loopAlive} says the loop ticks. A loop
+ * that hangs therefore goes silent, and systemd's watchdog restarts the agent, which {@code
+ * /healthz} alone cannot make happen.
  *
  * <p>Beats run every half watchdog timeout (systemd's advice) on one named daemon thread.
  */

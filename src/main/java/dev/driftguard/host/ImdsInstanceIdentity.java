@@ -43,8 +43,10 @@ public final class ImdsInstanceIdentity implements InstanceIdentity {
   static final String REGION = "placement/region";
   static final String ZONE = "placement/availability-zone";
   static final String TAGS = "tags/instance";
+
   /** How the SDK's IMDS client words a 200 answer without a body (DefaultEc2MetadataClient). */
   static final String EMPTY_BODY = "Response body empty with Status Code 200";
+
   static final String SPOT_ACTION = "spot/instance-action";
   static final String LIFECYCLE = "autoscaling/target-lifecycle-state";
 

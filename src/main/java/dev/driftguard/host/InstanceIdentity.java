@@ -4,8 +4,8 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Port: who this host is (IMDSv2 on EC2; configured values in local mode), and whether it is
- * about to go away.
+ * Port: who this host is (IMDSv2 on EC2; configured values in local mode), and whether it is about
+ * to go away.
  */
 public interface InstanceIdentity {
 
@@ -19,8 +19,8 @@ public interface InstanceIdentity {
   Map<String, String> tags();
 
   /**
-   * A notice that the instance is going away: a spot interruption ({@code spot/instance-action})
-   * or an Auto Scaling target lifecycle state of {@code Terminated}/terminating.
+   * A notice that the instance is going away: a spot interruption ({@code spot/instance-action}) or
+   * an Auto Scaling target lifecycle state of {@code Terminated}/terminating.
    *
    * @return what announced it, e.g. "spot interruption at 2026-01-01T00:02:00Z"
    */

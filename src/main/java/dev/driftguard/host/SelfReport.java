@@ -12,11 +12,11 @@ import org.slf4j.LoggerFactory;
  * unhealthyAfter}, it marks itself Unhealthy in its Auto Scaling group ({@link
  * HostHealthReporter}), once, so the group replaces it.
  *
- * <p>What to do is decided by {@link #decide}, a pure function of what was seen before, whether
- * the host serves now, and the time; this class only keeps the state between calls, calls the
- * reporter and logs. A report that fails for a reason that may pass (throttling, the group's grace
- * period, a permission granted later) is tried again at most every {@link #RETRY_EVERY}; one that
- * cannot succeed (the instance is in no group) is given up, with one log line.
+ * <p>What to do is decided by {@link #decide}, a pure function of what was seen before, whether the
+ * host serves now, and the time; this class only keeps the state between calls, calls the reporter
+ * and logs. A report that fails for a reason that may pass (throttling, the group's grace period, a
+ * permission granted later) is tried again at most every {@link #RETRY_EVERY}; one that cannot
+ * succeed (the instance is in no group) is given up, with one log line.
  *
  * <p>The loop calls {@link #observe} once per tick; it never throws.
  */
@@ -77,9 +77,9 @@ public final class SelfReport implements ServingObserver {
   }
 
   /**
-   * Pure: report once the host has served nothing for {@code unhealthyAfter} without a break,
-   * then never again; a failed attempt is retried {@link #RETRY_EVERY} later. Serving again
-   * starts the count over.
+   * Pure: report once the host has served nothing for {@code unhealthyAfter} without a break, then
+   * never again; a failed attempt is retried {@link #RETRY_EVERY} later. Serving again starts the
+   * count over.
    */
   public static Decision decide(
       State state, boolean serving, Instant now, Duration unhealthyAfter) {
@@ -129,7 +129,8 @@ public final class SelfReport implements ServingObserver {
               + " Unhealthy in its Auto Scaling group at {} unless a service recovers first",
           after.nothingServingSince().plus(unhealthyAfter));
     } else if (before.nothingServingSince() != null && after.nothingServingSince() == null) {
-      logger.info("this host serves again; no self-report [since={}]", before.nothingServingSince());
+      logger.info(
+          "this host serves again; no self-report [since={}]", before.nothingServingSince());
     }
   }
 

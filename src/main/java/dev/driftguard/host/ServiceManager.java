@@ -5,12 +5,14 @@ import java.util.Optional;
 
 /**
  * Port: the service manager that started the agent (systemd with {@code Type=notify}), told when
- * the agent is ready, that it is still alive, and that it is stopping. Implementations never
- * throw: the agent reconciles whether or not its supervisor hears it.
+ * the agent is ready, that it is still alive, and that it is stopping. Implementations never throw:
+ * the agent reconciles whether or not its supervisor hears it.
  */
 public interface ServiceManager {
 
-  /** Start-up is done ({@code READY=1}); {@code status} is the line {@code systemctl status} shows. */
+  /**
+   * Start-up is done ({@code READY=1}); {@code status} is the line {@code systemctl status} shows.
+   */
   void ready(String status);
 
   /** The agent is alive ({@code WATCHDOG=1}): systemd restarts it when this stops coming. */

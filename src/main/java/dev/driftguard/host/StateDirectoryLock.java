@@ -17,9 +17,10 @@ import org.slf4j.LoggerFactory;
  * held for the life of the process, so {@code driftguard once} and the {@code run} service never
  * write the state file (or act on the same containers) together.
  *
- * <p>The lock is the operating system's ({@code fcntl} on Linux, through {@link FileChannel#tryLock}),
- * so it goes away with the process however it ends, {@code kill -9} included: a stale lock file
- * never blocks a restart. The file holds the holder's pid, for the message of the one refused.
+ * <p>The lock is the operating system's ({@code fcntl} on Linux, through {@link
+ * FileChannel#tryLock}), so it goes away with the process however it ends, {@code kill -9}
+ * included: a stale lock file never blocks a restart. The file holds the holder's pid, for the
+ * message of the one refused.
  *
  * <p>A read-only state directory cannot hold a lock file. The agent still runs there (the state
  * file cannot be written either, so two agents cannot corrupt it): {@link #acquire} warns and
@@ -73,8 +74,7 @@ public final class StateDirectoryLock implements AutoCloseable {
           "this process already holds the lock on " + file + " (two agents in one JVM?)", e);
     } catch (IOException e) {
       closeQuietly(channel);
-      throw new StateDirectoryLockedException(
-          "cannot lock " + file + ": " + reason(e), e);
+      throw new StateDirectoryLockedException("cannot lock " + file + ": " + reason(e), e);
     }
     if (lock == null) {
       String holder = readHolder(file);

@@ -9,10 +9,10 @@ import java.util.Locale;
 import java.util.Objects;
 
 /**
- * The state file could not be written: the state directory is read-only or not the agent's, or
- * its filesystem is full. The agent keeps serving from what it holds in memory (a deploy goes on;
- * only what a restart would remember is at risk) and reports the problem; the message names the
- * file and what to do. State files hold no secrets, so nothing here can leak one.
+ * The state file could not be written: the state directory is read-only or not the agent's, or its
+ * filesystem is full. The agent keeps serving from what it holds in memory (a deploy goes on; only
+ * what a restart would remember is at risk) and reports the problem; the message names the file and
+ * what to do. State files hold no secrets, so nothing here can leak one.
  */
 public class StateStoreException extends DriftguardException {
   private static final long serialVersionUID = 1L;
@@ -39,7 +39,8 @@ public class StateStoreException extends DriftguardException {
   /** A save of {@code file} that failed with {@code cause}, worded with what to do about it. */
   static StateStoreException saving(Path file, IOException cause) {
     Problem problem = classify(cause);
-    String reason = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+    String reason =
+        cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
     String hint =
         switch (problem) {
           case NOT_WRITABLE ->

@@ -15,14 +15,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Adapter: systemd's notify protocol ({@code sd_notify(3)}): one datagram per message on the
- * {@code AF_UNIX} socket that {@code $NOTIFY_SOCKET} names, a path or an abstract name ({@code
- * @...}). JDK 17 speaks unix sockets only as streams, so the datagram goes through libc's {@code
- * socket}/{@code sendto}, reached with JNA (which the Docker transport already ships).
+ * Adapter: systemd's notify protocol ({@code sd_notify(3)}): one datagram per message on the {@code
+ * AF_UNIX} socket that {@code $NOTIFY_SOCKET} names, a path or an abstract name ({@code @...}). JDK
+ * 17 speaks unix sockets only as streams, so the datagram goes through libc's {@code socket}/{@code
+ * sendto}, reached with JNA (which the Docker transport already ships).
  *
  * <p>A message that cannot be sent is logged once and dropped: a supervisor that stops listening
- * must not stop the agent. systemd accepts the messages only from the unit's main process
- * ({@code NotifyAccess=main}), which the agent is: the launcher {@code exec}s the JVM.
+ * must not stop the agent. systemd accepts the messages only from the unit's main process ({@code
+ * NotifyAccess=main}), which the agent is: the launcher {@code exec}s the JVM.
  */
 public final class SystemdNotifySocket implements ServiceManager {
   private static final Logger logger = LoggerFactory.getLogger(SystemdNotifySocket.class);
@@ -34,8 +34,10 @@ public final class SystemdNotifySocket implements ServiceManager {
   private static final int AF_UNIX = 1;
   private static final int SOCK_DGRAM = 2;
   private static final int SOCK_CLOEXEC = 0x80000;
+
   /** {@code sizeof(sockaddr_un.sun_path)} on Linux. */
   private static final int SUN_PATH = 108;
+
   private static final int SUN_PATH_OFFSET = 2;
 
   private final String socket;
@@ -51,8 +53,8 @@ public final class SystemdNotifySocket implements ServiceManager {
 
   /**
    * The supervisor that {@code environment} names: systemd when {@code NOTIFY_SOCKET} is set (a
-   * {@code Type=notify} unit), with its watchdog when {@code WATCHDOG_USEC} is set for this
-   * process ({@code WATCHDOG_PID} absent or {@code pid}); otherwise {@link ServiceManager#none}.
+   * {@code Type=notify} unit), with its watchdog when {@code WATCHDOG_USEC} is set for this process
+   * ({@code WATCHDOG_PID} absent or {@code pid}); otherwise {@link ServiceManager#none}.
    *
    * @param pid this process's id, which {@code WATCHDOG_PID} must name for the watchdog to be ours
    */
@@ -69,7 +71,8 @@ public final class SystemdNotifySocket implements ServiceManager {
       return ServiceManager.none();
     }
     if (socket.getBytes(StandardCharsets.UTF_8).length >= SUN_PATH) {
-      logger.warn("NOTIFY_SOCKET={} is longer than a unix socket path may be; not notifying", socket);
+      logger.warn(
+          "NOTIFY_SOCKET={} is longer than a unix socket path may be; not notifying", socket);
       return ServiceManager.none();
     }
     return new SystemdNotifySocket(socket, watchdog(environment, pid));
@@ -173,7 +176,8 @@ public final class SystemdNotifySocket implements ServiceManager {
   interface LibC extends Library {
     int socket(int domain, int type, int protocol) throws LastErrorException;
 
-    NativeLong sendto(int fd, byte[] buffer, NativeLong length, int flags, byte[] address, int addressLength)
+    NativeLong sendto(
+        int fd, byte[] buffer, NativeLong length, int flags, byte[] address, int addressLength)
         throws LastErrorException;
 
     int close(int fd) throws LastErrorException;

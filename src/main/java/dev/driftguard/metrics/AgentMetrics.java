@@ -161,8 +161,8 @@ public final class AgentMetrics implements ReconcileListener, AwsCallListener, A
 
   /**
    * Reads each service's live deploy phase ({@code StateBook#get}), for {@code
-   * driftguard_waiting_for_turn}: the events say when a phase ends, not that a deploy is waiting
-   * at the gate right now.
+   * driftguard_waiting_for_turn}: the events say when a phase ends, not that a deploy is waiting at
+   * the gate right now.
    */
   public void trackPhases(Function<String, Phase> source) {
     phases.set(source);
@@ -297,7 +297,8 @@ public final class AgentMetrics implements ReconcileListener, AwsCallListener, A
   @Override
   public void onThrottled(String service, String operation) {
     Counter.builder(PREFIX + "aws.throttled")
-        .description("Attempts of AWS API calls that AWS throttled (SDK retries included), by service and operation")
+        .description(
+            "Attempts of AWS API calls that AWS throttled (SDK retries included), by service and operation")
         .tag("aws_service", service)
         .tag("operation", operation)
         .register(registry)

@@ -88,10 +88,10 @@ public final class LogOutput {
   }
 
   /**
-   * Whether {@code journalStream} ({@code DEVICE:INODE}) is the stream {@code stderr} points at,
-   * as systemd's documentation asks: a variable inherited by a process whose stderr went
-   * elsewhere (a pipe, a file) must not make it write priority prefixes there. Where {@code
-   * /proc} cannot tell, the variable is trusted.
+   * Whether {@code journalStream} ({@code DEVICE:INODE}) is the stream {@code stderr} points at, as
+   * systemd's documentation asks: a variable inherited by a process whose stderr went elsewhere (a
+   * pipe, a file) must not make it write priority prefixes there. Where {@code /proc} cannot tell,
+   * the variable is trusted.
    */
   static boolean stderrIsJournal(String journalStream, Path stderr) {
     if (journalStream == null || !journalStream.matches("\\d+:\\d+")) {
@@ -128,7 +128,8 @@ public final class LogOutput {
 
   /** A new encoder for a console appender, given the logger context and the appender. */
   private interface EncoderChoice {
-    Encoder<ILoggingEvent> encoderFor(LoggerContext context, ConsoleAppender<ILoggingEvent> console);
+    Encoder<ILoggingEvent> encoderFor(
+        LoggerContext context, ConsoleAppender<ILoggingEvent> console);
   }
 
   /**

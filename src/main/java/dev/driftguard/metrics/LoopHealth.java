@@ -35,14 +35,18 @@ public final class LoopHealth {
 
   /**
    * @param lastTick when the loop last ticked ({@code ReconcileLoop#lastTick}: a pass started or
-   *     ended, or a wait began or ended), null
-   *     before the first
+   *     ended, or a wait began or ended), null before the first
    */
   public LoopHealth(Supplier<Instant> lastTick, Duration pollInterval, Clock clock) {
-    this(lastTick, pollInterval.multipliedBy(ALLOWED_INTERVALS), ALLOWED_INTERVALS + " poll intervals", clock);
+    this(
+        lastTick,
+        pollInterval.multipliedBy(ALLOWED_INTERVALS),
+        ALLOWED_INTERVALS + " poll intervals",
+        clock);
   }
 
-  private LoopHealth(Supplier<Instant> lastTick, Duration allowance, String allowanceName, Clock clock) {
+  private LoopHealth(
+      Supplier<Instant> lastTick, Duration allowance, String allowanceName, Clock clock) {
     this.lastTick = lastTick;
     this.allowance = allowance;
     this.allowanceName = allowanceName;
@@ -57,20 +61,22 @@ public final class LoopHealth {
    */
   public static LoopHealth forWatchdog(
       Supplier<Instant> lastTick, Duration pollInterval, List<ServiceSpec> services, Clock clock) {
-    return new LoopHealth(lastTick, stallAllowance(pollInterval, services), "the stall allowance", clock);
+    return new LoopHealth(
+        lastTick, stallAllowance(pollInterval, services), "the stall allowance", clock);
   }
 
   /**
-   * How long a loop that works may go without a tick: its longest single call (an image pull;
-   * for services behind a load balancer also the drain and the wait for a healthy target, both
-   * bounded by the configuration), or three poll intervals if longer, plus {@link #MARGIN}.
+   * How long a loop that works may go without a tick: its longest single call (an image pull; for
+   * services behind a load balancer also the drain and the wait for a healthy target, both bounded
+   * by the configuration), or three poll intervals if longer, plus {@link #MARGIN}.
    */
   public static Duration stallAllowance(Duration pollInterval, List<ServiceSpec> services) {
     Duration longest = max(pollInterval.multipliedBy(ALLOWED_INTERVALS), LONGEST_FIXED_CALL);
     for (ServiceSpec service : services) {
       if (service.hasLoadBalancer()) {
         TrafficSpec traffic = service.traffic();
-        Duration drain = traffic.drainTimeout() != null ? traffic.drainTimeout() : traffic.drainTimeoutCap();
+        Duration drain =
+            traffic.drainTimeout() != null ? traffic.drainTimeout() : traffic.drainTimeoutCap();
         longest = max(longest, max(drain, traffic.healthyDeadline()));
       }
     }

@@ -20,8 +20,8 @@ import java.util.List;
  * process_files_open_files}, CPU in nanoseconds) and have no resident memory at all, which is the
  * number to watch against the unit's {@code MemoryMax}.
  *
- * <p>Memory is read from {@code /proc/self/status} (Linux; readable under {@code
- * ProcSubset=pid}); where it cannot be read, the memory gauges are not registered.
+ * <p>Memory is read from {@code /proc/self/status} (Linux; readable under {@code ProcSubset=pid});
+ * where it cannot be read, the memory gauges are not registered.
  */
 final class ProcessMetrics implements MeterBinder {
   private final Path status;
@@ -30,7 +30,9 @@ final class ProcessMetrics implements MeterBinder {
     this(Path.of("/proc/self/status"));
   }
 
-  /** @param status a file in the format of {@code /proc/self/status} */
+  /**
+   * @param status a file in the format of {@code /proc/self/status}
+   */
   ProcessMetrics(Path status) {
     this.status = status;
   }
@@ -51,7 +53,8 @@ final class ProcessMetrics implements MeterBinder {
           .register(registry);
     }
     OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
-    if (os instanceof com.sun.management.OperatingSystemMXBean cpu && cpu.getProcessCpuTime() >= 0) {
+    if (os instanceof com.sun.management.OperatingSystemMXBean cpu
+        && cpu.getProcessCpuTime() >= 0) {
       FunctionCounter.builder("process.cpu", cpu, b -> b.getProcessCpuTime() / 1e9)
           .description("User and system CPU time the agent's process has spent")
           .baseUnit("seconds")

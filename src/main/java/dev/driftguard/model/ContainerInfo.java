@@ -5,8 +5,8 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * A container as the runtime reports it. {@code labels} are the container's labels;
- * {@link #managed()} tells whether driftguard created it.
+ * A container as the runtime reports it. {@code labels} are the container's labels; {@link
+ * #managed()} tells whether driftguard created it.
  */
 public record ContainerInfo(
     String id,
@@ -60,7 +60,9 @@ public record ContainerInfo(
     }
   }
 
-  /** The host port its traffic port is published on, per its label (containers made by driftguard). */
+  /**
+   * The host port its traffic port is published on, per its label (containers made by driftguard).
+   */
   public Optional<Integer> hostPort() {
     try {
       return Optional.ofNullable(labels.get(Labels.HOST_PORT)).map(Integer::valueOf);

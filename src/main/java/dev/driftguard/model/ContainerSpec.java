@@ -5,9 +5,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * How a service's container runs, apart from its image. {@code envFromSsm} maps variable names
- * to SSM SecureString parameter names; their values are resolved at render time and never
- * logged. {@code memoryBytes} is 0 when no limit is set.
+ * How a service's container runs, apart from its image. {@code envFromSsm} maps variable names to
+ * SSM SecureString parameter names; their values are resolved at render time and never logged.
+ * {@code memoryBytes} is 0 when no limit is set.
  */
 public record ContainerSpec(
     List<PortBinding> ports,
@@ -21,8 +21,8 @@ public record ContainerSpec(
 
   /**
    * The longest stop timeout. The engine answers a stop only after the timeout and then the kill,
-   * and the Docker client gives up waiting for an answer after {@link #dockerResponseTimeout()}:
-   * a longer stop timeout would fail every deploy at STOP.
+   * and the Docker client gives up waiting for an answer after {@link #dockerResponseTimeout()}: a
+   * longer stop timeout would fail every deploy at STOP.
    */
   public static final Duration MAX_STOP_TIMEOUT = Duration.ofMinutes(4);
 

@@ -16,8 +16,8 @@ public final class DesiredRecord {
   /**
    * @param raw the record's value, null when the record does not exist
    * @param version the source's version of the value (0 when the source has none)
-   * @param allowedRegistries registries the host may pull from; empty allows any (only a local
-   *     file source may leave it empty: the configuration requires it for SSM sources)
+   * @param allowedRegistries registries the host may pull from; empty allows any (only a local file
+   *     source may leave it empty: the configuration requires it for SSM sources)
    */
   public static DesiredState parse(String raw, long version, Set<String> allowedRegistries) {
     if (raw == null) {
@@ -42,7 +42,9 @@ public final class DesiredRecord {
     if (value.indexOf('@') < 0) {
       return reject(
           DesiredState.RejectReason.TAG_WITHOUT_DIGEST,
-          "'" + Digest.abbreviate(value) + "' is not pinned by digest; pin REGISTRY/REPOSITORY[:tag]@sha256:<64 hex>"
+          "'"
+              + Digest.abbreviate(value)
+              + "' is not pinned by digest; pin REGISTRY/REPOSITORY[:tag]@sha256:<64 hex>"
               + " (driftguard pin resolves a tag for you)",
           raw);
     }
@@ -55,7 +57,10 @@ public final class DesiredRecord {
     if (!allowedRegistries.isEmpty() && !allowedRegistries.contains(image.registry())) {
       return reject(
           DesiredState.RejectReason.REGISTRY_NOT_ALLOWED,
-          "registry " + image.registry() + " is not in allowedRegistries " + allowedRegistries.stream().sorted().toList(),
+          "registry "
+              + image.registry()
+              + " is not in allowedRegistries "
+              + allowedRegistries.stream().sorted().toList(),
           raw);
     }
     return new DesiredState.Pinned(image, version);
@@ -68,7 +73,8 @@ public final class DesiredRecord {
 
   static String fingerprint(String raw) {
     try {
-      byte[] hash = MessageDigest.getInstance("SHA-256").digest(raw.getBytes(StandardCharsets.UTF_8));
+      byte[] hash =
+          MessageDigest.getInstance("SHA-256").digest(raw.getBytes(StandardCharsets.UTF_8));
       return HexFormat.of().formatHex(hash, 0, 8);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every JDK has SHA-256", e);

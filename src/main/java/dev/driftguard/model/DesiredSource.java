@@ -18,9 +18,9 @@ public sealed interface DesiredSource {
     }
 
     /**
-     * Whether {@code name} is an SSM parameter name: letters, digits, {@code _ . - /}, at most
-     * 2048 characters; false for null. The configuration checks every parameter name it reads,
-     * desired records and secrets ({@code container.envFromSsm}) alike, by this rule.
+     * Whether {@code name} is an SSM parameter name: letters, digits, {@code _ . - /}, at most 2048
+     * characters; false for null. The configuration checks every parameter name it reads, desired
+     * records and secrets ({@code container.envFromSsm}) alike, by this rule.
      */
     public static boolean isValidName(String name) {
       return name != null && NAME.matcher(name).matches();

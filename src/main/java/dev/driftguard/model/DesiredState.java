@@ -1,8 +1,8 @@
 package dev.driftguard.model;
 
 /**
- * What a service should run, as read from its desired-state record. Only {@link Pinned} ever
- * causes a deploy: a rejected or unavailable record leaves the running container untouched.
+ * What a service should run, as read from its desired-state record. Only {@link Pinned} ever causes
+ * a deploy: a rejected or unavailable record leaves the running container untouched.
  */
 public sealed interface DesiredState {
 
@@ -11,10 +11,11 @@ public sealed interface DesiredState {
 
   /**
    * A record that exists but must not be acted on. {@code message} says what is wrong and how to
-   * fix it; {@code fingerprint} identifies the offending value so it is reported once, not once
-   * per poll.
+   * fix it; {@code fingerprint} identifies the offending value so it is reported once, not once per
+   * poll.
    */
-  record Rejected(RejectReason reason, String message, String fingerprint) implements DesiredState {}
+  record Rejected(RejectReason reason, String message, String fingerprint)
+      implements DesiredState {}
 
   /** The source could not be read this time (outage, throttling, permissions). */
   record Unavailable(String cause, boolean throttled) implements DesiredState {}

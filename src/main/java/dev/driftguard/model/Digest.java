@@ -3,8 +3,8 @@ package dev.driftguard.model;
 import java.util.regex.Pattern;
 
 /**
- * A content digest, {@code sha256:} followed by 64 lowercase hex characters. The only identity
- * of an image that driftguard trusts: tags move, digests do not.
+ * A content digest, {@code sha256:} followed by 64 lowercase hex characters. The only identity of
+ * an image that driftguard trusts: tags move, digests do not.
  */
 public record Digest(String value) {
   private static final Pattern SHA256 = Pattern.compile("sha256:[0-9a-f]{64}");

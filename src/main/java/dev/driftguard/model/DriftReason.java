@@ -1,6 +1,8 @@
 package dev.driftguard.model;
 
-/** Why the running container differs from the desired one; label of driftguard_drift_detected_total. */
+/**
+ * Why the running container differs from the desired one; label of driftguard_drift_detected_total.
+ */
 public enum DriftReason {
   /** The desired digest differs from the running container's. */
   DIGEST,

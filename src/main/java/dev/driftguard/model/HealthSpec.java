@@ -3,10 +3,10 @@ package dev.driftguard.model;
 import java.time.Duration;
 
 /**
- * When a freshly started container counts as healthy: {@code healthyThreshold} consecutive
- * passing probes, each bounded by {@code timeout} and spaced by {@code interval}, all within
- * {@code deadline}. {@code port} is the container port (probed through the host port that
- * publishes it); {@code path} is used by {@code http} only.
+ * When a freshly started container counts as healthy: {@code healthyThreshold} consecutive passing
+ * probes, each bounded by {@code timeout} and spaced by {@code interval}, all within {@code
+ * deadline}. {@code port} is the container port (probed through the host port that publishes it);
+ * {@code path} is used by {@code http} only.
  */
 public record HealthSpec(
     Type type,

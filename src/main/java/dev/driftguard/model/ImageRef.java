@@ -4,15 +4,16 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * An image reference pinned by digest: {@code REGISTRY/REPOSITORY[:tag]@sha256:<hex>}. A tag
- * beside the digest is informational; the digest decides what runs. {@code tag} is null when
- * absent.
+ * An image reference pinned by digest: {@code REGISTRY/REPOSITORY[:tag]@sha256:<hex>}. A tag beside
+ * the digest is informational; the digest decides what runs. {@code tag} is null when absent.
  */
 public record ImageRef(String registry, String repository, String tag, Digest digest) {
   private static final Pattern REGISTRY =
-      Pattern.compile("(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\\.[a-zA-Z0-9-]+)*(?::[0-9]{1,5})?");
+      Pattern.compile(
+          "(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\\.[a-zA-Z0-9-]+)*(?::[0-9]{1,5})?");
   private static final Pattern REPOSITORY =
-      Pattern.compile("[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*");
+      Pattern.compile(
+          "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*");
   private static final Pattern TAG = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
 
   public ImageRef {
@@ -32,9 +33,9 @@ public record ImageRef(String registry, String repository, String tag, Digest di
   }
 
   /**
-   * Parses {@code REGISTRY/REPOSITORY[:tag]@sha256:<hex>}. The first path component is the
-   * registry and must be a host name (with a dot or a port) or {@code localhost}: driftguard
-   * never guesses Docker Hub.
+   * Parses {@code REGISTRY/REPOSITORY[:tag]@sha256:<hex>}. The first path component is the registry
+   * and must be a host name (with a dot or a port) or {@code localhost}: driftguard never guesses
+   * Docker Hub.
    *
    * @throws InvalidValueException with a message that says what is wrong
    */
@@ -69,8 +70,8 @@ public record ImageRef(String registry, String repository, String tag, Digest di
    *
    * @param registry the text before the first slash; null when there is no slash
    * @param repository the text after the registry, without tag or digest; may be empty
-   * @param tag what follows the repository's last colon when no slash comes after it; empty for
-   *     a bare colon, null when there is none
+   * @param tag what follows the repository's last colon when no slash comes after it; empty for a
+   *     bare colon, null when there is none
    * @param digest what follows {@code @}, null when there is no {@code @}
    */
   public record Parts(String registry, String repository, String tag, Digest digest) {}
@@ -114,7 +115,9 @@ public record ImageRef(String registry, String repository, String tag, Digest di
     return registry + "/" + repository;
   }
 
-  /** {@code REGISTRY/REPOSITORY@sha256:<hex>}: what is pulled and what containers are created from. */
+  /**
+   * {@code REGISTRY/REPOSITORY@sha256:<hex>}: what is pulled and what containers are created from.
+   */
   public String pinned() {
     return repositoryName() + "@" + digest.value();
   }

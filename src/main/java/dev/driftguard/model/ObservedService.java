@@ -3,11 +3,14 @@ package dev.driftguard.model;
 import java.util.Optional;
 
 /**
- * What one pass saw of a service on this host: its containers by name (each null when absent),
- * the remembered state, and how many passes in a row its health probe has failed.
+ * What one pass saw of a service on this host: its containers by name (each null when absent), the
+ * remembered state, and how many passes in a row its health probe has failed.
  */
 public record ObservedService(
-    ContainerInfo current, ContainerInfo previous, ContainerInfo next, ServiceState state,
+    ContainerInfo current,
+    ContainerInfo previous,
+    ContainerInfo next,
+    ServiceState state,
     int failedProbes) {
 
   public ObservedService {

@@ -30,7 +30,9 @@ public record PortBinding(String hostIp, int hostPort, int containerPort, String
     int last = spec.lastIndexOf(':');
     if (last < 0) {
       throw new InvalidValueException(
-          "port binding '" + value + "' must be [IP:]HOST:CONTAINER (driftguard publishes explicitly)");
+          "port binding '"
+              + value
+              + "' must be [IP:]HOST:CONTAINER (driftguard publishes explicitly)");
     }
     String container = spec.substring(last + 1);
     String front = spec.substring(0, last);
@@ -47,13 +49,16 @@ public record PortBinding(String hostIp, int hostPort, int containerPort, String
     try {
       return new PortBinding(ip, Integer.parseInt(host), Integer.parseInt(container), protocol);
     } catch (NumberFormatException e) {
-      throw new InvalidValueException("port binding '" + value + "' has a port that is not a number");
+      throw new InvalidValueException(
+          "port binding '" + value + "' has a port that is not a number");
     }
   }
 
   /** The address a local probe uses to reach this port: loopback unless bound to one address. */
   public String probeAddress() {
-    return hostIp.isEmpty() || hostIp.equals("0.0.0.0") || hostIp.equals("::") ? "127.0.0.1" : hostIp;
+    return hostIp.isEmpty() || hostIp.equals("0.0.0.0") || hostIp.equals("::")
+        ? "127.0.0.1"
+        : hostIp;
   }
 
   private static void checkPort(int port, String what) {

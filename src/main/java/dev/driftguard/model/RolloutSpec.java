@@ -2,14 +2,18 @@ package dev.driftguard.model;
 
 /**
  * How a new image replaces the running one. {@code maxUnavailable} is a count of hosts, or a
- * percentage of the registered targets when {@code maxUnavailablePercent} is true.
- * {@code nextHostPort} is the host port that start-first gives the second container (0 when the
- * strategy is stop-first). {@code runOnce} is a command run from the new image on exactly one host
- * of the fleet before any host switches (e.g. database migrations); empty for none.
+ * percentage of the registered targets when {@code maxUnavailablePercent} is true. {@code
+ * nextHostPort} is the host port that start-first gives the second container (0 when the strategy
+ * is stop-first). {@code runOnce} is a command run from the new image on exactly one host of the
+ * fleet before any host switches (e.g. database migrations); empty for none.
  */
 public record RolloutSpec(
-    Strategy strategy, int maxUnavailable, boolean maxUnavailablePercent, boolean rollback,
-    int nextHostPort, java.util.List<String> runOnce) {
+    Strategy strategy,
+    int maxUnavailable,
+    boolean maxUnavailablePercent,
+    boolean rollback,
+    int nextHostPort,
+    java.util.List<String> runOnce) {
 
   /** Which container goes first. */
   public enum Strategy {
@@ -37,8 +41,18 @@ public record RolloutSpec(
 
   /** A rollout without a one-time task. */
   public RolloutSpec(
-      Strategy strategy, int maxUnavailable, boolean maxUnavailablePercent, boolean rollback, int nextHostPort) {
-    this(strategy, maxUnavailable, maxUnavailablePercent, rollback, nextHostPort, java.util.List.of());
+      Strategy strategy,
+      int maxUnavailable,
+      boolean maxUnavailablePercent,
+      boolean rollback,
+      int nextHostPort) {
+    this(
+        strategy,
+        maxUnavailable,
+        maxUnavailablePercent,
+        rollback,
+        nextHostPort,
+        java.util.List.of());
   }
 
   public static RolloutSpec stopFirst() {

@@ -10,24 +10,32 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * A container fully rendered: image, settings and the environment with secrets resolved.
- * {@code specHash} identifies the settings (not the image) as configured: a change of any
- * setting is drift. Secrets count by their SSM parameter names, not their values, so the hash
- * can be computed every pass without decrypting anything (a rotated secret is picked up by the
- * next deploy). {@link #toString()} never shows environment values.
+ * A container fully rendered: image, settings and the environment with secrets resolved. {@code
+ * specHash} identifies the settings (not the image) as configured: a change of any setting is
+ * drift. Secrets count by their SSM parameter names, not their values, so the hash can be computed
+ * every pass without decrypting anything (a rotated secret is picked up by the next deploy). {@link
+ * #toString()} never shows environment values.
  */
 public record RunSpec(
-    String service, ImageRef image, ContainerSpec container, Map<String, String> environment, String specHash) {
+    String service,
+    ImageRef image,
+    ContainerSpec container,
+    Map<String, String> environment,
+    String specHash) {
 
   public RunSpec {
     environment = Map.copyOf(environment);
   }
 
-  /** Renders a service's container for {@code image}; {@code secrets} are resolved envFromSsm values. */
+  /**
+   * Renders a service's container for {@code image}; {@code secrets} are resolved envFromSsm
+   * values.
+   */
   public static RunSpec render(ServiceSpec service, ImageRef image, Map<String, String> secrets) {
     Map<String, String> env = new TreeMap<>(service.container().env());
     env.putAll(secrets);
-    return new RunSpec(service.name(), image, service.container(), env, specHashOf(service.container()));
+    return new RunSpec(
+        service.name(), image, service.container(), env, specHashOf(service.container()));
   }
 
   /** The same spec published on other ports (start-first); the spec hash is unchanged. */
@@ -36,7 +44,15 @@ public record RunSpec(
     return new RunSpec(
         service,
         image,
-        new ContainerSpec(ports, c.env(), c.envFromSsm(), c.volumes(), c.command(), c.stopSignal(), c.stopTimeout(), c.memoryBytes()),
+        new ContainerSpec(
+            ports,
+            c.env(),
+            c.envFromSsm(),
+            c.volumes(),
+            c.command(),
+            c.stopSignal(),
+            c.stopTimeout(),
+            c.memoryBytes()),
         environment,
         specHash);
   }
@@ -51,7 +67,15 @@ public record RunSpec(
     return new RunSpec(
         ONE_TIME_TASK_PREFIX + service,
         image,
-        new ContainerSpec(List.of(), c.env(), c.envFromSsm(), c.volumes(), command, c.stopSignal(), c.stopTimeout(), c.memoryBytes()),
+        new ContainerSpec(
+            List.of(),
+            c.env(),
+            c.envFromSsm(),
+            c.volumes(),
+            command,
+            c.stopSignal(),
+            c.stopTimeout(),
+            c.memoryBytes()),
         environment,
         specHash);
   }
@@ -84,15 +108,20 @@ public record RunSpec(
   public static String specHashOf(ContainerSpec c) {
     StringBuilder canonical = new StringBuilder();
     canonical.append("ports=").append(c.ports()).append('\n');
-    new TreeMap<>(c.env()).forEach((k, v) -> canonical.append("env:").append(k).append('=').append(v).append('\n'));
-    new TreeMap<>(c.envFromSsm()).forEach((k, v) -> canonical.append("secret:").append(k).append('=').append(v).append('\n'));
+    new TreeMap<>(c.env())
+        .forEach((k, v) -> canonical.append("env:").append(k).append('=').append(v).append('\n'));
+    new TreeMap<>(c.envFromSsm())
+        .forEach(
+            (k, v) -> canonical.append("secret:").append(k).append('=').append(v).append('\n'));
     canonical.append("volumes=").append(c.volumes()).append('\n');
     canonical.append("command=").append(c.command()).append('\n');
     canonical.append("stopSignal=").append(c.stopSignal()).append('\n');
     canonical.append("stopTimeout=").append(c.stopTimeout()).append('\n');
     canonical.append("memory=").append(c.memoryBytes()).append('\n');
     try {
-      byte[] digest = MessageDigest.getInstance("SHA-256").digest(canonical.toString().getBytes(StandardCharsets.UTF_8));
+      byte[] digest =
+          MessageDigest.getInstance("SHA-256")
+              .digest(canonical.toString().getBytes(StandardCharsets.UTF_8));
       return HexFormat.of().formatHex(digest, 0, 12);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every JDK has SHA-256", e);
@@ -101,6 +130,14 @@ public record RunSpec(
 
   @Override
   public String toString() {
-    return "RunSpec[service=" + service + ", image=" + image + ", specHash=" + specHash + ", env=" + environment.keySet() + "]";
+    return "RunSpec[service="
+        + service
+        + ", image="
+        + image
+        + ", specHash="
+        + specHash
+        + ", env="
+        + environment.keySet()
+        + "]";
   }
 }

@@ -6,9 +6,9 @@ import java.util.regex.Pattern;
 
 /**
  * Everything the agent knows about one service (app_environment) on this host, from the host
- * configuration. {@code traffic} is null for workers without a load balancer. {@code
- * containerName} is the Docker name of the serving container, the service name unless
- * configured ({@code container.name}); the fleet and its tags know the service by {@code name}.
+ * configuration. {@code traffic} is null for workers without a load balancer. {@code containerName}
+ * is the Docker name of the serving container, the service name unless configured ({@code
+ * container.name}); the fleet and its tags know the service by {@code name}.
  */
 public record ServiceSpec(
     String name,
@@ -21,10 +21,10 @@ public record ServiceSpec(
     String containerName) {
 
   /**
-   * The rule for service and container names, as a regular expression: Docker container names
-   * allow these, with room for the -next and -previous the agent adds. Service names also become
-   * tag keys and parameter names, so the configuration and the operator commands check them by
-   * {@link #isValidName} too.
+   * The rule for service and container names, as a regular expression: Docker container names allow
+   * these, with room for the -next and -previous the agent adds. Service names also become tag keys
+   * and parameter names, so the configuration and the operator commands check them by {@link
+   * #isValidName} too.
    */
   public static final String NAME_RULE = "[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}";
 
@@ -64,15 +64,24 @@ public record ServiceSpec(
    */
   public ContainerSpec containerAsPublished(ContainerInfo running) {
     Optional<Integer> hostPort = running == null ? Optional.empty() : running.hostPort();
-    if (hostPort.isEmpty() || container.ports().isEmpty()
+    if (hostPort.isEmpty()
+        || container.ports().isEmpty()
         || container.ports().get(0).hostPort() == hostPort.get()) {
       return container;
     }
-    java.util.List<PortBinding> moved = container.ports().stream()
-        .map(p -> new PortBinding(p.hostIp(), hostPort.get(), p.containerPort(), p.protocol()))
-        .toList();
-    return new ContainerSpec(moved, container.env(), container.envFromSsm(), container.volumes(),
-        container.command(), container.stopSignal(), container.stopTimeout(), container.memoryBytes());
+    java.util.List<PortBinding> moved =
+        container.ports().stream()
+            .map(p -> new PortBinding(p.hostIp(), hostPort.get(), p.containerPort(), p.protocol()))
+            .toList();
+    return new ContainerSpec(
+        moved,
+        container.env(),
+        container.envFromSsm(),
+        container.volumes(),
+        container.command(),
+        container.stopSignal(),
+        container.stopTimeout(),
+        container.memoryBytes());
   }
 
   /**

@@ -25,38 +25,91 @@ public record ServiceState(
     DeployPath path) {
 
   public static ServiceState initial(String service) {
-    return new ServiceState(service, Phase.IDLE, null, null, null, null, null, null, null, null, null);
+    return new ServiceState(
+        service, Phase.IDLE, null, null, null, null, null, null, null, null, null);
   }
 
   /** The deploy of {@code deployTarget} along {@code deployPath} enters {@code next}. */
-  public ServiceState inPhase(Phase next, ImageRef deployTarget, DeployPath deployPath, Instant now) {
-    return new ServiceState(service, next, deployTarget, lastKnownGood, failed, now, lastOutcome, lastDeployAt,
-        lastDeployDuration, lastError, deployPath);
+  public ServiceState inPhase(
+      Phase next, ImageRef deployTarget, DeployPath deployPath, Instant now) {
+    return new ServiceState(
+        service,
+        next,
+        deployTarget,
+        lastKnownGood,
+        failed,
+        now,
+        lastOutcome,
+        lastDeployAt,
+        lastDeployDuration,
+        lastError,
+        deployPath);
   }
 
   public ServiceState withFailed(Digest digest) {
-    return new ServiceState(service, phase, target, lastKnownGood, digest, phaseSince, lastOutcome, lastDeployAt,
-        lastDeployDuration, lastError, path);
+    return new ServiceState(
+        service,
+        phase,
+        target,
+        lastKnownGood,
+        digest,
+        phaseSince,
+        lastOutcome,
+        lastDeployAt,
+        lastDeployDuration,
+        lastError,
+        path);
   }
 
   public ServiceState withLastKnownGood(ImageRef image) {
-    return new ServiceState(service, phase, target, image, failed, phaseSince, lastOutcome, lastDeployAt,
-        lastDeployDuration, lastError, path);
+    return new ServiceState(
+        service,
+        phase,
+        target,
+        image,
+        failed,
+        phaseSince,
+        lastOutcome,
+        lastDeployAt,
+        lastDeployDuration,
+        lastError,
+        path);
   }
 
   /** The deploy ended: back to IDLE with its outcome. */
   public ServiceState finished(DeployOutcome outcome, Instant at, Duration took, String error) {
-    return new ServiceState(service, Phase.IDLE, null, lastKnownGood, failed, at, outcome, at, took, error, null);
+    return new ServiceState(
+        service, Phase.IDLE, null, lastKnownGood, failed, at, outcome, at, took, error, null);
   }
 
   /** An interrupted attempt is dropped without an outcome (nothing on the host had changed). */
   public ServiceState abandoned(Instant at) {
-    return new ServiceState(service, Phase.IDLE, null, lastKnownGood, failed, at, lastOutcome, lastDeployAt,
-        lastDeployDuration, lastError, null);
+    return new ServiceState(
+        service,
+        Phase.IDLE,
+        null,
+        lastKnownGood,
+        failed,
+        at,
+        lastOutcome,
+        lastDeployAt,
+        lastDeployDuration,
+        lastError,
+        null);
   }
 
   public ServiceState withError(String error) {
-    return new ServiceState(service, phase, target, lastKnownGood, failed, phaseSince, lastOutcome, lastDeployAt,
-        lastDeployDuration, error, path);
+    return new ServiceState(
+        service,
+        phase,
+        target,
+        lastKnownGood,
+        failed,
+        phaseSince,
+        lastOutcome,
+        lastDeployAt,
+        lastDeployDuration,
+        error,
+        path);
   }
 }

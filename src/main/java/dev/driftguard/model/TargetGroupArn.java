@@ -2,7 +2,10 @@ package dev.driftguard.model;
 
 import java.util.regex.Pattern;
 
-/** An ELBv2 target group ARN, e.g. {@code arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/abc123}. */
+/**
+ * An ELBv2 target group ARN, e.g. {@code
+ * arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/abc123}.
+ */
 public record TargetGroupArn(String value) {
   private static final Pattern ARN =
       Pattern.compile(

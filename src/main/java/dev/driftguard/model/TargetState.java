@@ -4,8 +4,8 @@ import java.util.Locale;
 
 /**
  * A load balancer target's state: ELBv2's target health states, plus NOT_REGISTERED for a target
- * the group does not know. The one home of "which states count as in service", for the deploy,
- * the capacity floor, the status page and the operator commands alike.
+ * the group does not know. The one home of "which states count as in service", for the deploy, the
+ * capacity floor, the status page and the operator commands alike.
  */
 public enum TargetState {
   INITIAL,
@@ -31,8 +31,8 @@ public enum TargetState {
   }
 
   /**
-   * ELBv2's own words ({@code healthy}, {@code unhealthy.draining}, ...) and reason code to ours.
-   * A described-but-unregistered target comes back {@code unused} with reason {@code
+   * ELBv2's own words ({@code healthy}, {@code unhealthy.draining}, ...) and reason code to ours. A
+   * described-but-unregistered target comes back {@code unused} with reason {@code
    * Target.NotRegistered}: that is NOT_REGISTERED; other {@code unused} reasons (instance stopped,
    * group not attached to a load balancer) stay UNUSED. Words this agent does not know are
    * UNAVAILABLE ("no verdict"). The one mapping the traffic and fleet adapters share.

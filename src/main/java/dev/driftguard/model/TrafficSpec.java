@@ -3,12 +3,15 @@ package dev.driftguard.model;
 import java.time.Duration;
 
 /**
- * The load balancer target this service is registered as: this instance on {@code port} in
- * {@code targetGroupArn}. {@code drainTimeout} null means "auto" (the target group's
- * deregistration delay, capped by {@code drainTimeoutCap}).
+ * The load balancer target this service is registered as: this instance on {@code port} in {@code
+ * targetGroupArn}. {@code drainTimeout} null means "auto" (the target group's deregistration delay,
+ * capped by {@code drainTimeoutCap}).
  */
 public record TrafficSpec(
-    TargetGroupArn targetGroupArn, int port, Duration drainTimeout, Duration drainTimeoutCap,
+    TargetGroupArn targetGroupArn,
+    int port,
+    Duration drainTimeout,
+    Duration drainTimeoutCap,
     Duration healthyDeadline) {
 
   public TrafficSpec {

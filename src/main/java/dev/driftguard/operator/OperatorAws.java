@@ -30,8 +30,10 @@ final class OperatorAws implements AutoCloseable {
   private final AwsAccess access;
   private final AgentSettings settings;
   private final Map<String, String> environment;
+
   /** The {@code --region} given, or null. */
   private final String regionOption;
+
   private final Map<Region, AwsAccess.Clients> clients = new HashMap<>();
 
   /**

@@ -35,7 +35,7 @@ public final class OperatorCommands {
             --json   print the agent's JSON document as it is
           """,
           "pin",
-          """
+"""
 usage: driftguard pin SERVICE IMAGE[:tag|@sha256:<hex>] [options]
   Writes SERVICE's desired image to its SSM parameter. A tag is resolved to its digest
   in ECR, a digest is checked to exist; what the agents would reject is refused.

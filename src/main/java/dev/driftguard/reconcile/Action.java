@@ -20,8 +20,8 @@ public sealed interface Action {
 
   /**
    * Replace (or create) the container with one from {@code image}. {@code lastResort}: the digest
-   * was refused (it rolled back here or on a peer) but this host has nothing else to run, so it
-   * is started anyway, past the circuit breaker (DESIGN 3: never empty).
+   * was refused (it rolled back here or on a peer) but this host has nothing else to run, so it is
+   * started anyway, past the circuit breaker (DESIGN 3: never empty).
    */
   record Deploy(ImageRef image, Set<DriftReason> reasons, boolean lastResort) implements Action {
     public Deploy {
@@ -59,8 +59,8 @@ public sealed interface Action {
   }
 
   /**
-   * Leave everything as it is: the desired state is rejected or unreadable, or names a digest
-   * that already rolled back here. {@code why} is for the status page and logs.
+   * Leave everything as it is: the desired state is rejected or unreadable, or names a digest that
+   * already rolled back here. {@code why} is for the status page and logs.
    */
   record Hold(String why) implements Action {
     @Override

@@ -21,7 +21,8 @@ public final class CapacityFloor {
   private CapacityFloor() {}
 
   /** The verdict, with the numbers behind it for the log line. */
-  public record Verdict(boolean mayLeave, int hosts, int allowedOut, int outOfService, String why) {}
+  public record Verdict(
+      boolean mayLeave, int hosts, int allowedOut, int outOfService, String why) {}
 
   /** How many hosts may be out of service at once for {@code hosts} members. */
   public static int allowedOut(int hosts, RolloutSpec rollout) {
@@ -59,9 +60,10 @@ public final class CapacityFloor {
       }
     }
     boolean mayLeave = out.size() < allowed;
-    String why = mayLeave
-        ? out.size() + " of " + hosts + " host(s) out of service, " + allowed + " allowed"
-        : "waiting: " + out + " out of service, " + allowed + " of " + hosts + " allowed";
+    String why =
+        mayLeave
+            ? out.size() + " of " + hosts + " host(s) out of service, " + allowed + " allowed"
+            : "waiting: " + out + " out of service, " + allowed + " of " + hosts + " allowed";
     return new Verdict(mayLeave, hosts, allowed, out.size(), why);
   }
 }

@@ -22,50 +22,72 @@ final class Deploy {
   final DeployPath path;
   final Set<DriftReason> reasons;
   final Instant startedAt;
+
   /** The last-resort deploy of a refused digest on a host with nothing else to run. */
   final boolean lastResort;
 
   /** The host port the serving (old) container is registered on. */
   int oldPort;
+
   /** start-first: the host port the new container is published on. */
   int newPort;
+
   /** Rendered once the image is pulled; rendered again after a restart (secrets are not saved). */
   RunSpec spec;
 
   Phase phase;
   Instant phaseStartedAt;
+
   /** When the loop should run this deploy's step again. */
   Instant wakeAt;
+
   /** Faults in a row inside ROLLBACK or RESTORE, for their retry backoff. */
   int faultsInPhase;
+
   /** Why the deploy went to ROLLBACK or RESTORE: the error it ends with. */
   String cause;
+
   /** When this host's target left service, for driftguard_out_of_service_seconds. */
   Instant outOfServiceSince;
+
   /** The turn lease this host holds to be out of service (released on every end); null if none. */
   TurnLease.Lease lease;
+
   /** Resumed after a restart: the lease the crashed agent held is to be found again. */
   boolean findLease;
+
   /** How the deploy ended; null while it runs. */
   DeployTable.End end;
+
   /** The phase whose fault or verdict led to ROLLBACK or RESTORE; null when resumed there. */
   Phase restoreFrom;
 
   // Scratch of the current phase, reset on every phase change.
   /** The step did its one-time action (deregister, container swap, ...) and now polls. */
   boolean acted;
+
   /** REGISTER, ROLLBACK, RESTORE: the target was registered in this phase. */
   boolean registered;
+
   /** Deadline of the current poll (drain timeout, health deadline, registration deadline). */
   Instant deadline;
+
   /** HEALTH: passes in a row; the engine's restart count when the check began. */
   int passes;
+
   Integer restartsAtStart;
+
   /** REGISTER: since when the target has been failing; the last thing heard about it. */
   Instant badSince;
+
   String lastDetail;
 
-  Deploy(ServiceSpec service, ImageRef image, DeployPath path, Set<DriftReason> reasons, Instant startedAt,
+  Deploy(
+      ServiceSpec service,
+      ImageRef image,
+      DeployPath path,
+      Set<DriftReason> reasons,
+      Instant startedAt,
       boolean lastResort) {
     this.service = service;
     this.image = image;
@@ -97,6 +119,12 @@ final class Deploy {
 
   /** {@code [service=web, digest=sha256:ab12…, phase=HEALTH]}, for log lines. */
   String context() {
-    return "[service=" + service.name() + ", digest=" + image.digest().shortForm() + "…, phase=" + phase.name() + "]";
+    return "[service="
+        + service.name()
+        + ", digest="
+        + image.digest().shortForm()
+        + "…, phase="
+        + phase.name()
+        + "]";
   }
 }

@@ -25,10 +25,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs deploys through the {@link DeployTable}, one step at a time: {@link #begin} or {@link
- * #resume} a deploy, then {@link #step} it whenever it is due until {@link Deploy#end} is set.
- * Each phase is saved (and published) before its step first runs, so after a crash {@link
- * #resume} continues from the saved phase through the same table. Nothing here sleeps; the loop
- * paces the steps, which is what lets a whole fleet run in virtual time.
+ * #resume} a deploy, then {@link #step} it whenever it is due until {@link Deploy#end} is set. Each
+ * phase is saved (and published) before its step first runs, so after a crash {@link #resume}
+ * continues from the saved phase through the same table. Nothing here sleeps; the loop paces the
+ * steps, which is what lets a whole fleet run in virtual time.
  */
 public final class DeployRunner {
   private static final Logger logger = LoggerFactory.getLogger(DeployRunner.class);
@@ -54,14 +54,27 @@ public final class DeployRunner {
     steps.put(Phase.RESTORE, restore);
   }
 
-  /** Starts a deploy of {@code image} along {@code path}; its first step runs when the loop steps it. */
-  Deploy begin(ServiceSpec service, ImageRef image, DeployPath path, Set<DriftReason> reasons, boolean lastResort) {
+  /**
+   * Starts a deploy of {@code image} along {@code path}; its first step runs when the loop steps
+   * it.
+   */
+  Deploy begin(
+      ServiceSpec service,
+      ImageRef image,
+      DeployPath path,
+      Set<DriftReason> reasons,
+      boolean lastResort) {
     reasons.forEach(r -> env.listener().driftDetected(service.name(), r));
     Deploy d = new Deploy(service, image, path, reasons, env.clock().instant(), lastResort);
     d.oldPort = env.currentServingPort(service);
     d.newPort = path == DeployPath.START_FIRST ? StepEnv.otherPort(service, d.oldPort) : d.oldPort;
-    logger.info("[service={}, digest={}…] drift detected {}, {} ({})", service.name(), image.digest().shortForm(), reasons,
-        path == DeployPath.RESTART ? "restarting the container" : "deploying", path.label());
+    logger.info(
+        "[service={}, digest={}…] drift detected {}, {} ({})",
+        service.name(),
+        image.digest().shortForm(),
+        reasons,
+        path == DeployPath.RESTART ? "restarting the container" : "deploying",
+        path.label());
     enter(d, DeployTable.first(path));
     return d;
   }
@@ -76,14 +89,19 @@ public final class DeployRunner {
       env.states().put(state.abandoned(env.clock().instant()));
       return Optional.empty();
     }
-    DeployPath path = state.path() != null ? state.path() : DeployPath.of(service.rollout().strategy());
+    DeployPath path =
+        state.path() != null ? state.path() : DeployPath.of(service.rollout().strategy());
     Deploy d = new Deploy(service, state.target(), path, Set.of(), env.clock().instant(), false);
     // start-first between its two renames: the old container already carries the -previous name.
-    ContainerInfo old = observed.current() != null || path != DeployPath.START_FIRST ? observed.current() : observed.previous();
+    ContainerInfo old =
+        observed.current() != null || path != DeployPath.START_FIRST
+            ? observed.current()
+            : observed.previous();
     d.oldPort = StepEnv.servingPort(service, old);
-    d.newPort = observed.next() != null
-        ? observed.next().hostPort().orElse(StepEnv.otherPort(service, d.oldPort))
-        : path == DeployPath.START_FIRST ? StepEnv.otherPort(service, d.oldPort) : d.oldPort;
+    d.newPort =
+        observed.next() != null
+            ? observed.next().hostPort().orElse(StepEnv.otherPort(service, d.oldPort))
+            : path == DeployPath.START_FIRST ? StepEnv.otherPort(service, d.oldPort) : d.oldPort;
     d.enter(state.phase(), env.clock().instant());
     // The agent that crashed may have held a turn lease: find it again, so it is renewed while
     // the deploy goes on and released at its end, and peers need not wait for it to expire.
@@ -96,8 +114,11 @@ public final class DeployRunner {
   void step(Deploy d) {
     StepOutcome outcome;
     try {
-      outcome = keepTurn(d) ? steps.get(d.phase).run(d) : new StepOutcome.Fault(
-          "this host's turn lease was taken over (it expired); going back into service");
+      outcome =
+          keepTurn(d)
+              ? steps.get(d.phase).run(d)
+              : new StepOutcome.Fault(
+                  "this host's turn lease was taken over (it expired); going back into service");
     } catch (RuntimeException e) {
       outcome = new StepOutcome.Fault(String.valueOf(e.getMessage()));
     }
@@ -117,7 +138,8 @@ public final class DeployRunner {
       d.wakeAt = now.plus(pause);
       return;
     }
-    env.listener().phaseFinished(d.service.name(), d.phase, Duration.between(d.phaseStartedAt, now));
+    env.listener()
+        .phaseFinished(d.service.name(), d.phase, Duration.between(d.phaseStartedAt, now));
     if (why != null && d.cause == null) {
       d.cause = why;
     }
@@ -135,7 +157,10 @@ public final class DeployRunner {
       states.put(states.get(d.service.name()).withFailed(d.image.digest()));
       logger.warn("{} rolling back: {}", d.context(), why);
     } else if (next.phase() == Phase.RESTORE) {
-      logger.warn("{} restoring the previous container: {} (a fault: the digest is not condemned)", d.context(), why);
+      logger.warn(
+          "{} restoring the previous container: {} (a fault: the digest is not condemned)",
+          d.context(),
+          why);
     }
     if (next.phase() == Phase.ROLLBACK || next.phase() == Phase.RESTORE) {
       d.restoreFrom = d.phase;
@@ -185,39 +210,59 @@ public final class DeployRunner {
     }
     String ctx = "[service=" + name + ", digest=" + d.image.digest().shortForm() + "…, phase=IDLE]";
     if (end == DeployTable.End.SUCCESS) {
-      logger.info("{} {} succeeded in {}s", ctx, d.path == DeployPath.RESTART ? "restart" : "deploy", took.toSeconds());
+      logger.info(
+          "{} {} succeeded in {}s",
+          ctx,
+          d.path == DeployPath.RESTART ? "restart" : "deploy",
+          took.toSeconds());
     } else {
-      logger.warn("{} {} {} after {}s: {}", ctx, d.path == DeployPath.RESTART ? "restart" : "deploy",
-          end == DeployTable.End.FAULT ? "failed on a fault" : end.outcome().label(), took.toSeconds(), d.cause);
+      logger.warn(
+          "{} {} {} after {}s: {}",
+          ctx,
+          d.path == DeployPath.RESTART ? "restart" : "deploy",
+          end == DeployTable.End.FAULT ? "failed on a fault" : end.outcome().label(),
+          took.toSeconds(),
+          d.cause);
     }
   }
 
   /**
-   * Never empty (DESIGN 3): the pinned digest was refused, and nothing runs here. The digest
-   * most peers publish as running becomes what this host restores to; the loop then starts it.
+   * Never empty (DESIGN 3): the pinned digest was refused, and nothing runs here. The digest most
+   * peers publish as running becomes what this host restores to; the loop then starts it.
    */
   private void learnWhatTheFleetRuns(Deploy d) {
-    boolean running = env.runtime().inspect(d.service.containerName()).map(ContainerInfo::running).orElse(false);
+    boolean running =
+        env.runtime().inspect(d.service.containerName()).map(ContainerInfo::running).orElse(false);
     if (running) {
       return;
     }
     try {
-      Map<Digest, Long> votes = env.fleet().peersRunning(d.service).values().stream()
-          .filter(digest -> !digest.equals(d.image.digest()))
-          .collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
-      Optional<Digest> fleetDigest = votes.entrySet().stream()
-          .max(Comparator.<Map.Entry<Digest, Long>>comparingLong(Map.Entry::getValue)
-              .thenComparing(e -> e.getKey().value()))
-          .map(Map.Entry::getKey);
+      Map<Digest, Long> votes =
+          env.fleet().peersRunning(d.service).values().stream()
+              .filter(digest -> !digest.equals(d.image.digest()))
+              .collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
+      Optional<Digest> fleetDigest =
+          votes.entrySet().stream()
+              .max(
+                  Comparator.<Map.Entry<Digest, Long>>comparingLong(Map.Entry::getValue)
+                      .thenComparing(e -> e.getKey().value()))
+              .map(Map.Entry::getKey);
       if (fleetDigest.isPresent()) {
-        ImageRef image = new ImageRef(d.image.registry(), d.image.repository(), null, fleetDigest.get());
+        ImageRef image =
+            new ImageRef(d.image.registry(), d.image.repository(), null, fleetDigest.get());
         StateBook states = env.states();
         states.put(states.get(d.service.name()).withLastKnownGood(image));
-        logger.warn("[service={}] nothing runs here and {} was refused: starting {}, which the fleet runs",
-            d.service.name(), d.image.digest().shortForm(), fleetDigest.get().shortForm());
+        logger.warn(
+            "[service={}] nothing runs here and {} was refused: starting {}, which the fleet runs",
+            d.service.name(),
+            d.image.digest().shortForm(),
+            fleetDigest.get().shortForm());
       }
     } catch (RuntimeException e) {
-      logger.warn("[service={}] nothing runs here and the peers' state cannot be read: {}", d.service.name(), e.getMessage());
+      logger.warn(
+          "[service={}] nothing runs here and the peers' state cannot be read: {}",
+          d.service.name(),
+          e.getMessage());
     }
   }
 
@@ -232,16 +277,23 @@ public final class DeployRunner {
     try {
       if (d.findLease) {
         d.findLease = false;
-        d.lease = env.turns().holders(StepEnv.pool(d.service)).stream()
-            .filter(l -> l.owner().equals(env.instanceId()))
-            .findFirst()
-            .orElse(null);
+        d.lease =
+            env.turns().holders(StepEnv.pool(d.service)).stream()
+                .filter(l -> l.owner().equals(env.instanceId()))
+                .findFirst()
+                .orElse(null);
       }
       if (d.lease == null || now.isBefore(d.lease.expiresAt().minus(ttl.dividedBy(2)))) {
         return true;
       }
       if (env.turns().renew(d.lease, ttl)) {
-        d.lease = new TurnLease.Lease(d.lease.pool(), d.lease.slot(), d.lease.owner(), d.lease.generation(), now.plus(ttl));
+        d.lease =
+            new TurnLease.Lease(
+                d.lease.pool(),
+                d.lease.slot(),
+                d.lease.owner(),
+                d.lease.generation(),
+                now.plus(ttl));
         return true;
       }
     } catch (RuntimeException e) {
@@ -259,7 +311,10 @@ public final class DeployRunner {
       try {
         env.turns().release(d.lease);
       } catch (RuntimeException e) {
-        logger.warn("{} could not release the turn lease; it expires by itself: {}", d.context(), e.getMessage());
+        logger.warn(
+            "{} could not release the turn lease; it expires by itself: {}",
+            d.context(),
+            e.getMessage());
       }
       d.lease = null;
     }

@@ -59,17 +59,36 @@ final class DeployTable {
     }
   }
 
-  private static final Map<DeployPath, List<Phase>> ORDER = new EnumMap<>(Map.of(
-      DeployPath.STOP_FIRST,
-      List.of(Phase.PULL, Phase.RUN_ONCE, Phase.GATE, Phase.DEREGISTER, Phase.STOP, Phase.START, Phase.HEALTH,
-          Phase.REGISTER, Phase.COMMIT),
-      // The new container serves on the second port before the old one leaves: capacity never dips.
-      DeployPath.START_FIRST,
-      List.of(Phase.PULL, Phase.RUN_ONCE, Phase.GATE, Phase.START, Phase.HEALTH, Phase.REGISTER, Phase.DEREGISTER,
-          Phase.STOP, Phase.COMMIT),
-      // The same container again: nothing to pull, and a dead container holds no capacity.
-      DeployPath.RESTART,
-      List.of(Phase.START, Phase.HEALTH, Phase.REGISTER)));
+  private static final Map<DeployPath, List<Phase>> ORDER =
+      new EnumMap<>(
+          Map.of(
+              DeployPath.STOP_FIRST,
+              List.of(
+                  Phase.PULL,
+                  Phase.RUN_ONCE,
+                  Phase.GATE,
+                  Phase.DEREGISTER,
+                  Phase.STOP,
+                  Phase.START,
+                  Phase.HEALTH,
+                  Phase.REGISTER,
+                  Phase.COMMIT),
+              // The new container serves on the second port before the old one leaves: capacity
+              // never dips.
+              DeployPath.START_FIRST,
+              List.of(
+                  Phase.PULL,
+                  Phase.RUN_ONCE,
+                  Phase.GATE,
+                  Phase.START,
+                  Phase.HEALTH,
+                  Phase.REGISTER,
+                  Phase.DEREGISTER,
+                  Phase.STOP,
+                  Phase.COMMIT),
+              // The same container again: nothing to pull, and a dead container holds no capacity.
+              DeployPath.RESTART,
+              List.of(Phase.START, Phase.HEALTH, Phase.REGISTER)));
 
   /** The phase a deploy along {@code path} starts in. */
   static Phase first(DeployPath path) {
@@ -105,7 +124,8 @@ final class DeployTable {
     }
     boolean hostUntouched = phase == Phase.PULL || phase == Phase.RUN_ONCE || phase == Phase.GATE;
     return switch (kind) {
-      case DONE -> at + 1 < order.size() ? Transition.to(order.get(at + 1)) : Transition.ending(End.SUCCESS);
+      case DONE ->
+          at + 1 < order.size() ? Transition.to(order.get(at + 1)) : Transition.ending(End.SUCCESS);
       case FAULT -> hostUntouched ? Transition.ending(End.FAULT) : Transition.to(Phase.RESTORE);
       case REFUSED -> {
         if (!hostUntouched) {
@@ -123,7 +143,9 @@ final class DeployTable {
         }
         // A container that was fine before and fails again after a restart says nothing new
         // about its image: the loop decides afresh (and replaces it if it stays unhealthy).
-        yield path == DeployPath.RESTART ? Transition.to(Phase.RESTORE) : Transition.to(Phase.ROLLBACK);
+        yield path == DeployPath.RESTART
+            ? Transition.to(Phase.RESTORE)
+            : Transition.to(Phase.ROLLBACK);
       }
       case WAIT -> Transition.to(phase);
     };

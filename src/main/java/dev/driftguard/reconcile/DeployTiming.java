@@ -3,8 +3,8 @@ package dev.driftguard.reconcile;
 import java.time.Duration;
 
 /**
- * How the deploy paces its polls and retries. Every wait is a poll the loop comes back to, so
- * these are also what the loop's tick cadence is made of.
+ * How the deploy paces its polls and retries. Every wait is a poll the loop comes back to, so these
+ * are also what the loop's tick cadence is made of.
  *
  * @param gatePoll how often the target group is re-read while waiting for a turn (jittered)
  * @param gateTimeout how long a deploy waits for a turn before it gives up (a fault: retried later)
@@ -47,7 +47,15 @@ public record DeployTiming(
 
   /** These timings with another gate pacing (tests and the fleet simulation). */
   public DeployTiming withGate(Duration poll, Duration timeout) {
-    return new DeployTiming(poll, timeout, leaseTtl, targetPoll, unhealthyGrace, faultBackoff,
-        maxFaultBackoff, inServiceCheck, terminationCheck);
+    return new DeployTiming(
+        poll,
+        timeout,
+        leaseTtl,
+        targetPoll,
+        unhealthyGrace,
+        faultBackoff,
+        maxFaultBackoff,
+        inServiceCheck,
+        terminationCheck);
   }
 }

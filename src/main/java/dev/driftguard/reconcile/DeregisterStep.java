@@ -11,9 +11,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * DEREGISTER: takes the old container's target out of the load balancer and polls until it has
- * drained (or the drain timeout passed). stop-first checks the capacity floor once more right
- * after leaving: if the group fell below it meanwhile, the deploy faults and RESTORE registers
- * the host again at once (DESIGN 4). A worker has nothing to deregister.
+ * drained (or the drain timeout passed). stop-first checks the capacity floor once more right after
+ * leaving: if the group fell below it meanwhile, the deploy faults and RESTORE registers the host
+ * again at once (DESIGN 4). A worker has nothing to deregister.
  */
 final class DeregisterStep implements DeployStep {
   private static final Logger logger = LoggerFactory.getLogger(DeregisterStep.class);
@@ -39,9 +39,11 @@ final class DeregisterStep implements DeployStep {
         // The group is read again right after leaving: if it fell below its floor meanwhile (a
         // peer failed on its own), this host goes back at once (DESIGN 4).
         CapacityFloor.Verdict after =
-            CapacityFloor.decide(env.instanceId(), env.fleet().targets(d.service), d.service.rollout());
+            CapacityFloor.decide(
+                env.instanceId(), env.fleet().targets(d.service), d.service.rollout());
         if (!after.mayLeave()) {
-          return new StepOutcome.Fault("the target group fell below its floor as this host left: " + after.why());
+          return new StepOutcome.Fault(
+              "the target group fell below its floor as this host left: " + after.why());
         }
       }
     }
@@ -57,11 +59,15 @@ final class DeregisterStep implements DeployStep {
       return StepOutcome.done();
     }
     if (!now.isBefore(d.deadline)) {
-      logger.info("{} drain timeout passed, target {} still {}; going on", d.context(), d.oldPort,
+      logger.info(
+          "{} drain timeout passed, target {} still {}; going on",
+          d.context(),
+          d.oldPort,
           state == null ? "unknown" : state.label());
       return StepOutcome.done();
     }
-    Duration poll = state == null ? env.timing().targetPoll().multipliedBy(4) : env.timing().targetPoll();
+    Duration poll =
+        state == null ? env.timing().targetPoll().multipliedBy(4) : env.timing().targetPoll();
     Duration left = Duration.between(now, d.deadline);
     return StepOutcome.waitFor(poll.compareTo(left) < 0 ? poll : left);
   }

@@ -7,10 +7,10 @@ import java.time.Instant;
 import java.util.Optional;
 
 /**
- * HEALTH: one probe per run until the new container passes {@code healthyThreshold} times in a
- * row within the deadline. One set of rules for every check type: a container that exits,
- * vanishes or is restarted by the engine fails at once, whatever its probe said. Those, and a
- * missed deadline, are the only evidence against an image ({@link StepOutcome.ImageBad}).
+ * HEALTH: one probe per run until the new container passes {@code healthyThreshold} times in a row
+ * within the deadline. One set of rules for every check type: a container that exits, vanishes or
+ * is restarted by the engine fails at once, whatever its probe said. Those, and a missed deadline,
+ * are the only evidence against an image ({@link StepOutcome.ImageBad}).
  */
 final class HealthStep implements DeployStep {
   private final StepEnv env;
@@ -34,7 +34,13 @@ final class HealthStep implements DeployStep {
     ContainerInfo c = seen.get();
     if (!c.running()) {
       return new StepOutcome.ImageBad(
-          "container " + name + " is " + c.state().name().toLowerCase() + " (exit code " + c.exitCode() + ")");
+          "container "
+              + name
+              + " is "
+              + c.state().name().toLowerCase()
+              + " (exit code "
+              + c.exitCode()
+              + ")");
     }
     if (d.restartsAtStart == null) {
       d.restartsAtStart = c.restartCount();
@@ -43,7 +49,8 @@ final class HealthStep implements DeployStep {
     }
     if (spec.type() == HealthSpec.Type.DOCKER && c.health() == ContainerInfo.Health.UNHEALTHY) {
       // Docker only says unhealthy after its own retries: a verdict, not a moment.
-      return new StepOutcome.ImageBad("container " + name + " reported unhealthy by its HEALTHCHECK");
+      return new StepOutcome.ImageBad(
+          "container " + name + " reported unhealthy by its HEALTHCHECK");
     }
     HealthCheck.ProbeResult result =
         env.healthChecks().forType(spec.type()).probe(c, d.service.containerAsPublished(c), spec);
@@ -53,8 +60,16 @@ final class HealthStep implements DeployStep {
       return StepOutcome.done();
     }
     if (!now.plus(spec.interval()).isBefore(d.deadline)) {
-      return new StepOutcome.ImageBad("not healthy within " + spec.deadline().toSeconds() + "s (" + d.passes + "/"
-          + spec.healthyThreshold() + " passes; last probe: " + d.lastDetail + ")");
+      return new StepOutcome.ImageBad(
+          "not healthy within "
+              + spec.deadline().toSeconds()
+              + "s ("
+              + d.passes
+              + "/"
+              + spec.healthyThreshold()
+              + " passes; last probe: "
+              + d.lastDetail
+              + ")");
     }
     return StepOutcome.waitFor(spec.interval());
   }

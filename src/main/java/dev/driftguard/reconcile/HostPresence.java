@@ -21,8 +21,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The host's standing in its fleet outside a deploy: it keeps a healthy container registered,
- * evacuates when the instance is going away, publishes where it stands (EC2 tags), and gives back
- * a turn lease a crashed predecessor left. The loop calls it; none of it decides a deploy.
+ * evacuates when the instance is going away, publishes where it stands (EC2 tags), and gives back a
+ * turn lease a crashed predecessor left. The loop calls it; none of it decides a deploy.
  *
  * <p>API budget (DESIGN 4): a host in sync makes no per-pass ELBv2 or EC2 call. The registration
  * check runs once at start and then every {@code inServiceCheck} (jittered); publishing sends only
@@ -69,8 +69,8 @@ public final class HostPresence {
 
   /**
    * A healthy container whose target is out of the load balancer (an agent crash between
-   * deregistering and registering, or a deregistration by hand) is put back in service. Checked
-   * at start, then rarely; {@link #checkSoon} brings the next check forward.
+   * deregistering and registering, or a deregistration by hand) is put back in service. Checked at
+   * start, then rarely; {@link #checkSoon} brings the next check forward.
    */
   public void ensureInService(ServiceSpec service, ObservedService observed) {
     if (!service.hasLoadBalancer() || observed.current() == null || !observed.current().running()) {
@@ -86,7 +86,10 @@ public final class HostPresence {
     TargetState state = targetState(service, port);
     listener.targetState(service.name(), port, state.label());
     if (!state.inService()) {
-      logger.info("[service={}] container is healthy but target port {} is {}: registering it", service.name(), port,
+      logger.info(
+          "[service={}] container is healthy but target port {} is {}: registering it",
+          service.name(),
+          port,
           state.label());
       traffic.register(service.traffic(), port);
       // Look again shortly: the registration must turn into a healthy target.
@@ -103,7 +106,9 @@ public final class HostPresence {
     if (all.isEmpty()) {
       return traffic.state(service.traffic(), port);
     }
-    groupSizes.put(service.name(), (int) all.stream().map(FleetCoordinator.PeerTarget::instanceId).distinct().count());
+    groupSizes.put(
+        service.name(),
+        (int) all.stream().map(FleetCoordinator.PeerTarget::instanceId).distinct().count());
     return all.stream()
         .filter(t -> t.instanceId().equals(instanceId) && t.port() == port)
         .map(FleetCoordinator.PeerTarget::state)
@@ -122,9 +127,8 @@ public final class HostPresence {
   }
 
   /**
-   * Leaves service for good because the instance is going away (spot or Auto Scaling): every
-   * target of the service's containers is deregistered; ELBv2 drains them while the instance
-   * shuts down.
+   * Leaves service for good because the instance is going away (spot or Auto Scaling): every target
+   * of the service's containers is deregistered; ELBv2 drains them while the instance shuts down.
    */
   public void evacuate(ServiceSpec service) {
     if (!service.hasLoadBalancer()) {
@@ -134,7 +138,8 @@ public final class HostPresence {
       java.util.Optional<ContainerInfo> c = runtime.inspect(name);
       if (c.isPresent() || name.equals(service.containerName())) {
         int port = StepEnv.servingPort(service, c.orElse(null));
-        logger.warn("[service={}] instance is terminating: deregistering port {}", service.name(), port);
+        logger.warn(
+            "[service={}] instance is terminating: deregistering port {}", service.name(), port);
         traffic.deregister(service.traffic(), port);
       }
     }
@@ -149,12 +154,14 @@ public final class HostPresence {
   public void publish(ServiceSpec service, ContainerInfo current) {
     ServiceState s = states.get(service.name());
     Digest running = current == null ? null : current.digest().orElse(null);
-    fleet.publish(service, new FleetCoordinator.PublishedState(
-        running,
-        s.phase().label(),
-        s.lastOutcome() == null ? "" : s.lastOutcome().label(),
-        s.failed(),
-        clock.instant().toString()));
+    fleet.publish(
+        service,
+        new FleetCoordinator.PublishedState(
+            running,
+            s.phase().label(),
+            s.lastOutcome() == null ? "" : s.lastOutcome().label(),
+            s.failed(),
+            clock.instant().toString()));
   }
 
   /** Sends published state held back by the API budget (once per poll). */

@@ -11,9 +11,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Removes old images of a service's repository. Never removes what a rollback may need: the
- * running image, the last known good one and the previous container's image are always kept,
- * plus the {@code keep} newest others.
+ * Removes old images of a service's repository. Never removes what a rollback may need: the running
+ * image, the last known good one and the previous container's image are always kept, plus the
+ * {@code keep} newest others.
  */
 final class ImageJanitor {
   private static final Logger logger = LoggerFactory.getLogger(ImageJanitor.class);
@@ -42,7 +42,8 @@ final class ImageJanitor {
     Set<String> refs = new java.util.HashSet<>();
     protectedImages.forEach(i -> refs.add(i.pinned()));
     for (LocalImage image : removable(runtime.images(repositoryName), refs, keep)) {
-      logger.info("[service={}] removing old image {} ({})", service, image.id(), image.repoDigests());
+      logger.info(
+          "[service={}] removing old image {} ({})", service, image.id(), image.repoDigests());
       runtime.removeImage(image.id());
     }
   }

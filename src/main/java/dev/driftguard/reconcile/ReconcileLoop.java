@@ -1,7 +1,7 @@
 package dev.driftguard.reconcile;
 
-import dev.driftguard.desired.DesiredStateSource.RawRecord;
 import dev.driftguard.desired.DesiredStateSource;
+import dev.driftguard.desired.DesiredStateSource.RawRecord;
 import dev.driftguard.desired.DesiredStateUnavailableException;
 import dev.driftguard.desired.SecretSource;
 import dev.driftguard.fleet.FleetCoordinator;
@@ -43,13 +43,14 @@ import org.slf4j.LoggerFactory;
  * The agent's loop, as a {@link #tick}: each tick reads the instance's termination notice when due,
  * polls the desired state of every service in one batch when the (jittered, backed-off) poll is
  * due, observes and {@link Reconciler#decide decides} for each service that has no deploy under
- * way, and advances each deploy under way by at most one step. A tick never sleeps; it returns
- * when it wants to run again, so one thread can drive a host ({@link #run}) or a whole simulated
- * fleet in virtual time. A failure in one service is logged once for the poll and never stops
- * the others; a deploy that ended on a fault is retried after a capped, jittered backoff.
+ * way, and advances each deploy under way by at most one step. A tick never sleeps; it returns when
+ * it wants to run again, so one thread can drive a host ({@link #run}) or a whole simulated fleet
+ * in virtual time. A failure in one service is logged once for the poll and never stops the others;
+ * a deploy that ended on a fault is retried after a capped, jittered backoff.
  */
 public final class ReconcileLoop {
   private static final Logger logger = LoggerFactory.getLogger(ReconcileLoop.class);
+
   /** Longest wait between polls while the desired-state backend throttles or is down. */
   static final Duration MAX_BACKOFF = Duration.ofMinutes(5);
 
@@ -78,12 +79,14 @@ public final class ReconcileLoop {
   private final Map<String, String> reportedRejections = new HashMap<>();
   private final Map<String, String> reportedHolds = new HashMap<>();
   private final Map<String, Integer> failedProbes = new HashMap<>();
+
   /**
    * The deploy whose old images each service has collected: once per deploy, not every pass. An
    * image another container still uses (two services of one repository) would otherwise cost an
    * image and container listing, and a log line, on every pass for as long as it is used.
    */
   private final Map<String, Instant> imagesCollectedFor = new HashMap<>();
+
   private String terminating;
   private boolean started;
   private boolean resumed;
@@ -108,10 +111,33 @@ public final class ReconcileLoop {
     this.stabilisation = b.stabilisation;
     this.terminationNotice = b.terminationNotice;
     this.janitor = new ImageJanitor(runtime, b.keepImages);
-    this.env = new StepEnv(runtime, b.registryAuth, b.secrets, b.traffic, b.fleet, b.turns, b.healthChecks, b.states,
-        b.listener, b.clock, b.random, b.timing, b.instanceId);
-    this.presence = new HostPresence(runtime, b.traffic, b.fleet, b.turns, b.states, b.listener, b.clock, b.random, b.timing,
-        b.instanceId);
+    this.env =
+        new StepEnv(
+            runtime,
+            b.registryAuth,
+            b.secrets,
+            b.traffic,
+            b.fleet,
+            b.turns,
+            b.healthChecks,
+            b.states,
+            b.listener,
+            b.clock,
+            b.random,
+            b.timing,
+            b.instanceId);
+    this.presence =
+        new HostPresence(
+            runtime,
+            b.traffic,
+            b.fleet,
+            b.turns,
+            b.states,
+            b.listener,
+            b.clock,
+            b.random,
+            b.timing,
+            b.instanceId);
     this.ssmReadsPerSecond = b.ssmReadsPerSecond;
     this.serving = b.serving;
     this.runner = new DeployRunner(env, presence);
@@ -123,7 +149,8 @@ public final class ReconcileLoop {
   }
 
   /** The outcome of one poll: per service, whether it is in sync and what was done. */
-  public record PassResult(Map<String, Action> actions, Map<String, Boolean> inSync, Map<String, String> errors) {
+  public record PassResult(
+      Map<String, Action> actions, Map<String, Boolean> inSync, Map<String, String> errors) {
     /** True when every service ended the pass running its desired image, healthy. */
     public boolean allInSync() {
       return errors.isEmpty() && inSync.values().stream().allMatch(Boolean::booleanValue);
@@ -166,11 +193,14 @@ public final class ReconcileLoop {
       }
     }
     Map<String, Boolean> inSync = new LinkedHashMap<>(lastPass.inSync());
-    lastPass.actions().forEach((service, action) -> {
-      if (!action.inSync() && !lastPass.errors().containsKey(service)) {
-        inSync.put(service, reachedDesired(service));
-      }
-    });
+    lastPass
+        .actions()
+        .forEach(
+            (service, action) -> {
+              if (!action.inSync() && !lastPass.errors().containsKey(service)) {
+                inSync.put(service, reachedDesired(service));
+              }
+            });
     presence.flush();
     beat();
     lastPass = new PassResult(lastPass.actions(), inSync, lastPass.errors());
@@ -179,7 +209,10 @@ public final class ReconcileLoop {
 
   /** Ticks until the thread is interrupted; the containers are left as they are. */
   public void run() {
-    logger.info("reconcile loop started for {} service(s), polling every {}s", services.size(), pollInterval.toSeconds());
+    logger.info(
+        "reconcile loop started for {} service(s), polling every {}s",
+        services.size(),
+        pollInterval.toSeconds());
     try {
       while (!Thread.currentThread().isInterrupted()) {
         Duration next;
@@ -199,8 +232,8 @@ public final class ReconcileLoop {
   }
 
   /**
-   * When the loop last showed it is alive (a tick started or ended, or a wait inside one began
-   * or ended), for /healthz; null before the first tick.
+   * When the loop last showed it is alive (a tick started or ended, or a wait inside one began or
+   * ended), for /healthz; null before the first tick.
    */
   public Instant lastTick() {
     return lastTick;
@@ -231,7 +264,8 @@ public final class ReconcileLoop {
         try {
           presence.releaseStaleLease(s);
         } catch (RuntimeException e) {
-          logger.warn("[service={}] could not release a stale turn lease: {}", s.name(), e.getMessage());
+          logger.warn(
+              "[service={}] could not release a stale turn lease: {}", s.name(), e.getMessage());
         }
       }
     }
@@ -240,8 +274,8 @@ public final class ReconcileLoop {
   /**
    * Once, at the first tick: takes up the deploys a previous agent left mid-way (state saved in a
    * phase other than IDLE), before the first poll. The host may have no container (killed between
-   * STOP and START), and a first poll can take seconds (the SDK's first calls, or throttling);
-   * a resume does not depend on the desired state.
+   * STOP and START), and a first poll can take seconds (the SDK's first calls, or throttling); a
+   * resume does not depend on the desired state.
    */
   private void resumeInterrupted() {
     if (resumed || terminating != null) {
@@ -249,20 +283,25 @@ public final class ReconcileLoop {
     }
     resumed = true;
     for (ServiceSpec service : services) {
-      if (underWay.containsKey(service.name()) || states.get(service.name()).phase() == Phase.IDLE) {
+      if (underWay.containsKey(service.name())
+          || states.get(service.name()).phase() == Phase.IDLE) {
         continue;
       }
       try {
         runner.resume(service, observe(service)).ifPresent(d -> underWay.put(service.name(), d));
       } catch (RuntimeException e) {
         // The poll's own Resume takes it up again.
-        logger.warn("[service={}] could not resume the interrupted deploy yet: {}", service.name(), e.getMessage());
+        logger.warn(
+            "[service={}] could not resume the interrupted deploy yet: {}",
+            service.name(),
+            e.getMessage());
       }
     }
   }
 
   private void checkTermination(Instant now, boolean force) {
-    if (terminating != null || (!force && nextTerminationCheck != null && now.isBefore(nextTerminationCheck))) {
+    if (terminating != null
+        || (!force && nextTerminationCheck != null && now.isBefore(nextTerminationCheck))) {
       return;
     }
     nextTerminationCheck = now.plus(env.timing().terminationCheck());
@@ -271,14 +310,19 @@ public final class ReconcileLoop {
       return;
     }
     terminating = notice.get();
-    logger.warn("instance is going away ({}): taking every service out of its load balancer; no more deploys", terminating);
+    logger.warn(
+        "instance is going away ({}): taking every service out of its load balancer; no more deploys",
+        terminating);
     underWay.values().forEach(runner::abandon);
     underWay.clear();
     for (ServiceSpec service : services) {
       try {
         presence.evacuate(service);
       } catch (RuntimeException e) {
-        logger.warn("[service={}] could not deregister before termination: {}", service.name(), e.getMessage());
+        logger.warn(
+            "[service={}] could not deregister before termination: {}",
+            service.name(),
+            e.getMessage());
       }
     }
   }
@@ -310,13 +354,16 @@ public final class ReconcileLoop {
     presence.flush();
     lastPass = new PassResult(actions, inSync, errors);
     // A deploy under way has a container coming or going: only a host with none counts as empty.
-    serving.observe(!underWay.isEmpty() || services.stream().anyMatch(this::serves), clock.instant());
+    serving.observe(
+        !underWay.isEmpty() || services.stream().anyMatch(this::serves), clock.instant());
   }
 
   /** Whether the service's container runs and its health check has not been failing. */
   private boolean serves(ServiceSpec service) {
     Optional<ContainerInfo> c = runtime.inspect(service.containerName());
-    return c.isPresent() && c.get().running() && c.get().health() != ContainerInfo.Health.UNHEALTHY
+    return c.isPresent()
+        && c.get().running()
+        && c.get().health() != ContainerInfo.Health.UNHEALTHY
         && failedProbes.getOrDefault(service.name(), 0) < Reconciler.UNHEALTHY_PASSES;
   }
 
@@ -329,14 +376,20 @@ public final class ReconcileLoop {
       states.put(state.withFailed(null));
     }
     ObservedService observed = observe(service);
-    Action action = terminating != null
-        ? new Action.Hold("instance is terminating (" + terminating + ")")
-        : Reconciler.decide(service, desired, observed);
+    Action action =
+        terminating != null
+            ? new Action.Hold("instance is terminating (" + terminating + ")")
+            : Reconciler.decide(service, desired, observed);
     Instant now = clock.instant();
     Instant retry = retryAt.get(service.name());
-    if ((action instanceof Action.Deploy || action instanceof Action.Restart) && retry != null && now.isBefore(retry)) {
-      action = new Action.Hold("last attempt failed on a fault; trying again in "
-          + Duration.between(now, retry).toSeconds() + "s");
+    if ((action instanceof Action.Deploy || action instanceof Action.Restart)
+        && retry != null
+        && now.isBefore(retry)) {
+      action =
+          new Action.Hold(
+              "last attempt failed on a fault; trying again in "
+                  + Duration.between(now, retry).toSeconds()
+                  + "s");
     }
     if (!(action instanceof Action.Hold)) {
       reportedHolds.remove(service.name());
@@ -345,8 +398,11 @@ public final class ReconcileLoop {
       failedProbes.remove(service.name());
       // start-first needs a serving container to start beside; without one it is stop-first.
       boolean serving = observed.current() != null && observed.current().running();
-      DeployPath path = serving ? DeployPath.of(service.rollout().strategy()) : DeployPath.STOP_FIRST;
-      underWay.put(service.name(), runner.begin(service, deploy.image(), path, deploy.reasons(), deploy.lastResort()));
+      DeployPath path =
+          serving ? DeployPath.of(service.rollout().strategy()) : DeployPath.STOP_FIRST;
+      underWay.put(
+          service.name(),
+          runner.begin(service, deploy.image(), path, deploy.reasons(), deploy.lastResort()));
     } else if (action instanceof Action.Restart restart) {
       failedProbes.remove(service.name());
       ImageRef image = observed.current() == null ? null : imageOf(observed.current());
@@ -354,7 +410,9 @@ public final class ReconcileLoop {
         image = state.lastKnownGood();
       }
       if (image != null) {
-        underWay.put(service.name(), runner.begin(service, image, DeployPath.RESTART, restart.reasons(), false));
+        underWay.put(
+            service.name(),
+            runner.begin(service, image, DeployPath.RESTART, restart.reasons(), false));
       }
     } else if (action instanceof Action.Resume) {
       runner.resume(service, observed).ifPresent(d -> underWay.put(service.name(), d));
@@ -362,7 +420,10 @@ public final class ReconcileLoop {
       // Said once per reason, not once per poll: a held service can stay held for days.
       String reason = hold.why().replaceAll("\\d+s$", "");
       if (!reason.equals(reportedHolds.put(service.name(), reason))) {
-        logger.warn("[service={}] holding, running container left as it is: {}", service.name(), hold.why());
+        logger.warn(
+            "[service={}] holding, running container left as it is: {}",
+            service.name(),
+            hold.why());
       }
     } else if (action instanceof Action.InSync) {
       if (state.lastError() != null) {
@@ -382,8 +443,8 @@ public final class ReconcileLoop {
 
   /** Runs the step of every deploy whose time has come, once each. */
   /**
-   * Steps every due deploy once; a stop-first deploy that just stopped the old container goes on
-   * to START at once, not after the poll: nothing serves until it has.
+   * Steps every due deploy once; a stop-first deploy that just stopped the old container goes on to
+   * START at once, not after the poll: nothing serves until it has.
    */
   private void advanceDue() {
     Instant now = clock.instant();
@@ -392,7 +453,10 @@ public final class ReconcileLoop {
         continue;
       }
       runner.step(d);
-      if (d.end == null && d.phase == Phase.START && d.path == DeployPath.STOP_FIRST && !d.wakeAt.isAfter(now)) {
+      if (d.end == null
+          && d.phase == Phase.START
+          && d.path == DeployPath.STOP_FIRST
+          && !d.wakeAt.isAfter(now)) {
         runner.step(d);
       }
       if (d.end != null) {
@@ -409,7 +473,11 @@ public final class ReconcileLoop {
       int faults = faultsInRow.merge(name, 1, Integer::sum);
       Duration pause = env.backoff(faults);
       retryAt.put(name, clock.instant().plus(pause));
-      logger.info("[service={}] {} fault(s) in a row; next attempt in about {}s", name, faults, pause.toSeconds());
+      logger.info(
+          "[service={}] {} fault(s) in a row; next attempt in about {}s",
+          name,
+          faults,
+          pause.toSeconds());
     } else {
       faultsInRow.remove(name);
       retryAt.remove(name);
@@ -432,19 +500,24 @@ public final class ReconcileLoop {
 
   private Duration untilNextStep() {
     Instant now = clock.instant();
-    Instant next = underWay.values().stream().map(d -> d.wakeAt).min(Instant::compareTo).orElse(now);
+    Instant next =
+        underWay.values().stream().map(d -> d.wakeAt).min(Instant::compareTo).orElse(now);
     return next.isAfter(now) ? Duration.between(now, next) : Duration.ZERO;
   }
 
   /** After acting: does the service now run its desired image, idle and without drift? */
   private boolean reachedDesired(String serviceName) {
-    ServiceSpec service = services.stream().filter(s -> s.name().equals(serviceName)).findFirst().orElseThrow();
+    ServiceSpec service =
+        services.stream().filter(s -> s.name().equals(serviceName)).findFirst().orElseThrow();
     Action action = lastPass.actions().get(serviceName);
-    if (!(action instanceof Action.Deploy) && !(action instanceof Action.Restart) && !(action instanceof Action.Resume)) {
+    if (!(action instanceof Action.Deploy)
+        && !(action instanceof Action.Restart)
+        && !(action instanceof Action.Resume)) {
       return false;
     }
     ObservedService now = observe(service);
-    ImageRef wanted = action instanceof Action.Deploy deploy ? deploy.image() : now.state().lastKnownGood();
+    ImageRef wanted =
+        action instanceof Action.Deploy deploy ? deploy.image() : now.state().lastKnownGood();
     return wanted != null
         && now.state().phase() == Phase.IDLE
         && !wanted.digest().equals(now.state().failed())
@@ -453,20 +526,31 @@ public final class ReconcileLoop {
 
   private ObservedService observe(ServiceSpec service) {
     // One engine call while nothing changed, instead of an inspect per name (issue 11).
-    Map<String, ContainerInfo> found = runtime.inspectAll(
-        List.of(service.containerName(), service.previousContainerName(), service.nextContainerName()));
+    Map<String, ContainerInfo> found =
+        runtime.inspectAll(
+            List.of(
+                service.containerName(),
+                service.previousContainerName(),
+                service.nextContainerName()));
     Optional<ContainerInfo> current = Optional.ofNullable(found.get(service.containerName()));
     ContainerInfo previous = found.get(service.previousContainerName());
     ContainerInfo next = found.get(service.nextContainerName());
     int failed = 0;
-    if (current.isPresent() && current.get().running() && current.get().managed()
+    if (current.isPresent()
+        && current.get().running()
+        && current.get().managed()
         && service.health().type() != HealthSpec.Type.DOCKER) {
       // Docker reports its own HEALTHCHECK; other types are probed once per poll.
-      boolean healthy = healthChecks.forType(service.health().type())
-          .probe(current.get(), service.containerAsPublished(current.get()), service.health()).healthy();
+      boolean healthy =
+          healthChecks
+              .forType(service.health().type())
+              .probe(current.get(), service.containerAsPublished(current.get()), service.health())
+              .healthy();
       failed = failedProbes.merge(service.name(), healthy ? 0 : 1, (a, b) -> b == 0 ? 0 : a + b);
     }
-    ObservedService observed = new ObservedService(current.orElse(null), previous, next, states.get(service.name()), failed);
+    ObservedService observed =
+        new ObservedService(
+            current.orElse(null), previous, next, states.get(service.name()), failed);
     listener.observed(service.name(), observed);
     return observed;
   }
@@ -482,7 +566,11 @@ public final class ReconcileLoop {
       return;
     }
     if (observed.previous() != null) {
-      logger.info("[service={}] deploy stable for {}s, removing {}", service.name(), stabilisation.toSeconds(), service.previousContainerName());
+      logger.info(
+          "[service={}] deploy stable for {}s, removing {}",
+          service.name(),
+          stabilisation.toSeconds(),
+          service.previousContainerName());
       runtime.remove(service.previousContainerName());
     }
     ImageRef running = observed.current() == null ? null : imageOf(observed.current());
@@ -523,10 +611,15 @@ public final class ReconcileLoop {
       Map<String, String> locationOf = new LinkedHashMap<>();
       entry.getValue().forEach(s -> locationOf.put(s.name(), location(s.desired())));
       try {
-        Map<String, RawRecord> records = source.read(new ArrayList<>(new HashSet<>(locationOf.values())));
+        Map<String, RawRecord> records =
+            source.read(new ArrayList<>(new HashSet<>(locationOf.values())));
         for (ServiceSpec s : entry.getValue()) {
           RawRecord raw = records.get(locationOf.get(s.name()));
-          DesiredState state = DesiredRecord.parse(raw == null ? null : raw.value(), raw == null ? 0 : raw.version(), s.allowedRegistries());
+          DesiredState state =
+              DesiredRecord.parse(
+                  raw == null ? null : raw.value(),
+                  raw == null ? 0 : raw.version(),
+                  s.allowedRegistries());
           result.put(s.name(), state);
         }
       } catch (DesiredStateUnavailableException e) {
@@ -535,8 +628,10 @@ public final class ReconcileLoop {
         for (ServiceSpec s : entry.getValue()) {
           result.put(s.name(), new DesiredState.Unavailable(e.getMessage(), e.throttled()));
         }
-        logger.warn("desired state unavailable for {}: {} (running containers are left as they are)",
-            entry.getValue().stream().map(ServiceSpec::name).toList(), e.getMessage());
+        logger.warn(
+            "desired state unavailable for {}: {} (running containers are left as they are)",
+            entry.getValue().stream().map(ServiceSpec::name).toList(),
+            e.getMessage());
       }
     }
     for (ServiceSpec s : services) {
@@ -555,7 +650,8 @@ public final class ReconcileLoop {
       Duration doubled = backoff.multipliedBy(2);
       backoff = doubled.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : doubled;
       if (throttled) {
-        logger.warn("desired-state reads are throttled; next poll in about {}s", backoff.toSeconds());
+        logger.warn(
+            "desired-state reads are throttled; next poll in about {}s", backoff.toSeconds());
       }
     }
     return result;
@@ -565,8 +661,11 @@ public final class ReconcileLoop {
     String previous = reportedRejections.put(service.name(), rejected.fingerprint());
     if (!rejected.fingerprint().equals(previous)) {
       listener.desiredRejected(service.name(), rejected);
-      logger.warn("[service={}, reason={}] desired state rejected, running container left untouched: {}",
-          service.name(), rejected.reason().label(), rejected.message());
+      logger.warn(
+          "[service={}, reason={}] desired state rejected, running container left untouched: {}",
+          service.name(),
+          rejected.reason().label(),
+          rejected.message());
     }
   }
 
@@ -667,7 +766,9 @@ public final class ReconcileLoop {
       return this;
     }
 
-    /** The load balancer gate; only services with {@code traffic:} reach it (null when none has). */
+    /**
+     * The load balancer gate; only services with {@code traffic:} reach it (null when none has).
+     */
     public Builder traffic(TrafficGate traffic) {
       this.traffic = traffic;
       return this;

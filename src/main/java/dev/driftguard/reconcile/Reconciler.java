@@ -14,14 +14,14 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The pure decision of one pass: given what should run and what does, what to do. No I/O, no
- * clock: table-tested in {@code ReconcilerTest}.
+ * The pure decision of one pass: given what should run and what does, what to do. No I/O, no clock:
+ * table-tested in {@code ReconcilerTest}.
  *
- * <p>Three rules protect production above all: a desired state that is rejected or unreadable
- * never changes a running container; a lost container is restored to the last image that passed a
- * deploy even when the desired state cannot be read; and a host with nothing running never stays
- * empty: when the pinned digest was refused it starts the last known good one (or the one the
- * fleet runs), and when nothing else is known, the pinned digest itself.
+ * <p>Three rules protect production above all: a desired state that is rejected or unreadable never
+ * changes a running container; a lost container is restored to the last image that passed a deploy
+ * even when the desired state cannot be read; and a host with nothing running never stays empty:
+ * when the pinned digest was refused it starts the last known good one (or the one the fleet runs),
+ * and when nothing else is known, the pinned digest itself.
  */
 public final class Reconciler {
   /**
@@ -50,13 +50,17 @@ public final class Reconciler {
     return restoreOrHold(observed, why);
   }
 
-  private static Action decidePinned(ServiceSpec service, ImageRef image, ObservedService observed) {
+  private static Action decidePinned(
+      ServiceSpec service, ImageRef image, ObservedService observed) {
     ServiceState state = observed.state();
     if (image.digest().equals(state.failed())) {
-      Action restore = restoreOrHold(
-          observed,
-          "digest " + image.digest().shortForm() + " rolled back here (or on a peer, and was refused here); "
-              + "pin another digest to deploy again");
+      Action restore =
+          restoreOrHold(
+              observed,
+              "digest "
+                  + image.digest().shortForm()
+                  + " rolled back here (or on a peer, and was refused here); "
+                  + "pin another digest to deploy again");
       if (restore instanceof Action.Hold && observed.current() == null) {
         // Never empty: with nothing to run and nothing known good, the pinned digest it is.
         return new Action.Deploy(image, EnumSet.of(DriftReason.MISSING), true);
@@ -74,7 +78,8 @@ public final class Reconciler {
   }
 
   /** Why the running container differs from {@code image} with the service's settings. */
-  public static Set<DriftReason> drift(ServiceSpec service, ImageRef image, ObservedService observed) {
+  public static Set<DriftReason> drift(
+      ServiceSpec service, ImageRef image, ObservedService observed) {
     Optional<ContainerInfo> current = observed.currentContainer();
     if (current.isEmpty()) {
       return EnumSet.of(DriftReason.MISSING);
@@ -100,8 +105,8 @@ public final class Reconciler {
   }
 
   /**
-   * The desired state gives nothing to deploy: keep what runs, but bring back a container that
-   * died or vanished, as the last image known good.
+   * The desired state gives nothing to deploy: keep what runs, but bring back a container that died
+   * or vanished, as the last image known good.
    */
   private static Action restoreOrHold(ObservedService observed, String why) {
     Optional<ContainerInfo> current = observed.currentContainer();

@@ -8,10 +8,10 @@ import java.time.Duration;
 import java.time.Instant;
 
 /**
- * REGISTER: puts the new container's target in the load balancer and polls until the group calls
- * it healthy. A target the group keeps failing (or forgets) for longer than the unhealthy grace,
- * or API errors past the healthy deadline, are faults: RESTORE puts the previous container back.
- * The load balancer's opinion condemns no digest; only HEALTH does.
+ * REGISTER: puts the new container's target in the load balancer and polls until the group calls it
+ * healthy. A target the group keeps failing (or forgets) for longer than the unhealthy grace, or
+ * API errors past the healthy deadline, are faults: RESTORE puts the previous container back. The
+ * load balancer's opinion condemns no digest; only HEALTH does.
  */
 final class RegisterStep implements DeployStep {
   private final StepEnv env;
@@ -26,9 +26,7 @@ final class RegisterStep implements DeployStep {
       return StepOutcome.done();
     }
     TrafficSpec traffic = d.service.traffic();
-    int port = d.path == DeployPath.START_FIRST
-        ? d.newPort
-        : env.currentServingPort(d.service);
+    int port = d.path == DeployPath.START_FIRST ? d.newPort : env.currentServingPort(d.service);
     Instant now = env.clock().instant();
     if (d.deadline == null) {
       d.deadline = now.plus(traffic.healthyDeadline());
@@ -44,11 +42,19 @@ final class RegisterStep implements DeployStep {
     } catch (TrafficGateException e) {
       d.lastDetail = e.getMessage();
       if (!now.isBefore(d.deadline)) {
-        return new StepOutcome.Fault("target " + env.instanceId() + ":" + port + " not registered within "
-            + traffic.healthyDeadline().toSeconds() + "s: " + e.getMessage());
+        return new StepOutcome.Fault(
+            "target "
+                + env.instanceId()
+                + ":"
+                + port
+                + " not registered within "
+                + traffic.healthyDeadline().toSeconds()
+                + "s: "
+                + e.getMessage());
       }
       d.faultsInPhase++;
-      return StepOutcome.waitFor(min(env.backoff(d.faultsInPhase), Duration.between(now, d.deadline)));
+      return StepOutcome.waitFor(
+          min(env.backoff(d.faultsInPhase), Duration.between(now, d.deadline)));
     }
     if (state == TargetState.HEALTHY) {
       if (d.outOfServiceSince != null) {
@@ -56,20 +62,38 @@ final class RegisterStep implements DeployStep {
       }
       return StepOutcome.done();
     }
-    boolean failing = state == TargetState.UNHEALTHY || state == TargetState.UNUSED
-        || state == TargetState.NOT_REGISTERED || state == TargetState.DRAINING;
+    boolean failing =
+        state == TargetState.UNHEALTHY
+            || state == TargetState.UNUSED
+            || state == TargetState.NOT_REGISTERED
+            || state == TargetState.DRAINING;
     if (failing) {
       d.badSince = d.badSince == null ? now : d.badSince;
       if (!now.isBefore(d.badSince.plus(env.timing().unhealthyGrace()))) {
-        return new StepOutcome.Fault("target " + env.instanceId() + ":" + port + " " + state.label() + " in the target group for "
-            + Duration.between(d.badSince, now).toSeconds() + "s");
+        return new StepOutcome.Fault(
+            "target "
+                + env.instanceId()
+                + ":"
+                + port
+                + " "
+                + state.label()
+                + " in the target group for "
+                + Duration.between(d.badSince, now).toSeconds()
+                + "s");
       }
     } else {
       d.badSince = null;
     }
     if (!now.isBefore(d.deadline)) {
-      return new StepOutcome.Fault("target " + env.instanceId() + ":" + port + " not healthy within "
-          + traffic.healthyDeadline().toSeconds() + "s: " + state.label());
+      return new StepOutcome.Fault(
+          "target "
+              + env.instanceId()
+              + ":"
+              + port
+              + " not healthy within "
+              + traffic.healthyDeadline().toSeconds()
+              + "s: "
+              + state.label());
     }
     return StepOutcome.waitFor(min(env.timing().targetPoll(), Duration.between(now, d.deadline)));
   }

@@ -15,18 +15,19 @@ import java.util.Set;
 
 /**
  * ROLLBACK (after evidence against the image) and RESTORE (after a fault): the service ends with
- * exactly one container running, the previous one where there is one, and registered. It needs
- * only the engine and the load balancer, never the registry or SSM, so a failed dependency is
- * not waited for. A {@code -next} container goes; in stop-first the new container gives way to
- * {@code <service>-previous} once the old one was stopped. When there is nothing to restore (a
- * fresh host) it ends at once and the loop starts something (DESIGN 3: never empty).
+ * exactly one container running, the previous one where there is one, and registered. It needs only
+ * the engine and the load balancer, never the registry or SSM, so a failed dependency is not waited
+ * for. A {@code -next} container goes; in stop-first the new container gives way to {@code
+ * <service>-previous} once the old one was stopped. When there is nothing to restore (a fresh host)
+ * it ends at once and the loop starts something (DESIGN 3: never empty).
  *
  * <p>With {@code rollout.rollback: false} a rolled-back container is kept, stopped, as {@code
  * <service>-failed} for inspection instead of being removed; the previous one is restored anyway.
  */
 final class RestoreStep implements DeployStep {
   /** stop-first phases after which the old container no longer serves under its own name. */
-  private static final Set<Phase> AFTER_STOP = Set.of(Phase.START, Phase.HEALTH, Phase.REGISTER, Phase.COMMIT);
+  private static final Set<Phase> AFTER_STOP =
+      Set.of(Phase.START, Phase.HEALTH, Phase.REGISTER, Phase.COMMIT);
 
   private final StepEnv env;
 
@@ -50,7 +51,8 @@ final class RestoreStep implements DeployStep {
       }
       Optional<ContainerInfo> current = runtime.inspect(name);
       boolean previous = runtime.inspect(s.previousContainerName()).isPresent();
-      if (current.isPresent() && newContainerServes(d, current.get(), previous)
+      if (current.isPresent()
+          && newContainerServes(d, current.get(), previous)
           && (previous || d.phase == Phase.ROLLBACK || !current.get().running())) {
         // The new container gives way: to the previous one, or (a bad image, or one that never
         // started) to nothing, after which the loop starts what is known good.
@@ -71,8 +73,8 @@ final class RestoreStep implements DeployStep {
   }
 
   /**
-   * Whether {@code current}, the container with the service's name, is the one this deploy
-   * created (stop-first after STOP) rather than the old one still serving under its own name.
+   * Whether {@code current}, the container with the service's name, is the one this deploy created
+   * (stop-first after STOP) rather than the old one still serving under its own name.
    */
   private static boolean newContainerServes(Deploy d, ContainerInfo current, boolean previous) {
     if (d.path != DeployPath.STOP_FIRST) {
@@ -91,7 +93,8 @@ final class RestoreStep implements DeployStep {
     return d.phase == Phase.ROLLBACK ? StepEnv.runs(current, d.image) : !current.running();
   }
 
-  private static void discard(ContainerRuntime runtime, ServiceSpec s, String container, boolean keepFailed) {
+  private static void discard(
+      ContainerRuntime runtime, ServiceSpec s, String container, boolean keepFailed) {
     if (!keepFailed) {
       runtime.remove(container);
       return;
@@ -134,7 +137,10 @@ final class RestoreStep implements DeployStep {
     }
     if (!now.isBefore(d.deadline)) {
       // Registered but not (yet) healthy in the group: the loop's in-service check follows it.
-      d.cause = (d.cause == null ? "" : d.cause + "; ") + "restored container registered, target " + d.lastDetail;
+      d.cause =
+          (d.cause == null ? "" : d.cause + "; ")
+              + "restored container registered, target "
+              + d.lastDetail;
       return StepOutcome.done();
     }
     Duration poll = env.timing().targetPoll();

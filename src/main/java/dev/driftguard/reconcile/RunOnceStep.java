@@ -20,6 +20,7 @@ import org.slf4j.LoggerFactory;
  */
 final class RunOnceStep implements DeployStep {
   private static final Logger logger = LoggerFactory.getLogger(RunOnceStep.class);
+
   /** Between two looks at the task (its container here, or the record a peer writes). */
   static final Duration POLL = Duration.ofSeconds(2);
 
@@ -43,8 +44,11 @@ final class RunOnceStep implements DeployStep {
         env.runtime().remove(container);
         return StepOutcome.done();
       case FAILED:
-        return new StepOutcome.ImageBad("the rollout's one-time task " + d.service.rollout().runOnce()
-            + " failed on " + run.owner());
+        return new StepOutcome.ImageBad(
+            "the rollout's one-time task "
+                + d.service.rollout().runOnce()
+                + " failed on "
+                + run.owner());
       default:
         break;
     }
@@ -53,13 +57,21 @@ final class RunOnceStep implements DeployStep {
       return StepOutcome.waitFor(env.jittered(POLL.multipliedBy(2)));
     }
     Optional<ContainerInfo> seen = env.runtime().inspect(container);
-    if (seen.isEmpty() || !seen.get().labels().getOrDefault(dev.driftguard.model.Labels.DIGEST, "")
-        .equals(d.image.digest().value())) {
+    if (seen.isEmpty()
+        || !seen.get()
+            .labels()
+            .getOrDefault(dev.driftguard.model.Labels.DIGEST, "")
+            .equals(d.image.digest().value())) {
       env.runtime().remove(container);
-      RunSpec spec = (d.spec != null ? d.spec : env.render(d.service, d.image)).oneTimeTask(d.service.rollout().runOnce());
+      RunSpec spec =
+          (d.spec != null ? d.spec : env.render(d.service, d.image))
+              .oneTimeTask(d.service.rollout().runOnce());
       env.runtime().create(container, spec);
       env.runtime().start(container);
-      logger.info("{} running the one-time task {} for the fleet", d.context(), d.service.rollout().runOnce());
+      logger.info(
+          "{} running the one-time task {} for the fleet",
+          d.context(),
+          d.service.rollout().runOnce());
       return StepOutcome.waitFor(POLL);
     }
     ContainerInfo c = seen.get();
@@ -69,7 +81,8 @@ final class RunOnceStep implements DeployStep {
       }
       Instant now = env.clock().instant();
       if (now.isAfter(run.expiresAt().minus(ttl.dividedBy(2))) && !env.turns().renewRun(run, ttl)) {
-        return new StepOutcome.Fault("the one-time task's record was taken over; another host runs it");
+        return new StepOutcome.Fault(
+            "the one-time task's record was taken over; another host runs it");
       }
       return StepOutcome.waitFor(POLL);
     }
@@ -78,8 +91,14 @@ final class RunOnceStep implements DeployStep {
     logger.info("{} one-time task exited with code {}", d.context(), c.exitCode());
     if (!ok) {
       // Kept for the operator to read its logs; replaced by the next attempt.
-      return new StepOutcome.ImageBad("the rollout's one-time task " + d.service.rollout().runOnce()
-          + " exited with code " + c.exitCode() + " (container " + container + ")");
+      return new StepOutcome.ImageBad(
+          "the rollout's one-time task "
+              + d.service.rollout().runOnce()
+              + " exited with code "
+              + c.exitCode()
+              + " (container "
+              + container
+              + ")");
     }
     env.runtime().remove(container);
     return StepOutcome.done();

@@ -6,11 +6,11 @@ import dev.driftguard.model.RunSpec;
 import java.util.Optional;
 
 /**
- * START: creates and starts the new container with its labels (stop-first under the service's
- * name, start-first as {@code -next} on the second port), or starts the existing one again
- * (restart). After a restart of the agent the spec is rendered again; a container of the target
- * image already in place is only started. Any failure here is a fault (a port clash, the engine,
- * the secrets): RESTORE puts the previous container back.
+ * START: creates and starts the new container with its labels (stop-first under the service's name,
+ * start-first as {@code -next} on the second port), or starts the existing one again (restart).
+ * After a restart of the agent the spec is rendered again; a container of the target image already
+ * in place is only started. Any failure here is a fault (a port clash, the engine, the secrets):
+ * RESTORE puts the previous container back.
  */
 final class StartStep implements DeployStep {
   private final StepEnv env;
@@ -34,7 +34,9 @@ final class StartStep implements DeployStep {
         existing = Optional.empty();
       } else {
         return new StepOutcome.Fault(
-            "container " + name + " runs another image where the new one belongs; restoring the previous one");
+            "container "
+                + name
+                + " runs another image where the new one belongs; restoring the previous one");
       }
     }
     if (existing.isEmpty()) {

@@ -9,8 +9,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The agent's memory of each service, read once at start and written through to the
- * {@link StateStore} on every change, so a crash at any point loses nothing that was decided.
+ * The agent's memory of each service, read once at start and written through to the {@link
+ * StateStore} on every change, so a crash at any point loses nothing that was decided.
  *
  * <p>A store that cannot be written (a read-only or full state directory) never stops the agent:
  * the state is kept in memory, the failure is logged once and reported ({@link #writeError}, for
@@ -45,7 +45,9 @@ public final class StateBook {
       }
     } catch (RuntimeException e) {
       if (writeError == null) {
-        logger.error("cannot save the agent's state, keeping it in memory and serving on: {}", e.getMessage());
+        logger.error(
+            "cannot save the agent's state, keeping it in memory and serving on: {}",
+            e.getMessage());
       }
       writeError = String.valueOf(e.getMessage());
     }

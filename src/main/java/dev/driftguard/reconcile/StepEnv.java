@@ -23,8 +23,8 @@ import java.util.random.RandomGenerator;
 
 /**
  * What the deploy steps work with: the ports, the clock and the pacing, plus the few operations
- * several steps share (pull with a token refresh, render the run spec, which port serves). One
- * per agent.
+ * several steps share (pull with a token refresh, render the run spec, which port serves). One per
+ * agent.
  */
 record StepEnv(
     ContainerRuntime runtime,
@@ -54,13 +54,14 @@ record StepEnv(
 
   /**
    * Pulls {@code image} unless the engine already holds it by that digest. A resumed deploy
-   * normally finds its image in place; asking the registry anyway would need a registry token
-   * first (an ECR call after every restart) and fail the resume while ECR or the registry is down,
-   * with the host already stopped.
+   * normally finds its image in place; asking the registry anyway would need a registry token first
+   * (an ECR call after every restart) and fail the resume while ECR or the registry is down, with
+   * the host already stopped.
    */
   void ensurePulled(ImageRef image) {
-    boolean present = runtime.images(image.repositoryName()).stream()
-        .anyMatch(local -> local.repoDigests().contains(image.pinned()));
+    boolean present =
+        runtime.images(image.repositoryName()).stream()
+            .anyMatch(local -> local.repoDigests().contains(image.pinned()));
     if (!present) {
       pull(image);
     }
@@ -68,28 +69,35 @@ record StepEnv(
 
   /** The run spec of {@code image} with the service's settings and its secrets resolved. */
   RunSpec render(ServiceSpec service, ImageRef image) {
-    Map<String, String> byParameter = service.container().envFromSsm().isEmpty()
-        ? Map.of()
-        : secrets.resolve(service.container().envFromSsm().values());
+    Map<String, String> byParameter =
+        service.container().envFromSsm().isEmpty()
+            ? Map.of()
+            : secrets.resolve(service.container().envFromSsm().values());
     Map<String, String> env = new TreeMap<>();
-    service.container().envFromSsm().forEach((var, parameter) -> env.put(var, byParameter.get(parameter)));
+    service
+        .container()
+        .envFromSsm()
+        .forEach((var, parameter) -> env.put(var, byParameter.get(parameter)));
     return RunSpec.render(service, image, env);
   }
 
-  /** The spec with its (single, as config enforces for start-first) port moved to {@code hostPort}. */
+  /**
+   * The spec with its (single, as config enforces for start-first) port moved to {@code hostPort}.
+   */
   static RunSpec onPort(RunSpec spec, int hostPort) {
-    List<PortBinding> ports = spec.container().ports().stream()
-        .map(p -> new PortBinding(p.hostIp(), hostPort, p.containerPort(), p.protocol()))
-        .toList();
+    List<PortBinding> ports =
+        spec.container().ports().stream()
+            .map(p -> new PortBinding(p.hostIp(), hostPort, p.containerPort(), p.protocol()))
+            .toList();
     return spec.withPorts(ports);
   }
 
   /**
    * The host port the load balancer sends {@code current}'s traffic to. A service that publishes
-   * one port may have it moved by start-first (it alternates between the configured port and
-   * {@code rollout.nextPort}), so the container's own label says where it is, whatever the
-   * strategy is now: a service switched back to stop-first must drain the port its container
-   * really uses. Services with several ports never move them (start-first allows only one).
+   * one port may have it moved by start-first (it alternates between the configured port and {@code
+   * rollout.nextPort}), so the container's own label says where it is, whatever the strategy is
+   * now: a service switched back to stop-first must drain the port its container really uses.
+   * Services with several ports never move them (start-first allows only one).
    *
    * @param current the serving container, or null when there is none
    */
@@ -113,7 +121,9 @@ record StepEnv(
   }
 
   private static int primaryPort(ServiceSpec service) {
-    return service.container().ports().isEmpty() ? 0 : service.container().ports().get(0).hostPort();
+    return service.container().ports().isEmpty()
+        ? 0
+        : service.container().ports().get(0).hostPort();
   }
 
   static boolean runs(ContainerInfo container, ImageRef image) {

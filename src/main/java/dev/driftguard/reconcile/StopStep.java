@@ -6,10 +6,10 @@ import dev.driftguard.runtime.ContainerRuntime;
 
 /**
  * STOP: retires the old container, kept as {@code <service>-previous} for a rollback or a restore.
- * stop-first: stop it and rename it. start-first: the new container already serves, so stop the
- * old one, rename it, and give {@code -next} the service's name. A previous container left by an
- * earlier, committed deploy is removed first; when no container serves, an existing previous one
- * is kept, as it is then the only thing to restore. Idempotent at every point.
+ * stop-first: stop it and rename it. start-first: the new container already serves, so stop the old
+ * one, rename it, and give {@code -next} the service's name. A previous container left by an
+ * earlier, committed deploy is removed first; when no container serves, an existing previous one is
+ * kept, as it is then the only thing to restore. Idempotent at every point.
  */
 final class StopStep implements DeployStep {
   private final StepEnv env;

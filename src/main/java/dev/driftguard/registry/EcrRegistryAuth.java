@@ -32,9 +32,9 @@ import software.amazon.awssdk.services.ecr.model.GetAuthorizationTokenResponse;
  * anonymously.
  *
  * <p>ECR tokens are regional, so the token for a registry comes from the ECR of the region in its
- * host name ({@code 123456789012.dkr.ecr.eu-west-1.amazonaws.com}: eu-west-1), not from the
- * agent's region: {@link EcrClients} hands out one client per region. Tokens and passwords never
- * reach a log line or an exception message.
+ * host name ({@code 123456789012.dkr.ecr.eu-west-1.amazonaws.com}: eu-west-1), not from the agent's
+ * region: {@link EcrClients} hands out one client per region. Tokens and passwords never reach a
+ * log line or an exception message.
  */
 public final class EcrRegistryAuth implements RegistryAuth {
   /** Refresh an hour before expiry: ample for a slow pull, and 11 of 12 hours use the cache. */

@@ -4,8 +4,8 @@ import dev.driftguard.model.RegistryCredential;
 import java.util.Optional;
 
 /**
- * Port: logins for image registries. Implementations cache and refresh credentials; the
- * deployer calls {@link #invalidate} after a 401/403 and retries the pull once.
+ * Port: logins for image registries. Implementations cache and refresh credentials; the deployer
+ * calls {@link #invalidate} after a 401/403 and retries the pull once.
  */
 public interface RegistryAuth {
 

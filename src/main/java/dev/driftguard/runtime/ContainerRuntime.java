@@ -11,9 +11,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Port: the container engine on this host. Every mutating call is idempotent: stopping a
- * stopped container, removing a missing one or starting a running one succeeds, so a deploy
- * interrupted at any point can be resumed.
+ * Port: the container engine on this host. Every mutating call is idempotent: stopping a stopped
+ * container, removing a missing one or starting a running one succeeds, so a deploy interrupted at
+ * any point can be resumed.
  */
 public interface ContainerRuntime {
 
@@ -41,10 +41,10 @@ public interface ContainerRuntime {
   Map<String, ContainerInfo> inspectAll(Collection<String> names);
 
   /**
-   * Creates (does not start) a container named {@code name} from {@code spec}, with the labels
-   * of {@link RunSpec#labels()} and restart policy {@code unless-stopped}: the engine starts it
-   * again when its process dies or the engine or host restarts, even with the agent down, but not
-   * after {@link #stop} (a stopped {@code <service>-previous} stays stopped).
+   * Creates (does not start) a container named {@code name} from {@code spec}, with the labels of
+   * {@link RunSpec#labels()} and restart policy {@code unless-stopped}: the engine starts it again
+   * when its process dies or the engine or host restarts, even with the agent down, but not after
+   * {@link #stop} (a stopped {@code <service>-previous} stays stopped).
    *
    * @throws ContainerRuntimeException when a container with that name exists already
    */
@@ -53,7 +53,10 @@ public interface ContainerRuntime {
   /** Starts the named container; a running one is left as it is. */
   void start(String name);
 
-  /** Sends {@code signal}, waits up to {@code timeout}, then kills; a stopped or missing container is fine. */
+  /**
+   * Sends {@code signal}, waits up to {@code timeout}, then kills; a stopped or missing container
+   * is fine.
+   */
   void stop(String name, String signal, Duration timeout);
 
   /** Removes the named container, stopping it by force if needed; a missing one is fine. */

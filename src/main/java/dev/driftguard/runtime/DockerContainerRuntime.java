@@ -298,7 +298,10 @@ public final class DockerContainerRuntime implements ContainerRuntime, AutoClose
                   // the agent is down. The agent still sees a crash loop: a restart during HEALTH
                   // fails the check (RestartCount), and stop() is a manual stop that the engine
                   // honours, so a stopped <service>-previous stays stopped.
-                  .withRestartPolicy(spec.oneTime() ? RestartPolicy.noRestart() : RestartPolicy.unlessStoppedRestart());
+                  .withRestartPolicy(
+                      spec.oneTime()
+                          ? RestartPolicy.noRestart()
+                          : RestartPolicy.unlessStoppedRestart());
           if (spec.container().memoryBytes() > 0) {
             host.withMemory(spec.container().memoryBytes());
           }

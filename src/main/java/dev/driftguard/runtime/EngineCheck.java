@@ -30,8 +30,8 @@ public final class EngineCheck {
   }
 
   /**
-   * Asks the engine once and logs the outcome once: a warning without live-restore, a note when
-   * the engine cannot be asked (it may not be up yet; the deploys will say more).
+   * Asks the engine once and logs the outcome once: a warning without live-restore, a note when the
+   * engine cannot be asked (it may not be up yet; the deploys will say more).
    *
    * @return what the engine said, or empty when it did not answer
    */
@@ -47,7 +47,9 @@ public final class EngineCheck {
     if (warning.isPresent()) {
       logger.warn(warning.get());
     } else {
-      logger.info("Docker engine {} keeps containers running across its restarts (live-restore)", engine.version());
+      logger.info(
+          "Docker engine {} keeps containers running across its restarts (live-restore)",
+          engine.version());
     }
     return Optional.of(engine);
   }

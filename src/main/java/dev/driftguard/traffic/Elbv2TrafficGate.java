@@ -42,8 +42,11 @@ public final class Elbv2TrafficGate implements TrafficGate {
   private final AwsCallListener listener;
   private final Map<String, Duration> deregistrationDelays = new ConcurrentHashMap<>();
 
-  /** @param instanceId this instance, the target id in every target group */
-  public Elbv2TrafficGate(ElasticLoadBalancingV2Client elbv2, String instanceId, AwsCallListener listener) {
+  /**
+   * @param instanceId this instance, the target id in every target group
+   */
+  public Elbv2TrafficGate(
+      ElasticLoadBalancingV2Client elbv2, String instanceId, AwsCallListener listener) {
     this.elbv2 = Objects.requireNonNull(elbv2, "elbv2");
     if (instanceId == null || instanceId.isBlank()) {
       throw new IllegalArgumentException("instanceId must be set");

@@ -5,11 +5,11 @@ import dev.driftguard.model.TrafficSpec;
 import java.time.Duration;
 
 /**
- * Port: this host's targets in a load balancer target group. A target is this instance on one
- * host port of {@code traffic.targetGroupArn}. Every call is idempotent: registering a registered
- * target or deregistering an unregistered one succeeds, as in ELBv2. Nothing here waits: the
- * deploy steps poll {@link #state} at their own pace, so waits run in virtual time and never
- * hold the loop. Services without a load balancer never reach a gate.
+ * Port: this host's targets in a load balancer target group. A target is this instance on one host
+ * port of {@code traffic.targetGroupArn}. Every call is idempotent: registering a registered target
+ * or deregistering an unregistered one succeeds, as in ELBv2. Nothing here waits: the deploy steps
+ * poll {@link #state} at their own pace, so waits run in virtual time and never hold the loop.
+ * Services without a load balancer never reach a gate.
  */
 public interface TrafficGate {
 
@@ -23,8 +23,8 @@ public interface TrafficGate {
   TargetState state(TrafficSpec traffic, int hostPort);
 
   /**
-   * How long a deregistered target is left to drain at most: the explicit {@code drainTimeout},
-   * or for {@code auto} the target group's deregistration delay capped by {@code drainTimeoutCap}.
+   * How long a deregistered target is left to drain at most: the explicit {@code drainTimeout}, or
+   * for {@code auto} the target group's deregistration delay capped by {@code drainTimeoutCap}.
    */
   Duration drainTimeout(TrafficSpec traffic);
 }

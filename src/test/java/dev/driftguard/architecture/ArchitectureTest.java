@@ -19,8 +19,11 @@ import org.junit.jupiter.api.Test;
 /** Holds the source to the import rules written in docs/architecture.md. */
 class ArchitectureTest {
   private static final Path SOURCES = Path.of("src/main/java/dev/driftguard");
-  private static final Pattern ROW = Pattern.compile("^\\|\\s*([a-z]+)\\s*\\|\\s*([a-z, ]*)\\|\\s*$");
-  private static final Pattern IMPORT = Pattern.compile("(?:^import\\s+(?:static\\s+)?|[^\\w.])dev\\.driftguard\\.([a-z]+)\\.([A-Z]\\w*(?:\\.[A-Z]\\w*)*)");
+  private static final Pattern ROW =
+      Pattern.compile("^\\|\\s*([a-z]+)\\s*\\|\\s*([a-z, ]*)\\|\\s*$");
+  private static final Pattern IMPORT =
+      Pattern.compile(
+          "(?:^import\\s+(?:static\\s+)?|[^\\w.])dev\\.driftguard\\.([a-z]+)\\.([A-Z]\\w*(?:\\.[A-Z]\\w*)*)");
   private static final Set<String> ADAPTER_PACKAGES =
       Set.of("desired", "runtime", "registry", "health", "traffic", "fleet", "host");
 
@@ -76,14 +79,16 @@ class ArchitectureTest {
   void importsFollowTheTable() throws IOException {
     Map<String, Set<String>> rules = rules();
     List<String> violations = new ArrayList<>();
-    references().forEach((file, refs) -> {
-      String from = packageOf(file);
-      for (String[] ref : refs) {
-        if (!ref[0].equals(from) && !rules.getOrDefault(from, Set.of()).contains(ref[0])) {
-          violations.add(SOURCES.relativize(file) + " uses " + ref[0] + "." + ref[1]);
-        }
-      }
-    });
+    references()
+        .forEach(
+            (file, refs) -> {
+              String from = packageOf(file);
+              for (String[] ref : refs) {
+                if (!ref[0].equals(from) && !rules.getOrDefault(from, Set.of()).contains(ref[0])) {
+                  violations.add(SOURCES.relativize(file) + " uses " + ref[0] + "." + ref[1]);
+                }
+              }
+            });
     assertThat(violations).as("imports that docs/architecture.md does not allow").isEmpty();
   }
 
@@ -102,7 +107,13 @@ class ArchitectureTest {
         Class<?> type = Class.forName("dev.driftguard." + ref[0] + "." + outer);
         boolean port = type.isInterface() || Throwable.class.isAssignableFrom(type);
         if (!port) {
-          violations.add("reconcile/" + entry.getKey().getFileName() + " uses adapter class " + ref[0] + "." + ref[1]);
+          violations.add(
+              "reconcile/"
+                  + entry.getKey().getFileName()
+                  + " uses adapter class "
+                  + ref[0]
+                  + "."
+                  + ref[1]);
         }
       }
     }

@@ -12,7 +12,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -42,8 +41,8 @@ import java.util.stream.Stream;
  * of the in-process {@link LocalAws}: IMDSv2 server, Name tag, SSM parameter, its own target group
  * (with real health checks), fleet coordination on EC2 tags; in local mode a desired-state file.
  *
- * <p>Measures (each a phase of one invocation; the variants of a phase run at the same time, so
- * the machine's load hits them alike and the ratios hold even when the absolute numbers move):
+ * <p>Measures (each a phase of one invocation; the variants of a phase run at the same time, so the
+ * machine's load hits them alike and the ratios hold even when the absolute numbers move):
  *
  * <ul>
  *   <li>{@code deploys}: from an empty host, the first deploy, then {@code --deploys} more
@@ -166,19 +165,22 @@ public final class AgentBench {
       a.stop();
     }
     say("");
-    say("## Deploys and idle (%d deploys after the first, then %ds in sync)"
-        .formatted(options.deploys, options.idle.toSeconds()));
+    say(
+        "## Deploys and idle (%d deploys after the first, then %ds in sync)"
+            .formatted(options.deploys, options.idle.toSeconds()));
     say("");
-    say("| variant | steady RSS (idle, median) | peak RSS (VmHWM) | RSS after the first deploy"
-        + " | threads (idle) | fds (idle) | CPU per in-sync pass | agent CPU per deploy, median"
-        + " (min-max) | deploy wall outside its phases, median (min-max) | deploy wall, median |"
-        + " classes loaded | heap committed |");
+    say(
+        "| variant | steady RSS (idle, median) | peak RSS (VmHWM) | RSS after the first deploy"
+            + " | threads (idle) | fds (idle) | CPU per in-sync pass | agent CPU per deploy, median"
+            + " (min-max) | deploy wall outside its phases, median (min-max) | deploy wall, median |"
+            + " classes loaded | heap committed |");
     say("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for (BenchAgent a : agents) {
       Scrape s0 = before.get(a);
       Scrape s1 = after.get(a);
       List<Sample> idle = a.samplesBetween("idle-start", "idle-end");
-      double passes = s1.sum("driftguard_reconcile_passes_total") - s0.sum("driftguard_reconcile_passes_total");
+      double passes =
+          s1.sum("driftguard_reconcile_passes_total") - s0.sum("driftguard_reconcile_passes_total");
       double cpuIdle = cpuSeconds(idle);
       List<Double> deployCpu = new ArrayList<>();
       List<Double> deployWall = new ArrayList<>();
@@ -189,25 +191,30 @@ public final class AgentBench {
       List<Double> outside = a.outsidePhases();
       a.deployWalls().forEach(w -> deployWall.add(w * 1000));
       Sample firstDone = a.sampleAt("first-deploy-done");
-      say("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.0f | %.0f MiB |".formatted(
-          a.variant.name,
-          mib(median(idle.stream().map(x -> (double) x.rssKib).toList())),
-          mib(idle.isEmpty() ? 0 : idle.get(idle.size() - 1).hwmKib),
-          firstDone == null ? "-" : mib(firstDone.rssKib),
-          range(idle.stream().map(x -> (double) x.threads).toList(), "%.0f"),
-          range(idle.stream().map(x -> (double) x.fds).toList(), "%.0f"),
-          passes > 0 ? "%.1f ms (%.0f passes)".formatted(cpuIdle * 1000 / passes, passes) : "-",
-          stat(deployCpu, "%.0f ms"),
-          stat(outside, "%.0f ms"),
-          stat(deployWall, "%.0f ms"),
-          s1.sum("jvm_classes_loaded_classes"),
-          s1.sum("jvm_memory_committed_bytes", "area=\"heap\"") / 1048576));
+      say(
+          "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.0f | %.0f MiB |"
+              .formatted(
+                  a.variant.name,
+                  mib(median(idle.stream().map(x -> (double) x.rssKib).toList())),
+                  mib(idle.isEmpty() ? 0 : idle.get(idle.size() - 1).hwmKib),
+                  firstDone == null ? "-" : mib(firstDone.rssKib),
+                  range(idle.stream().map(x -> (double) x.threads).toList(), "%.0f"),
+                  range(idle.stream().map(x -> (double) x.fds).toList(), "%.0f"),
+                  passes > 0
+                      ? "%.1f ms (%.0f passes)".formatted(cpuIdle * 1000 / passes, passes)
+                      : "-",
+                  stat(deployCpu, "%.0f ms"),
+                  stat(outside, "%.0f ms"),
+                  stat(deployWall, "%.0f ms"),
+                  s1.sum("jvm_classes_loaded_classes"),
+                  s1.sum("jvm_memory_committed_bytes", "area=\"heap\"") / 1048576));
     }
     if (baseline != null) {
-      say("| hand-made baseline (`aws ssm get-parameter` + `docker inspect` + `curl`, %s) | - | - | -"
-              .formatted(baseline.awsVersion)
-          + " | - | - | %.0f ms per poll (%d polls) | - | - | - | - | - |"
-              .formatted(baseline.cpuMillisPerPoll(), baseline.polls));
+      say(
+          "| hand-made baseline (`aws ssm get-parameter` + `docker inspect` + `curl`, %s) | - | - | -"
+                  .formatted(baseline.awsVersion)
+              + " | - | - | %.0f ms per poll (%d polls) | - | - | - | - | - |"
+                  .formatted(baseline.cpuMillisPerPoll(), baseline.polls));
     }
     say("");
     say("Per deploy (agent CPU ms, from /proc; 10 ms resolution):");
@@ -219,7 +226,8 @@ public final class AgentBench {
       say("- %s: %s".formatted(a.variant.name, String.join(" ", cpu)));
     }
     say("");
-    say("Phase durations (mean over all deploys, from the agent's driftguard_phase_duration_seconds):");
+    say(
+        "Phase durations (mean over all deploys, from the agent's driftguard_phase_duration_seconds):");
     for (BenchAgent a : agents) {
       say("- %s: %s".formatted(a.variant.name, a.phaseMeans(after.get(a))));
     }
@@ -227,7 +235,9 @@ public final class AgentBench {
 
   // ------------------------------------------------------------------ hold (for jcmd and NMT)
 
-  /** Starts every variant, waits until in sync, prints the pids and keeps them up for the idle time. */
+  /**
+   * Starts every variant, waits until in sync, prints the pids and keeps them up for the idle time.
+   */
   private void hold() throws Exception {
     Path dir = options.out.resolve("hold");
     List<BenchAgent> agents = startAll("hold", "h");
@@ -243,10 +253,14 @@ public final class AgentBench {
       }
     }
     for (BenchAgent a : agents) {
-      say("holding %s: pid %d, metrics 127.0.0.1:%d".formatted(a.variant.name(), a.pid(), a.metricsPort));
+      say(
+          "holding %s: pid %d, metrics 127.0.0.1:%d"
+              .formatted(a.variant.name(), a.pid(), a.metricsPort));
     }
-    Files.writeString(dir.resolve("pids"), String.join("\n",
-        agents.stream().map(a -> a.variant.name() + " " + a.pid()).toList()) + "\n");
+    Files.writeString(
+        dir.resolve("pids"),
+        String.join("\n", agents.stream().map(a -> a.variant.name() + " " + a.pid()).toList())
+            + "\n");
     sleep(options.idle);
     for (BenchAgent a : agents) {
       a.stop();
@@ -287,19 +301,28 @@ public final class AgentBench {
           throw new IllegalStateException(a.variant.name + ": no pass within 60 s; see " + a.log);
         }
         firstPass.computeIfAbsent(a, k -> new ArrayList<>()).add(seconds);
-        cpuAtFirstPass.computeIfAbsent(a, k -> new ArrayList<>()).add(at == null ? 0 : at.cpuTicks / (double) HZ);
+        cpuAtFirstPass
+            .computeIfAbsent(a, k -> new ArrayList<>())
+            .add(at == null ? 0 : at.cpuTicks / (double) HZ);
       }
     }
     say("");
-    say("## Start-up: `driftguard run`, exec to the first completed pass (in sync), N=%d, round robin"
-        .formatted(options.runs));
+    say(
+        "## Start-up: `driftguard run`, exec to the first completed pass (in sync), N=%d, round robin"
+            .formatted(options.runs));
     say("");
-    say("| variant | exec to first pass, median (min-max) | CPU at first pass, median (min-max) | ratio to the first variant |");
+    say(
+        "| variant | exec to first pass, median (min-max) | CPU at first pass, median (min-max) | ratio to the first variant |");
     say("| --- | --- | --- | --- |");
     double reference = median(firstPass.get(agents.get(0)));
     for (BenchAgent a : agents) {
-      say("| %s | %s | %s | %.2f |".formatted(a.variant.name, stat(firstPass.get(a), "%.2f s"),
-          stat(cpuAtFirstPass.get(a), "%.2f s"), median(firstPass.get(a)) / reference));
+      say(
+          "| %s | %s | %s | %.2f |"
+              .formatted(
+                  a.variant.name,
+                  stat(firstPass.get(a), "%.2f s"),
+                  stat(cpuAtFirstPass.get(a), "%.2f s"),
+                  median(firstPass.get(a)) / reference));
     }
   }
 
@@ -340,26 +363,48 @@ public final class AgentBench {
     // first deploy against the last five.
     int k = Math.min(5, cycleStarts.size() / 2);
     double early = median(cycleStarts.subList(0, k).stream().map(x -> (double) x.rssKib).toList());
-    double late = median(cycleStarts.subList(cycleStarts.size() - k, cycleStarts.size()).stream()
-        .map(x -> (double) x.rssKib).toList());
+    double late =
+        median(
+            cycleStarts.subList(cycleStarts.size() - k, cycleStarts.size()).stream()
+                .map(x -> (double) x.rssKib)
+                .toList());
     double growthMib = (late - early) / 1024;
     List<Double> threads = after.stream().map(x -> (double) x.threads).toList();
     List<Double> fds = after.stream().map(x -> (double) x.fds).toList();
     double maxRssMib = after.stream().mapToLong(x -> x.rssKib).max().orElse(0) / 1024.0;
     say("");
-    say("## Soak: %s, %d deploys, one every %ds, %d min".formatted(a.variant.name, i,
-        options.soakEvery.toSeconds(), options.soakMinutes.toMinutes()));
+    say(
+        "## Soak: %s, %d deploys, one every %ds, %d min"
+            .formatted(
+                a.variant.name, i, options.soakEvery.toSeconds(), options.soakMinutes.toMinutes()));
     say("");
-    say("| RSS before deploys 1-%d (median) | RSS before the last %d (median) | growth | max RSS | threads min-max | fds min-max | deploys | failed deploys |"
-        .formatted(k, k));
+    say(
+        "| RSS before deploys 1-%d (median) | RSS before the last %d (median) | growth | max RSS | threads min-max | fds min-max | deploys | failed deploys |"
+            .formatted(k, k));
     say("| --- | --- | --- | --- | --- | --- | --- | --- |");
     Scrape end1 = a.lastScrape;
-    double failed = end1 == null ? -1
-        : end1.sum("driftguard_deploys_total") - end1.sum("driftguard_deploys_total", "outcome=\"success\"");
-    say("| %s | %s | %+.1f MiB | %.0f MiB | %s | %s | %d | %.0f |".formatted(mib((long) early),
-        mib((long) late), growthMib, maxRssMib, range(threads, "%.0f"), range(fds, "%.0f"), i, failed));
+    double failed =
+        end1 == null
+            ? -1
+            : end1.sum("driftguard_deploys_total")
+                - end1.sum("driftguard_deploys_total", "outcome=\"success\"");
+    say(
+        "| %s | %s | %+.1f MiB | %.0f MiB | %s | %s | %d | %.0f |"
+            .formatted(
+                mib((long) early),
+                mib((long) late),
+                growthMib,
+                maxRssMib,
+                range(threads, "%.0f"),
+                range(fds, "%.0f"),
+                i,
+                failed));
     Path series = dir.resolve("rss-per-cycle.txt");
-    Files.write(series, cycleStarts.stream().map(x -> x.t + " " + x.rssKib + " " + x.threads + " " + x.fds).toList());
+    Files.write(
+        series,
+        cycleStarts.stream()
+            .map(x -> x.t + " " + x.rssKib + " " + x.threads + " " + x.fds)
+            .toList());
     say("RSS, threads and fds before each deploy: " + series);
     int failures = 0;
     if (options.failRssMib > 0) {
@@ -367,7 +412,8 @@ public final class AgentBench {
         say("FAIL: RSS reached %.0f MiB (limit %d MiB)".formatted(maxRssMib, options.failRssMib));
         failures++;
       }
-      double threadGrowth = threads.isEmpty() ? 0 : threads.get(threads.size() - 1) - threads.get(0);
+      double threadGrowth =
+          threads.isEmpty() ? 0 : threads.get(threads.size() - 1) - threads.get(0);
       double fdGrowth = fds.isEmpty() ? 0 : fds.get(fds.size() - 1) - fds.get(0);
       if (threadGrowth > 10 || fdGrowth > 20) {
         say("FAIL: threads grew by %.0f, fds by %.0f".formatted(threadGrowth, fdGrowth));
@@ -413,7 +459,9 @@ public final class AgentBench {
       a.instanceId = Ec2Service.newInstanceId();
       aws.addInstance(a.instanceId, Map.of("Name", service));
       a.imds = aws.imds(a.instanceId).endpoint();
-      a.targetGroup = aws.createTargetGroup(service, "/healthz", 2, 2, Duration.ofMillis(500), Duration.ofSeconds(1));
+      a.targetGroup =
+          aws.createTargetGroup(
+              service, "/healthz", 2, 2, Duration.ofMillis(500), Duration.ofSeconds(1));
       a.parameter = "/driftguard/" + service + "/image";
       aws.ssm().put(a.parameter, image("v1").toString());
     } else {
@@ -425,7 +473,8 @@ public final class AgentBench {
   }
 
   private String config(BenchAgent a) {
-    String common = """
+    String common =
+        """
         # Written by AgentBench (%s shape): one service, HTTP health check.
         agent:
           pollInterval: %ds
@@ -433,13 +482,21 @@ public final class AgentBench {
           status: { listen: "127.0.0.1:%d" }
           stateDir: %s
           docker: { host: "%s" }
-        """.formatted(options.shape, options.poll.toSeconds(), a.metricsPort, a.statusPort,
-        a.dir.resolve("state"), env.dockerHost());
-    String health = "health: { type: http, port: 8080, path: /healthz, interval: 500ms, timeout: 400ms,"
-        + " healthyThreshold: 2, deadline: 30s }";
+        """
+            .formatted(
+                options.shape,
+                options.poll.toSeconds(),
+                a.metricsPort,
+                a.statusPort,
+                a.dir.resolve("state"),
+                env.dockerHost());
+    String health =
+        "health: { type: http, port: 8080, path: /healthz, interval: 500ms, timeout: 400ms,"
+            + " healthyThreshold: 2, deadline: 30s }";
     if (options.shape.equals("prod")) {
       String endpoint = aws.endpoint().toString();
-      return common + """
+      return common
+          + """
             aws:
               region: us-east-1
               instanceId: auto
@@ -459,10 +516,24 @@ public final class AgentBench {
                 targetGroupArn: %s
                 port: %d
               rollout: { strategy: stop-first, maxUnavailable: 1 }
-          """.formatted(endpoint, endpoint, endpoint, endpoint, endpoint, a.imds, a.service, a.parameter,
-          env.registryHost(), a.appPort, health, a.targetGroup, a.appPort);
+          """
+              .formatted(
+                  endpoint,
+                  endpoint,
+                  endpoint,
+                  endpoint,
+                  endpoint,
+                  a.imds,
+                  a.service,
+                  a.parameter,
+                  env.registryHost(),
+                  a.appPort,
+                  health,
+                  a.targetGroup,
+                  a.appPort);
     }
-    return common + """
+    return common
+        + """
           aws: { region: us-east-1, instanceId: i-0000000000000b01 }
           registries:
             - host: "%s"
@@ -477,8 +548,15 @@ public final class AgentBench {
               ports: ["127.0.0.1:%d:8080"]
               stopTimeout: 5s
             %s
-        """.formatted(env.registryHost(), env.get("registry.password.file"), a.service,
-        a.dir.resolve("desired").resolve(a.service), env.registryHost(), a.appPort, health);
+        """
+            .formatted(
+                env.registryHost(),
+                env.get("registry.password.file"),
+                a.service,
+                a.dir.resolve("desired").resolve(a.service),
+                env.registryHost(),
+                a.appPort,
+                health);
   }
 
   ImageRef image(String version) {
@@ -498,7 +576,8 @@ public final class AgentBench {
   }
 
   Map<String, String> awsEnv() {
-    return Map.of("AWS_ACCESS_KEY_ID", "AKIALOCALAWSTEST0000", "AWS_SECRET_ACCESS_KEY", "local-aws-secret");
+    return Map.of(
+        "AWS_ACCESS_KEY_ID", "AKIALOCALAWSTEST0000", "AWS_SECRET_ACCESS_KEY", "local-aws-secret");
   }
 
   URI awsEndpoint() {
@@ -541,8 +620,11 @@ public final class AgentBench {
     List<String> argv = new ArrayList<>(List.of("docker"));
     argv.addAll(Arrays.asList(args));
     try {
-      Process p = new ProcessBuilder(argv).redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      Process p =
+          new ProcessBuilder(argv)
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .start();
       p.waitFor(60, TimeUnit.SECONDS);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -563,10 +645,17 @@ public final class AgentBench {
   private List<String> machine() throws IOException, InterruptedException {
     List<String> lines = new ArrayList<>();
     lines.add("date: " + Instant.now());
-    lines.add("nproc: " + Runtime.getRuntime().availableProcessors() + "; "
-        + Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
-            .findFirst().map(l -> l.replaceFirst(".*: ", "")).orElse("?"));
-    lines.add("memory: " + Files.readAllLines(Path.of("/proc/meminfo")).get(0).replaceAll("\\s+", " "));
+    lines.add(
+        "nproc: "
+            + Runtime.getRuntime().availableProcessors()
+            + "; "
+            + Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+                .filter(l -> l.startsWith("model name"))
+                .findFirst()
+                .map(l -> l.replaceFirst(".*: ", ""))
+                .orElse("?"));
+    lines.add(
+        "memory: " + Files.readAllLines(Path.of("/proc/meminfo")).get(0).replaceAll("\\s+", " "));
     lines.add("load average at start: " + Files.readString(Path.of("/proc/loadavg")).strip());
     lines.add("kernel: " + System.getProperty("os.version"));
     lines.add("driver JVM: " + System.getProperty("java.vm.version"));
@@ -586,15 +675,18 @@ public final class AgentBench {
   }
 
   static String get(URI uri) throws IOException, InterruptedException {
-    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r =
+        HTTP.send(
+            HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).build(),
+            HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() != 200) {
       throw new IOException(uri + ": HTTP " + r.statusCode());
     }
     return r.body();
   }
 
-  static boolean await(BooleanSupplier condition, Duration timeout, Duration every) throws InterruptedException {
+  static boolean await(BooleanSupplier condition, Duration timeout, Duration every)
+      throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       if (condition.getAsBoolean()) {
@@ -629,8 +721,12 @@ public final class AgentBench {
     }
     double min = values.stream().mapToDouble(Double::doubleValue).min().orElse(0);
     double max = values.stream().mapToDouble(Double::doubleValue).max().orElse(0);
-    return format.formatted(median(values)) + " (" + format.formatted(min).replaceAll("[^0-9.]+$", "")
-        + "-" + format.formatted(max) + ")";
+    return format.formatted(median(values))
+        + " ("
+        + format.formatted(min).replaceAll("[^0-9.]+$", "")
+        + "-"
+        + format.formatted(max)
+        + ")";
   }
 
   static String range(List<Double> values, String format) {
@@ -725,12 +821,14 @@ public final class AgentBench {
   record Variant(String name, Path tree, Path jar, String options, String cds) {
     /**
      * {@code NAME:TREE:JAR:OPTIONS:CDS}; OPTIONS {@code shipped} (the tree's jvm.options), {@code
-     * defaults} (none) or the absolute path of an options file; CDS {@code off}, {@code version} (trained by {@code driftguard version}),
-     * {@code auto} (made at the first start) or {@code first-start} (every start is a first one).
+     * defaults} (none) or the absolute path of an options file; CDS {@code off}, {@code version}
+     * (trained by {@code driftguard version}), {@code auto} (made at the first start) or {@code
+     * first-start} (every start is a first one).
      */
     static Variant parse(String spec) {
       String[] p = spec.split(":");
-      if (p.length != 5 || !(List.of("shipped", "defaults").contains(p[3]) || p[3].startsWith("/"))
+      if (p.length != 5
+          || !(List.of("shipped", "defaults").contains(p[3]) || p[3].startsWith("/"))
           || !List.of("off", "version", "auto", "first-start").contains(p[4])) {
         throw new IllegalArgumentException(
             "variant is NAME:TREE:JAR:shipped|defaults|/OPTIONS/FILE:off|version|auto|first-start, not "
@@ -789,7 +887,8 @@ public final class AgentBench {
         i++;
       }
       if (!List.of("prod", "local").contains(o.shape) || o.variants.isEmpty() || o.out == null) {
-        throw new IllegalArgumentException("need --shape prod|local, --out DIR and at least one --variant");
+        throw new IllegalArgumentException(
+            "need --shape prod|local, --out DIR and at least one --variant");
       }
       return o;
     }

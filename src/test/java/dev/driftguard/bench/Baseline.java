@@ -7,10 +7,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The hand-made baseline the seeds start from: a shell loop that, every poll, reads the pinned image
- * with the AWS CLI ({@code aws ssm get-parameter}, Debian's awscli when installed), looks at the
- * container with {@code docker inspect} and checks its health with {@code curl}; it decides nothing.
- * Its CPU (the loop and every child it waited for) is measured with {@code /usr/bin/time}.
+ * The hand-made baseline the seeds start from: a shell loop that, every poll, reads the pinned
+ * image with the AWS CLI ({@code aws ssm get-parameter}, Debian's awscli when installed), looks at
+ * the container with {@code docker inspect} and checks its health with {@code curl}; it decides
+ * nothing. Its CPU (the loop and every child it waited for) is measured with {@code /usr/bin/time}.
  */
 final class Baseline {
   private static final String PARAMETER = "/driftguard/bench-baseline/image";
@@ -27,14 +27,17 @@ final class Baseline {
   }
 
   /** Starts polling {@code agent}'s container and health endpoint every poll interval. */
-  static Baseline start(AgentBench bench, BenchAgent agent) throws IOException, InterruptedException {
-    Path aws = Files.isExecutable(Path.of("/usr/bin/aws")) ? Path.of("/usr/bin/aws") : Path.of("aws");
+  static Baseline start(AgentBench bench, BenchAgent agent)
+      throws IOException, InterruptedException {
+    Path aws =
+        Files.isExecutable(Path.of("/usr/bin/aws")) ? Path.of("/usr/bin/aws") : Path.of("aws");
     String version = run(aws + " --version").strip();
     bench.pin(PARAMETER, bench.image("v1").toString());
     Path dir = agent.dir.getParent().resolve("baseline");
     Files.createDirectories(dir);
     Path times = dir.resolve("time");
-    String loop = """
+    String loop =
+        """
         trap 'exit 0' TERM
         while :; do
           %s ssm get-parameter --region us-east-1 --endpoint-url %s --name %s \
@@ -44,11 +47,21 @@ final class Baseline {
           echo poll >>%s
           sleep %d & wait $!
         done
-        """.formatted(aws, bench.awsEndpoint(), PARAMETER, agent.service, agent.appPort,
-        dir.resolve("polls"), bench.options().poll.toSeconds());
+        """
+            .formatted(
+                aws,
+                bench.awsEndpoint(),
+                PARAMETER,
+                agent.service,
+                agent.appPort,
+                dir.resolve("polls"),
+                bench.options().poll.toSeconds());
     Files.deleteIfExists(dir.resolve("polls"));
-    ProcessBuilder pb = new ProcessBuilder("/usr/bin/time", "-f", "%U %S", "-o", times.toString(), "bash", "-c", loop)
-        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("log").toFile()));
+    ProcessBuilder pb =
+        new ProcessBuilder(
+                "/usr/bin/time", "-f", "%U %S", "-o", times.toString(), "bash", "-c", loop)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("log").toFile()));
     pb.environment().putAll(bench.awsEnv());
     pb.environment().put("AWS_PAGER", "");
     pb.environment().put("DOCKER_HOST", bench.dockerHost());
@@ -57,7 +70,10 @@ final class Baseline {
 
   void stop() throws IOException, InterruptedException {
     // SIGTERM to bash (the child of time); time then writes the loop's CPU, children included.
-    process.descendants().filter(p -> p.info().command().orElse("").endsWith("bash")).findFirst()
+    process
+        .descendants()
+        .filter(p -> p.info().command().orElse("").endsWith("bash"))
+        .findFirst()
         .ifPresent(ProcessHandle::destroy);
     if (!process.waitFor(30, TimeUnit.SECONDS)) {
       process.destroyForcibly();

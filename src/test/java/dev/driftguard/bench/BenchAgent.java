@@ -45,7 +45,14 @@ final class BenchAgent {
   private Map<String, String> cdsEnv = new HashMap<>();
   Scrape lastScrape;
 
-  BenchAgent(AgentBench bench, Variant variant, String service, Path dir, int appPort, int metricsPort, int statusPort) {
+  BenchAgent(
+      AgentBench bench,
+      Variant variant,
+      String service,
+      Path dir,
+      int appPort,
+      int metricsPort,
+      int statusPort) {
     this.bench = bench;
     this.variant = variant;
     this.service = service;
@@ -77,11 +84,14 @@ final class BenchAgent {
       case "version" -> {
         Map<String, String> env = baseEnv();
         env.put("DRIFTGUARD_CDS", "generate");
-        ProcessBuilder pb = new ProcessBuilder(variant.launcher().toString(), "version")
-            .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        ProcessBuilder pb =
+            new ProcessBuilder(variant.launcher().toString(), "version")
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         pb.environment().putAll(env);
         if (pb.start().waitFor() != 0) {
-          throw new IllegalStateException(variant.name() + ": generating the archive failed; see " + log);
+          throw new IllegalStateException(
+              variant.name() + ": generating the archive failed; see " + log);
         }
         cdsEnv = Map.of("DRIFTGUARD_CDS", "auto");
       }
@@ -95,7 +105,8 @@ final class BenchAgent {
         stop();
         try (Stream<Path> s = Files.list(cdsDir())) {
           if (s.noneMatch(p -> p.getFileName().toString().matches(".*\\.jsa(\\.pending)?"))) {
-            throw new IllegalStateException(variant.name() + ": the first start left no archive in " + cdsDir());
+            throw new IllegalStateException(
+                variant.name() + ": the first start left no archive in " + cdsDir());
           }
         }
       }
@@ -145,8 +156,10 @@ final class BenchAgent {
     Map<String, String> env = baseEnv();
     env.putAll(cdsEnv);
     env.putAll(extra);
-    ProcessBuilder pb = new ProcessBuilder(variant.launcher().toString(), "--config", config().toString(), "run")
-        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    ProcessBuilder pb =
+        new ProcessBuilder(variant.launcher().toString(), "--config", config().toString(), "run")
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     pb.environment().putAll(env);
     process = pb.start();
     bench.track(this);
@@ -202,7 +215,8 @@ final class BenchAgent {
 
   Scrape scrape() {
     try {
-      lastScrape = Scrape.parse(AgentBench.get(URI.create("http://127.0.0.1:" + metricsPort + "/metrics")));
+      lastScrape =
+          Scrape.parse(AgentBench.get(URI.create("http://127.0.0.1:" + metricsPort + "/metrics")));
       return lastScrape;
     } catch (IOException e) {
       return null;
@@ -212,42 +226,62 @@ final class BenchAgent {
     }
   }
 
-  /** Waits until {@code deploys} deploys after the first one succeeded and the service is in sync. */
+  /**
+   * Waits until {@code deploys} deploys after the first one succeeded and the service is in sync.
+   */
   void awaitInSync(int deploys, Duration timeout) throws InterruptedException {
-    boolean ok = AgentBench.await(() -> {
-      if (!process.isAlive()) {
-        throw new IllegalStateException(variant.name() + ": the agent exited; see " + log);
-      }
-      Scrape s = scrape();
-      if (s == null) {
-        return false;
-      }
-      double bad = s.sum("driftguard_deploys_total") - s.sum("driftguard_deploys_total", "outcome=\"success\"");
-      if (bad > 0) {
-        throw new IllegalStateException(variant.name() + ": a deploy did not succeed; see " + log);
-      }
-      return s.sum("driftguard_deploys_total", "outcome=\"success\"") >= deploys + 1
-          && s.sum("driftguard_in_sync") == 1;
-    }, timeout, Duration.ofMillis(250));
+    boolean ok =
+        AgentBench.await(
+            () -> {
+              if (!process.isAlive()) {
+                throw new IllegalStateException(variant.name() + ": the agent exited; see " + log);
+              }
+              Scrape s = scrape();
+              if (s == null) {
+                return false;
+              }
+              double bad =
+                  s.sum("driftguard_deploys_total")
+                      - s.sum("driftguard_deploys_total", "outcome=\"success\"");
+              if (bad > 0) {
+                throw new IllegalStateException(
+                    variant.name() + ": a deploy did not succeed; see " + log);
+              }
+              return s.sum("driftguard_deploys_total", "outcome=\"success\"") >= deploys + 1
+                  && s.sum("driftguard_in_sync") == 1;
+            },
+            timeout,
+            Duration.ofMillis(250));
     if (!ok) {
-      throw new IllegalStateException(variant.name() + ": not in sync after deploy " + deploys + " within " + timeout + "; see " + log);
+      throw new IllegalStateException(
+          variant.name()
+              + ": not in sync after deploy "
+              + deploys
+              + " within "
+              + timeout
+              + "; see "
+              + log);
     }
     doneScrapes.add(lastScrape);
   }
 
   boolean awaitPasses(int passes, Duration timeout, Duration every) throws InterruptedException {
-    return AgentBench.await(() -> {
-      Scrape s = scrape();
-      return s != null && s.sum("driftguard_reconcile_passes_total") >= passes;
-    }, timeout, every);
+    return AgentBench.await(
+        () -> {
+          Scrape s = scrape();
+          return s != null && s.sum("driftguard_reconcile_passes_total") >= passes;
+        },
+        timeout,
+        every);
   }
 
   /** Per deploy after the first: its wall time as the agent measured it (seconds). */
   List<Double> deployWalls() {
     List<Double> walls = new ArrayList<>();
     for (int i = 1; i < doneScrapes.size(); i++) {
-      walls.add(doneScrapes.get(i).sum("driftguard_deploy_duration_seconds_sum")
-          - doneScrapes.get(i - 1).sum("driftguard_deploy_duration_seconds_sum"));
+      walls.add(
+          doneScrapes.get(i).sum("driftguard_deploy_duration_seconds_sum")
+              - doneScrapes.get(i - 1).sum("driftguard_deploy_duration_seconds_sum"));
     }
     return walls;
   }
@@ -258,8 +292,12 @@ final class BenchAgent {
     for (int i = 1; i < doneScrapes.size(); i++) {
       Scrape a = doneScrapes.get(i - 1);
       Scrape b = doneScrapes.get(i);
-      double deploy = b.sum("driftguard_deploy_duration_seconds_sum") - a.sum("driftguard_deploy_duration_seconds_sum");
-      double phases = b.sum("driftguard_phase_duration_seconds_sum") - a.sum("driftguard_phase_duration_seconds_sum");
+      double deploy =
+          b.sum("driftguard_deploy_duration_seconds_sum")
+              - a.sum("driftguard_deploy_duration_seconds_sum");
+      double phases =
+          b.sum("driftguard_phase_duration_seconds_sum")
+              - a.sum("driftguard_phase_duration_seconds_sum");
       outside.add((deploy - phases) * 1000);
     }
     return outside;

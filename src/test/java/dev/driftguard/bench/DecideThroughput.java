@@ -1,6 +1,5 @@
 package dev.driftguard.bench;
 
-import dev.driftguard.model.TargetState;
 import dev.driftguard.desired.DesiredStateSource;
 import dev.driftguard.fleet.FleetCoordinator.PeerTarget;
 import dev.driftguard.fleet.StandaloneFleet;
@@ -18,6 +17,7 @@ import dev.driftguard.model.RolloutSpec;
 import dev.driftguard.model.RunSpec;
 import dev.driftguard.model.ServiceSpec;
 import dev.driftguard.model.ServiceState;
+import dev.driftguard.model.TargetState;
 import dev.driftguard.reconcile.Action;
 import dev.driftguard.reconcile.CapacityFloor;
 import dev.driftguard.reconcile.ReconcileListener;
@@ -42,11 +42,11 @@ import java.util.Random;
 import java.util.function.IntSupplier;
 
 /**
- * How fast the agent's pure decisions and its loop are on this machine: calls per second of
- * {@link Reconciler#decide} and {@link CapacityFloor#decide}, and the cost of one
- * {@link ReconcileLoop#runOnce} pass over the fake engine (no Docker, no AWS: the loop's own
- * overhead). A plain {@code main}, not a test: run it with {@code test/bench/decide-throughput},
- * which puts the test classpath together. Results: docs/benchmarks.md.
+ * How fast the agent's pure decisions and its loop are on this machine: calls per second of {@link
+ * Reconciler#decide} and {@link CapacityFloor#decide}, and the cost of one {@link
+ * ReconcileLoop#runOnce} pass over the fake engine (no Docker, no AWS: the loop's own overhead). A
+ * plain {@code main}, not a test: run it with {@code test/bench/decide-throughput}, which puts the
+ * test classpath together. Results: docs/benchmarks.md.
  *
  * <p>Each case is warmed up, then timed in several fixed-length iterations; the report gives the
  * mean rate and the spread between iterations.
@@ -60,8 +60,10 @@ public final class DecideThroughput {
   private static final ServiceSpec WEB = Specs.web();
   private static final ImageRef V1 = Specs.image('1');
   private static final ImageRef V2 = Specs.image('2');
-  private static final RolloutSpec ONE = new RolloutSpec(RolloutSpec.Strategy.STOP_FIRST, 1, false, true, 0);
-  private static final RolloutSpec QUARTER = new RolloutSpec(RolloutSpec.Strategy.STOP_FIRST, 25, true, true, 0);
+  private static final RolloutSpec ONE =
+      new RolloutSpec(RolloutSpec.Strategy.STOP_FIRST, 1, false, true, 0);
+  private static final RolloutSpec QUARTER =
+      new RolloutSpec(RolloutSpec.Strategy.STOP_FIRST, 25, true, true, 0);
   private static final Instant NOW = Instant.parse("2026-01-01T00:00:00Z");
   private static final Duration SETTLE = Duration.ofSeconds(2);
 
@@ -88,13 +90,21 @@ public final class DecideThroughput {
       }
     }
     if (warmupMs > 10_000 || iterationMs > 5_000 || iterations > 20) {
-      throw new IllegalArgumentException("keep it short: warm-up <= 10 s, iterations <= 20 of <= 5 s");
+      throw new IllegalArgumentException(
+          "keep it short: warm-up <= 10 s, iterations <= 20 of <= 5 s");
     }
     List<Case> cases = cases();
-    System.out.printf(Locale.ROOT, "# decide throughput: warm-up %d ms, %d iterations of %d ms; JVM %s, %s%n",
-        warmupMs, iterations, iterationMs, System.getProperty("java.vm.version"),
-        String.join(" ", java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()));
-    System.out.println("| case | what | calls/s (mean) | spread (min-max calls/s) | rel. stdev | ns/call |");
+    System.out.printf(
+        Locale.ROOT,
+        "# decide throughput: warm-up %d ms, %d iterations of %d ms; JVM %s, %s%n",
+        warmupMs,
+        iterations,
+        iterationMs,
+        System.getProperty("java.vm.version"),
+        String.join(
+            " ", java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()));
+    System.out.println(
+        "| case | what | calls/s (mean) | spread (min-max calls/s) | rel. stdev | ns/call |");
     System.out.println("| --- | --- | --- | --- | --- | --- |");
     for (Case c : cases) {
       if (only != null && !c.name().equals(only)) {
@@ -122,8 +132,16 @@ public final class DecideThroughput {
     for (double r : rates) {
       var += (r - mean) * (r - mean) / Math.max(1, iterations - 1);
     }
-    System.out.printf(Locale.ROOT, "| %s | %s | %s | %s-%s | %.1f%% | %.0f |%n",
-        c.name(), c.what(), human(mean), human(min), human(max), 100 * Math.sqrt(var) / mean, 1e9 / mean);
+    System.out.printf(
+        Locale.ROOT,
+        "| %s | %s | %s | %s-%s | %.1f%% | %.0f |%n",
+        c.name(),
+        c.what(),
+        human(mean),
+        human(min),
+        human(max),
+        100 * Math.sqrt(var) / mean,
+        1e9 / mean);
   }
 
   /** Calls {@code op} in batches until {@code millis} have passed; returns calls per second. */
@@ -164,8 +182,11 @@ public final class DecideThroughput {
     // Reconciler.decide: the steady state (in sync), and a mix of every kind of answer.
     ObservedService inSync = observed(running(V1), ServiceState.initial("web"));
     DesiredState pinnedV1 = new DesiredState.Pinned(V1, 1);
-    cases.add(new Case("reconciler-in-sync", "decide: running the pinned digest, healthy",
-        () -> Reconciler.decide(WEB, pinnedV1, inSync).hashCode()));
+    cases.add(
+        new Case(
+            "reconciler-in-sync",
+            "decide: running the pinned digest, healthy",
+            () -> Reconciler.decide(WEB, pinnedV1, inSync).hashCode()));
     List<DesiredState> desired = new ArrayList<>();
     List<ObservedService> observed = new ArrayList<>();
     desired.add(pinnedV1);
@@ -175,37 +196,60 @@ public final class DecideThroughput {
     desired.add(pinnedV1); // no container: deploy missing
     observed.add(observed(null, ServiceState.initial("web")));
     desired.add(pinnedV1); // exited: restart
-    observed.add(observed(container(V1, ContainerInfo.State.EXITED, ContainerInfo.Health.NONE), ServiceState.initial("web")));
-    desired.add(new DesiredState.Rejected(DesiredState.RejectReason.TAG_WITHOUT_DIGEST, "not pinned", "f")); // hold
+    observed.add(
+        observed(
+            container(V1, ContainerInfo.State.EXITED, ContainerInfo.Health.NONE),
+            ServiceState.initial("web")));
+    desired.add(
+        new DesiredState.Rejected(
+            DesiredState.RejectReason.TAG_WITHOUT_DIGEST, "not pinned", "f")); // hold
     observed.add(inSync);
     desired.add(pinnedV1); // mid-deploy: resume
-    observed.add(observed(running(V1), ServiceState.initial("web").inPhase(Phase.HEALTH, V1, null, NOW)));
+    observed.add(
+        observed(running(V1), ServiceState.initial("web").inPhase(Phase.HEALTH, V1, null, NOW)));
     int[] next = {0};
-    cases.add(new Case("reconciler-mixed", "decide: in sync, drift, missing, exited, rejected, resume in turn", () -> {
-      int i = next[0];
-      next[0] = i == desired.size() - 1 ? 0 : i + 1;
-      Action a = Reconciler.decide(WEB, desired.get(i), observed.get(i));
-      return a.getClass().hashCode();
-    }));
+    cases.add(
+        new Case(
+            "reconciler-mixed",
+            "decide: in sync, drift, missing, exited, rejected, resume in turn",
+            () -> {
+              int i = next[0];
+              next[0] = i == desired.size() - 1 ? 0 : i + 1;
+              Action a = Reconciler.decide(WEB, desired.get(i), observed.get(i));
+              return a.getClass().hashCode();
+            }));
 
     // CapacityFloor.decide: a small group, and a large one with a few hosts busy.
     List<PeerTarget> four = fleet(4, 0);
-    cases.add(new Case("capacity-4-hosts", "4 targets healthy, maxUnavailable 1",
-        () -> CapacityFloor.decide("i-0001", four, ONE).outOfService()));
+    cases.add(
+        new Case(
+            "capacity-4-hosts",
+            "4 targets healthy, maxUnavailable 1",
+            () -> CapacityFloor.decide("i-0001", four, ONE).outOfService()));
     List<PeerTarget> fifty = fleet(50, 3);
-    cases.add(new Case("capacity-50-hosts", "50 targets (3 draining), maxUnavailable 25%",
-        () -> CapacityFloor.decide("i-0012", fifty, QUARTER).outOfService()));
+    cases.add(
+        new Case(
+            "capacity-50-hosts",
+            "50 targets (3 draining), maxUnavailable 25%",
+            () -> CapacityFloor.decide("i-0012", fifty, QUARTER).outOfService()));
 
     // ReconcileLoop.runOnce over the fake engine, every service in sync: the per-pass overhead.
     ReconcileLoop one = inSyncLoop(1, false);
-    cases.add(new Case("loop-pass-1-service", "runOnce, 1 service in sync, no-op listener",
-        () -> pass(one)));
+    cases.add(
+        new Case(
+            "loop-pass-1-service", "runOnce, 1 service in sync, no-op listener", () -> pass(one)));
     ReconcileLoop oneMetered = inSyncLoop(1, true);
-    cases.add(new Case("loop-pass-1-service-metrics", "runOnce, 1 service in sync, the agent's metrics listener",
-        () -> pass(oneMetered)));
+    cases.add(
+        new Case(
+            "loop-pass-1-service-metrics",
+            "runOnce, 1 service in sync, the agent's metrics listener",
+            () -> pass(oneMetered)));
     ReconcileLoop ten = inSyncLoop(10, true);
-    cases.add(new Case("loop-pass-10-services", "runOnce, 10 services in sync, the agent's metrics listener",
-        () -> pass(ten)));
+    cases.add(
+        new Case(
+            "loop-pass-10-services",
+            "runOnce, 10 services in sync, the agent's metrics listener",
+            () -> pass(ten)));
     return cases;
   }
 
@@ -226,10 +270,18 @@ public final class DecideThroughput {
     return container(image, ContainerInfo.State.RUNNING, ContainerInfo.Health.HEALTHY);
   }
 
-  private static ContainerInfo container(ImageRef image, ContainerInfo.State state, ContainerInfo.Health health) {
-    Map<String, String> labels = Map.of(
-        Labels.SERVICE, "web", Labels.DIGEST, image.digest().value(),
-        Labels.SPEC_HASH, RunSpec.specHashOf(WEB.container()), Labels.IMAGE, image.pinned());
+  private static ContainerInfo container(
+      ImageRef image, ContainerInfo.State state, ContainerInfo.Health health) {
+    Map<String, String> labels =
+        Map.of(
+            Labels.SERVICE,
+            "web",
+            Labels.DIGEST,
+            image.digest().value(),
+            Labels.SPEC_HASH,
+            RunSpec.specHashOf(WEB.container()),
+            Labels.IMAGE,
+            image.pinned());
     return new ContainerInfo("id", "web", "img", labels, state, health, 0, 0, Instant.EPOCH);
   }
 
@@ -240,17 +292,22 @@ public final class DecideThroughput {
   private static List<PeerTarget> fleet(int hosts, int draining) {
     List<PeerTarget> targets = new ArrayList<>();
     for (int i = 1; i <= hosts; i++) {
-      targets.add(new PeerTarget(String.format("i-%04d", i), 80, i > hosts - draining ? TargetState.DRAINING : TargetState.HEALTHY));
+      targets.add(
+          new PeerTarget(
+              String.format("i-%04d", i),
+              80,
+              i > hosts - draining ? TargetState.DRAINING : TargetState.HEALTHY));
     }
     return targets;
   }
 
   /**
    * The real loop and deployer over the fake engine and virtual time, with {@code services}
-   * services deployed and past their stabilisation time, so each pass also runs the image
-   * janitor, as a host's steady state does.
+   * services deployed and past their stabilisation time, so each pass also runs the image janitor,
+   * as a host's steady state does.
    */
-  private static ReconcileLoop inSyncLoop(int services, boolean metered) throws InterruptedException {
+  private static ReconcileLoop inSyncLoop(int services, boolean metered)
+      throws InterruptedException {
     FakeTime time = FakeTime.startingAt("2026-01-01T00:00:00Z");
     FakeContainerRuntime runtime = new FakeContainerRuntime(time);
     runtime.publish(V1, FakeContainerRuntime.Behaviour.HEALTHY);
@@ -261,52 +318,62 @@ public final class DecideThroughput {
       specs.add(s);
       ssm.put(((DesiredSource.Ssm) s.desired()).parameterName(), V1.toString());
     }
-    DesiredStateSource source = new DesiredStateSource() {
-      @Override
-      public Map<String, RawRecord> read(Collection<String> locations) {
-        Map<String, RawRecord> out = new HashMap<>();
-        for (String l : locations) {
-          String v = ssm.get(l);
-          if (v != null) {
-            out.put(l, new RawRecord(v, 1));
+    DesiredStateSource source =
+        new DesiredStateSource() {
+          @Override
+          public Map<String, RawRecord> read(Collection<String> locations) {
+            Map<String, RawRecord> out = new HashMap<>();
+            for (String l : locations) {
+              String v = ssm.get(l);
+              if (v != null) {
+                out.put(l, new RawRecord(v, 1));
+              }
+            }
+            return out;
           }
-        }
-        return out;
-      }
-    };
-    RegistryAuth auth = new RegistryAuth() {
-      @Override
-      public Optional<RegistryCredential> credentialFor(String registry) {
-        return Optional.empty();
-      }
+        };
+    RegistryAuth auth =
+        new RegistryAuth() {
+          @Override
+          public Optional<RegistryCredential> credentialFor(String registry) {
+            return Optional.empty();
+          }
 
-      @Override
-      public void invalidate(String registry) {}
-    };
-    HealthCheck.Factory checks = type -> (c, cs, hs) -> c.health() == ContainerInfo.Health.HEALTHY
-        ? HealthCheck.ProbeResult.pass("healthy") : HealthCheck.ProbeResult.fail(c.health().name());
-    ReconcileListener listener = metered
-        ? new AgentMetrics(specs.stream().map(ServiceSpec::name).toList())
-        : new ReconcileListener() {};
+          @Override
+          public void invalidate(String registry) {}
+        };
+    HealthCheck.Factory checks =
+        type ->
+            (c, cs, hs) ->
+                c.health() == ContainerInfo.Health.HEALTHY
+                    ? HealthCheck.ProbeResult.pass("healthy")
+                    : HealthCheck.ProbeResult.fail(c.health().name());
+    ReconcileListener listener =
+        metered
+            ? new AgentMetrics(specs.stream().map(ServiceSpec::name).toList())
+            : new ReconcileListener() {};
     StateBook states = new StateBook(new InMemoryStateStore());
-    ReconcileLoop loop = ReconcileLoop.builder()
-        .services(specs)
-        .sources(Map.<Class<? extends DesiredSource>, DesiredStateSource>of(DesiredSource.Ssm.class, source))
-        .runtime(runtime)
-        .registryAuth(auth)
-        .secrets(names -> Map.of())
-        .fleet(new StandaloneFleet())
-        .instanceId("i-0000000000000001")
-        .healthChecks(checks)
-        .states(states)
-        .listener(listener)
-        .clock(time)
-        .sleeper(time)
-        .random(new Random(7))
-        .pollInterval(Duration.ofSeconds(15))
-        .stabilisation(Duration.ofSeconds(60))
-        .keepImages(1)
-        .build();
+    ReconcileLoop loop =
+        ReconcileLoop.builder()
+            .services(specs)
+            .sources(
+                Map.<Class<? extends DesiredSource>, DesiredStateSource>of(
+                    DesiredSource.Ssm.class, source))
+            .runtime(runtime)
+            .registryAuth(auth)
+            .secrets(names -> Map.of())
+            .fleet(new StandaloneFleet())
+            .instanceId("i-0000000000000001")
+            .healthChecks(checks)
+            .states(states)
+            .listener(listener)
+            .clock(time)
+            .sleeper(time)
+            .random(new Random(7))
+            .pollInterval(Duration.ofSeconds(15))
+            .stabilisation(Duration.ofSeconds(60))
+            .keepImages(1)
+            .build();
     loop.runOnce(); // deploys every service
     time.advance(Duration.ofMinutes(2)); // past stabilisation: the janitor runs on every pass
     if (!loop.runOnce().allInSync()) {

@@ -39,7 +39,8 @@ public final class FleetSimulation {
       String option = args[i];
       String value = i + 1 < args.length ? args[i + 1] : null;
       switch (option) {
-        case "--scenario" -> scenarios = value.equals("all") ? Scenario.NAMES : List.of(value.split(","));
+        case "--scenario" ->
+            scenarios = value.equals("all") ? Scenario.NAMES : List.of(value.split(","));
         case "--hosts" -> {
           List<Integer> h = new ArrayList<>();
           for (String s : value.split(",")) {
@@ -65,7 +66,8 @@ public final class FleetSimulation {
     ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.driftguard"))
         .setLevel(ch.qos.logback.classic.Level.ERROR);
     SimHost.Factory factory = factory(agent, lease, runOnce);
-    SimReports report = new SimReports(out, agent + ", lease " + lease + (runOnce ? ", run-once" : ""));
+    SimReports report =
+        new SimReports(out, agent + ", lease " + lease + (runOnce ? ", run-once" : ""));
     long violations = 0;
     for (String name : scenarios) {
       for (int n : hosts) {
@@ -80,7 +82,8 @@ public final class FleetSimulation {
       }
     }
     report.write();
-    System.out.printf(Locale.ROOT, "report: %s (%d violation(s))%n", out.resolve("report.md"), violations);
+    System.out.printf(
+        Locale.ROOT, "report: %s (%d violation(s))%n", out.resolve("report.md"), violations);
     if (violations > 0) {
       System.exit(1);
     }
@@ -96,7 +99,8 @@ public final class FleetSimulation {
     return switch (lease) {
       case "dynamodb" -> w -> new ModelAgent(w, ModelAgent::dynamoDb, runOnce);
       case "ssm" -> w -> new ModelAgent(w, ModelAgent::ssm, runOnce);
-      default -> throw new IllegalArgumentException("unknown lease " + lease + "; known: dynamodb, ssm");
+      default ->
+          throw new IllegalArgumentException("unknown lease " + lease + "; known: dynamodb, ssm");
     };
   }
 }

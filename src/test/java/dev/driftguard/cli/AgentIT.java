@@ -41,7 +41,8 @@ class AgentIT {
   private static TestEnv env;
   private static LocalAws aws;
   private static DockerContainerRuntime docker;
-  private static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private static final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   @TempDir Path dir;
   private String service;
@@ -69,7 +70,9 @@ class AgentIT {
     config = dir.resolve("driftguard.yaml");
     log = dir.resolve("agent.log");
     aws.ssm().putSecure("/" + service + "/greeting", SECRET);
-    Files.writeString(config, """
+    Files.writeString(
+        config,
+        """
         agent:
           pollInterval: 1s
           metrics: { listen: "127.0.0.1:0" }
@@ -90,8 +93,15 @@ class AgentIT {
               envFromSsm: { GREETING: "/{service}/greeting" }
               stopTimeout: 5s
             health: { type: docker, interval: 1s, healthyThreshold: 2, deadline: 20s }
-        """.formatted(dir.resolve("state"), env.dockerHost(), aws.endpoint(), aws.endpoint(), service,
-            env.registryHost(), port));
+        """
+            .formatted(
+                dir.resolve("state"),
+                env.dockerHost(),
+                aws.endpoint(),
+                aws.endpoint(),
+                service,
+                env.registryHost(),
+                port));
   }
 
   @AfterEach
@@ -107,14 +117,16 @@ class AgentIT {
     assertThat(once()).as(log()).isZero();
     assertThat(body()).contains("version=v1");
     ContainerInfo v1 = container();
-    assertThat(v1.labels()).containsEntry(Labels.SERVICE, service)
+    assertThat(v1.labels())
+        .containsEntry(Labels.SERVICE, service)
         .containsEntry(Labels.DIGEST, env.image("v1").digest().value())
         .containsKey(Labels.SPEC_HASH);
 
     pin("v2");
     assertThat(once()).as(log()).isZero();
     assertThat(body()).contains("version=v2");
-    assertThat(docker.inspect(service + "-previous")).map(ContainerInfo::digest)
+    assertThat(docker.inspect(service + "-previous"))
+        .map(ContainerInfo::digest)
         .contains(Optional.of(env.image("v1").digest()));
     assertThat(docker.images(env.image("v1").repositoryName()))
         .anyMatch(i -> i.repoDigests().contains(env.image("v1").pinned()));
@@ -180,7 +192,14 @@ class AgentIT {
 
   @Test
   void handMadeContainerWithTheServiceName_isReplaced() throws Exception {
-    docker("run", "-d", "--name", service, "-p", "127.0.0.1:" + port + ":8080", env.image("v1").pinned());
+    docker(
+        "run",
+        "-d",
+        "--name",
+        service,
+        "-p",
+        "127.0.0.1:" + port + ":8080",
+        env.image("v1").pinned());
     assertThat(container().managed()).isFalse();
     pin("v2");
     assertThat(once()).as(log()).isZero();
@@ -210,14 +229,16 @@ class AgentIT {
       awaitState("\"phase\" : \"HEALTH\"", Duration.ofSeconds(60));
       agent.kill();
     }
-    assertThat(Files.readString(dir.resolve("state/state.json"))).contains("\"phase\" : \"HEALTH\"");
+    assertThat(Files.readString(dir.resolve("state/state.json")))
+        .contains("\"phase\" : \"HEALTH\"");
     int code = once();
     if (code != 0) {
       code = once();
     }
     assertThat(code).as(log()).isZero();
     assertThat(body()).contains("version=v2");
-    assertThat(Files.readString(dir.resolve("state/state.json"))).contains("\"phase\" : \"IDLE\"")
+    assertThat(Files.readString(dir.resolve("state/state.json")))
+        .contains("\"phase\" : \"IDLE\"")
         .contains(env.image("v2").digest().value());
   }
 
@@ -237,12 +258,20 @@ class AgentIT {
   }
 
   private static Map<String, String> agentEnv() {
-    return Map.of("AWS_ACCESS_KEY_ID", "AKIALOCALAWSTEST0000", "AWS_SECRET_ACCESS_KEY", "local-aws-secret",
-        "AWS_EC2_METADATA_DISABLED", "true");
+    return Map.of(
+        "AWS_ACCESS_KEY_ID",
+        "AKIALOCALAWSTEST0000",
+        "AWS_SECRET_ACCESS_KEY",
+        "local-aws-secret",
+        "AWS_EC2_METADATA_DISABLED",
+        "true");
   }
 
   private ContainerInfo container() {
-    return docker.inspect(service).orElseThrow(() -> new AssertionError("no container " + service + "; agent log:\n" + log()));
+    return docker
+        .inspect(service)
+        .orElseThrow(
+            () -> new AssertionError("no container " + service + "; agent log:\n" + log()));
   }
 
   private String body() throws Exception {
@@ -250,8 +279,10 @@ class AgentIT {
   }
 
   private String get(String path) throws Exception {
-    HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-        .timeout(Duration.ofSeconds(3)).build();
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .timeout(Duration.ofSeconds(3))
+            .build();
     return http.send(request, HttpResponse.BodyHandlers.ofString()).body();
   }
 
@@ -291,7 +322,9 @@ class AgentIT {
   }
 
   private void docker(String... args) throws Exception {
-    List<String> argv = new java.util.ArrayList<>(List.of("docker", "--config", env.get("state.dir") + "/docker-client"));
+    List<String> argv =
+        new java.util.ArrayList<>(
+            List.of("docker", "--config", env.get("state.dir") + "/docker-client"));
     argv.addAll(List.of(args));
     Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes());

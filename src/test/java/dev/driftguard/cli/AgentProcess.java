@@ -22,20 +22,31 @@ public final class AgentProcess implements AutoCloseable {
     this.output = output;
   }
 
-  public static AgentProcess start(Path config, Map<String, String> env, Path output, String... command) throws IOException {
+  public static AgentProcess start(
+      Path config, Map<String, String> env, Path output, String... command) throws IOException {
     String jar = System.getProperty("driftguard.jar", "target/driftguard.jar");
-    List<String> argv = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-XX:+UseSerialGC", "-Xshare:auto", "-jar", jar, "--config", config.toString()));
+    List<String> argv =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:+UseSerialGC",
+                "-Xshare:auto",
+                "-jar",
+                jar,
+                "--config",
+                config.toString()));
     argv.addAll(List.of(command));
-    ProcessBuilder builder = new ProcessBuilder(argv).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()));
+    ProcessBuilder builder =
+        new ProcessBuilder(argv)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()));
     builder.environment().putAll(env);
     return new AgentProcess(builder.start(), output);
   }
 
   /** Runs a command to completion and returns its exit code. */
-  public static int run(Path config, Map<String, String> env, Path output, Duration timeout, String... command)
+  public static int run(
+      Path config, Map<String, String> env, Path output, Duration timeout, String... command)
       throws IOException, InterruptedException {
     try (AgentProcess p = start(config, env, output, command)) {
       return p.waitFor(timeout);

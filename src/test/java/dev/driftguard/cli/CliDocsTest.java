@@ -56,8 +56,10 @@ class CliDocsTest {
     assertThat(complete(script, "driftguard", "ro")).containsExactly("rollout-status");
     assertThat(complete(script, "driftguard", "--v")).containsExactly("--version");
     assertThat(complete(script, "driftguard", "--log-format", "j")).containsExactly("json");
-    assertThat(complete(script, "driftguard", "--config", "x.yaml", "val")).containsExactly("validate");
-    assertThat(complete(script, "driftguard", "rollout-status", "web", "--t")).containsExactly("--timeout");
+    assertThat(complete(script, "driftguard", "--config", "x.yaml", "val"))
+        .containsExactly("validate");
+    assertThat(complete(script, "driftguard", "rollout-status", "web", "--t"))
+        .containsExactly("--timeout");
     assertThat(complete(script, "driftguard", "pin", "--d")).containsExactly("--dry-run");
     assertThat(complete(script, "driftguard", "validate", "--c")).containsExactly("--config");
     Files.writeString(dir.resolve("site.yaml"), "");

@@ -18,8 +18,11 @@ class MainTest {
   private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
   private int run(String... args) {
-    return new Main(Map.of(), new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8)).execute(args);
+    return new Main(
+            Map.of(),
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8))
+        .execute(args);
   }
 
   private Path config(String yaml) throws Exception {
@@ -28,7 +31,8 @@ class MainTest {
     return file;
   }
 
-  private static final String VALID = """
+  private static final String VALID =
+      """
       services:
         - name: web
           desired: { file: desired/web }
@@ -47,7 +51,9 @@ class MainTest {
 
   @Test
   void validate_invalidConfig_printsEveryErrorWithItsPath_andExits1() throws Exception {
-    Path file = config("""
+    Path file =
+        config(
+            """
         services:
           - name: web
             desired: { file: desired/web }

@@ -144,7 +144,8 @@ class MetricsIT {
           .as("idle after the deploy")
           .isEqualTo(0);
       assertThat(scrape)
-          .containsPattern("driftguard_build_info\\{commit=\"([0-9a-f]{12}|unknown)\",java_version=\"17[^\"]*\",version=\"[^\"]+\"} 1")
+          .containsPattern(
+              "driftguard_build_info\\{commit=\"([0-9a-f]{12}|unknown)\",java_version=\"17[^\"]*\",version=\"[^\"]+\"} 1")
           .contains("# TYPE process_cpu_seconds_total counter");
       assertThat(value(address, "process_resident_memory_bytes"))
           .as("the agent's RSS, well under the unit's MemoryMax")

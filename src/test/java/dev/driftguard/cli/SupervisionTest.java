@@ -34,25 +34,30 @@ class SupervisionTest {
   private final AtomicReference<Instant> lastTick = new AtomicReference<>();
 
   @Test
-  void systemdHearsReadyAfterTheFirstPass_watchdogWhileTheLoopTicks_andSilenceOnceItIsFrozen(@TempDir Path dir)
-      throws Exception {
+  void systemdHearsReadyAfterTheFirstPass_watchdogWhileTheLoopTicks_andSilenceOnceItIsFrozen(
+      @TempDir Path dir) throws Exception {
     try (NotifySocketReceiver systemd = NotifySocketReceiver.atPath(dir)) {
       ServiceManager manager =
           SystemdNotifySocket.fromEnvironment(
-              Map.of("NOTIFY_SOCKET", systemd.name(), "WATCHDOG_USEC", "200000"), ProcessHandle.current().pid());
-      Agent.Supervision supervision = Agent.Supervision.of(manager, lastTick::get, POLL, SERVICES, time);
+              Map.of("NOTIFY_SOCKET", systemd.name(), "WATCHDOG_USEC", "200000"),
+              ProcessHandle.current().pid());
+      Agent.Supervision supervision =
+          Agent.Supervision.of(manager, lastTick::get, POLL, SERVICES, time);
       supervision.heartbeat().start();
       try {
-        // Starting: the loop lives (the first pass is under way), so start-up is extended, not ready.
+        // Starting: the loop lives (the first pass is under way), so start-up is extended, not
+        // ready.
         tick();
         assertThat(systemd.receive(WAIT)).isEqualTo("EXTEND_TIMEOUT_USEC=300000");
         supervision.firstPass().passFinished("web", true, new Action.InSync());
-        assertThat(messagesFor(systemd, Duration.ofMillis(300))).allMatch(m -> m.startsWith("EXTEND_TIMEOUT_USEC="));
+        assertThat(messagesFor(systemd, Duration.ofMillis(300)))
+            .allMatch(m -> m.startsWith("EXTEND_TIMEOUT_USEC="));
 
         // The last service's pass ends the first pass, failed or not.
         supervision.firstPass().passFailed("worker", new RuntimeException("engine unreachable"));
         assertThat(nextOtherThanExtend(systemd))
-            .isEqualTo("READY=1\nSTATUS=first reconcile pass done: 2 services, 1 in sync, 1 failed");
+            .isEqualTo(
+                "READY=1\nSTATUS=first reconcile pass done: 2 services, 1 in sync, 1 failed");
 
         // Alive: a watchdog message every beat while the loop keeps ticking.
         for (int i = 0; i < 3; i++) {
@@ -85,8 +90,10 @@ class SupervisionTest {
   void aLoopThatNeverTicks_isNotExtendedPastItsStallAllowance(@TempDir Path dir) throws Exception {
     try (NotifySocketReceiver systemd = NotifySocketReceiver.atPath(dir)) {
       ServiceManager manager =
-          SystemdNotifySocket.fromEnvironment(Map.of("NOTIFY_SOCKET", systemd.name()), ProcessHandle.current().pid());
-      Agent.Supervision supervision = Agent.Supervision.of(manager, lastTick::get, POLL, SERVICES, time);
+          SystemdNotifySocket.fromEnvironment(
+              Map.of("NOTIFY_SOCKET", systemd.name()), ProcessHandle.current().pid());
+      Agent.Supervision supervision =
+          Agent.Supervision.of(manager, lastTick::get, POLL, SERVICES, time);
 
       supervision.heartbeat().beat();
       assertThat(systemd.receive(WAIT)).startsWith("EXTEND_TIMEOUT_USEC=");
@@ -101,12 +108,14 @@ class SupervisionTest {
     lastTick.set(time.instant());
   }
 
-  private static List<String> messagesFor(NotifySocketReceiver systemd, Duration duration) throws InterruptedException {
+  private static List<String> messagesFor(NotifySocketReceiver systemd, Duration duration)
+      throws InterruptedException {
     Thread.sleep(duration.toMillis());
     return systemd.drain();
   }
 
-  private static String nextOtherThanExtend(NotifySocketReceiver systemd) throws InterruptedException {
+  private static String nextOtherThanExtend(NotifySocketReceiver systemd)
+      throws InterruptedException {
     String message;
     do {
       message = systemd.receive(WAIT);
@@ -114,7 +123,8 @@ class SupervisionTest {
     return message;
   }
 
-  private static String nextOtherThan(NotifySocketReceiver systemd, String skipped) throws InterruptedException {
+  private static String nextOtherThan(NotifySocketReceiver systemd, String skipped)
+      throws InterruptedException {
     String message;
     do {
       message = systemd.receive(WAIT);

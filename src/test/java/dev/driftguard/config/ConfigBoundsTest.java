@@ -191,7 +191,8 @@ class ConfigBoundsTest {
     assertThat(web.desired()).isEqualTo(new DesiredSource.Ssm("/driftguard/web_staging.v2/image"));
     assertThat(web.container().envFromSsm())
         .containsEntry("DATABASE_URL", "/web_staging.v2/database_url");
-    assertThat(web.container().volumes()).containsExactly("/srv/web_staging.v2/shared:/app/shared:ro");
+    assertThat(web.container().volumes())
+        .containsExactly("/srv/web_staging.v2/shared:/app/shared:ro");
     assertThat(config.services().get(1).desired())
         .isEqualTo(new DesiredSource.File(BASE.resolve("desired/web_staging.v2")));
   }
@@ -231,7 +232,10 @@ class ConfigBoundsTest {
             "a\nb", "it contains a control character");
     cases.forEach(
         (value, why) ->
-            assertThat(errors(service("container: { volumes: [\"/srv/${tag:App}:/app\"] }"), Map.of("App", value)))
+            assertThat(
+                    errors(
+                        service("container: { volumes: [\"/srv/${tag:App}:/app\"] }"),
+                        Map.of("App", value)))
                 .as(value)
                 .singleElement()
                 .asString()
@@ -241,7 +245,10 @@ class ConfigBoundsTest {
 
   @Test
   void load_escapeInErrorMessage_showsControlCharactersEscaped() {
-    assertThat(errors(service("container: { volumes: [\"/srv/${tag:App}:/app\"] }"), Map.of("App", "a\u0000b")))
+    assertThat(
+            errors(
+                service("container: { volumes: [\"/srv/${tag:App}:/app\"] }"),
+                Map.of("App", "a\u0000b")))
         .singleElement()
         .asString()
         .contains("'a\\u0000b'")

@@ -126,7 +126,8 @@ class ConfigLoaderTest {
     assertThat(agent.aws().endpoints()).hasSize(6);
     assertThat(agent.logFormat()).isEqualTo(LogFormat.JSON);
     assertThat(agent.imagesToKeep()).isEqualTo(5);
-    assertThat(agent.fleet()).isEqualTo(new FleetSettings("web-leases", Duration.ofSeconds(45), 100));
+    assertThat(agent.fleet())
+        .isEqualTo(new FleetSettings("web-leases", Duration.ofSeconds(45), 100));
     assertThat(agent.registryLogin("REGISTRY.example.com:5000"))
         .contains(
             new RegistryLogin(
@@ -186,7 +187,8 @@ class ConfigLoaderTest {
 
   @Test
   void validate_shippedDefaultsWithPackerSiteDropIn_hasNoErrors() throws Exception {
-    Path main = installed(Map.of("50-site.yaml", Files.readString(Path.of("packer/files/50-site.yaml"))));
+    Path main =
+        installed(Map.of("50-site.yaml", Files.readString(Path.of("packer/files/50-site.yaml"))));
 
     assertThat(ConfigLoader.validate(main, Map.of())).isEmpty();
     AgentConfig config = ConfigLoader.load(main, Map.of(), TAGS);
@@ -250,7 +252,10 @@ class ConfigLoaderTest {
     Files.createDirectories(tmp.resolve("conf.d"));
     Files.writeString(tmp.resolve("conf.d/50-site.yaml"), "agent: { pollInterval: ~ }\n");
 
-    assertThat(ConfigLoader.load(tmp.resolve("driftguard.yaml"), Map.of(), TAGS).agent().pollInterval())
+    assertThat(
+            ConfigLoader.load(tmp.resolve("driftguard.yaml"), Map.of(), TAGS)
+                .agent()
+                .pollInterval())
         .isEqualTo(AgentSettings.defaults().pollInterval());
   }
 
@@ -259,7 +264,12 @@ class ConfigLoaderTest {
     Path main = installed(Map.of("50-site.yaml", MINIMAL));
     Path dir = tmp.resolve("conf.d");
     for (String ignored :
-        List.of("50-site.yaml.dpkg-old", "50-site.yaml.rpmnew", "50-site.yaml~", ".60-hidden.yaml", "README")) {
+        List.of(
+            "50-site.yaml.dpkg-old",
+            "50-site.yaml.rpmnew",
+            "50-site.yaml~",
+            ".60-hidden.yaml",
+            "README")) {
       Files.writeString(dir.resolve(ignored), "not: [valid");
     }
     Files.createDirectories(dir.resolve("70-folder.yaml"));
@@ -297,14 +307,17 @@ class ConfigLoaderTest {
         .contains(
             "agent.pollInterval: '15x' is not a duration (use 500ms, 15s, 2m, 1h) (set in conf.d/50-site.yaml)")
         .anyMatch(
-            e -> e.startsWith("services[0].health.port: ") && e.endsWith(" (set in conf.d/50-site.yaml)"));
+            e ->
+                e.startsWith("services[0].health.port: ")
+                    && e.endsWith(" (set in conf.d/50-site.yaml)"));
   }
 
   @Test
   void validate_errorInMainFileValue_namesNoDropIn() throws Exception {
     Files.writeString(tmp.resolve("driftguard.yaml"), "agent: { pollInterval: 15x }\n");
     Files.createDirectories(tmp.resolve("conf.d"));
-    Files.writeString(tmp.resolve("conf.d/50-site.yaml"), "agent: { images: { keep: 3 } }\n" + MINIMAL);
+    Files.writeString(
+        tmp.resolve("conf.d/50-site.yaml"), "agent: { images: { keep: 3 } }\n" + MINIMAL);
 
     assertThat(ConfigLoader.validate(tmp.resolve("driftguard.yaml"), Map.of()))
         .containsExactly("agent.pollInterval: '15x' is not a duration (use 500ms, 15s, 2m, 1h)");
@@ -323,7 +336,8 @@ class ConfigLoaderTest {
 
     assertThat(errors).hasSize(3);
     assertThat(errors.get(0)).startsWith("conf.d/10-broken.yaml: line ");
-    assertThat(errors.get(1)).isEqualTo("conf.d/20-list.yaml: must be a mapping (agent:, services:), not a list");
+    assertThat(errors.get(1))
+        .isEqualTo("conf.d/20-list.yaml: must be a mapping (agent:, services:), not a list");
     assertThat(errors.get(2)).startsWith("conf.d/30-dup.yaml: line 2").contains("duplicate key");
   }
 
@@ -334,7 +348,11 @@ class ConfigLoaderTest {
     ConfigException e =
         catchThrowableOfType(ConfigException.class, () -> ConfigLoader.load(main, Map.of(), TAGS));
 
-    assertThat(e.errors()).singleElement().asString().startsWith("agnet: ").endsWith("(set in conf.d/50-site.yaml)");
+    assertThat(e.errors())
+        .singleElement()
+        .asString()
+        .startsWith("agnet: ")
+        .endsWith("(set in conf.d/50-site.yaml)");
   }
 
   @Test
@@ -387,7 +405,7 @@ class ConfigLoaderTest {
   void load_badFleetSettings_namesThePath() {
     List<String> errors =
         errors(
-            """
+"""
 agent:
   fleet: { leaseTable: "no spaces allowed", maxClockSkew: 10m, ssmReadsPerSecond: 0 }
 services:
@@ -421,7 +439,7 @@ services:
     AgentConfig config =
         parse(
             service(
-                """
+"""
 container: { ports: ["9100:9100", "80:8080"] }
 health: { type: tcp, port: 8080 }
 traffic:
@@ -436,7 +454,7 @@ traffic:
     AgentConfig config =
         parse(
             service(
-                """
+"""
 container: { ports: ["8000:80"] }
 traffic:
   targetGroupArn: arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/abc123
@@ -722,7 +740,7 @@ traffic:
   void load_unknownKeysAtEveryLevel_reportedWithPathsAndSuggestions() {
     List<String> errors =
         errors(
-            """
+"""
 agnet: {}
 agent:
   pollIntervall: 15s
@@ -1320,7 +1338,8 @@ services:
             health: { type: none }
         """;
     AgentConfig config =
-        ConfigLoader.parse(yaml, "test.yaml", java.nio.file.Path.of("/tmp"), java.util.Map.of(), TagLookup.none());
+        ConfigLoader.parse(
+            yaml, "test.yaml", java.nio.file.Path.of("/tmp"), java.util.Map.of(), TagLookup.none());
     assertThat(config.services().get(0).containerName()).isEqualTo("web-host-1");
     assertThat(config.services().get(0).previousContainerName()).isEqualTo("web-host-1-previous");
     assertThat(config.services().get(1).containerName()).isEqualTo("worker");
@@ -1340,9 +1359,19 @@ services:
             health: { type: none }
         """;
     assertThatThrownBy(
-            () -> ConfigLoader.parse(yaml, "test.yaml", java.nio.file.Path.of("/tmp"), java.util.Map.of(), TagLookup.none()))
+            () ->
+                ConfigLoader.parse(
+                    yaml,
+                    "test.yaml",
+                    java.nio.file.Path.of("/tmp"),
+                    java.util.Map.of(),
+                    TagLookup.none()))
         .isInstanceOfSatisfying(
             ConfigException.class,
-            e -> assertThat(e.errors()).anyMatch(line -> line.startsWith("services[1].container.name: container name 'web'")));
+            e ->
+                assertThat(e.errors())
+                    .anyMatch(
+                        line ->
+                            line.startsWith("services[1].container.name: container name 'web'")));
   }
 }

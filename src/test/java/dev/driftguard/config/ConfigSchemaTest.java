@@ -74,7 +74,7 @@ class ConfigSchemaTest {
   static {
     CONTEXTS.put(
         "full",
-        """
+"""
 agent:
   registries:
     - host: "registry.example.com:5000"

@@ -53,7 +53,8 @@ class SsmErrorTranslationTest {
             DesiredStateUnavailableException.class, e -> assertThat(e.throttled()).isTrue())
         .hasMessageContaining("SSM GetParameters failed: ThrottlingException (HTTP 400)")
         .hasMessageContaining("backing off");
-    assertThat(errorSample(metrics, "ssm", "GetParameters", "ThrottlingException")).endsWith(" 1.0");
+    assertThat(errorSample(metrics, "ssm", "GetParameters", "ThrottlingException"))
+        .endsWith(" 1.0");
   }
 
   @Test
@@ -65,7 +66,8 @@ class SsmErrorTranslationTest {
         .isInstanceOfSatisfying(
             DesiredStateUnavailableException.class, e -> assertThat(e.throttled()).isFalse())
         .hasMessageContaining("InternalServerError (HTTP 500)");
-    assertThat(errorSample(metrics, "ssm", "GetParameters", "InternalServerError")).endsWith(" 1.0");
+    assertThat(errorSample(metrics, "ssm", "GetParameters", "InternalServerError"))
+        .endsWith(" 1.0");
   }
 
   @Test
@@ -92,7 +94,8 @@ class SsmErrorTranslationTest {
         .hasMessageContaining("ThrottlingException")
         .hasMessageContaining("/web/secret10")
         .hasMessageNotContaining("s3cret");
-    assertThat(errorSample(metrics, "ssm", "GetParameters", "ThrottlingException")).endsWith(" 1.0");
+    assertThat(errorSample(metrics, "ssm", "GetParameters", "ThrottlingException"))
+        .endsWith(" 1.0");
   }
 
   @Test

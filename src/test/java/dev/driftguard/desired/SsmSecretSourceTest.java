@@ -1,10 +1,10 @@
 package dev.driftguard.desired;
 
-import dev.driftguard.testing.RecordingAwsCalls;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.driftguard.cli.AwsClients;
+import dev.driftguard.testing.RecordingAwsCalls;
 import dev.driftguard.testing.aws.LocalAws;
 import java.util.List;
 import java.util.Map;

@@ -140,7 +140,8 @@ final class ContainerSampler implements AutoCloseable {
     Set<String> running = new HashSet<>();
     boolean engineAnswered;
     try {
-      for (Container c : docker.listContainersCmd().withLabelFilter(List.of(Labels.SERVICE)).exec()) {
+      for (Container c :
+          docker.listContainersCmd().withLabelFilter(List.of(Labels.SERVICE)).exec()) {
         if ("running".equals(c.getState()) && c.getNames() != null) {
           for (String name : c.getNames()) {
             running.add(baseName(name));

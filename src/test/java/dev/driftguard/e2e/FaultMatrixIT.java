@@ -49,24 +49,24 @@ import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * The fault matrix of issue 9: the real agent (the shaded jar as a process) against the real
- * engine and registry and the local AWS endpoint, driven through crashes, engine restarts,
- * registry and AWS outages at every deploy phase, a broken state directory, a fleet that condemned
- * the pinned digest and a worker fleet given a bad one. For every row it records which digest each
- * host ends serving and whether it is registered, whether a good digest was condemned (state file
- * or published tag), the longest time with no running container of the service (the engine sampled
+ * The fault matrix of issue 9: the real agent (the shaded jar as a process) against the real engine
+ * and registry and the local AWS endpoint, driven through crashes, engine restarts, registry and
+ * AWS outages at every deploy phase, a broken state directory, a fleet that condemned the pinned
+ * digest and a worker fleet given a bad one. For every row it records which digest each host ends
+ * serving and whether it is registered, whether a good digest was condemned (state file or
+ * published tag), the longest time with no running container of the service (the engine sampled
  * every 100 ms) and the longest time out of service (the target group's own timeline).
  *
- * <p>It asserts the issue's goals for every row, each its own dynamic test: every host ends
- * serving a good digest and registered; no good digest is condemned; no window without a running
- * container beyond the stop-first switch itself ({@link #SWITCH_BUDGET}, plus the time the agent
- * was down when the row killed it); the agent never exits by itself.
+ * <p>It asserts the issue's goals for every row, each its own dynamic test: every host ends serving
+ * a good digest and registered; no good digest is condemned; no window without a running container
+ * beyond the stop-first switch itself ({@link #SWITCH_BUDGET}, plus the time the agent was down
+ * when the row killed it); the agent never exits by itself.
  *
  * <p>Rows run {@link #PARALLEL} at a time, each with its own local AWS endpoint, target group,
  * instance ids, container names, ports and state directory; rows that restart the shared dockerd
- * run alone afterwards (they need {@code /var/tmp/driftguard-docker.lock}: held by whoever runs
- * the test under {@code flock}, or taken here). The table goes to {@code target/fault-matrix.md},
- * which {@code docs/reliability.md} is copied from.
+ * run alone afterwards (they need {@code /var/tmp/driftguard-docker.lock}: held by whoever runs the
+ * test under {@code flock}, or taken here). The table goes to {@code target/fault-matrix.md}, which
+ * {@code docs/reliability.md} is copied from.
  *
  * <p>System properties: {@code driftguard.faultMatrix.rows} (a regex of row names to run, for
  * development), {@code driftguard.faultMatrix.parallel}.
@@ -74,24 +74,34 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class FaultMatrixIT {
   static final int PARALLEL = Integer.getInteger("driftguard.faultMatrix.parallel", 3);
-  static final Pattern ONLY = Pattern.compile(System.getProperty("driftguard.faultMatrix.rows", ".*"));
+  static final Pattern ONLY =
+      Pattern.compile(System.getProperty("driftguard.faultMatrix.rows", ".*"));
 
   /** A dependency fault lasts this long from its trigger. */
   static final Duration FAULT_WINDOW = Duration.ofSeconds(6);
+
   /** After the trigger, how long a row may take to settle on the digest it should end on. */
   static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(120);
+
   /** How long a trigger phase may take to show in the state file. */
   static final Duration PHASE_TIMEOUT = Duration.ofSeconds(90);
+
   /** The stop-first switch itself: old container stopped to new one running, on a busy machine. */
   static final Duration SWITCH_BUDGET = Duration.ofSeconds(3);
+
   /** Start-first never has a gap; this is the sampler's resolution. */
   static final Duration SAMPLING_SLACK = Duration.ofMillis(300);
+
   /** Every AWS call takes this long, as from an EC2 instance to its region's endpoints. */
   static final Duration AWS_LATENCY = Duration.ofMillis(40);
+
   static final Duration SAMPLE_PERIOD = Duration.ofMillis(100);
+
   /** Rows start at least this far apart. */
   static final Duration STAGGER = Duration.ofSeconds(4);
+
   static final String LOCK = "/var/tmp/driftguard-docker.lock";
+
   /** The AWS services an agent calls (DynamoDB for turn leases where the agent uses them). */
   static final List<String> AWS_SERVICES = List.of("ssm", "ecr", "ec2", "elbv2", "dynamodb");
 
@@ -111,9 +121,13 @@ class FaultMatrixIT {
   private Instant startedAt;
   private Duration took;
   private String engineNote = "";
+
   /** Rows under way, closed by {@link #reaper} if the JVM is stopped before they end. */
   private final Set<RowRun> active = ConcurrentHashMap.newKeySet();
-  private final Thread reaper = new Thread(() -> active.forEach(RowRun::close), "fault-matrix-reaper");
+
+  private final Thread reaper =
+      new Thread(() -> active.forEach(RowRun::close), "fault-matrix-reaper");
+
   /** The longest gap of the stop-first control row, once it ran. */
   private volatile Duration controlGap;
 
@@ -159,84 +173,156 @@ class FaultMatrixIT {
     add("no fault (control)", "start-first", Setup.ONE_HOST_ON_V1, r -> r.pin("v2"));
     for (String strategy : List.of("stop-first", "start-first")) {
       for (String phase : phases(strategy)) {
-        add("kill -9 at " + phase + ", restart", strategy, Setup.ONE_HOST_ON_V1, r -> {
-          r.pin("v2");
-          r.awaitPhase(phase);
-          r.crashAndRestart(null);
-        });
+        add(
+            "kill -9 at " + phase + ", restart",
+            strategy,
+            Setup.ONE_HOST_ON_V1,
+            r -> {
+              r.pin("v2");
+              r.awaitPhase(phase);
+              r.crashAndRestart(null);
+            });
       }
     }
     for (String phase : STOP_FIRST_PHASES) {
-      add("AWS throttled at " + phase, "stop-first", Setup.ONE_HOST_ON_V1, r -> {
-        r.pin("v2");
-        r.awaitPhase(phase);
-        r.awsDown(AwsOutage.THROTTLED);
-      });
+      add(
+          "AWS throttled at " + phase,
+          "stop-first",
+          Setup.ONE_HOST_ON_V1,
+          r -> {
+            r.pin("v2");
+            r.awaitPhase(phase);
+            r.awsDown(AwsOutage.THROTTLED);
+          });
     }
     for (String phase : START_FIRST_PHASES) {
-      add("AWS unavailable (5xx) at " + phase, "start-first", Setup.ONE_HOST_ON_V1, r -> {
-        r.pin("v2");
-        r.awaitPhase(phase);
-        r.awsDown(AwsOutage.UNAVAILABLE);
-      });
+      add(
+          "AWS unavailable (5xx) at " + phase,
+          "start-first",
+          Setup.ONE_HOST_ON_V1,
+          r -> {
+            r.pin("v2");
+            r.awaitPhase(phase);
+            r.awsDown(AwsOutage.UNAVAILABLE);
+          });
     }
     for (String phase : List.of("DEREGISTER", "STOP", "START", "HEALTH", "REGISTER")) {
-      add("kill -9 at " + phase + ", restart into AWS throttling", "stop-first", Setup.ONE_HOST_ON_V1, r -> {
-        r.pin("v2");
-        r.awaitPhase(phase);
-        r.crashAndRestart(AwsOutage.THROTTLED);
-      });
+      add(
+          "kill -9 at " + phase + ", restart into AWS throttling",
+          "stop-first",
+          Setup.ONE_HOST_ON_V1,
+          r -> {
+            r.pin("v2");
+            r.awaitPhase(phase);
+            r.crashAndRestart(AwsOutage.THROTTLED);
+          });
     }
     for (String phase : List.of("START", "HEALTH", "REGISTER")) {
-      add("kill -9 at " + phase + ", restart into AWS 5xx", "start-first", Setup.ONE_HOST_ON_V1, r -> {
-        r.pin("v2");
-        r.awaitPhase(phase);
-        r.crashAndRestart(AwsOutage.UNAVAILABLE);
-      });
+      add(
+          "kill -9 at " + phase + ", restart into AWS 5xx",
+          "start-first",
+          Setup.ONE_HOST_ON_V1,
+          r -> {
+            r.pin("v2");
+            r.awaitPhase(phase);
+            r.crashAndRestart(AwsOutage.UNAVAILABLE);
+          });
     }
-    add("registry down during the pull", "stop-first", Setup.ONE_HOST_THROUGH_PROXY, r -> {
-      r.proxy.down();
-      r.pin("v2");
-      r.awaitPhase("PULL");
-      r.sleep(FAULT_WINDOW);
-      r.proxy.pass();
-    });
-    add("registry answers 503 during the pull", "stop-first", Setup.ONE_HOST_THROUGH_PROXY, r -> {
-      r.proxy.error(503);
-      r.pin("v2");
-      r.awaitPhase("PULL");
-      r.sleep(FAULT_WINDOW);
-      r.note("registry answered " + r.proxy.faulted() + " request(s) with 503");
-      r.proxy.pass();
-    });
-    add("registry slow (2.5 s a request) during the pull", "stop-first", Setup.ONE_HOST_THROUGH_PROXY, r -> {
-      r.proxy.slow(Duration.ofMillis(2500));
-      r.pin("v2");
-      r.awaitPhase("PULL");
-    });
-    add("state directory read-only", "stop-first", Setup.ONE_HOST_STATE_ON_TMPFS, r -> {
-      r.makeStateDirReadOnly();
-      r.pin("v2");
-    });
-    add("state directory full", "stop-first", Setup.ONE_HOST_STATE_ON_TMPFS, r -> {
-      r.fillStateDir();
-      r.pin("v2");
-    });
-    rows.add(new Row(serial.incrementAndGet(), "peer published a rollback of the pinned digest; fresh host starts",
-        "stop-first", Setup.FRESH_HOST_WITH_PEER, false, "v1", Set.of("v1"), RowRun::startFreshHost));
-    rows.add(new Row(serial.incrementAndGet(), "worker fleet (3 hosts, no target group) given a bad digest",
-        "stop-first", Setup.WORKER_FLEET_ON_V1, false, "v1", Set.of("v1"), r -> {
-          r.pin("unhealthy");
-          r.sleep(Duration.ofSeconds(25));
-        }));
-    rows.add(new Row(serial.incrementAndGet(), "dockerd restart while idle", "stop-first", Setup.ONE_HOST_ON_V1,
-        true, "v1", Set.of("v1", "v2"), r -> r.restartDockerd()));
-    rows.add(new Row(serial.incrementAndGet(), "dockerd restart mid-deploy (at HEALTH)", "stop-first",
-        Setup.ONE_HOST_ON_V1, true, "v2", Set.of("v1", "v2"), r -> {
+    add(
+        "registry down during the pull",
+        "stop-first",
+        Setup.ONE_HOST_THROUGH_PROXY,
+        r -> {
+          r.proxy.down();
           r.pin("v2");
-          r.awaitPhase("HEALTH");
-          r.restartDockerd();
-        }));
+          r.awaitPhase("PULL");
+          r.sleep(FAULT_WINDOW);
+          r.proxy.pass();
+        });
+    add(
+        "registry answers 503 during the pull",
+        "stop-first",
+        Setup.ONE_HOST_THROUGH_PROXY,
+        r -> {
+          r.proxy.error(503);
+          r.pin("v2");
+          r.awaitPhase("PULL");
+          r.sleep(FAULT_WINDOW);
+          r.note("registry answered " + r.proxy.faulted() + " request(s) with 503");
+          r.proxy.pass();
+        });
+    add(
+        "registry slow (2.5 s a request) during the pull",
+        "stop-first",
+        Setup.ONE_HOST_THROUGH_PROXY,
+        r -> {
+          r.proxy.slow(Duration.ofMillis(2500));
+          r.pin("v2");
+          r.awaitPhase("PULL");
+        });
+    add(
+        "state directory read-only",
+        "stop-first",
+        Setup.ONE_HOST_STATE_ON_TMPFS,
+        r -> {
+          r.makeStateDirReadOnly();
+          r.pin("v2");
+        });
+    add(
+        "state directory full",
+        "stop-first",
+        Setup.ONE_HOST_STATE_ON_TMPFS,
+        r -> {
+          r.fillStateDir();
+          r.pin("v2");
+        });
+    rows.add(
+        new Row(
+            serial.incrementAndGet(),
+            "peer published a rollback of the pinned digest; fresh host starts",
+            "stop-first",
+            Setup.FRESH_HOST_WITH_PEER,
+            false,
+            "v1",
+            Set.of("v1"),
+            RowRun::startFreshHost));
+    rows.add(
+        new Row(
+            serial.incrementAndGet(),
+            "worker fleet (3 hosts, no target group) given a bad digest",
+            "stop-first",
+            Setup.WORKER_FLEET_ON_V1,
+            false,
+            "v1",
+            Set.of("v1"),
+            r -> {
+              r.pin("unhealthy");
+              r.sleep(Duration.ofSeconds(25));
+            }));
+    rows.add(
+        new Row(
+            serial.incrementAndGet(),
+            "dockerd restart while idle",
+            "stop-first",
+            Setup.ONE_HOST_ON_V1,
+            true,
+            "v1",
+            Set.of("v1", "v2"),
+            r -> r.restartDockerd()));
+    rows.add(
+        new Row(
+            serial.incrementAndGet(),
+            "dockerd restart mid-deploy (at HEALTH)",
+            "stop-first",
+            Setup.ONE_HOST_ON_V1,
+            true,
+            "v2",
+            Set.of("v1", "v2"),
+            r -> {
+              r.pin("v2");
+              r.awaitPhase("HEALTH");
+              r.restartDockerd();
+            }));
   }
 
   /**
@@ -250,7 +336,16 @@ class FaultMatrixIT {
   }
 
   private void add(String name, String strategy, Setup setup, Scenario scenario) {
-    rows.add(new Row(serial.incrementAndGet(), name, strategy, setup, false, "v2", Set.of("v1", "v2"), scenario));
+    rows.add(
+        new Row(
+            serial.incrementAndGet(),
+            name,
+            strategy,
+            setup,
+            false,
+            "v2",
+            Set.of("v1", "v2"),
+            scenario));
   }
 
   static List<String> phases(String strategy) {
@@ -275,7 +370,8 @@ class FaultMatrixIT {
   void runMatrix() throws Exception {
     env = TestEnv.load();
     docker = DockerContainerRuntime.create(env.dockerHost());
-    Path jar = Path.of(System.getProperty("driftguard.jar", "target/driftguard.jar")).toAbsolutePath();
+    Path jar =
+        Path.of(System.getProperty("driftguard.jar", "target/driftguard.jar")).toAbsolutePath();
     assertThat(jar).as("the shaded jar (mvn package) that the agents run").exists();
     out = jar.getParent().resolve("fault-matrix");
     Scratch.deleteRecursively(out);
@@ -285,21 +381,27 @@ class FaultMatrixIT {
     Runtime.getRuntime().addShutdownHook(reaper);
     buildRows();
     startedAt = Instant.now();
-    List<Row> chosen = rows.stream().filter(r -> ONLY.matcher(r.name() + " " + r.strategy()).find()).toList();
+    List<Row> chosen =
+        rows.stream().filter(r -> ONLY.matcher(r.name() + " " + r.strategy()).find()).toList();
 
-    ExecutorService pool = Executors.newFixedThreadPool(PARALLEL, r -> {
-      Thread t = new Thread(r, "fault-matrix-row");
-      t.setDaemon(true);
-      return t;
-    });
+    ExecutorService pool =
+        Executors.newFixedThreadPool(
+            PARALLEL,
+            r -> {
+              Thread t = new Thread(r, "fault-matrix-row");
+              t.setDaemon(true);
+              return t;
+            });
     List<Future<?>> running = new ArrayList<>();
     for (Row row : chosen) {
       if (!row.engineWide()) {
-        running.add(pool.submit(() -> {
-          // JVMs starting together on two cores take ten times as long: start them apart.
-          staggerStart();
-          runRow(row);
-        }));
+        running.add(
+            pool.submit(
+                () -> {
+                  // JVMs starting together on two cores take ten times as long: start them apart.
+                  staggerStart();
+                  runRow(row);
+                }));
       }
     }
     for (Future<?> f : running) {
@@ -335,10 +437,25 @@ class FaultMatrixIT {
 
   @TestFactory
   Stream<DynamicTest> everyRowEndsServingAndRegistered_condemnsNoGoodDigest_andNeverGoesEmpty() {
-    return rows.stream().filter(results::containsKey).map(row -> DynamicTest.dynamicTest(row.toString(), () -> {
-      Result r = results.get(row);
-      assertThat(r.violations(switchBudget())).as(row + " (" + row.strategy() + "): " + r.summary() + "\n" + r.details()).isEmpty();
-    }));
+    return rows.stream()
+        .filter(results::containsKey)
+        .map(
+            row ->
+                DynamicTest.dynamicTest(
+                    row.toString(),
+                    () -> {
+                      Result r = results.get(row);
+                      assertThat(r.violations(switchBudget()))
+                          .as(
+                              row
+                                  + " ("
+                                  + row.strategy()
+                                  + "): "
+                                  + r.summary()
+                                  + "\n"
+                                  + r.details())
+                          .isEmpty();
+                    }));
   }
 
   private final Object staggerLock = new Object();
@@ -374,8 +491,16 @@ class FaultMatrixIT {
     if (row.number() == 1 && result.broken() == null && !result.hosts().isEmpty()) {
       controlGap = result.hosts().get(0).gap();
     }
-    System.out.println("fault matrix: " + row + " (" + row.strategy() + "): " + result.summary()
-        + (result.violations(switchBudget()).isEmpty() ? "" : " VIOLATES " + result.violations(switchBudget())));
+    System.out.println(
+        "fault matrix: "
+            + row
+            + " ("
+            + row.strategy()
+            + "): "
+            + result.summary()
+            + (result.violations(switchBudget()).isEmpty()
+                ? ""
+                : " VIOLATES " + result.violations(switchBudget())));
   }
 
   // ------------------------------------------------------------------------------ one row
@@ -416,8 +541,18 @@ class FaultMatrixIT {
       String service = "fm" + run + "r" + row.number();
       boolean traffic = row.setup() != Setup.WORKER_FLEET_ON_V1;
       if (traffic) {
-        groupArn = aws.elbv2().createTargetGroup(new TargetGroupConfig(service, 80, "/healthz", 2, 2,
-            Duration.ofMillis(500), Duration.ofMillis(400), Duration.ofSeconds(1)));
+        groupArn =
+            aws.elbv2()
+                .createTargetGroup(
+                    new TargetGroupConfig(
+                        service,
+                        80,
+                        "/healthz",
+                        2,
+                        2,
+                        Duration.ofMillis(500),
+                        Duration.ofMillis(400),
+                        Duration.ofSeconds(1)));
         group = aws.targetGroup(groupArn);
       }
       String registry = env.registryHost();
@@ -431,11 +566,22 @@ class FaultMatrixIT {
         String instanceId = String.format(Locale.ROOT, "i-0f%s%02d%09d", run, row.number(), i);
         aws.addInstance(instanceId, Map.of("Name", service));
         String container = service + "h" + i;
-        MatrixHost.Settings settings = new MatrixHost.Settings(service, container, instanceId, row.strategy(),
-            Scratch.freePort(), Scratch.freePort(), groupArn, registry, dir.resolve("h" + i), env.dockerHost());
+        MatrixHost.Settings settings =
+            new MatrixHost.Settings(
+                service,
+                container,
+                instanceId,
+                row.strategy(),
+                Scratch.freePort(),
+                Scratch.freePort(),
+                groupArn,
+                registry,
+                dir.resolve("h" + i),
+                env.dockerHost());
         MatrixHost host = new MatrixHost(settings, aws, docker);
         hosts.add(host);
-        histories.put(container, sampler.watch(container, List.of(settings.port(), settings.nextPort())));
+        histories.put(
+            container, sampler.watch(container, List.of(settings.port(), settings.nextPort())));
       }
       if (row.setup() == Setup.ONE_HOST_STATE_ON_TMPFS) {
         mounted = host().stateDir();
@@ -494,11 +640,19 @@ class FaultMatrixIT {
         }
         Thread.sleep(5);
       }
-      throw new TriggerMissed("phase " + phase + " never showed in the state file within " + PHASE_TIMEOUT.toSeconds()
-          + " s; phases seen: " + seen);
+      throw new TriggerMissed(
+          "phase "
+              + phase
+              + " never showed in the state file within "
+              + PHASE_TIMEOUT.toSeconds()
+              + " s; phases seen: "
+              + seen);
     }
 
-    /** kill -9 now, then start the agent again after {@link MatrixHost#RESTART_DELAY}, maybe into an AWS outage. */
+    /**
+     * kill -9 now, then start the agent again after {@link MatrixHost#RESTART_DELAY}, maybe into an
+     * AWS outage.
+     */
     void crashAndRestart(AwsOutage outage) throws Exception {
       Instant killed = Instant.now();
       host().kill();
@@ -522,9 +676,10 @@ class FaultMatrixIT {
     /** Every AWS service the agent calls fails for {@link #FAULT_WINDOW}, starting now. */
     void awsDown(AwsOutage outage) {
       for (String service : AWS_SERVICES) {
-        FaultRule rule = outage == AwsOutage.THROTTLED
-            ? FaultRule.throttle(service, "*")
-            : FaultRule.unavailable(service, "*");
+        FaultRule rule =
+            outage == AwsOutage.THROTTLED
+                ? FaultRule.throttle(service, "*")
+                : FaultRule.unavailable(service, "*");
         aws.inject(rule.forNext(FAULT_WINDOW));
       }
       if (trigger.isEmpty()) {
@@ -567,14 +722,18 @@ class FaultMatrixIT {
       host().start();
     }
 
-    /** Restarts the shared dockerd (live-restore keeps the containers) and brings it back with test/env/up. */
+    /**
+     * Restarts the shared dockerd (live-restore keeps the containers) and brings it back with
+     * test/env/up.
+     */
     void restartDockerd() throws Exception {
       trigger = trigger.isEmpty() ? "idle" : trigger;
       Instant t0 = Instant.now();
-      withDockerLock(() -> {
-        stopDockerd();
-        shell(envUp());
-      });
+      withDockerLock(
+          () -> {
+            stopDockerd();
+            shell(envUp());
+          });
       notes.add("dockerd down and back in " + seconds(Duration.between(t0, Instant.now())) + " s");
     }
 
@@ -582,23 +741,33 @@ class FaultMatrixIT {
       String peer = String.format(Locale.ROOT, "i-0e%s%02d%09d", run, row.number(), 0);
       aws.addInstance(peer, Map.of("Name", service));
       peerApp = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
-      peerApp.createContext("/", exchange -> {
-        byte[] ok = "ok".getBytes(StandardCharsets.UTF_8);
-        exchange.sendResponseHeaders(200, ok.length);
-        try (OutputStream o = exchange.getResponseBody()) {
-          o.write(ok);
-        }
-      });
+      peerApp.createContext(
+          "/",
+          exchange -> {
+            byte[] ok = "ok".getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, ok.length);
+            try (OutputStream o = exchange.getResponseBody()) {
+              o.write(ok);
+            }
+          });
       peerApp.start();
       group.register(new TargetGroup.Target(peer, peerApp.getAddress().getPort()));
       Map<String, String> tags = new LinkedHashMap<>();
-      tags.put(PublishedStateTags.key(service, PublishedStateTags.RUNNING), image("v1").digest().value());
+      tags.put(
+          PublishedStateTags.key(service, PublishedStateTags.RUNNING),
+          image("v1").digest().value());
       tags.put(PublishedStateTags.key(service, PublishedStateTags.PHASE), "idle");
       tags.put(PublishedStateTags.key(service, PublishedStateTags.OUTCOME), "rolled_back");
-      tags.put(PublishedStateTags.key(service, PublishedStateTags.FAILED), image("unhealthy").digest().value());
-      tags.put(PublishedStateTags.key(service, PublishedStateTags.UPDATED), Instant.now().toString());
+      tags.put(
+          PublishedStateTags.key(service, PublishedStateTags.FAILED),
+          image("unhealthy").digest().value());
+      tags.put(
+          PublishedStateTags.key(service, PublishedStateTags.UPDATED), Instant.now().toString());
       aws.ec2().putTags(peer, tags);
-      notes.add("peer " + peer + " runs v1 and published unhealthy as rolled back; SSM history v1 → unhealthy");
+      notes.add(
+          "peer "
+              + peer
+              + " runs v1 and published unhealthy as rolled back; SSM history v1 → unhealthy");
     }
 
     void shell(String... argv) throws Exception {
@@ -615,12 +784,19 @@ class FaultMatrixIT {
     private void awaitSettled(Digest digest, Duration timeout, String what) throws Exception {
       Optional<String> why = awaitSettledQuietly(digest, timeout);
       if (why.isPresent()) {
-        throw new IllegalStateException(what + ": not settled within " + timeout.toSeconds() + " s: " + why.get()
-            + "\n" + hosts.stream().map(h -> h.tail(30)).collect(Collectors.joining("\n")));
+        throw new IllegalStateException(
+            what
+                + ": not settled within "
+                + timeout.toSeconds()
+                + " s: "
+                + why.get()
+                + "\n"
+                + hosts.stream().map(h -> h.tail(30)).collect(Collectors.joining("\n")));
       }
     }
 
-    private Optional<String> awaitSettledQuietly(Digest digest, Duration timeout) throws InterruptedException {
+    private Optional<String> awaitSettledQuietly(Digest digest, Duration timeout)
+        throws InterruptedException {
       Instant deadline = Instant.now().plus(timeout);
       while (true) {
         List<String> why = new ArrayList<>();
@@ -641,8 +817,11 @@ class FaultMatrixIT {
       List<HostResult> each = new ArrayList<>();
       for (MatrixHost h : hosts) {
         Optional<ContainerInfo> c = h.serving();
-        String serving = c.filter(ContainerInfo::running).flatMap(ContainerInfo::digest).map(this::variantOf)
-            .orElse("nothing");
+        String serving =
+            c.filter(ContainerInfo::running)
+                .flatMap(ContainerInfo::digest)
+                .map(this::variantOf)
+                .orElse("nothing");
         Set<String> condemned = new java.util.TreeSet<>();
         for (String good : row.goodVariants()) {
           String digest = image(good).digest().value();
@@ -656,15 +835,34 @@ class FaultMatrixIT {
         Duration gap = histories.get(h.container()).longestGap(from, to);
         Duration outOfService = Duration.ZERO;
         if (group != null) {
-          List<TargetGroup.StateChange> mine = group.timeline().stream()
-              .filter(ch -> ch.target().id().equals(h.settings.instanceId())).toList();
+          List<TargetGroup.StateChange> mine =
+              group.timeline().stream()
+                  .filter(ch -> ch.target().id().equals(h.settings.instanceId()))
+                  .toList();
           outOfService = Outages.of(mine).longest(from, to);
         }
-        each.add(new HostResult(h.container(), serving, group == null ? null : h.registered(), condemned, gap,
-            outOfService, h.unexpectedExits().size(), h.outcomePublished(), h.phase()));
+        each.add(
+            new HostResult(
+                h.container(),
+                serving,
+                group == null ? null : h.registered(),
+                condemned,
+                gap,
+                outOfService,
+                h.unexpectedExits().size(),
+                h.outcomePublished(),
+                h.phase()));
       }
-      return new Result(row, trigger, each, agentDown, unsettled.orElse(null), Duration.between(from, to),
-          List.copyOf(notes), hosts.stream().map(h -> h.tail(40)).collect(Collectors.joining("\n")), null);
+      return new Result(
+          row,
+          trigger,
+          each,
+          agentDown,
+          unsettled.orElse(null),
+          Duration.between(from, to),
+          List.copyOf(notes),
+          hosts.stream().map(h -> h.tail(40)).collect(Collectors.joining("\n")),
+          null);
     }
 
     private String variantOf(Digest digest) {
@@ -724,15 +922,32 @@ class FaultMatrixIT {
 
   // ------------------------------------------------------------------------------ results
 
-  record HostResult(String container, String serving, Boolean registered, Set<String> condemned, Duration gap,
-      Duration outOfService, int unexpectedExits, String outcome, String phase) {}
+  record HostResult(
+      String container,
+      String serving,
+      Boolean registered,
+      Set<String> condemned,
+      Duration gap,
+      Duration outOfService,
+      int unexpectedExits,
+      String outcome,
+      String phase) {}
 
-  record Result(Row row, String trigger, List<HostResult> hosts, Duration agentDown, String unsettled,
-      Duration took, List<String> notes, String details, String broken) {
+  record Result(
+      Row row,
+      String trigger,
+      List<HostResult> hosts,
+      Duration agentDown,
+      String unsettled,
+      Duration took,
+      List<String> notes,
+      String details,
+      String broken) {
 
     static Result broken(Row row, Throwable e) {
       String why = e instanceof TriggerMissed ? e.getMessage() : e.toString();
-      return new Result(row, "", List.of(), Duration.ZERO, null, Duration.ZERO, List.of(), stackOf(e), why);
+      return new Result(
+          row, "", List.of(), Duration.ZERO, null, Duration.ZERO, List.of(), stackOf(e), why);
     }
 
     /**
@@ -767,8 +982,13 @@ class FaultMatrixIT {
           v.add(h.container() + " condemned good digest(s) " + h.condemned());
         }
         if (allowedGap != null && h.gap().compareTo(allowedGap) > 0) {
-          v.add(h.container() + " had no running container for " + seconds(h.gap()) + " s (allowed "
-              + seconds(allowedGap) + " s)");
+          v.add(
+              h.container()
+                  + " had no running container for "
+                  + seconds(h.gap())
+                  + " s (allowed "
+                  + seconds(allowedGap)
+                  + " s)");
         }
         if (h.unexpectedExits() > 0) {
           v.add(h.container() + ": the agent exited by itself " + h.unexpectedExits() + " time(s)");
@@ -787,10 +1007,21 @@ class FaultMatrixIT {
       if (broken != null) {
         return "NOT RUN: " + broken;
       }
-      return hosts.stream().map(h -> h.container() + " serves " + h.serving()
-          + (h.registered() == null ? "" : h.registered() ? ", registered" : ", NOT registered")
-          + ", gap " + seconds(h.gap()) + " s, out " + seconds(h.outOfService()) + " s")
-          .collect(Collectors.joining("; "))
+      return hosts.stream()
+              .map(
+                  h ->
+                      h.container()
+                          + " serves "
+                          + h.serving()
+                          + (h.registered() == null
+                              ? ""
+                              : h.registered() ? ", registered" : ", NOT registered")
+                          + ", gap "
+                          + seconds(h.gap())
+                          + " s, out "
+                          + seconds(h.outOfService())
+                          + " s")
+              .collect(Collectors.joining("; "))
           + (unsettled == null ? "" : " (unsettled: " + unsettled + ")");
     }
   }
@@ -800,46 +1031,72 @@ class FaultMatrixIT {
   private void writeReport(List<Row> chosen) throws IOException {
     StringBuilder md = new StringBuilder();
     md.append("# Reliability: the fault matrix\n\n");
-    md.append("Written by `FaultMatrixIT` (`mvn verify`, so `test/run`) into `target/fault-matrix.md`; this page is a"
-        + " copy of one real run. Issue 9's goals, asserted for every row: every host ends serving a good digest"
-        + " and registered; no fault of a dependency condemns a good digest; no window without a running container"
-        + " beyond the stop-first switch itself; the agent never exits by itself.\n\n");
+    md.append(
+        "Written by `FaultMatrixIT` (`mvn verify`, so `test/run`) into `target/fault-matrix.md`; this page is a"
+            + " copy of one real run. Issue 9's goals, asserted for every row: every host ends serving a good digest"
+            + " and registered; no fault of a dependency condemns a good digest; no window without a running container"
+            + " beyond the stop-first switch itself; the agent never exits by itself.\n\n");
     md.append("## Method\n\n");
-    md.append("- The real agent (`target/driftguard.jar` as a process, `driftguard run`) on the real Docker engine and"
-        + " the test registry of `test/env`, with SSM, ECR, EC2, ELBv2 and DynamoDB served by the local AWS endpoint through"
-        + " the agent's own SDK clients. Every AWS call takes " + AWS_LATENCY.toMillis() + " ms.\n");
-    md.append("- Each row has its own endpoint, target group (health check every 500 ms, healthy after 2, deregistration"
-        + " delay 1 s), instance id(s), container names, host ports and state directory, so rows run "
-        + PARALLEL + " at a time; rows that restart dockerd run alone at the end. Agents poll every 1 s; health"
-        + " checks every 300 ms, healthy after 2; the app ignores its stop signal, so every stop takes the 2 s"
-        + " stop timeout.\n");
-    md.append("- A row starts from its host on v1, registered and idle, then pins v2 (unless it says otherwise) and"
-        + " injects its fault when the state file shows the phase named (polled every 5 ms). AWS faults hit SSM,"
-        + " ECR, EC2, ELBv2 and DynamoDB at once for " + FAULT_WINDOW.toSeconds() + " s with their real codes (throttled: SSM/ECR"
-        + " `ThrottlingException`, ELBv2 `Throttling`, EC2 `RequestLimitExceeded`; 5xx: `ServiceUnavailable` /"
-        + " EC2 `Unavailable`). `kill -9` rows start the agent again " + MatrixHost.RESTART_DELAY.toSeconds()
-        + " s later; an agent that exits by itself is restarted the same way and counted. Registry faults go"
-        + " through a TLS proxy of the row's own (`RegistryFaultProxy`) that the engine trusts via"
-        + " `/etc/docker/certs.d`; the state directory rows mount a 256 KiB tmpfs, then fill it, or put a"
-        + " read-only bind mount of its copy over it under the running agent.\n");
-    md.append("- Then it waits up to " + SETTLE_TIMEOUT.toSeconds() + " s for every host to settle (serving the digest"
-        + " in *should end on*, idle, registered healthy on its container's port) and measures from the"
-        + " scenario's start: the longest time with no running container of the service (the engine sampled every "
-        + SAMPLE_PERIOD.toMillis() + " ms; while dockerd is down, a host port that accepts a connection counts as"
-        + " running), the longest time out of service (the target group's own timeline), and whether a good"
-        + " digest is marked failed in the state file or in the published `failed` tag.\n");
-    md.append("- Allowed window with no running container: stop-first, the switch itself: twice the stop-first"
-        + " control row's (row 1, same run, same load), at least " + SWITCH_BUDGET.toSeconds() + " s (this run: "
-        + seconds(switchBudget()) + " s), plus the time the agent was down when the row killed it; start-first "
-        + SAMPLING_SLACK.toMillis() + " ms (the sampler's resolution).\n\n");
+    md.append(
+        "- The real agent (`target/driftguard.jar` as a process, `driftguard run`) on the real Docker engine and"
+            + " the test registry of `test/env`, with SSM, ECR, EC2, ELBv2 and DynamoDB served by the local AWS endpoint through"
+            + " the agent's own SDK clients. Every AWS call takes "
+            + AWS_LATENCY.toMillis()
+            + " ms.\n");
+    md.append(
+        "- Each row has its own endpoint, target group (health check every 500 ms, healthy after 2, deregistration"
+            + " delay 1 s), instance id(s), container names, host ports and state directory, so rows run "
+            + PARALLEL
+            + " at a time; rows that restart dockerd run alone at the end. Agents poll every 1 s; health"
+            + " checks every 300 ms, healthy after 2; the app ignores its stop signal, so every stop takes the 2 s"
+            + " stop timeout.\n");
+    md.append(
+        "- A row starts from its host on v1, registered and idle, then pins v2 (unless it says otherwise) and"
+            + " injects its fault when the state file shows the phase named (polled every 5 ms). AWS faults hit SSM,"
+            + " ECR, EC2, ELBv2 and DynamoDB at once for "
+            + FAULT_WINDOW.toSeconds()
+            + " s with their real codes (throttled: SSM/ECR"
+            + " `ThrottlingException`, ELBv2 `Throttling`, EC2 `RequestLimitExceeded`; 5xx: `ServiceUnavailable` /"
+            + " EC2 `Unavailable`). `kill -9` rows start the agent again "
+            + MatrixHost.RESTART_DELAY.toSeconds()
+            + " s later; an agent that exits by itself is restarted the same way and counted. Registry faults go"
+            + " through a TLS proxy of the row's own (`RegistryFaultProxy`) that the engine trusts via"
+            + " `/etc/docker/certs.d`; the state directory rows mount a 256 KiB tmpfs, then fill it, or put a"
+            + " read-only bind mount of its copy over it under the running agent.\n");
+    md.append(
+        "- Then it waits up to "
+            + SETTLE_TIMEOUT.toSeconds()
+            + " s for every host to settle (serving the digest"
+            + " in *should end on*, idle, registered healthy on its container's port) and measures from the"
+            + " scenario's start: the longest time with no running container of the service (the engine sampled every "
+            + SAMPLE_PERIOD.toMillis()
+            + " ms; while dockerd is down, a host port that accepts a connection counts as"
+            + " running), the longest time out of service (the target group's own timeline), and whether a good"
+            + " digest is marked failed in the state file or in the published `failed` tag.\n");
+    md.append(
+        "- Allowed window with no running container: stop-first, the switch itself: twice the stop-first"
+            + " control row's (row 1, same run, same load), at least "
+            + SWITCH_BUDGET.toSeconds()
+            + " s (this run: "
+            + seconds(switchBudget())
+            + " s), plus the time the agent was down when the row killed it; start-first "
+            + SAMPLING_SLACK.toMillis()
+            + " ms (the sampler's resolution).\n\n");
     md.append("## Machine\n\n");
     md.append(machine()).append('\n');
-    md.append(String.format(Locale.ROOT, "Run: %s, %d rows in %.0f s (%d at a time).%s%n%n",
-        DateTimeFormatter.ISO_INSTANT.format(startedAt.atOffset(ZoneOffset.UTC).withNano(0)), chosen.size(),
-        took.toMillis() / 1000.0, PARALLEL, engineNote));
+    md.append(
+        String.format(
+            Locale.ROOT,
+            "Run: %s, %d rows in %.0f s (%d at a time).%s%n%n",
+            DateTimeFormatter.ISO_INSTANT.format(startedAt.atOffset(ZoneOffset.UTC).withNano(0)),
+            chosen.size(),
+            took.toMillis() / 1000.0,
+            PARALLEL,
+            engineNote));
     md.append("## Rows\n\n");
-    md.append("| # | row | strategy | fault hit in | ends serving | registered | good digest condemned | longest with"
-        + " no container | allowed | longest out of service | agent exits | settled | verdict |\n");
+    md.append(
+        "| # | row | strategy | fault hit in | ends serving | registered | good digest condemned | longest with"
+            + " no container | allowed | longest out of service | agent exits | settled | verdict |\n");
     md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     int passed = 0;
     for (Row row : chosen) {
@@ -850,34 +1107,69 @@ class FaultMatrixIT {
       List<String> violations = r.violations(switchBudget());
       boolean ok = violations.isEmpty();
       passed += ok ? 1 : 0;
-      String serving = r.hosts().stream().map(HostResult::serving).collect(Collectors.joining(", "));
-      String registered = r.hosts().stream().map(h -> h.registered() == null ? "n/a" : h.registered() ? "yes" : "**no**")
-          .distinct().collect(Collectors.joining(", "));
-      String condemned = r.hosts().stream().flatMap(h -> h.condemned().stream()).distinct()
-          .collect(Collectors.joining(", "));
-      Duration gap = r.hosts().stream().map(HostResult::gap).max(Duration::compareTo).orElse(Duration.ZERO);
-      Duration outOfService = r.hosts().stream().map(HostResult::outOfService).max(Duration::compareTo)
-          .orElse(Duration.ZERO);
+      String serving =
+          r.hosts().stream().map(HostResult::serving).collect(Collectors.joining(", "));
+      String registered =
+          r.hosts().stream()
+              .map(h -> h.registered() == null ? "n/a" : h.registered() ? "yes" : "**no**")
+              .distinct()
+              .collect(Collectors.joining(", "));
+      String condemned =
+          r.hosts().stream()
+              .flatMap(h -> h.condemned().stream())
+              .distinct()
+              .collect(Collectors.joining(", "));
+      Duration gap =
+          r.hosts().stream().map(HostResult::gap).max(Duration::compareTo).orElse(Duration.ZERO);
+      Duration outOfService =
+          r.hosts().stream()
+              .map(HostResult::outOfService)
+              .max(Duration::compareTo)
+              .orElse(Duration.ZERO);
       int exits = r.hosts().stream().mapToInt(HostResult::unexpectedExits).sum();
-      String settled = r.broken() != null ? "–" : r.unsettled() == null ? "yes, " + row.finalVariant() : "no";
+      String settled =
+          r.broken() != null ? "–" : r.unsettled() == null ? "yes, " + row.finalVariant() : "no";
       String verdict = ok ? "ok" : "**fails**: " + String.join("; ", violations).replace("|", "/");
       String notes = r.notes().isEmpty() ? "" : " (" + String.join("; ", r.notes()) + ")";
-      md.append(String.format(Locale.ROOT, "| %d | %s%s | %s | %s | %s | %s | %s | %s | %s | %s | %d | %s | %s |%n",
-          row.number(), row.name(), notes.replace("|", "/"), row.strategy(), r.trigger().isEmpty() ? "–" : r.trigger(),
-          r.broken() != null ? "–" : serving, r.broken() != null ? "–" : registered,
-          condemned.isEmpty() ? "no" : "**" + condemned + "**", r.broken() != null ? "–" : seconds(gap) + " s",
-          r.allowedGap(switchBudget()) == null ? "n/a" : seconds(r.allowedGap(switchBudget())) + " s", seconds(outOfService) + " s", exits,
-          settled, verdict));
+      md.append(
+          String.format(
+              Locale.ROOT,
+              "| %d | %s%s | %s | %s | %s | %s | %s | %s | %s | %s | %d | %s | %s |%n",
+              row.number(),
+              row.name(),
+              notes.replace("|", "/"),
+              row.strategy(),
+              r.trigger().isEmpty() ? "–" : r.trigger(),
+              r.broken() != null ? "–" : serving,
+              r.broken() != null ? "–" : registered,
+              condemned.isEmpty() ? "no" : "**" + condemned + "**",
+              r.broken() != null ? "–" : seconds(gap) + " s",
+              r.allowedGap(switchBudget()) == null
+                  ? "n/a"
+                  : seconds(r.allowedGap(switchBudget())) + " s",
+              seconds(outOfService) + " s",
+              exits,
+              settled,
+              verdict));
     }
-    md.append(String.format(Locale.ROOT, "%n%d of %d rows meet every goal.%n", passed, chosen.size()));
+    md.append(
+        String.format(Locale.ROOT, "%n%d of %d rows meet every goal.%n", passed, chosen.size()));
     String text = md.toString();
     Files.writeString(out.getParent().resolve("fault-matrix.md"), text);
     StringBuilder details = new StringBuilder();
     for (Row row : chosen) {
       Result r = results.get(row);
       if (r != null && !r.violations(switchBudget()).isEmpty()) {
-        details.append("\n=== ").append(row).append(" (").append(row.strategy()).append(")\n")
-            .append(r.summary()).append('\n').append(r.details()).append('\n');
+        details
+            .append("\n=== ")
+            .append(row)
+            .append(" (")
+            .append(row.strategy())
+            .append(")\n")
+            .append(r.summary())
+            .append('\n')
+            .append(r.details())
+            .append('\n');
       }
     }
     Files.writeString(out.getParent().resolve("fault-matrix-failures.txt"), details.toString());
@@ -886,21 +1178,35 @@ class FaultMatrixIT {
 
   private String machine() {
     StringBuilder m = new StringBuilder();
-    m.append("- CPU: ").append(firstMatch("/proc/cpuinfo", "model name\\s*:\\s*(.*)")).append(", ")
-        .append(Runtime.getRuntime().availableProcessors()).append(" cores\n");
+    m.append("- CPU: ")
+        .append(firstMatch("/proc/cpuinfo", "model name\\s*:\\s*(.*)"))
+        .append(", ")
+        .append(Runtime.getRuntime().availableProcessors())
+        .append(" cores\n");
     m.append("- Memory: ").append(firstMatch("/proc/meminfo", "MemTotal:\\s*(.*)")).append('\n');
     m.append("- Kernel: ").append(command("uname", "-sr")).append('\n');
-    m.append("- Docker engine: ").append(command("docker", "--host=" + env.dockerHost(), "info", "--format",
-        "{{.ServerVersion}}, storage driver {{.Driver}}, live-restore {{.LiveRestoreEnabled}}")).append('\n');
-    m.append("- Java: ").append(System.getProperty("java.vm.name")).append(' ')
-        .append(System.getProperty("java.version")).append('\n');
+    m.append("- Docker engine: ")
+        .append(
+            command(
+                "docker",
+                "--host=" + env.dockerHost(),
+                "info",
+                "--format",
+                "{{.ServerVersion}}, storage driver {{.Driver}}, live-restore {{.LiveRestoreEnabled}}"))
+        .append('\n');
+    m.append("- Java: ")
+        .append(System.getProperty("java.vm.name"))
+        .append(' ')
+        .append(System.getProperty("java.version"))
+        .append('\n');
     m.append("- Commit: ").append(command("git", "rev-parse", "--short", "HEAD")).append('\n');
     return m.toString();
   }
 
   private static String firstMatch(String file, String regex) {
     try {
-      java.util.regex.Matcher m = Pattern.compile(regex, Pattern.MULTILINE).matcher(Files.readString(Path.of(file)));
+      java.util.regex.Matcher m =
+          Pattern.compile(regex, Pattern.MULTILINE).matcher(Files.readString(Path.of(file)));
       return m.find() ? m.group(1).trim() : "?";
     } catch (IOException e) {
       return "?";
@@ -925,8 +1231,8 @@ class FaultMatrixIT {
 
   /**
    * Runs {@code step} holding the shared engine's lock: when someone holds it already (whoever ran
-   * this test under {@code flock}, as COMMON.md asks), this test runs within it; otherwise (test/run
-   * on a machine of its own) it takes it for the step.
+   * this test under {@code flock}, as COMMON.md asks), this test runs within it; otherwise
+   * (test/run on a machine of its own) it takes it for the step.
    */
   private void withDockerLock(Step step) throws Exception {
     Process probe = new ProcessBuilder("flock", "-n", LOCK, "true").start();
@@ -947,39 +1253,54 @@ class FaultMatrixIT {
   }
 
   /**
-   * The dockerd rows need the engine test/env/up now starts (with --live-restore); an engine started
-   * before that flag existed is restarted once, with no row running.
+   * The dockerd rows need the engine test/env/up now starts (with --live-restore); an engine
+   * started before that flag existed is restarted once, with no row running.
    */
   private void ensureLiveRestore() throws Exception {
-    if (command("docker", "--host=" + env.dockerHost(), "info", "--format", "{{.LiveRestoreEnabled}}").equals("true")) {
+    if (command(
+            "docker", "--host=" + env.dockerHost(), "info", "--format", "{{.LiveRestoreEnabled}}")
+        .equals("true")) {
       return;
     }
-    withDockerLock(() -> {
-      stopDockerd();
-      Process up = new ProcessBuilder(envUp()).redirectErrorStream(true).start();
-      String output = new String(up.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (!up.waitFor(5, TimeUnit.MINUTES) || up.exitValue() != 0) {
-        throw new IllegalStateException("test/env/up failed: " + output);
-      }
-    });
-    engineNote = " The engine ran without live-restore, so it was restarted once (test/env/up, now with"
-        + " --live-restore) before the dockerd rows.";
+    withDockerLock(
+        () -> {
+          stopDockerd();
+          Process up = new ProcessBuilder(envUp()).redirectErrorStream(true).start();
+          String output = new String(up.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+          if (!up.waitFor(5, TimeUnit.MINUTES) || up.exitValue() != 0) {
+            throw new IllegalStateException("test/env/up failed: " + output);
+          }
+        });
+    engineNote =
+        " The engine ran without live-restore, so it was restarted once (test/env/up, now with"
+            + " --live-restore) before the dockerd rows.";
   }
 
   private static String envUp() {
-    return Path.of(System.getProperty("driftguard.repo", ".")).resolve("test/env/up").toAbsolutePath().toString();
+    return Path.of(System.getProperty("driftguard.repo", "."))
+        .resolve("test/env/up")
+        .toAbsolutePath()
+        .toString();
   }
 
   /** Stops the dockerd that test/env/up started (its pid file), and waits for it to be gone. */
   private void stopDockerd() throws Exception {
     Path pidFile = Path.of(env.get("state.dir"), "dockerd.pid");
     if (!Files.exists(pidFile)) {
-      throw new IllegalStateException("no " + pidFile + ": this dockerd was not started by test/env/up, which"
-          + " alone may restart it");
+      throw new IllegalStateException(
+          "no "
+              + pidFile
+              + ": this dockerd was not started by test/env/up, which"
+              + " alone may restart it");
     }
     long pid = Long.parseLong(Files.readString(pidFile).strip());
-    ProcessHandle dockerd = ProcessHandle.of(pid).filter(p -> p.info().command().orElse("").endsWith("dockerd"))
-        .orElseThrow(() -> new IllegalStateException("pid " + pid + " in " + pidFile + " is not a running dockerd"));
+    ProcessHandle dockerd =
+        ProcessHandle.of(pid)
+            .filter(p -> p.info().command().orElse("").endsWith("dockerd"))
+            .orElseThrow(
+                () ->
+                    new IllegalStateException(
+                        "pid " + pid + " in " + pidFile + " is not a running dockerd"));
     dockerd.destroy();
     Instant deadline = Instant.now().plus(Duration.ofSeconds(60));
     while (dockerd.isAlive() && Instant.now().isBefore(deadline)) {
@@ -1001,5 +1322,4 @@ class FaultMatrixIT {
     e.printStackTrace(new java.io.PrintWriter(w));
     return w.toString();
   }
-
 }

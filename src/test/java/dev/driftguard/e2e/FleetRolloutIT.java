@@ -71,10 +71,12 @@ class FleetRolloutIT {
   private static final Duration LOAD_MAX_DURATION = Duration.ofMinutes(12);
   private static final Duration ROLLOUT_TIMEOUT = Duration.ofMinutes(3);
   private static final String TAG_PREFIX = "driftguard:" + SERVICE + ":";
+
   /** Long enough for an agent to call a running container unhealthy and act on it. */
   private static final Duration SETTLE = POLL.multipliedBy(Reconciler.UNHEALTHY_PASSES + 2);
 
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private final List<PhaseResult> results = new ArrayList<>();
   private final List<Host> hosts = new ArrayList<>();
   private final String run = UUID.randomUUID().toString().substring(0, 6);
@@ -101,7 +103,14 @@ class FleetRolloutIT {
     Path log;
     int generation;
 
-    Host(int index, String instanceId, String container, int port, int nextPort, Path dir, ImdsServer imds) {
+    Host(
+        int index,
+        String instanceId,
+        String container,
+        int port,
+        int nextPort,
+        Path dir,
+        ImdsServer imds) {
       this.index = index;
       this.instanceId = instanceId;
       this.container = container;
@@ -122,8 +131,17 @@ class FleetRolloutIT {
   }
 
   /** What one phase measured; written to the report whatever its assertions say. */
-  private record PhaseResult(String name, String strategy, Instant start, Instant end, Duration rollout,
-      int sent, int failed, int maxOut, Duration longestOut, String notes) {}
+  private record PhaseResult(
+      String name,
+      String strategy,
+      Instant start,
+      Instant end,
+      Duration rollout,
+      int sent,
+      int failed,
+      int maxOut,
+      Duration longestOut,
+      String notes) {}
 
   // ------------------------------------------------------------------------------------ fleet
 
@@ -131,7 +149,8 @@ class FleetRolloutIT {
   void startFleet() throws Exception {
     env = TestEnv.load();
     docker = DockerContainerRuntime.create(env.dockerHost());
-    Path jar = Path.of(System.getProperty("driftguard.jar", "target/driftguard.jar")).toAbsolutePath();
+    Path jar =
+        Path.of(System.getProperty("driftguard.jar", "target/driftguard.jar")).toAbsolutePath();
     assertThat(jar).as("the shaded jar (mvn package) that the agents run").exists();
     out = jar.getParent().resolve("e2e");
     Files.createDirectories(out);
@@ -140,8 +159,18 @@ class FleetRolloutIT {
 
     aws = LocalAws.builder().registryPasswordFromTestEnv().start();
     aws.ecr().registerTestEnvImages();
-    String arn = aws.elbv2().createTargetGroup(new TargetGroupConfig(SERVICE, 80, "/healthz", 2, 2,
-        CHECK_INTERVAL, Duration.ofMillis(500), DEREGISTRATION_DELAY));
+    String arn =
+        aws.elbv2()
+            .createTargetGroup(
+                new TargetGroupConfig(
+                    SERVICE,
+                    80,
+                    "/healthz",
+                    2,
+                    2,
+                    CHECK_INTERVAL,
+                    Duration.ofMillis(500),
+                    DEREGISTRATION_DELAY));
     group = aws.targetGroup(arn);
     int proxy = group.proxyPort();
 
@@ -151,7 +180,15 @@ class FleetRolloutIT {
       Path dir = out.resolve("h" + i);
       Scratch.deleteRecursively(dir);
       Files.createDirectories(dir);
-      Host host = new Host(i, id, "e2e-" + run + "-h" + i, Scratch.freePort(), Scratch.freePort(), dir, aws.imds(id));
+      Host host =
+          new Host(
+              i,
+              id,
+              "e2e-" + run + "-h" + i,
+              Scratch.freePort(),
+              Scratch.freePort(),
+              dir,
+              aws.imds(id));
       hosts.add(host);
       writeConfig(host, "stop-first");
     }
@@ -164,8 +201,14 @@ class FleetRolloutIT {
     fleetUpTook = Duration.between(pinned, Instant.now());
     fleetUpAt = Instant.now();
 
-    load = new LoadGenerator(URI.create("http://127.0.0.1:" + proxy + "/"), LOAD_WORKERS, LOAD_RATE,
-        REQUEST_TIMEOUT, LOAD_RATE * (int) LOAD_MAX_DURATION.toSeconds(), LOAD_MAX_DURATION);
+    load =
+        new LoadGenerator(
+            URI.create("http://127.0.0.1:" + proxy + "/"),
+            LOAD_WORKERS,
+            LOAD_RATE,
+            REQUEST_TIMEOUT,
+            LOAD_RATE * (int) LOAD_MAX_DURATION.toSeconds(),
+            LOAD_MAX_DURATION);
     load.phase("steady on v1");
     load.start();
     Thread.sleep(3000);
@@ -217,13 +260,20 @@ class FleetRolloutIT {
     PhaseResult r = phase.end("");
 
     assertThat(r.failed()).as(failures(phase)).isZero();
-    assertThat(r.maxOut()).as("hosts out of service at once\n" + timeline(phase)).isLessThanOrEqualTo(MAX_UNAVAILABLE);
+    assertThat(r.maxOut())
+        .as("hosts out of service at once\n" + timeline(phase))
+        .isLessThanOrEqualTo(MAX_UNAVAILABLE);
     assertSettled(phase, image("v2"), null);
-    assertThat(deploysPerHost(phase)).as("one deploy (one new registration) per host\n" + timeline(phase))
-        .containsOnlyKeys(instanceIds()).allSatisfy((host, n) -> assertThat(n).isEqualTo(1));
-    assertThat(hostsThat(phase, TargetGroup.DRAINING)).as("every host left the target group around its restart\n"
-        + timeline(phase)).hasSize(HOSTS);
-    assertThat(load.versions(phase.name)).as("traffic moved from v1 to v2").containsKeys("version=v1", "version=v2");
+    assertThat(deploysPerHost(phase))
+        .as("one deploy (one new registration) per host\n" + timeline(phase))
+        .containsOnlyKeys(instanceIds())
+        .allSatisfy((host, n) -> assertThat(n).isEqualTo(1));
+    assertThat(hostsThat(phase, TargetGroup.DRAINING))
+        .as("every host left the target group around its restart\n" + timeline(phase))
+        .hasSize(HOSTS);
+    assertThat(load.versions(phase.name))
+        .as("traffic moved from v1 to v2")
+        .containsKeys("version=v1", "version=v2");
   }
 
   @Test
@@ -236,15 +286,28 @@ class FleetRolloutIT {
     phase.converged();
     Map<String, String> outcomes = publishedOutcomes();
     List<String> tried = tried(outcomes);
-    PhaseResult r = phase.end(tried.size() + " of " + HOSTS + " hosts tried the image and rolled back, the others"
-        + " refused it (circuit breaker)");
+    PhaseResult r =
+        phase.end(
+            tried.size()
+                + " of "
+                + HOSTS
+                + " hosts tried the image and rolled back, the others"
+                + " refused it (circuit breaker)");
 
     assertThat(r.failed()).as(failures(phase)).isZero();
-    assertThat(r.maxOut()).as("hosts out of service at once\n" + timeline(phase)).isLessThanOrEqualTo(MAX_UNAVAILABLE);
+    assertThat(r.maxOut())
+        .as("hosts out of service at once\n" + timeline(phase))
+        .isLessThanOrEqualTo(MAX_UNAVAILABLE);
     assertSettled(phase, image("v2"), bad.digest());
-    assertThat(tried).as("hosts that tried the unhealthy image (circuit breaker: at most maxUnavailable); outcomes "
-        + outcomes + "\n" + timeline(phase)).hasSizeBetween(1, MAX_UNAVAILABLE);
-    assertThat(outcomes.values()).as("the others refused the digest a peer had rolled back")
+    assertThat(tried)
+        .as(
+            "hosts that tried the unhealthy image (circuit breaker: at most maxUnavailable); outcomes "
+                + outcomes
+                + "\n"
+                + timeline(phase))
+        .hasSizeBetween(1, MAX_UNAVAILABLE);
+    assertThat(outcomes.values())
+        .as("the others refused the digest a peer had rolled back")
         .allSatisfy(o -> assertThat(o).isIn("rolled_back", "failed"));
   }
 
@@ -286,16 +349,23 @@ class FleetRolloutIT {
     PhaseResult r = phase.end("");
 
     assertThat(r.failed()).as(failures(phase)).isZero();
-    assertThat(r.maxOut()).as("hosts out of service at once\n" + timeline(phase)).isLessThanOrEqualTo(MAX_UNAVAILABLE);
+    assertThat(r.maxOut())
+        .as("hosts out of service at once\n" + timeline(phase))
+        .isLessThanOrEqualTo(MAX_UNAVAILABLE);
     assertThat(r.maxOut()).as("start-first: capacity never dips\n" + timeline(phase)).isZero();
     assertSettled(phase, image("v1"), null);
-    assertThat(deploysPerHost(phase)).as("one deploy (one new registration) per host\n" + timeline(phase))
-        .containsOnlyKeys(instanceIds()).allSatisfy((host, n) -> assertThat(n).isEqualTo(1));
+    assertThat(deploysPerHost(phase))
+        .as("one deploy (one new registration) per host\n" + timeline(phase))
+        .containsOnlyKeys(instanceIds())
+        .allSatisfy((host, n) -> assertThat(n).isEqualTo(1));
     for (Host h : hosts) {
       assertThat(docker.inspect(h.container).flatMap(ContainerInfo::hostPort))
-          .as(h + " serves from its second port (rollout.nextPort) now").contains(h.nextPort);
+          .as(h + " serves from its second port (rollout.nextPort) now")
+          .contains(h.nextPort);
     }
-    assertThat(load.versions(phase.name)).as("traffic moved from v2 to v1").containsKeys("version=v1", "version=v2");
+    assertThat(load.versions(phase.name))
+        .as("traffic moved from v2 to v1")
+        .containsKeys("version=v1", "version=v2");
   }
 
   @Test
@@ -308,14 +378,20 @@ class FleetRolloutIT {
     phase.converged();
     Map<String, String> outcomes = publishedOutcomes();
     List<String> tried = tried(outcomes);
-    PhaseResult r = phase.end(tried.size() + " of " + HOSTS + " hosts tried the image and rolled back");
+    PhaseResult r =
+        phase.end(tried.size() + " of " + HOSTS + " hosts tried the image and rolled back");
 
     assertThat(r.failed()).as(failures(phase)).isZero();
     assertThat(r.maxOut()).as("start-first: capacity never dips\n" + timeline(phase)).isZero();
     assertSettled(phase, image("v1"), bad.digest());
     assertThat(outcomes.values()).allSatisfy(o -> assertThat(o).isIn("rolled_back", "failed"));
-    assertThat(tried).as("hosts that tried the unhealthy image (circuit breaker, DESIGN 4: a bad digest reaches at"
-        + " most maxUnavailable hosts); outcomes " + outcomes + "\n" + timeline(phase))
+    assertThat(tried)
+        .as(
+            "hosts that tried the unhealthy image (circuit breaker, DESIGN 4: a bad digest reaches at"
+                + " most maxUnavailable hosts); outcomes "
+                + outcomes
+                + "\n"
+                + timeline(phase))
         .hasSizeBetween(1, MAX_UNAVAILABLE);
   }
 
@@ -339,16 +415,23 @@ class FleetRolloutIT {
       int port = docker.inspect(h.container).flatMap(ContainerInfo::hostPort).orElse(h.port);
       dockerCli("pull", "-q", v2.pinned());
       dockerCli("rm", "-f", h.container);
-      dockerCli("run", "-d", "--name", h.container, "-p", "127.0.0.1:" + port + ":8080", v2.pinned());
+      dockerCli(
+          "run", "-d", "--name", h.container, "-p", "127.0.0.1:" + port + ":8080", v2.pinned());
       // As a careful script would: wait until the new container answers before the next host.
       awaitAnswer(port, Duration.ofSeconds(30));
     }
-    awaitTrue("the target group all healthy after the baseline", Duration.ofSeconds(60), () -> {
-      List<Health> health = group.health();
-      return health.size() == HOSTS && health.stream().allMatch(x -> x.state().equals(TargetGroup.HEALTHY))
-          ? Optional.empty() : Optional.of(health.toString());
-    });
-    PhaseResult r = phase.end("requests routed to a restarting host fail: expected, it is the baseline");
+    awaitTrue(
+        "the target group all healthy after the baseline",
+        Duration.ofSeconds(60),
+        () -> {
+          List<Health> health = group.health();
+          return health.size() == HOSTS
+                  && health.stream().allMatch(x -> x.state().equals(TargetGroup.HEALTHY))
+              ? Optional.empty()
+              : Optional.of(health.toString());
+        });
+    PhaseResult r =
+        phase.end("requests routed to a restarting host fail: expected, it is the baseline");
 
     // The baseline's failures are its point; it must only have run under the same load.
     assertThat(r.sent()).as("the baseline ran under load").isPositive();
@@ -380,7 +463,8 @@ class FleetRolloutIT {
 
     /** Target state changes after the fleet converged. */
     List<StateChange> changesAfterConverging() {
-      return converged == null ? List.of()
+      return converged == null
+          ? List.of()
           : group.timeline().stream().filter(c -> c.at().isAfter(converged)).toList();
     }
 
@@ -390,12 +474,30 @@ class FleetRolloutIT {
       int[] counts = load.countsByPhase().getOrDefault(name, new int[2]);
       Outages outages = Outages.of(group.timeline());
       Duration rollout = Duration.between(start, converged == null ? end : converged);
-      PhaseResult r = new PhaseResult(name, strategy, start, end, rollout, counts[0],
-          counts[1], outages.maxConcurrent(start, end), outages.longest(start, end), notes);
+      PhaseResult r =
+          new PhaseResult(
+              name,
+              strategy,
+              start,
+              end,
+              rollout,
+              counts[0],
+              counts[1],
+              outages.maxConcurrent(start, end),
+              outages.longest(start, end),
+              notes);
       results.add(r);
-      System.out.printf(Locale.ROOT, "e2e phase '%s': %d requests, %d failed, %.1fs, at most %d host(s) out,"
-          + " longest out %.1fs %s%n", name, r.sent(), r.failed(), seconds(r.rollout()), r.maxOut(),
-          seconds(r.longestOut()), notes);
+      System.out.printf(
+          Locale.ROOT,
+          "e2e phase '%s': %d requests, %d failed, %.1fs, at most %d host(s) out,"
+              + " longest out %.1fs %s%n",
+          name,
+          r.sent(),
+          r.failed(),
+          seconds(r.rollout()),
+          r.maxOut(),
+          seconds(r.longestOut()),
+          notes);
       return r;
     }
   }
@@ -408,28 +510,49 @@ class FleetRolloutIT {
   }
 
   private List<StateChange> changes(Phase phase) {
-    return group.timeline().stream()
-        .filter(c -> !c.at().isBefore(phase.start))
-        .toList();
+    return group.timeline().stream().filter(c -> !c.at().isBefore(phase.start)).toList();
   }
 
   /** The hosts that had a target go {@code state} during the phase. */
   private Set<String> hostsThat(Phase phase, String state) {
-    return changes(phase).stream().filter(c -> c.to().equals(state)).map(c -> c.target().id())
+    return changes(phase).stream()
+        .filter(c -> c.to().equals(state))
+        .map(c -> c.target().id())
         .collect(Collectors.toCollection(java.util.TreeSet::new));
   }
 
   private String timeline(Phase phase) {
-    return "target group timeline of the phase:\n" + changes(phase).stream()
-        .map(c -> "  " + c.at() + " " + c.target() + " " + c.from() + " -> " + c.to() + " (" + c.reason() + ")")
-        .collect(Collectors.joining("\n"));
+    return "target group timeline of the phase:\n"
+        + changes(phase).stream()
+            .map(
+                c ->
+                    "  "
+                        + c.at()
+                        + " "
+                        + c.target()
+                        + " "
+                        + c.from()
+                        + " -> "
+                        + c.to()
+                        + " ("
+                        + c.reason()
+                        + ")")
+            .collect(Collectors.joining("\n"));
   }
 
   private String failures(Phase phase) {
-    List<LoadGenerator.Outcome> failed = load.outcomes(o -> o.phase().equals(phase.name) && o.failed());
-    return "failed requests in '" + phase.name + "' (first 20 of " + failed.size() + "):\n"
-        + failed.stream().limit(20).map(o -> "  " + o).collect(Collectors.joining("\n")) + "\n" + timeline(phase)
-        + "\n" + hosts.stream().map(this::tail).collect(Collectors.joining("\n"));
+    List<LoadGenerator.Outcome> failed =
+        load.outcomes(o -> o.phase().equals(phase.name) && o.failed());
+    return "failed requests in '"
+        + phase.name
+        + "' (first 20 of "
+        + failed.size()
+        + "):\n"
+        + failed.stream().limit(20).map(o -> "  " + o).collect(Collectors.joining("\n"))
+        + "\n"
+        + timeline(phase)
+        + "\n"
+        + hosts.stream().map(this::tail).collect(Collectors.joining("\n"));
   }
 
   // --------------------------------------------------------------------------------- the fleet
@@ -439,14 +562,18 @@ class FleetRolloutIT {
    * the port its container publishes (and on nothing else); with {@code refused} set, also until
    * every host has decided about that digest (published it as failed: rolled back or refused).
    */
-  private void awaitFleet(String what, ImageRef image, Digest refused, Duration timeout) throws Exception {
-    awaitTrue(what, timeout, () -> {
-      List<String> why = new ArrayList<>();
-      for (Host h : hosts) {
-        notConverged(h, image.digest(), refused).ifPresent(w -> why.add(h + ": " + w));
-      }
-      return why.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", why));
-    });
+  private void awaitFleet(String what, ImageRef image, Digest refused, Duration timeout)
+      throws Exception {
+    awaitTrue(
+        what,
+        timeout,
+        () -> {
+          List<String> why = new ArrayList<>();
+          for (Host h : hosts) {
+            notConverged(h, image.digest(), refused).ifPresent(w -> why.add(h + ": " + w));
+          }
+          return why.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", why));
+        });
   }
 
   private Optional<String> notConverged(Host h, Digest digest, Digest refused) {
@@ -471,19 +598,29 @@ class FleetRolloutIT {
       return Optional.of("has not published " + refused.shortForm() + " as failed yet");
     }
     int port = container.get().hostPort().orElse(-1);
-    List<Health> targets = group.health().stream().filter(t -> t.target().id().equals(h.instanceId)).toList();
-    if (targets.size() != 1 || targets.get(0).target().port() != port
+    List<Health> targets =
+        group.health().stream().filter(t -> t.target().id().equals(h.instanceId)).toList();
+    if (targets.size() != 1
+        || targets.get(0).target().port() != port
         || !targets.get(0).state().equals(TargetGroup.HEALTHY)) {
-      return Optional.of("targets " + targets.stream().map(t -> t.target().port() + "=" + t.state()).toList()
-          + ", container on " + port);
+      return Optional.of(
+          "targets "
+              + targets.stream().map(t -> t.target().port() + "=" + t.state()).toList()
+              + ", container on "
+              + port);
     }
     return Optional.empty();
   }
 
   /** After converging, nothing changed in the target group and the fleet is still converged. */
   private void assertSettled(Phase phase, ImageRef image, Digest refused) {
-    assertThat(phase.changesAfterConverging()).as("the fleet stays as it converged for " + SETTLE.toSeconds()
-        + " s (no deploy after the rollout)\n" + timeline(phase)).isEmpty();
+    assertThat(phase.changesAfterConverging())
+        .as(
+            "the fleet stays as it converged for "
+                + SETTLE.toSeconds()
+                + " s (no deploy after the rollout)\n"
+                + timeline(phase))
+        .isEmpty();
     List<String> why = new ArrayList<>();
     for (Host h : hosts) {
       notConverged(h, image.digest(), refused).ifPresent(w -> why.add(h + ": " + w));
@@ -507,7 +644,9 @@ class FleetRolloutIT {
   }
 
   private static List<String> tried(Map<String, String> outcomes) {
-    return outcomes.entrySet().stream().filter(e -> e.getValue().equals("rolled_back")).map(Map.Entry::getKey)
+    return outcomes.entrySet().stream()
+        .filter(e -> e.getValue().equals("rolled_back"))
+        .map(Map.Entry::getKey)
         .toList();
   }
 
@@ -515,7 +654,8 @@ class FleetRolloutIT {
   private Map<String, String> publishedOutcomes() {
     Map<String, String> outcomes = new LinkedHashMap<>();
     for (Host h : hosts) {
-      outcomes.put(h.instanceId, aws.ec2().tags(h.instanceId).getOrDefault(TAG_PREFIX + "outcome", ""));
+      outcomes.put(
+          h.instanceId, aws.ec2().tags(h.instanceId).getOrDefault(TAG_PREFIX + "outcome", ""));
     }
     return outcomes;
   }
@@ -529,11 +669,18 @@ class FleetRolloutIT {
   }
 
   private void writeConfig(Host h, String strategy) throws IOException {
-    String rollout = strategy.equals("start-first")
-        ? "{ strategy: start-first, maxUnavailable: " + MAX_UNAVAILABLE + ", nextPort: " + h.nextPort + " }"
-        : "{ strategy: stop-first, maxUnavailable: " + MAX_UNAVAILABLE + " }";
+    String rollout =
+        strategy.equals("start-first")
+            ? "{ strategy: start-first, maxUnavailable: "
+                + MAX_UNAVAILABLE
+                + ", nextPort: "
+                + h.nextPort
+                + " }"
+            : "{ strategy: stop-first, maxUnavailable: " + MAX_UNAVAILABLE + " }";
     String endpoint = aws.endpoint().toString();
-    Files.writeString(h.config(), """
+    Files.writeString(
+        h.config(),
+        """
         # e2e fleet host %d (%s): written by FleetRolloutIT
         agent:
           pollInterval: %ds
@@ -560,16 +707,41 @@ class FleetRolloutIT {
               port: %d
               healthyDeadline: 30s
             rollout: %s
-        """.formatted(h.index, h.instanceId, POLL.toSeconds(), h.dir.resolve("state"), env.dockerHost(), endpoint,
-            endpoint, endpoint, endpoint, endpoint, h.imds.endpoint(), PARAMETER, env.registryHost(), h.container, h.port,
-            group.arn(), h.port, rollout));
+        """
+            .formatted(
+                h.index,
+                h.instanceId,
+                POLL.toSeconds(),
+                h.dir.resolve("state"),
+                env.dockerHost(),
+                endpoint,
+                endpoint,
+                endpoint,
+                endpoint,
+                endpoint,
+                h.imds.endpoint(),
+                PARAMETER,
+                env.registryHost(),
+                h.container,
+                h.port,
+                group.arn(),
+                h.port,
+                rollout));
   }
 
   private void startAgent(Host h) throws IOException {
     h.generation++;
     h.log = h.dir.resolve("agent-" + h.generation + ".log");
-    h.agent = AgentProcess.start(h.config(), Map.of("AWS_ACCESS_KEY_ID", "AKIALOCALAWSTEST0000",
-        "AWS_SECRET_ACCESS_KEY", "local-aws-secret"), h.log, "run");
+    h.agent =
+        AgentProcess.start(
+            h.config(),
+            Map.of(
+                "AWS_ACCESS_KEY_ID",
+                "AKIALOCALAWSTEST0000",
+                "AWS_SECRET_ACCESS_KEY",
+                "local-aws-secret"),
+            h.log,
+            "run");
   }
 
   private void stopAgentsNow() {
@@ -599,13 +771,20 @@ class FleetRolloutIT {
 
   // ----------------------------------------------------------------------------------- helpers
 
-  private void awaitTrue(String what, Duration timeout, Supplier<Optional<String>> notYet) throws Exception {
+  private void awaitTrue(String what, Duration timeout, Supplier<Optional<String>> notYet)
+      throws Exception {
     Instant deadline = Instant.now().plus(timeout);
     Optional<String> why = notYet.get();
     while (why.isPresent()) {
       if (Instant.now().isAfter(deadline)) {
-        throw new AssertionError(what + ": not reached within " + timeout + ": " + why.get() + "\n"
-            + hosts.stream().map(this::tail).collect(Collectors.joining("\n")));
+        throw new AssertionError(
+            what
+                + ": not reached within "
+                + timeout
+                + ": "
+                + why.get()
+                + "\n"
+                + hosts.stream().map(this::tail).collect(Collectors.joining("\n")));
       }
       Thread.sleep(250);
       why = notYet.get();
@@ -613,27 +792,40 @@ class FleetRolloutIT {
   }
 
   private void awaitLog(Host h, String line, Duration timeout) throws Exception {
-    awaitTrue(h + " logs '" + line + "'", timeout, () -> read(h.log).contains(line) ? Optional.empty()
-        : Optional.of(h.agent.isAlive() ? "not yet" : "agent exited"));
+    awaitTrue(
+        h + " logs '" + line + "'",
+        timeout,
+        () ->
+            read(h.log).contains(line)
+                ? Optional.empty()
+                : Optional.of(h.agent.isAlive() ? "not yet" : "agent exited"));
   }
 
   private void awaitAnswer(int port, Duration timeout) throws Exception {
-    awaitTrue("the container on port " + port + " answers", timeout, () -> {
-      try {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/healthz"))
-            .timeout(Duration.ofSeconds(1)).build(), HttpResponse.BodyHandlers.ofString());
-        return r.statusCode() == 200 ? Optional.empty() : Optional.of("HTTP " + r.statusCode());
-      } catch (IOException e) {
-        return Optional.of(e.toString());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return Optional.of("interrupted");
-      }
-    });
+    awaitTrue(
+        "the container on port " + port + " answers",
+        timeout,
+        () -> {
+          try {
+            HttpResponse<String> r =
+                http.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/healthz"))
+                        .timeout(Duration.ofSeconds(1))
+                        .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            return r.statusCode() == 200 ? Optional.empty() : Optional.of("HTTP " + r.statusCode());
+          } catch (IOException e) {
+            return Optional.of(e.toString());
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.of("interrupted");
+          }
+        });
   }
 
   private void dockerCli(String... args) throws Exception {
-    List<String> argv = new ArrayList<>(List.of("docker", "--config", env.get("state.dir") + "/docker-client"));
+    List<String> argv =
+        new ArrayList<>(List.of("docker", "--config", env.get("state.dir") + "/docker-client"));
     argv.addAll(List.of(args));
     Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
     String output = new String(p.getInputStream().readAllBytes());
@@ -645,7 +837,11 @@ class FleetRolloutIT {
 
   private String tail(Host h) {
     List<String> lines = read(h.log).lines().toList();
-    return "--- " + h + " " + h.log + " (last 25 lines)\n"
+    return "--- "
+        + h
+        + " "
+        + h.log
+        + " (last 25 lines)\n"
         + String.join("\n", lines.subList(Math.max(0, lines.size() - 25), lines.size()));
   }
 
@@ -669,21 +865,45 @@ class FleetRolloutIT {
     }
     StringBuilder md = new StringBuilder();
     md.append("# Fleet rollout under load (FleetRolloutIT)\n\n");
-    md.append(String.format(Locale.ROOT, "%d hosts (agent processes), maxUnavailable %d, load %d req/s through the"
-        + " target group's proxy (%d workers, %ds timeout), target group: health check every %ds, healthy after 2,"
-        + " deregistration delay %ds, agents poll every %ds.%n%n", HOSTS, MAX_UNAVAILABLE, LOAD_RATE, LOAD_WORKERS,
-        REQUEST_TIMEOUT.toSeconds(), CHECK_INTERVAL.toSeconds(), DEREGISTRATION_DELAY.toSeconds(), POLL.toSeconds()));
+    md.append(
+        String.format(
+            Locale.ROOT,
+            "%d hosts (agent processes), maxUnavailable %d, load %d req/s through the"
+                + " target group's proxy (%d workers, %ds timeout), target group: health check every %ds, healthy after 2,"
+                + " deregistration delay %ds, agents poll every %ds.%n%n",
+            HOSTS,
+            MAX_UNAVAILABLE,
+            LOAD_RATE,
+            LOAD_WORKERS,
+            REQUEST_TIMEOUT.toSeconds(),
+            CHECK_INTERVAL.toSeconds(),
+            DEREGISTRATION_DELAY.toSeconds(),
+            POLL.toSeconds()));
     if (fleetUpTook != null) {
-      md.append(String.format(Locale.ROOT, "First deploy of v1 on all hosts (no load yet): %.1f s.%n%n",
-          seconds(fleetUpTook)));
+      md.append(
+          String.format(
+              Locale.ROOT,
+              "First deploy of v1 on all hosts (no load yet): %.1f s.%n%n",
+              seconds(fleetUpTook)));
     }
-    md.append("| phase | strategy | rollout time | requests | failed | max hosts out at once | longest out of service | notes |\n");
+    md.append(
+        "| phase | strategy | rollout time | requests | failed | max hosts out at once | longest out of service | notes |\n");
     md.append("|---|---|---|---|---|---|---|---|\n");
     int sent = 0;
     int failed = 0;
     for (PhaseResult r : results) {
-      md.append(String.format(Locale.ROOT, "| %s | %s | %.1f s | %d | %d | %d | %.1f s | %s |%n", r.name(),
-          r.strategy(), seconds(r.rollout()), r.sent(), r.failed(), r.maxOut(), seconds(r.longestOut()), r.notes()));
+      md.append(
+          String.format(
+              Locale.ROOT,
+              "| %s | %s | %.1f s | %d | %d | %d | %.1f s | %s |%n",
+              r.name(),
+              r.strategy(),
+              seconds(r.rollout()),
+              r.sent(),
+              r.failed(),
+              r.maxOut(),
+              seconds(r.longestOut()),
+              r.notes()));
       if (!r.strategy().equals("by hand")) {
         sent += r.sent();
         failed += r.failed();
@@ -698,33 +918,65 @@ class FleetRolloutIT {
         agentRunFailed += e.getValue()[1];
       }
     }
-    md.append(String.format(Locale.ROOT, "%ndriftguard phases: %d requests, %d failed. Everything before the baseline"
-        + " (phases, the gaps between them, agents stopping): %d requests, %d failed.%n", sent, failed, agentRun,
-        agentRunFailed));
+    md.append(
+        String.format(
+            Locale.ROOT,
+            "%ndriftguard phases: %d requests, %d failed. Everything before the baseline"
+                + " (phases, the gaps between them, agents stopping): %d requests, %d failed.%n",
+            sent,
+            failed,
+            agentRun,
+            agentRunFailed));
     if (group != null) {
-      Instant baselineStart = results.stream().filter(r -> r.strategy().equals("by hand")).map(PhaseResult::start)
-          .findFirst().orElse(Instant.MAX);
-      List<StateChange> agentRunTimeline = group.timeline().stream().filter(c -> c.at().isBefore(baselineStart))
-          .toList();
-      md.append(String.format(Locale.ROOT, "Before the baseline, the target group's timeline shows at most %d host(s)"
-          + " out of service at once (TargetGroup.maxHostsOutOfService, initial join ignored).%n",
-          TargetGroup.maxHostsOutOfService(agentRunTimeline)));
+      Instant baselineStart =
+          results.stream()
+              .filter(r -> r.strategy().equals("by hand"))
+              .map(PhaseResult::start)
+              .findFirst()
+              .orElse(Instant.MAX);
+      List<StateChange> agentRunTimeline =
+          group.timeline().stream().filter(c -> c.at().isBefore(baselineStart)).toList();
+      md.append(
+          String.format(
+              Locale.ROOT,
+              "Before the baseline, the target group's timeline shows at most %d host(s)"
+                  + " out of service at once (TargetGroup.maxHostsOutOfService, initial join ignored).%n",
+              TargetGroup.maxHostsOutOfService(agentRunTimeline)));
     }
     md.append("\nRequests per phase label (sent, failed): ");
-    md.append(byPhase.entrySet().stream().map(e -> e.getKey() + " " + e.getValue()[0] + "/" + e.getValue()[1])
-        .collect(Collectors.joining(", "))).append('\n');
+    md.append(
+            byPhase.entrySet().stream()
+                .map(e -> e.getKey() + " " + e.getValue()[0] + "/" + e.getValue()[1])
+                .collect(Collectors.joining(", ")))
+        .append('\n');
     String text = md.toString();
     System.out.println(text);
     Path report = out.getParent().resolve("e2e-report.md");
     Files.writeString(report, text);
     if (group != null) {
-      Files.writeString(out.resolve("timeline.txt"), group.timeline().stream()
-          .map(c -> c.at() + " " + c.target() + " " + c.from() + " -> " + c.to() + " (" + c.reason() + ")")
-          .collect(Collectors.joining("\n", "", "\n")));
+      Files.writeString(
+          out.resolve("timeline.txt"),
+          group.timeline().stream()
+              .map(
+                  c ->
+                      c.at()
+                          + " "
+                          + c.target()
+                          + " "
+                          + c.from()
+                          + " -> "
+                          + c.to()
+                          + " ("
+                          + c.reason()
+                          + ")")
+              .collect(Collectors.joining("\n", "", "\n")));
     }
     if (load != null) {
-      Files.writeString(out.resolve("failed-requests.txt"), load.outcomes(LoadGenerator.Outcome::failed).stream()
-          .map(Object::toString).collect(Collectors.joining("\n", "", "\n")));
+      Files.writeString(
+          out.resolve("failed-requests.txt"),
+          load.outcomes(LoadGenerator.Outcome::failed).stream()
+              .map(Object::toString)
+              .collect(Collectors.joining("\n", "", "\n")));
     }
   }
 }

@@ -20,8 +20,8 @@ import java.util.function.Predicate;
 /**
  * Steady HTTP load on one URL of 127.0.0.1 (a target group's proxy): a few worker threads, each
  * sending one {@code GET} at a time with a timeout, paced to a total rate. Bounded in both count
- * and time, so a hung rollout cannot make it run forever. Every request's outcome is kept with
- * the phase that was current when it was sent, so failures can be counted per phase afterwards.
+ * and time, so a hung rollout cannot make it run forever. Every request's outcome is kept with the
+ * phase that was current when it was sent, so failures can be counted per phase afterwards.
  *
  * <p>A request fails when it gets no answer (refused, reset, timed out) or an answer other than
  * 200: the proxy answers 502/503/504 as an ALB does when it has nowhere to send the request.
@@ -35,8 +35,15 @@ final class LoadGenerator implements AutoCloseable {
 
     @Override
     public String toString() {
-      return sent + " [" + phase + "] " + (error != null ? error : "HTTP " + status) + " after "
-          + millis + " ms" + (status != 200 && body != null ? ": " + body.strip() : "");
+      return sent
+          + " ["
+          + phase
+          + "] "
+          + (error != null ? error : "HTTP " + status)
+          + " after "
+          + millis
+          + " ms"
+          + (status != 200 && body != null ? ": " + body.strip() : "");
     }
   }
 
@@ -59,7 +66,12 @@ final class LoadGenerator implements AutoCloseable {
    * @param maxRequests the generator stops after this many requests
    * @param maxDuration ... or after this long, whichever comes first
    */
-  LoadGenerator(URI uri, int workers, int ratePerSecond, Duration requestTimeout, int maxRequests,
+  LoadGenerator(
+      URI uri,
+      int workers,
+      int ratePerSecond,
+      Duration requestTimeout,
+      int maxRequests,
       Duration maxDuration) {
     if (!"127.0.0.1".equals(uri.getHost())) {
       throw new IllegalArgumentException("load goes to 127.0.0.1 only, not " + uri);
@@ -70,8 +82,11 @@ final class LoadGenerator implements AutoCloseable {
     this.requestTimeout = requestTimeout;
     this.maxRequests = maxRequests;
     this.stopBy = Instant.now().plus(maxDuration);
-    this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(requestTimeout).build();
+    this.http =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(requestTimeout)
+            .build();
   }
 
   void start() {
@@ -112,13 +127,16 @@ final class LoadGenerator implements AutoCloseable {
   /** Sent and failed requests per phase, phases in the order first seen. */
   Map<String, int[]> countsByPhase() {
     Map<String, int[]> counts = new java.util.LinkedHashMap<>();
-    outcomes.stream().sorted(java.util.Comparator.comparing(Outcome::sent)).forEach(o -> {
-      int[] c = counts.computeIfAbsent(o.phase(), k -> new int[2]);
-      c[0]++;
-      if (o.failed()) {
-        c[1]++;
-      }
-    });
+    outcomes.stream()
+        .sorted(java.util.Comparator.comparing(Outcome::sent))
+        .forEach(
+            o -> {
+              int[] c = counts.computeIfAbsent(o.phase(), k -> new int[2]);
+              c[0]++;
+              if (o.failed()) {
+                c[1]++;
+              }
+            });
     return counts;
   }
 
@@ -148,12 +166,19 @@ final class LoadGenerator implements AutoCloseable {
     String currentPhase = phase;
     long begin = System.nanoTime();
     try {
-      HttpResponse<String> response = http.send(
-          HttpRequest.newBuilder(uri).timeout(requestTimeout).GET().build(),
-          HttpResponse.BodyHandlers.ofString());
-      return new Outcome(at, currentPhase, response.statusCode(), null, response.body(), since(begin));
+      HttpResponse<String> response =
+          http.send(
+              HttpRequest.newBuilder(uri).timeout(requestTimeout).GET().build(),
+              HttpResponse.BodyHandlers.ofString());
+      return new Outcome(
+          at, currentPhase, response.statusCode(), null, response.body(), since(begin));
     } catch (IOException e) {
-      return new Outcome(at, currentPhase, 0, e.getClass().getSimpleName() + ": " + e.getMessage(), null,
+      return new Outcome(
+          at,
+          currentPhase,
+          0,
+          e.getClass().getSimpleName() + ": " + e.getMessage(),
+          null,
           since(begin));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

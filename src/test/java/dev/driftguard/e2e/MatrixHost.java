@@ -28,6 +28,7 @@ import java.util.Optional;
  */
 final class MatrixHost implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
+
   /** systemd waits 5 s (RestartSec); the matrix 1 s, to stay short. */
   static final Duration RESTART_DELAY = Duration.ofSeconds(1);
 
@@ -83,7 +84,11 @@ final class MatrixHost implements AutoCloseable {
     agent =
         AgentProcess.start(
             settings.dir().resolve("driftguard.yaml"),
-            Map.of("AWS_ACCESS_KEY_ID", "AKIALOCALAWSTEST0000", "AWS_SECRET_ACCESS_KEY", "local-aws-secret"),
+            Map.of(
+                "AWS_ACCESS_KEY_ID",
+                "AKIALOCALAWSTEST0000",
+                "AWS_SECRET_ACCESS_KEY",
+                "local-aws-secret"),
             log,
             "run");
     AgentProcess watched = agent;
@@ -180,13 +185,18 @@ final class MatrixHost implements AutoCloseable {
 
   /** The digest this host publishes as failed (the circuit breaker's tag), if any. */
   Optional<String> failedPublished() {
-    String tag = aws.ec2().tags(settings.instanceId()).get(PublishedStateTags.key(settings.service(), PublishedStateTags.FAILED));
+    String tag =
+        aws.ec2()
+            .tags(settings.instanceId())
+            .get(PublishedStateTags.key(settings.service(), PublishedStateTags.FAILED));
     return Optional.ofNullable(tag).filter(s -> !s.isEmpty());
   }
 
   /** The outcome this host publishes for its last deploy. */
   String outcomePublished() {
-    return aws.ec2().tags(settings.instanceId()).getOrDefault(PublishedStateTags.key(settings.service(), PublishedStateTags.OUTCOME), "");
+    return aws.ec2()
+        .tags(settings.instanceId())
+        .getOrDefault(PublishedStateTags.key(settings.service(), PublishedStateTags.OUTCOME), "");
   }
 
   Optional<ContainerInfo> serving() {
@@ -207,7 +217,10 @@ final class MatrixHost implements AutoCloseable {
         .toList();
   }
 
-  /** Registered healthy exactly on the port the serving container publishes (always true without traffic). */
+  /**
+   * Registered healthy exactly on the port the serving container publishes (always true without
+   * traffic).
+   */
   boolean registered() {
     if (settings.groupArn() == null) {
       return true;
@@ -215,7 +228,9 @@ final class MatrixHost implements AutoCloseable {
     Optional<ContainerInfo> c = serving();
     int port = c.flatMap(ContainerInfo::hostPort).orElse(-1);
     List<Health> mine = targets();
-    return mine.size() == 1 && mine.get(0).target().port() == port && mine.get(0).state().equals(TargetGroup.HEALTHY);
+    return mine.size() == 1
+        && mine.get(0).target().port() == port
+        && mine.get(0).state().equals(TargetGroup.HEALTHY);
   }
 
   /**
@@ -242,8 +257,11 @@ final class MatrixHost implements AutoCloseable {
       return Optional.of("phase " + phase);
     }
     if (!registered()) {
-      return Optional.of("targets " + targets().stream().map(t -> t.target().port() + "=" + t.state()).toList()
-          + ", container on " + c.get().hostPort().orElse(-1));
+      return Optional.of(
+          "targets "
+              + targets().stream().map(t -> t.target().port() + "=" + t.state()).toList()
+              + ", container on "
+              + c.get().hostPort().orElse(-1));
     }
     return Optional.empty();
   }
@@ -272,7 +290,8 @@ final class MatrixHost implements AutoCloseable {
       try {
         List<String> text = Files.exists(log) ? Files.readAllLines(log) : List.of();
         out.append("--- ").append(log).append(" (last ").append(lines).append(" lines)\n");
-        text.subList(Math.max(0, text.size() - lines), text.size()).forEach(l -> out.append(l).append('\n'));
+        text.subList(Math.max(0, text.size() - lines), text.size())
+            .forEach(l -> out.append(l).append('\n'));
       } catch (IOException e) {
         out.append("--- ").append(log).append(": ").append(e.getMessage()).append('\n');
       }
@@ -282,17 +301,24 @@ final class MatrixHost implements AutoCloseable {
 
   private void writeConfig() throws IOException {
     Settings s = settings;
-    String rollout = s.strategy().equals("start-first")
-        ? "{ strategy: start-first, maxUnavailable: 1, nextPort: " + s.nextPort() + " }"
-        : "{ strategy: stop-first, maxUnavailable: 1 }";
-    String traffic = s.groupArn() == null ? "" : """
+    String rollout =
+        s.strategy().equals("start-first")
+            ? "{ strategy: start-first, maxUnavailable: 1, nextPort: " + s.nextPort() + " }"
+            : "{ strategy: stop-first, maxUnavailable: 1 }";
+    String traffic =
+        s.groupArn() == null
+            ? ""
+            : """
             traffic:
               targetGroupArn: %s
               port: %d
               healthyDeadline: 30s
-        """.formatted(s.groupArn(), s.port());
+        """
+                .formatted(s.groupArn(), s.port());
     String endpoint = aws.endpoint().toString();
-    Files.writeString(s.dir().resolve("driftguard.yaml"), """
+    Files.writeString(
+        s.dir().resolve("driftguard.yaml"),
+        """
         # fault matrix host %s: written by FaultMatrixIT
         agent:
           pollInterval: 1s
@@ -319,9 +345,25 @@ final class MatrixHost implements AutoCloseable {
               stopTimeout: 2s
             health: { type: http, port: 8080, path: /healthz, interval: 300ms, timeout: 250ms, healthyThreshold: 2, deadline: 10s }
         %s    rollout: %s
-        """.formatted(s.instanceId(), stateDir(), s.dockerHost(), s.instanceId(), endpoint, endpoint, endpoint,
-            endpoint, endpoint, s.service(), s.service(), s.registry(), s.container(), s.port(), s.service(), traffic,
-            rollout));
+        """
+            .formatted(
+                s.instanceId(),
+                stateDir(),
+                s.dockerHost(),
+                s.instanceId(),
+                endpoint,
+                endpoint,
+                endpoint,
+                endpoint,
+                endpoint,
+                s.service(),
+                s.service(),
+                s.registry(),
+                s.container(),
+                s.port(),
+                s.service(),
+                traffic,
+                rollout));
   }
 
   /** Stops the agent and removes the host's containers. */
@@ -335,7 +377,11 @@ final class MatrixHost implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    for (String name : List.of(settings.container(), settings.container() + "-previous", settings.container() + "-next")) {
+    for (String name :
+        List.of(
+            settings.container(),
+            settings.container() + "-previous",
+            settings.container() + "-next")) {
       try {
         docker.remove(name);
       } catch (RuntimeException e) {

@@ -50,11 +50,12 @@ final class Outages {
         wasInService.add(c.target().id());
       }
       Set<String> in = new HashSet<>();
-      state.forEach((t, s) -> {
-        if (s.equals(TargetGroup.HEALTHY)) {
-          in.add(t.id());
-        }
-      });
+      state.forEach(
+          (t, s) -> {
+            if (s.equals(TargetGroup.HEALTHY)) {
+              in.add(t.id());
+            }
+          });
       for (String host : wasInService) {
         boolean out = !in.contains(host);
         if (out) {
@@ -81,8 +82,11 @@ final class Outages {
     for (Outage o : in) {
       // The count peaks at the start of some outage (or at the window's start).
       Instant t = o.from().isBefore(start) ? start : o.from();
-      int n = (int) in.stream().filter(x -> !x.from().isAfter(t) && (x.to() == null || x.to().isAfter(t)))
-          .count();
+      int n =
+          (int)
+              in.stream()
+                  .filter(x -> !x.from().isAfter(t) && (x.to() == null || x.to().isAfter(t)))
+                  .count();
       max = Math.max(max, n);
     }
     return max;

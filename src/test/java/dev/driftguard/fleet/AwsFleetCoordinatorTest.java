@@ -1,7 +1,5 @@
 package dev.driftguard.fleet;
 
-import dev.driftguard.model.TargetState;
-import dev.driftguard.testing.RecordingAwsCalls;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -18,8 +16,10 @@ import dev.driftguard.model.Digest;
 import dev.driftguard.model.RolloutSpec;
 import dev.driftguard.model.ServiceSpec;
 import dev.driftguard.model.TargetGroupArn;
+import dev.driftguard.model.TargetState;
 import dev.driftguard.model.TrafficSpec;
 import dev.driftguard.testing.FakeTime;
+import dev.driftguard.testing.RecordingAwsCalls;
 import dev.driftguard.testing.Specs;
 import dev.driftguard.testing.aws.AwsFault;
 import dev.driftguard.testing.aws.Ec2Service;

@@ -63,7 +63,8 @@ class DynamoDbTurnLeaseContractTest extends TurnLeaseContract {
   void lostRace_isAnAnswer_notAnError() {
     RecordingAwsCalls calls = new RecordingAwsCalls();
     TurnLease lease =
-        new DynamoDbTurnLease(clients.dynamodb(), TABLE, time, MAX_SKEW, new SplittableRandom(1), calls);
+        new DynamoDbTurnLease(
+            clients.dynamodb(), TABLE, time, MAX_SKEW, new SplittableRandom(1), calls);
     lease.acquire("pool", 1, "i-a", TTL).orElseThrow();
     lease.release(new TurnLease.Lease("pool", 0, "i-b", 9, time.instant()));
 
@@ -93,7 +94,11 @@ class DynamoDbTurnLeaseContractTest extends TurnLeaseContract {
   void missingTable_saysHowToCreateIt() {
     TurnLease lease =
         new DynamoDbTurnLease(
-            clients.dynamodb(), "no-such-table", time, MAX_SKEW, new SplittableRandom(1),
+            clients.dynamodb(),
+            "no-such-table",
+            time,
+            MAX_SKEW,
+            new SplittableRandom(1),
             AwsCallListener.NONE);
 
     assertThatThrownBy(() -> lease.holders("pool"))

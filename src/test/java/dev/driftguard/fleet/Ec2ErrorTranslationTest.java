@@ -88,8 +88,7 @@ class Ec2ErrorTranslationTest {
   /** IMDS answers the instance id, and 404 for metadata tags (off), so tags come from EC2. */
   private static void identityTagsWithMetadataTagsOff(
       ImdsInstanceIdentity identity, Ec2MetadataClient imds) {
-    org.mockito.Mockito.doReturn(
-            software.amazon.awssdk.imds.Ec2MetadataResponse.create(INSTANCE))
+    org.mockito.Mockito.doReturn(software.amazon.awssdk.imds.Ec2MetadataResponse.create(INSTANCE))
         .when(imds)
         .get("/latest/meta-data/instance-id");
     org.mockito.Mockito.doThrow(

@@ -17,15 +17,16 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
- * What every {@link TurnLease} must do, run against each implementation (the in-memory fake and
- * the DynamoDB adapter through the SDK), as docker-java's TCK is run against every transport.
- * Hosts are views of one shared store through their own clocks ({@link #lease(Clock)}); the
- * maximum skew is {@link #MAX_SKEW}.
+ * What every {@link TurnLease} must do, run against each implementation (the in-memory fake and the
+ * DynamoDB adapter through the SDK), as docker-java's TCK is run against every transport. Hosts are
+ * views of one shared store through their own clocks ({@link #lease(Clock)}); the maximum skew is
+ * {@link #MAX_SKEW}.
  */
 public abstract class TurnLeaseContract {
   protected static final Duration MAX_SKEW = Duration.ofSeconds(5);
   private static final Duration TTL = Duration.ofSeconds(60);
-  private static final String POOL = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/1";
+  private static final String POOL =
+      "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/1";
 
   protected final FakeTime time = FakeTime.startingAt("2026-01-01T00:00:00Z");
 

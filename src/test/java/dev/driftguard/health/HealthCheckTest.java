@@ -168,7 +168,8 @@ class HealthCheckTest {
 
     for (HealthSpec.Type type : HealthSpec.Type.values()) {
       ProbeResult result =
-          HealthChecks.create().forType(type)
+          HealthChecks.create()
+              .forType(type)
               .probe(exited, published(1), withTimeout(type, Duration.ofSeconds(1)));
       assertThat(result.healthy()).as(type.name()).isFalse();
       assertThat(result.detail()).as(type.name()).isEqualTo("container is exited");

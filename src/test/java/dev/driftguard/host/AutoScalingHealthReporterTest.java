@@ -72,7 +72,8 @@ class AutoScalingHealthReporterTest {
         .hasMessageContaining(instanceId)
         .hasMessageContaining("less than the configured grace period of 300 seconds");
     assertThat(aws.autoscaling().health(instanceId)).isEqualTo("Healthy");
-    assertThat(calls.events()).containsExactly("error autoscaling:SetInstanceHealth:ValidationError");
+    assertThat(calls.events())
+        .containsExactly("error autoscaling:SetInstanceHealth:ValidationError");
   }
 
   @Test
@@ -113,7 +114,8 @@ class AutoScalingHealthReporterTest {
         1,
         AwsFault.badRequest(
             "AccessDenied",
-            "User: arn:aws:sts::123456789012:assumed-role/driftguard/" + instanceId
+            "User: arn:aws:sts::123456789012:assumed-role/driftguard/"
+                + instanceId
                 + " is not authorized to perform: autoscaling:SetInstanceHealth"));
 
     assertThatThrownBy(() -> reporter().reportUnhealthy())

@@ -212,8 +212,8 @@ class FileStateStoreTest {
   }
 
   /**
-   * The rename is made durable by an fsync of the directory after it, seen in the system calls of
-   * a JVM that saves once (traced by strace; skipped where strace cannot trace).
+   * The rename is made durable by an fsync of the directory after it, seen in the system calls of a
+   * JVM that saves once (traced by strace; skipped where strace cannot trace).
    */
   @Test
   void save_fsyncsTheFileBeforeAndTheDirectoryAfterTheRename() throws Exception {
@@ -222,8 +222,13 @@ class FileStateStoreTest {
     List<String> command =
         new ArrayList<>(
             List.of(
-                "strace", "-f", "-qq", "-o", trace.toString(),
-                "-e", "trace=openat,fsync,rename,renameat,renameat2"));
+                "strace",
+                "-f",
+                "-qq",
+                "-o",
+                trace.toString(),
+                "-e",
+                "trace=openat,fsync,rename,renameat,renameat2"));
     command.addAll(JavaCommand.of(SaveOnce.class, stateDir.toString()));
     Process process;
     try {
@@ -240,7 +245,8 @@ class FileStateStoreTest {
     assertThat(process.exitValue()).as(output).isZero();
 
     // pid syscall(args) = result; a directory opened for reading, then fsync of that fd.
-    Pattern open = Pattern.compile("^(\\d+)\\s+openat\\(AT_FDCWD, \"([^\"]+)\", ([^)]*)\\) = (\\d+)");
+    Pattern open =
+        Pattern.compile("^(\\d+)\\s+openat\\(AT_FDCWD, \"([^\"]+)\", ([^)]*)\\) = (\\d+)");
     Pattern fsync = Pattern.compile("^(\\d+)\\s+fsync\\((\\d+)\\)\\s+= 0");
     Pattern rename = Pattern.compile("^\\d+\\s+rename\\w*\\(.*\"([^\"]+state\\.json)\".*= 0");
     String dirPath = stateDir.toString();

@@ -17,7 +17,8 @@ class HeartbeatTest {
   @Test
   void interval_isHalfTheWatchdogTimeout() {
     assertThat(heartbeat.interval()).isEqualTo(Duration.ofSeconds(30));
-    assertThat(new Heartbeat(new Recording(null), () -> true).interval()).isEqualTo(Heartbeat.DEFAULT_INTERVAL);
+    assertThat(new Heartbeat(new Recording(null), () -> true).interval())
+        .isEqualTo(Heartbeat.DEFAULT_INTERVAL);
   }
 
   @Test
@@ -32,7 +33,8 @@ class HeartbeatTest {
     heartbeat.ready("first reconcile pass done");
     heartbeat.beat();
 
-    assertThat(manager.messages).containsExactly("READY=1 first reconcile pass done", "WATCHDOG=1", "WATCHDOG=1");
+    assertThat(manager.messages)
+        .containsExactly("READY=1 first reconcile pass done", "WATCHDOG=1", "WATCHDOG=1");
   }
 
   @Test

@@ -1,10 +1,10 @@
 package dev.driftguard.host;
 
-import dev.driftguard.testing.RecordingAwsCalls;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.driftguard.cli.AwsClients;
+import dev.driftguard.testing.RecordingAwsCalls;
 import dev.driftguard.testing.aws.AwsFault;
 import dev.driftguard.testing.aws.Ec2Service;
 import dev.driftguard.testing.aws.ImdsServer;
@@ -78,7 +78,8 @@ class ImdsInstanceIdentityTest {
   void tags_withAnEmptyValue_readThroughMetadataTags_areEmptyStrings() {
     // EC2 allows empty tag values, and the agent's own published state clears keys that way;
     // IMDS answers such a key with an empty body.
-    aws.ec2().putTags(instanceId, Map.of("Name", "web_staging", "driftguard:web_staging:failed", ""));
+    aws.ec2()
+        .putTags(instanceId, Map.of("Name", "web_staging", "driftguard:web_staging:failed", ""));
 
     assertThat(identity.refreshTags())
         .containsEntry("Name", "web_staging")

@@ -5,16 +5,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.driftguard.model.ServiceState;
 import dev.driftguard.testing.LogCapture;
-import dev.driftguard.testing.Tmpfs;
 import dev.driftguard.testing.StateLockHolder;
+import dev.driftguard.testing.Tmpfs;
 import java.io.IOException;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The single-instance lock against a second real process, since the operating system's lock is
- * per process.
+ * The single-instance lock against a second real process, since the operating system's lock is per
+ * process.
  */
 class StateDirectoryLockTest {
   @TempDir Path dir;
@@ -32,8 +32,7 @@ class StateDirectoryLockTest {
   }
 
   @Test
-  void acquire_afterTheHolderWasKilled_succeeds_soAStaleFileNeverBlocksARestart()
-      throws Exception {
+  void acquire_afterTheHolderWasKilled_succeeds_soAStaleFileNeverBlocksARestart() throws Exception {
     StateLockHolder other = StateLockHolder.start(dir);
     other.kill();
 
@@ -84,7 +83,9 @@ class StateDirectoryLockTest {
                       .contains("cannot be saved"));
       // The store then reports each failed save; the agent keeps running.
       assertThatThrownBy(
-              () -> new FileStateStore(fs.dir(), "i-0123456789abcdef0").save(ServiceState.initial("web")))
+              () ->
+                  new FileStateStore(fs.dir(), "i-0123456789abcdef0")
+                      .save(ServiceState.initial("web")))
           .isInstanceOf(StateStoreException.class);
     }
   }

@@ -26,7 +26,13 @@ class SystemdNotifySocketTest {
   void fromEnvironment_readsTheWatchdogTimeout_inMicroseconds() {
     ServiceManager manager =
         SystemdNotifySocket.fromEnvironment(
-            Map.of("NOTIFY_SOCKET", "/run/systemd/notify", "WATCHDOG_USEC", "60000000", "WATCHDOG_PID", "4242"),
+            Map.of(
+                "NOTIFY_SOCKET",
+                "/run/systemd/notify",
+                "WATCHDOG_USEC",
+                "60000000",
+                "WATCHDOG_PID",
+                "4242"),
             PID);
 
     assertThat(manager.supervised()).isTrue();
@@ -37,7 +43,13 @@ class SystemdNotifySocketTest {
   void fromEnvironment_whenTheWatchdogIsAnotherProcesss_hasNoWatchdog() {
     ServiceManager manager =
         SystemdNotifySocket.fromEnvironment(
-            Map.of("NOTIFY_SOCKET", "/run/systemd/notify", "WATCHDOG_USEC", "60000000", "WATCHDOG_PID", "1"),
+            Map.of(
+                "NOTIFY_SOCKET",
+                "/run/systemd/notify",
+                "WATCHDOG_USEC",
+                "60000000",
+                "WATCHDOG_PID",
+                "1"),
             PID);
 
     assertThat(manager.watchdogTimeout()).isEmpty();
@@ -45,25 +57,31 @@ class SystemdNotifySocketTest {
 
   @Test
   void fromEnvironment_withAnAddressThatIsNotAUnixSocket_isNoServiceManager() {
-    assertThat(SystemdNotifySocket.fromEnvironment(Map.of("NOTIFY_SOCKET", "vsock:2:1234"), PID).supervised())
+    assertThat(
+            SystemdNotifySocket.fromEnvironment(Map.of("NOTIFY_SOCKET", "vsock:2:1234"), PID)
+                .supervised())
         .isFalse();
   }
 
   @Test
   void ready_reachesASocketFile_withTheStatusLine(@TempDir Path dir) throws Exception {
     try (NotifySocketReceiver systemd = NotifySocketReceiver.atPath(dir)) {
-      ServiceManager manager = SystemdNotifySocket.fromEnvironment(Map.of("NOTIFY_SOCKET", systemd.name()), PID);
+      ServiceManager manager =
+          SystemdNotifySocket.fromEnvironment(Map.of("NOTIFY_SOCKET", systemd.name()), PID);
 
       manager.ready("first reconcile pass done:\n1 service");
 
-      assertThat(systemd.receive(WAIT)).isEqualTo("READY=1\nSTATUS=first reconcile pass done: 1 service");
+      assertThat(systemd.receive(WAIT))
+          .isEqualTo("READY=1\nSTATUS=first reconcile pass done: 1 service");
     }
   }
 
   @Test
   void everyMessage_reachesAnAbstractSocket() throws Exception {
-    try (NotifySocketReceiver systemd = NotifySocketReceiver.abstractNamed("driftguard-test-" + ProcessHandle.current().pid())) {
-      ServiceManager manager = SystemdNotifySocket.fromEnvironment(Map.of("NOTIFY_SOCKET", systemd.name()), PID);
+    try (NotifySocketReceiver systemd =
+        NotifySocketReceiver.abstractNamed("driftguard-test-" + ProcessHandle.current().pid())) {
+      ServiceManager manager =
+          SystemdNotifySocket.fromEnvironment(Map.of("NOTIFY_SOCKET", systemd.name()), PID);
 
       manager.alive();
       manager.extendStartTimeout(Duration.ofSeconds(30));
@@ -78,7 +96,8 @@ class SystemdNotifySocketTest {
   @Test
   void send_whenNothingListens_doesNotThrow(@TempDir Path dir) {
     ServiceManager manager =
-        SystemdNotifySocket.fromEnvironment(Map.of("NOTIFY_SOCKET", dir.resolve("gone").toString()), PID);
+        SystemdNotifySocket.fromEnvironment(
+            Map.of("NOTIFY_SOCKET", dir.resolve("gone").toString()), PID);
 
     assertThatCode(
             () -> {

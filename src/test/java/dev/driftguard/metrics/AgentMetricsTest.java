@@ -94,13 +94,17 @@ class AgentMetricsTest {
     String scrape = metrics.scrape();
 
     assertThat(value(scrape, "process_resident_memory_bytes")).isGreaterThan(1024 * 1024);
-    assertThat(value(scrape, "process_virtual_memory_bytes")).isGreaterThan(value(scrape, "process_resident_memory_bytes"));
+    assertThat(value(scrape, "process_virtual_memory_bytes"))
+        .isGreaterThan(value(scrape, "process_resident_memory_bytes"));
     assertThat(value(scrape, "process_cpu_seconds_total")).isGreaterThan(0);
     assertThat(value(scrape, "process_open_fds")).isGreaterThan(2);
-    assertThat(value(scrape, "process_max_fds")).isGreaterThanOrEqualTo(value(scrape, "process_open_fds"));
+    assertThat(value(scrape, "process_max_fds"))
+        .isGreaterThanOrEqualTo(value(scrape, "process_open_fds"));
     assertThat(value(scrape, "process_start_time_seconds")).isGreaterThan(1.7e9);
     assertThat(scrape).contains("# TYPE process_cpu_seconds_total counter");
-    assertThat(scrape).as("replaced by process_open_fds").doesNotContain("process_files_open_files");
+    assertThat(scrape)
+        .as("replaced by process_open_fds")
+        .doesNotContain("process_files_open_files");
   }
 
   @Test
@@ -136,13 +140,17 @@ class AgentMetricsTest {
 
   @Test
   void waitingForTurn_whenThePhaseCannotBeRead_isZero() {
-    metrics.trackPhases(service -> { throw new IllegalStateException("state file unreadable"); });
+    metrics.trackPhases(
+        service -> {
+          throw new IllegalStateException("state file unreadable");
+        });
 
     assertThat(metrics.scrape()).contains("driftguard_waiting_for_turn{service=\"web\"} 0.0");
   }
 
   private static double value(String scrape, String name) {
-    return scrape.lines()
+    return scrape
+        .lines()
         .filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
         .map(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
         .findFirst()

@@ -22,9 +22,12 @@ class JournalPriorityEncoderTest {
   void encode_prefixesTheLineWithTheSyslogPriorityOfItsLevel() {
     JournalPriorityEncoder encoder = encoder("%-5level %logger{0} - %msg%n");
 
-    assertThat(line(encoder, Level.ERROR, "engine gone")).isEqualTo("<3>ERROR ReconcileLoop - engine gone\n");
-    assertThat(line(encoder, Level.WARN, "throttled")).isEqualTo("<4>WARN  ReconcileLoop - throttled\n");
-    assertThat(line(encoder, Level.INFO, "in sync")).isEqualTo("<6>INFO  ReconcileLoop - in sync\n");
+    assertThat(line(encoder, Level.ERROR, "engine gone"))
+        .isEqualTo("<3>ERROR ReconcileLoop - engine gone\n");
+    assertThat(line(encoder, Level.WARN, "throttled"))
+        .isEqualTo("<4>WARN  ReconcileLoop - throttled\n");
+    assertThat(line(encoder, Level.INFO, "in sync"))
+        .isEqualTo("<6>INFO  ReconcileLoop - in sync\n");
     assertThat(line(encoder, Level.DEBUG, "detail")).isEqualTo("<7>DEBUG ReconcileLoop - detail\n");
     assertThat(line(encoder, Level.TRACE, "more")).isEqualTo("<7>TRACE ReconcileLoop - more\n");
   }
@@ -82,7 +85,8 @@ class JournalPriorityEncoderTest {
   }
 
   private String line(JournalPriorityEncoder encoder, Level level, String message) {
-    LoggingEvent event = new LoggingEvent(Logger.class.getName(), logger, level, message, null, null);
+    LoggingEvent event =
+        new LoggingEvent(Logger.class.getName(), logger, level, message, null, null);
     return new String(encoder.encode(event), StandardCharsets.UTF_8);
   }
 }

@@ -67,15 +67,19 @@ class LogOutputTest {
   }
 
   @Test
-  void prefixPrioritiesForJournal_prefixesTheConsole_andJsonChosenLaterToo(@TempDir Path dir) throws Exception {
+  void prefixPrioritiesForJournal_prefixesTheConsole_andJsonChosenLaterToo(@TempDir Path dir)
+      throws Exception {
     ConsoleAppender<ILoggingEvent> console = rootConsole();
     Encoder<ILoggingEvent> original = console.getEncoder();
     Path stderr = Files.createSymbolicLink(dir.resolve("2"), Path.of("socket:[77]"));
     try {
-      assertThat(LogOutput.prefixPrioritiesForJournal(Map.of("JOURNAL_STREAM", "8:77"), stderr)).isTrue();
+      assertThat(LogOutput.prefixPrioritiesForJournal(Map.of("JOURNAL_STREAM", "8:77"), stderr))
+          .isTrue();
       assertThat(console.getEncoder()).isInstanceOf(JournalPriorityEncoder.class);
       LogOutput.prefixPrioritiesForJournal(Map.of("JOURNAL_STREAM", "8:77"), stderr);
-      assertThat(((JournalPriorityEncoder) console.getEncoder()).delegate()).as("wrapped once").isSameAs(original);
+      assertThat(((JournalPriorityEncoder) console.getEncoder()).delegate())
+          .as("wrapped once")
+          .isSameAs(original);
 
       LogOutput.useJson();
       assertThat(console.getEncoder()).isInstanceOf(JournalPriorityEncoder.class);
@@ -91,7 +95,8 @@ class LogOutputTest {
 
   @Test
   void prefixPrioritiesForJournal_withoutJournalStream_changesNothing() {
-    assertThat(LogOutput.prefixPrioritiesForJournal(Map.of(), Path.of("/proc/self/fd/2"))).isFalse();
+    assertThat(LogOutput.prefixPrioritiesForJournal(Map.of(), Path.of("/proc/self/fd/2")))
+        .isFalse();
   }
 
   /** The console appender of the test logback configuration's root logger. */

@@ -16,24 +16,36 @@ class LoopHealthTest {
 
   @Test
   void stallAllowance_coversTheLongestPull_plusAMargin() {
-    assertThat(LoopHealth.stallAllowance(POLL, List.of(Specs.web()))).isEqualTo(Duration.ofMinutes(20));
+    assertThat(LoopHealth.stallAllowance(POLL, List.of(Specs.web())))
+        .isEqualTo(Duration.ofMinutes(20));
   }
 
   @Test
   void stallAllowance_coversAConfiguredDrainOrHealthyWaitLongerThanThePull() {
     var traffic = Specs.webBehindLoadBalancer(RolloutSpec.Strategy.STOP_FIRST);
-    var longDrain = new dev.driftguard.model.ServiceSpec(traffic.name(), traffic.desired(), traffic.allowedRegistries(),
-        traffic.container(), traffic.health(),
-        new dev.driftguard.model.TrafficSpec(traffic.traffic().targetGroupArn(), 18080, Duration.ofMinutes(40),
-            Duration.ofMinutes(5), Duration.ofMinutes(5)),
-        traffic.rollout());
+    var longDrain =
+        new dev.driftguard.model.ServiceSpec(
+            traffic.name(),
+            traffic.desired(),
+            traffic.allowedRegistries(),
+            traffic.container(),
+            traffic.health(),
+            new dev.driftguard.model.TrafficSpec(
+                traffic.traffic().targetGroupArn(),
+                18080,
+                Duration.ofMinutes(40),
+                Duration.ofMinutes(5),
+                Duration.ofMinutes(5)),
+            traffic.rollout());
 
-    assertThat(LoopHealth.stallAllowance(POLL, List.of(Specs.web(), longDrain))).isEqualTo(Duration.ofMinutes(45));
+    assertThat(LoopHealth.stallAllowance(POLL, List.of(Specs.web(), longDrain)))
+        .isEqualTo(Duration.ofMinutes(45));
   }
 
   @Test
   void stallAllowance_isAtLeastThreePollIntervals() {
-    assertThat(LoopHealth.stallAllowance(Duration.ofMinutes(10), List.of())).isEqualTo(Duration.ofMinutes(35));
+    assertThat(LoopHealth.stallAllowance(Duration.ofMinutes(10), List.of()))
+        .isEqualTo(Duration.ofMinutes(35));
   }
 
   @Test

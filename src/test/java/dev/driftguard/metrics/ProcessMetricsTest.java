@@ -11,7 +11,9 @@ import org.junit.jupiter.api.io.TempDir;
 class ProcessMetricsTest {
   @Test
   void memory_isReadFromTheStatusFile_inBytes(@TempDir Path dir) throws Exception {
-    Path status = Files.writeString(dir.resolve("status"), "Name:\tjava\nVmSize:\t 2000 kB\nVmRSS:\t  100 kB\n");
+    Path status =
+        Files.writeString(
+            dir.resolve("status"), "Name:\tjava\nVmSize:\t 2000 kB\nVmRSS:\t  100 kB\n");
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
     new ProcessMetrics(status).bindTo(registry);

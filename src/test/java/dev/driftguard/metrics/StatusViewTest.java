@@ -84,7 +84,8 @@ class StatusViewTest {
 
   @Test
   void aDeployUnderWay_showsItsLivePhase() throws Exception {
-    states.put("web", ServiceState.initial("web").inPhase(Phase.HEALTH, Specs.image('3'), null, NOW));
+    states.put(
+        "web", ServiceState.initial("web").inPhase(Phase.HEALTH, Specs.image('3'), null, NOW));
     JsonNode web = JSON.readTree(view.json(NOW, NOW)).path("services").get(0);
     assertThat(web.path("phase").asText()).isEqualTo("health");
   }

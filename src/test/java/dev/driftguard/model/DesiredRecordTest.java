@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.driftguard.model.DesiredState.RejectReason;
 import java.util.Set;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 class DesiredRecordTest {
   private static final String ECR = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
@@ -15,8 +15,10 @@ class DesiredRecordTest {
   @Test
   void parse_whenPinned_returnsImage() {
     DesiredState state = DesiredRecord.parse(ECR + "/web:v7@sha256:" + HEX, 3, Set.of(ECR));
-    assertThat(state).isEqualTo(new DesiredState.Pinned(
-        new ImageRef(ECR, "web", "v7", Digest.parse("sha256:" + HEX)), 3));
+    assertThat(state)
+        .isEqualTo(
+            new DesiredState.Pinned(
+                new ImageRef(ECR, "web", "v7", Digest.parse("sha256:" + HEX)), 3));
   }
 
   @Test
@@ -41,10 +43,13 @@ class DesiredRecordTest {
       })
   void parse_rejects(String value, RejectReason reason) {
     DesiredState state = DesiredRecord.parse(value, 1, Set.of(ECR));
-    assertThat(state).isInstanceOfSatisfying(DesiredState.Rejected.class, r -> {
-      assertThat(r.reason()).isEqualTo(reason);
-      assertThat(r.message()).isNotBlank();
-    });
+    assertThat(state)
+        .isInstanceOfSatisfying(
+            DesiredState.Rejected.class,
+            r -> {
+              assertThat(r.reason()).isEqualTo(reason);
+              assertThat(r.message()).isNotBlank();
+            });
   }
 
   @Test
@@ -57,24 +62,32 @@ class DesiredRecordTest {
   @Test
   void parse_whenMissing_rejectsMissing() {
     assertThat(DesiredRecord.parse(null, 0, Set.of(ECR)))
-        .isInstanceOfSatisfying(DesiredState.Rejected.class, r -> assertThat(r.reason()).isEqualTo(RejectReason.MISSING));
+        .isInstanceOfSatisfying(
+            DesiredState.Rejected.class,
+            r -> assertThat(r.reason()).isEqualTo(RejectReason.MISSING));
   }
 
   @Test
   void parse_whenOversized_rejectsWithoutEchoingIt() {
     String huge = ECR + "/web@sha256:" + HEX + "x".repeat(5000);
     DesiredState state = DesiredRecord.parse(huge, 0, Set.of(ECR));
-    assertThat(state).isInstanceOfSatisfying(DesiredState.Rejected.class, r -> {
-      assertThat(r.reason()).isEqualTo(RejectReason.OVERSIZED);
-      assertThat(r.message().length()).isLessThan(200);
-    });
+    assertThat(state)
+        .isInstanceOfSatisfying(
+            DesiredState.Rejected.class,
+            r -> {
+              assertThat(r.reason()).isEqualTo(RejectReason.OVERSIZED);
+              assertThat(r.message().length()).isLessThan(200);
+            });
   }
 
   @Test
   void parse_sameValueSameFingerprint_otherValueOther() {
-    DesiredState.Rejected a = (DesiredState.Rejected) DesiredRecord.parse(ECR + "/web:1", 1, Set.of(ECR));
-    DesiredState.Rejected b = (DesiredState.Rejected) DesiredRecord.parse(ECR + "/web:1", 2, Set.of(ECR));
-    DesiredState.Rejected c = (DesiredState.Rejected) DesiredRecord.parse(ECR + "/web:2", 3, Set.of(ECR));
+    DesiredState.Rejected a =
+        (DesiredState.Rejected) DesiredRecord.parse(ECR + "/web:1", 1, Set.of(ECR));
+    DesiredState.Rejected b =
+        (DesiredState.Rejected) DesiredRecord.parse(ECR + "/web:1", 2, Set.of(ECR));
+    DesiredState.Rejected c =
+        (DesiredState.Rejected) DesiredRecord.parse(ECR + "/web:2", 3, Set.of(ECR));
     assertThat(a.fingerprint()).isEqualTo(b.fingerprint()).isNotEqualTo(c.fingerprint());
   }
 }

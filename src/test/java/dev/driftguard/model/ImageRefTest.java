@@ -56,7 +56,8 @@ class ImageRefTest {
   @Test
   void portBinding_parsesDockerSyntax() {
     assertThat(PortBinding.parse("80:8080")).isEqualTo(new PortBinding("", 80, 8080, "tcp"));
-    assertThat(PortBinding.parse("127.0.0.1:18080:8080/udp")).isEqualTo(new PortBinding("127.0.0.1", 18080, 8080, "udp"));
+    assertThat(PortBinding.parse("127.0.0.1:18080:8080/udp"))
+        .isEqualTo(new PortBinding("127.0.0.1", 18080, 8080, "udp"));
     assertThat(PortBinding.parse("0.0.0.0:80:8080").probeAddress()).isEqualTo("127.0.0.1");
     assertThatThrownBy(() -> PortBinding.parse("8080")).hasMessageContaining("[IP:]HOST:CONTAINER");
     assertThatThrownBy(() -> PortBinding.parse("80:70000")).hasMessageContaining("1..65535");
@@ -65,7 +66,11 @@ class ImageRefTest {
   @Test
   void runSpec_toStringHidesEnvironmentValues() {
     ServiceSpec web = dev.driftguard.testing.Specs.web();
-    RunSpec spec = RunSpec.render(web, ImageRef.parse("localhost:5000/web@sha256:" + HEX), java.util.Map.of("DB_PASSWORD", "hunter2"));
+    RunSpec spec =
+        RunSpec.render(
+            web,
+            ImageRef.parse("localhost:5000/web@sha256:" + HEX),
+            java.util.Map.of("DB_PASSWORD", "hunter2"));
     assertThat(spec.toString()).doesNotContain("hunter2").contains("DB_PASSWORD");
     assertThat(spec.environment()).containsEntry("DB_PASSWORD", "hunter2");
   }

@@ -16,7 +16,8 @@ class AwsCallExceptionTest {
     AwsCallException e =
         AwsCallException.of(
             DOING,
-            error(SsmException.builder(), 400, "AccessDeniedException", "User x is not authorized"));
+            error(
+                SsmException.builder(), 400, "AccessDeniedException", "User x is not authorized"));
 
     assertThat(e)
         .hasMessage(

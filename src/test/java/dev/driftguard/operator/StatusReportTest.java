@@ -17,7 +17,7 @@ class StatusReportTest {
 
     assertThat(report)
         .isEqualTo(
-            """
+"""
 agent 0.1.0 on i-0abc: last tick 3s ago, last successful poll 10s ago
 
 SERVICE  IN SYNC  PHASE  DESIRED       RUNNING                HEALTH   TARGET       LAST DEPLOY

@@ -7,7 +7,7 @@ final class StatusSamples {
 
   /** Two services at 2024-05-01T12:00:00Z: web in sync behind a load balancer, worker not. */
   static final String TWO_SERVICES =
-      """
+"""
 {"agent": {"version": "0.1.0", "instanceId": "i-0abc", "lastTick": "2024-05-01T11:59:57Z",
            "lastSuccessfulPoll": "2024-05-01T11:59:50Z"},
  "services": [

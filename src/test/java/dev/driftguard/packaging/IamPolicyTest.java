@@ -89,8 +89,8 @@ class IamPolicyTest {
 
   /**
    * Granted ahead of the adapters that will call them. Remove an entry when its adapter lands: the
-   * test fails while an action is both called and listed here, so this list can only shrink.
-   * Empty: fleet coordination reads peers with DescribeTags, so DescribeInstances went (issue 8).
+   * test fails while an action is both called and listed here, so this list can only shrink. Empty:
+   * fleet coordination reads peers with DescribeTags, so DescribeInstances went (issue 8).
    */
   private static final Set<String> AGENT_PLANNED = Set.of();
 
@@ -131,21 +131,29 @@ class IamPolicyTest {
   }
 
   /** Our own instance's ARN and a peer's, as IAM puts them in the request context. */
-  private static final String SELF = "arn:aws:ec2:us-east-1:123456789012:instance/i-0aaaaaaaaaaaaaaaa";
+  private static final String SELF =
+      "arn:aws:ec2:us-east-1:123456789012:instance/i-0aaaaaaaaaaaaaaaa";
 
-  private static final String PEER = "arn:aws:ec2:us-east-1:123456789012:instance/i-0bbbbbbbbbbbbbbbb";
+  private static final String PEER =
+      "arn:aws:ec2:us-east-1:123456789012:instance/i-0bbbbbbbbbbbbbbbb";
 
   @Test
   void tagStatement_deleteTagsWithoutKeys_isDenied() throws IOException {
     // DeleteTags without Tags deletes every tag of the instance, Name included. The agent no
     // longer deletes tags at all (turns are leases, not claim tags), so DeleteTags is not granted.
     JsonNode statement = tagStatement();
-    assertThat(PolicyEvaluator.allows(statement, tagRequest("ec2:DeleteTags", SELF, null))).isFalse();
-    assertThat(PolicyEvaluator.allows(statement, tagRequest("ec2:DeleteTags", SELF, List.of("driftguard:x"))))
+    assertThat(PolicyEvaluator.allows(statement, tagRequest("ec2:DeleteTags", SELF, null)))
+        .isFalse();
+    assertThat(
+            PolicyEvaluator.allows(
+                statement, tagRequest("ec2:DeleteTags", SELF, List.of("driftguard:x"))))
         .isFalse();
     // A request with no aws:TagKeys makes ForAllValues vacuously true; the Null guard denies it.
-    assertThat(PolicyEvaluator.allows(statement, tagRequest("ec2:CreateTags", SELF, null))).isFalse();
-    assertThat(PolicyEvaluator.allows(withoutNullGuard(statement), tagRequest("ec2:CreateTags", SELF, null)))
+    assertThat(PolicyEvaluator.allows(statement, tagRequest("ec2:CreateTags", SELF, null)))
+        .isFalse();
+    assertThat(
+            PolicyEvaluator.allows(
+                withoutNullGuard(statement), tagRequest("ec2:CreateTags", SELF, null)))
         .as("without the Null guard the same request is allowed: the guard is what denies it")
         .isTrue();
   }
@@ -157,7 +165,10 @@ class IamPolicyTest {
       assertThat(
               PolicyEvaluator.allows(
                   statement,
-                  tagRequest(action, SELF, List.of("driftguard:web_staging:digest", "driftguard:web_staging:phase"))))
+                  tagRequest(
+                      action,
+                      SELF,
+                      List.of("driftguard:web_staging:digest", "driftguard:web_staging:phase"))))
           .as(action)
           .isTrue();
     }
@@ -215,7 +226,8 @@ class IamPolicyTest {
   }
 
   /** A tagging request on {@code instance} signed by SELF's role; null keys: no Tags at all. */
-  private static PolicyEvaluator.Request tagRequest(String action, String instance, List<String> keys) {
+  private static PolicyEvaluator.Request tagRequest(
+      String action, String instance, List<String> keys) {
     Map<String, List<String>> context = new HashMap<>();
     context.put("aws:ARN", List.of(instance));
     context.put("ec2:SourceInstanceARN", List.of(SELF));

@@ -11,10 +11,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Decides whether one IAM policy statement allows one request, for the parts of the policy
- * language the shipped policies use. It exists so that a test can ask AWS's own question ("does
- * this statement allow DeleteTags with no tag keys?") instead of asserting that some JSON is
- * present.
+ * Decides whether one IAM policy statement allows one request, for the parts of the policy language
+ * the shipped policies use. It exists so that a test can ask AWS's own question ("does this
+ * statement allow DeleteTags with no tag keys?") instead of asserting that some JSON is present.
  *
  * <p>Semantics, as the IAM User Guide states them (JSON policy reference: Action, Resource,
  * Condition, "Condition operators", "Single-valued vs. multivalued context keys" and "Policy
@@ -32,9 +31,9 @@ import java.util.regex.Pattern;
  *       also when the key is absent or empty. {@code ForAnyValue:} needs at least one matching
  *       request value, so it is false for an absent key.
  *   <li>{@code Null: "true"} is true when the key is absent; {@code "false"} when it is present.
- *   <li>A negated operator ({@code StringNotEquals}, {@code StringNotLike}) is true when the request
- *       value matches none of the policy values; with {@code ForAllValues} every request value
- *       must match none.
+ *   <li>A negated operator ({@code StringNotEquals}, {@code StringNotLike}) is true when the
+ *       request value matches none of the policy values; with {@code ForAllValues} every request
+ *       value must match none.
  * </ul>
  *
  * An operator it does not know fails the test: a policy that starts using one must extend this
@@ -48,8 +47,8 @@ final class PolicyEvaluator {
   /**
    * A request as IAM sees it.
    *
-   * @param context the request context: each key with its values (one for a single-valued key);
-   *     an absent key is simply not in the map
+   * @param context the request context: each key with its values (one for a single-valued key); an
+   *     absent key is simply not in the map
    */
   record Request(String action, String resource, Map<String, List<String>> context) {
     Request {
@@ -65,7 +64,10 @@ final class PolicyEvaluator {
     return anyMatches(statement.path("Action"), a -> wildcard(a, request.action(), true))
         && anyMatches(
             statement.path("Resource"),
-            r -> substitute(r, request).map(v -> wildcard(v, request.resource(), false)).orElse(false))
+            r ->
+                substitute(r, request)
+                    .map(v -> wildcard(v, request.resource(), false))
+                    .orElse(false))
         && conditionsHold(statement.path("Condition"), request);
   }
 
@@ -91,7 +93,8 @@ final class PolicyEvaluator {
   }
 
   /** One operator on one key; {@code actual} is null when the request lacks the key. */
-  static boolean holds(String operator, List<String> actual, List<String> expected, Request request) {
+  static boolean holds(
+      String operator, List<String> actual, List<String> expected, Request request) {
     if (operator.equals("Null")) {
       boolean absent = actual == null || actual.isEmpty();
       return expected.stream().anyMatch(v -> Boolean.parseBoolean(v) == absent);

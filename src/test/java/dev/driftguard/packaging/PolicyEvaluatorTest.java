@@ -26,7 +26,9 @@ class PolicyEvaluatorTest {
 
   @Test
   void forAllValues_needsEveryRequestValueToMatch() {
-    assertThat(holds("ForAllValues:StringLike", List.of("driftguard:a", "driftguard:b"), "driftguard:*"))
+    assertThat(
+            holds(
+                "ForAllValues:StringLike", List.of("driftguard:a", "driftguard:b"), "driftguard:*"))
         .isTrue();
     assertThat(holds("ForAllValues:StringLike", List.of("driftguard:a", "Name"), "driftguard:*"))
         .isFalse();
@@ -80,7 +82,10 @@ class PolicyEvaluatorTest {
         .isTrue();
     assertThat(
             PolicyEvaluator.holds(
-                "StringEquals", List.of("arn:i-1"), List.of("${ec2:SourceInstanceARN}"), NO_CONTEXT))
+                "StringEquals",
+                List.of("arn:i-1"),
+                List.of("${ec2:SourceInstanceARN}"),
+                NO_CONTEXT))
         .isFalse();
   }
 
@@ -97,13 +102,17 @@ class PolicyEvaluatorTest {
             PolicyEvaluator.allows(
                 statement,
                 new PolicyEvaluator.Request(
-                    "SSM:getparameters", "arn:aws:ssm:us-east-1:1:parameter/driftguard/web/image", Map.of())))
+                    "SSM:getparameters",
+                    "arn:aws:ssm:us-east-1:1:parameter/driftguard/web/image",
+                    Map.of())))
         .isTrue();
     assertThat(
             PolicyEvaluator.allows(
                 statement,
                 new PolicyEvaluator.Request(
-                    "ssm:GetParameters", "arn:aws:ssm:us-east-1:1:parameter/driftguard/api/image", Map.of())))
+                    "ssm:GetParameters",
+                    "arn:aws:ssm:us-east-1:1:parameter/driftguard/api/image",
+                    Map.of())))
         .isFalse();
   }
 

@@ -31,16 +31,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The shaded jar the packages install (target/driftguard.jar), after the shade plugin left out
- * what the agent never loads (pom.xml, docs/design/jvm-footprint.md "The jar"): it stays under
- * 40 MB, every command starts from it, and every AWS SDK operation the agent's classes call has
- * all the SDK classes it can reach in the jar. The commands run as operators run them: {@code java
- * -jar}, against the local AWS endpoint and, for {@code once}, the engine and registry of {@code
+ * The shaded jar the packages install (target/driftguard.jar), after the shade plugin left out what
+ * the agent never loads (pom.xml, docs/design/jvm-footprint.md "The jar"): it stays under 40 MB,
+ * every command starts from it, and every AWS SDK operation the agent's classes call has all the
+ * SDK classes it can reach in the jar. The commands run as operators run them: {@code java -jar},
+ * against the local AWS endpoint and, for {@code once}, the engine and registry of {@code
  * test/env/up}.
  */
 class ShadedJarIT {
   private static final long MAX_BYTES = 40_000_000L;
-  private static final Path JAR = Path.of(System.getProperty("driftguard.jar", "target/driftguard.jar"));
+  private static final Path JAR =
+      Path.of(System.getProperty("driftguard.jar", "target/driftguard.jar"));
   private static final Pattern CLIENT_CALL =
       Pattern.compile("software/amazon/awssdk/services/([a-z0-9]+)/([A-Za-z0-9]+)Client");
 
@@ -66,7 +67,8 @@ class ShadedJarIT {
 
   @Test
   void versionHelpAndValidate_start() throws Exception {
-    assertThat(run("version")).satisfies(r -> assertThat(r.code).as(r.output).isZero())
+    assertThat(run("version"))
+        .satisfies(r -> assertThat(r.code).as(r.output).isZero())
         .satisfies(r -> assertThat(r.output).startsWith("driftguard "));
     assertThat(run("--help").code).isZero();
     // As an AMI has it: the packaged defaults plus the site's drop-in that Packer bakes.
@@ -101,11 +103,14 @@ class ShadedJarIT {
     // SSM PutParameter/GetParameters and ECR DescribeImages.
     Run pin = run("--config", config.toString(), "pin", "jarweb", registry + "/jar-web:v1");
     assertThat(pin.code).as(pin.output).isZero();
-    assertThat(aws.ssm().value("/driftguard/jarweb/image")).contains(registry + "/jar-web:v1@" + digest);
+    assertThat(aws.ssm().value("/driftguard/jarweb/image"))
+        .contains(registry + "/jar-web:v1@" + digest);
 
     // EC2 DescribeInstances (the filtered EC2 model) and SSM.
     Run rollout = run("--config", config.toString(), "rollout-status", "jarweb");
-    assertThat(rollout.output).as(rollout.output).doesNotContain("NoClassDefFound", "ClassNotFound");
+    assertThat(rollout.output)
+        .as(rollout.output)
+        .doesNotContain("NoClassDefFound", "ClassNotFound");
     assertThat(aws.calls("ec2", "DescribeInstances")).isPositive();
   }
 
@@ -117,7 +122,9 @@ class ShadedJarIT {
     Path desired = Files.createDirectories(dir.resolve("desired")).resolve(container);
     Files.writeString(desired, env.image("v1") + "\n");
     Path config = dir.resolve("once.yaml");
-    Files.writeString(config, """
+    Files.writeString(
+        config,
+        """
         agent:
           stateDir: %s
           docker: { host: "%s" }
@@ -131,15 +138,25 @@ class ShadedJarIT {
             desired: { file: %s, allowedRegistries: ["%s"] }
             container: { stopTimeout: 2s }
             health: { type: docker, deadline: 30s }
-        """.formatted(state, env.dockerHost(), env.registryHost(), env.get("registry.password.file"),
-        container, desired, env.registryHost()));
+        """
+            .formatted(
+                state,
+                env.dockerHost(),
+                env.registryHost(),
+                env.get("registry.password.file"),
+                container,
+                desired,
+                env.registryHost()));
     try {
       Run once = run("--config", config.toString(), "once");
       assertThat(once.code).as(once.output).isZero();
       assertThat(once.output).contains(container + ": in sync");
     } finally {
-      new ProcessBuilder("docker", "rm", "-f", container, container + "-previous", container + "-next")
-          .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start()
+      new ProcessBuilder(
+              "docker", "rm", "-f", container, container + "-previous", container + "-next")
+          .redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+          .start()
           .waitFor(60, TimeUnit.SECONDS);
     }
   }
@@ -174,20 +191,25 @@ class ShadedJarIT {
     // ~/.m2/repository/software/amazon/awssdk/ec2/VERSION/ec2-VERSION.jar: the full SDK jars. Not
     // found through Ec2Client's own class: under failsafe the shaded jar may come first.
     String version = software.amazon.awssdk.core.util.VersionInfo.SDK_VERSION;
-    Path sdkJars = Path.of(System.getProperty("maven.repo.local",
-            System.getProperty("user.home") + "/.m2/repository"))
-        .resolve("software/amazon/awssdk");
+    Path sdkJars =
+        Path.of(
+                System.getProperty(
+                    "maven.repo.local", System.getProperty("user.home") + "/.m2/repository"))
+            .resolve("software/amazon/awssdk");
     List<String> missing = new ArrayList<>();
     for (var entry : operations.entrySet()) {
       Matcher m = CLIENT_CALL.matcher(entry.getKey());
       m.matches();
       String service = m.group(1);
       String pkg = "software/amazon/awssdk/services/" + service + "/";
-      Path sdkJar = sdkJars.resolve(service).resolve(version).resolve(service + "-" + version + ".jar");
+      Path sdkJar =
+          sdkJars.resolve(service).resolve(version).resolve(service + "-" + version + ".jar");
       try (JarFile full = new JarFile(sdkJar.toFile())) {
         Deque<String> todo = new ArrayDeque<>();
         for (String operation : entry.getValue()) {
-          String op = Character.toUpperCase(operation.charAt(0)) + operation.substring(1).replace("Paginator", "");
+          String op =
+              Character.toUpperCase(operation.charAt(0))
+                  + operation.substring(1).replace("Paginator", "");
           todo.add(pkg + "model/" + op + "Request");
           todo.add(pkg + "model/" + op + "Response");
           todo.add(pkg + "transform/" + op + "RequestMarshaller");
@@ -222,8 +244,10 @@ class ShadedJarIT {
         }
         for (JarEntry e : java.util.Collections.list(full.entries())) {
           String name = e.getName();
-          if (name.startsWith(pkg + "model/") && name.endsWith("Request.class")
-              && name.indexOf('$') < 0 && !inJar.contains(name)) {
+          if (name.startsWith(pkg + "model/")
+              && name.endsWith("Request.class")
+              && name.indexOf('$') < 0
+              && !inJar.contains(name)) {
             missing.add(name);
           }
         }
@@ -235,14 +259,18 @@ class ShadedJarIT {
       }
     }
     assertThat(missing)
-        .as("SDK classes the agent can reach but the shade filters left out; add to pom.xml:\n"
-            + String.join("\n", missing.stream().map(c -> "<include>" + c + "</include>").toList()))
+        .as(
+            "SDK classes the agent can reach but the shade filters left out; add to pom.xml:\n"
+                + String.join(
+                    "\n", missing.stream().map(c -> "<include>" + c + "</include>").toList()))
         .isEmpty();
   }
 
   private static Path config(String name, String service, String registry) throws IOException {
     Path file = dir.resolve(name + ".yaml");
-    Files.writeString(file, """
+    Files.writeString(
+        file,
+        """
         agent:
           status: { listen: "127.0.0.1:%d" }
           aws:
@@ -252,8 +280,14 @@ class ShadedJarIT {
           - name: "%s"
             desired:
               allowedRegistries: ["%s"]
-        """.formatted(closedPort(), aws.endpoint(), aws.endpoint(), aws.endpoint(), service,
-        registry.isEmpty() ? "123456789012.dkr.ecr.us-east-1.amazonaws.com" : registry));
+        """
+            .formatted(
+                closedPort(),
+                aws.endpoint(),
+                aws.endpoint(),
+                aws.endpoint(),
+                service,
+                registry.isEmpty() ? "123456789012.dkr.ecr.us-east-1.amazonaws.com" : registry));
     return file;
   }
 
@@ -266,8 +300,12 @@ class ShadedJarIT {
   private record Run(int code, String output) {}
 
   private static Run run(String... args) throws IOException, InterruptedException {
-    List<String> argv = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", JAR.toString()));
+    List<String> argv =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar",
+                JAR.toString()));
     argv.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true);
     pb.environment().put("AWS_ACCESS_KEY_ID", "AKIALOCALAWSTEST0000");
@@ -334,7 +372,8 @@ class ShadedJarIT {
           }
         }
         if (refs[i] != null) {
-          result.methodRefs.add(new String[] {utf[classIndex[refs[i][0]]], utf[nameAndTypeName[refs[i][1]]]});
+          result.methodRefs.add(
+              new String[] {utf[classIndex[refs[i][0]]], utf[nameAndTypeName[refs[i][1]]]});
         }
       }
       return result;

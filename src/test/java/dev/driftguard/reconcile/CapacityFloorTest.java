@@ -1,16 +1,18 @@
 package dev.driftguard.reconcile;
 
-import dev.driftguard.model.TargetState;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.driftguard.fleet.FleetCoordinator.PeerTarget;
 import dev.driftguard.model.RolloutSpec;
+import dev.driftguard.model.TargetState;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class CapacityFloorTest {
-  private static final RolloutSpec ONE = new RolloutSpec(RolloutSpec.Strategy.STOP_FIRST, 1, false, true, 0);
-  private static final RolloutSpec QUARTER = new RolloutSpec(RolloutSpec.Strategy.STOP_FIRST, 25, true, true, 0);
+  private static final RolloutSpec ONE =
+      new RolloutSpec(RolloutSpec.Strategy.STOP_FIRST, 1, false, true, 0);
+  private static final RolloutSpec QUARTER =
+      new RolloutSpec(RolloutSpec.Strategy.STOP_FIRST, 25, true, true, 0);
 
   private static CapacityFloor.Verdict decide(String me, List<PeerTarget> targets, RolloutSpec r) {
     return CapacityFloor.decide(me, targets, r);
@@ -26,7 +28,8 @@ class CapacityFloorTest {
 
   @Test
   void decide_whenEveryPeerHealthy_mayLeave() {
-    assertThat(decide("i-1", fleet("healthy", "healthy", "healthy", "healthy"), ONE).mayLeave()).isTrue();
+    assertThat(decide("i-1", fleet("healthy", "healthy", "healthy", "healthy"), ONE).mayLeave())
+        .isTrue();
   }
 
   @Test
@@ -47,7 +50,17 @@ class CapacityFloorTest {
   @Test
   void decide_percentBudget_countsHostsNotTargets() {
     // 8 hosts, 25%: two may be out; a start-first host with two targets is one host.
-    List<PeerTarget> targets = new java.util.ArrayList<>(fleet("healthy", "draining", "healthy", "healthy", "healthy", "healthy", "healthy", "healthy"));
+    List<PeerTarget> targets =
+        new java.util.ArrayList<>(
+            fleet(
+                "healthy",
+                "draining",
+                "healthy",
+                "healthy",
+                "healthy",
+                "healthy",
+                "healthy",
+                "healthy"));
     targets.add(new PeerTarget("i-3", 8081, TargetState.INITIAL));
     assertThat(decide("i-1", targets, QUARTER).mayLeave()).isTrue();
     assertThat(decide("i-1", targets, QUARTER).hosts()).isEqualTo(8);

@@ -29,8 +29,11 @@ class DeployScenarioTest {
   @BeforeEach
   void setUp() {
     host = new AgentHarness(Specs.web());
-    host.runtime.publish(V1, Behaviour.HEALTHY).publish(V2, Behaviour.HEALTHY)
-        .publish(BAD, Behaviour.UNHEALTHY).publish(CRASH, Behaviour.EXITS);
+    host.runtime
+        .publish(V1, Behaviour.HEALTHY)
+        .publish(V2, Behaviour.HEALTHY)
+        .publish(BAD, Behaviour.UNHEALTHY)
+        .publish(CRASH, Behaviour.EXITS);
   }
 
   @Test
@@ -50,8 +53,13 @@ class DeployScenarioTest {
     host.pass();
     assertThat(host.runningDigest("web")).isEqualTo(V2.digest().value());
     assertThat(host.runningDigest("web-previous")).isEqualTo(V1.digest().value());
-    assertThat(host.runtime.journal()).containsSubsequence(
-        "pull " + V2.pinned(), "stop web", "rename web web-previous", "create web " + V2.digest().shortForm(), "start web");
+    assertThat(host.runtime.journal())
+        .containsSubsequence(
+            "pull " + V2.pinned(),
+            "stop web",
+            "rename web web-previous",
+            "create web " + V2.digest().shortForm(),
+            "start web");
     host.time.advance(Duration.ofSeconds(61));
     host.pass();
     assertThat(host.runtime.containerNames()).containsExactly("web");
@@ -155,7 +163,8 @@ class DeployScenarioTest {
   }
 
   @Test
-  void rollbackOff_keepsTheFailedContainerStopped_restoresThePrevious_andRemembersDigest() throws Exception {
+  void rollbackOff_keepsTheFailedContainerStopped_restoresThePrevious_andRemembersDigest()
+      throws Exception {
     host = new AgentHarness(Specs.service("web", Specs.container(), false));
     host.runtime.publish(V1, Behaviour.HEALTHY).publish(BAD, Behaviour.UNHEALTHY);
     host.pin("web", V1);
@@ -183,8 +192,12 @@ class DeployScenarioTest {
     host.pass();
     assertThat(host.runtime.journal()).hasSize(journalSize);
     assertThat(host.runningDigest("web")).isEqualTo(V2.digest().value());
-    assertThat(host.events).filteredOn(e -> e.startsWith("rejected"))
-        .containsExactly("rejected web tag_without_digest", "rejected web malformed", "rejected web registry_not_allowed");
+    assertThat(host.events)
+        .filteredOn(e -> e.startsWith("rejected"))
+        .containsExactly(
+            "rejected web tag_without_digest",
+            "rejected web malformed",
+            "rejected web registry_not_allowed");
   }
 
   @Test
@@ -243,7 +256,10 @@ class DeployScenarioTest {
     host.runtime.requirePassword(Specs.REGISTRY, "token-2");
     host.pin("web", V1);
     // The harness hands out the stale password until invalidated; emulate a refreshed token.
-    host.runtime.failNext("pull", new dev.driftguard.runtime.RegistryUnauthorizedException(Specs.REGISTRY, "unauthorized", null));
+    host.runtime.failNext(
+        "pull",
+        new dev.driftguard.runtime.RegistryUnauthorizedException(
+            Specs.REGISTRY, "unauthorized", null));
     host.registryPassword = "token-2";
     host.pass();
     assertThat(host.events).contains("invalidate " + Specs.REGISTRY);
@@ -254,7 +270,9 @@ class DeployScenarioTest {
   void failingStart_isAFault_restoresThePrevious_andCondemnsNothing() throws Exception {
     host.pin("web", V1);
     host.pass();
-    host.runtime.failNext("start", new ContainerRuntimeException("start", "start web: port is already allocated", null));
+    host.runtime.failNext(
+        "start",
+        new ContainerRuntimeException("start", "start web: port is already allocated", null));
     host.pin("web", V2);
     host.pass();
     assertThat(host.events).contains("deploy web failed").doesNotContain("deploy web rolled_back");
@@ -266,9 +284,13 @@ class DeployScenarioTest {
     assertThat(host.runningDigest("web")).isEqualTo(V2.digest().value());
   }
 
-  /** A crash right after a phase was saved: the restarted agent must converge to v2 or back to v1. */
+  /**
+   * A crash right after a phase was saved: the restarted agent must converge to v2 or back to v1.
+   */
   @ParameterizedTest
-  @EnumSource(value = Phase.class, names = {"PULL", "DEREGISTER", "STOP", "START", "HEALTH", "REGISTER", "COMMIT"})
+  @EnumSource(
+      value = Phase.class,
+      names = {"PULL", "DEREGISTER", "STOP", "START", "HEALTH", "REGISTER", "COMMIT"})
   void crashDuringDeploy_restartedAgentConverges(Phase crashAt) throws Exception {
     host.pin("web", V1);
     host.pass();
@@ -331,7 +353,9 @@ class DeployScenarioTest {
 
   /** The same crash while deploying a bad image: the restarted agent must still roll back to v1. */
   @ParameterizedTest
-  @EnumSource(value = Phase.class, names = {"STOP", "START", "HEALTH"})
+  @EnumSource(
+      value = Phase.class,
+      names = {"STOP", "START", "HEALTH"})
   void crashDuringBadDeploy_restartedAgentRollsBackToV1(Phase crashAt) throws Exception {
     host.pin("web", V1);
     host.pass();

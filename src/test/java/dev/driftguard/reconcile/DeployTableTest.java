@@ -27,7 +27,8 @@ class DeployTableTest {
         Arguments.of(stop, Phase.PULL, Kind.DONE, Transition.to(Phase.RUN_ONCE)),
         Arguments.of(stop, Phase.RUN_ONCE, Kind.DONE, Transition.to(Phase.GATE)),
         Arguments.of(start, Phase.RUN_ONCE, Kind.DONE, Transition.to(Phase.GATE)),
-        // the rollout's one-time task failing is evidence against the image, before anything changed
+        // the rollout's one-time task failing is evidence against the image, before anything
+        // changed
         Arguments.of(stop, Phase.RUN_ONCE, Kind.IMAGE_BAD, Transition.ending(End.ROLLED_BACK)),
         Arguments.of(stop, Phase.RUN_ONCE, Kind.FAULT, Transition.ending(End.FAULT)),
         Arguments.of(stop, Phase.RUN_ONCE, Kind.WAIT, Transition.to(Phase.RUN_ONCE)),
@@ -38,7 +39,8 @@ class DeployTableTest {
         Arguments.of(stop, Phase.HEALTH, Kind.DONE, Transition.to(Phase.REGISTER)),
         Arguments.of(stop, Phase.REGISTER, Kind.DONE, Transition.to(Phase.COMMIT)),
         Arguments.of(stop, Phase.COMMIT, Kind.DONE, Transition.ending(End.SUCCESS)),
-        // a fault before the host changed ends the attempt; after, the previous container comes back
+        // a fault before the host changed ends the attempt; after, the previous container comes
+        // back
         Arguments.of(stop, Phase.PULL, Kind.FAULT, Transition.ending(End.FAULT)),
         Arguments.of(stop, Phase.GATE, Kind.FAULT, Transition.ending(End.FAULT)),
         Arguments.of(stop, Phase.DEREGISTER, Kind.FAULT, Transition.to(Phase.RESTORE)),

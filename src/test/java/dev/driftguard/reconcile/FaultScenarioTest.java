@@ -92,7 +92,10 @@ class FaultScenarioTest {
     host.traffic = gate;
     host.fleet = group.fleet(ME);
     host.restartAgent();
-    host.runtime.publish(V1, Behaviour.HEALTHY).publish(V2, Behaviour.HEALTHY).publish(BAD, Behaviour.UNHEALTHY);
+    host.runtime
+        .publish(V1, Behaviour.HEALTHY)
+        .publish(V2, Behaviour.HEALTHY)
+        .publish(BAD, Behaviour.UNHEALTHY);
     return host;
   }
 
@@ -118,33 +121,35 @@ class FaultScenarioTest {
   void stopFirst_startsTheNewContainer_beforePublishingAnything() throws Exception {
     AgentHarness host = webHost();
     FleetCoordinator real = host.fleet;
-    host.fleet = new FleetCoordinator() {
-      @Override
-      public List<PeerTarget> targets(ServiceSpec service) {
-        return real.targets(service);
-      }
+    host.fleet =
+        new FleetCoordinator() {
+          @Override
+          public List<PeerTarget> targets(ServiceSpec service) {
+            return real.targets(service);
+          }
 
-      @Override
-      public java.util.Optional<String> rolledBackBy(ServiceSpec service, dev.driftguard.model.Digest digest) {
-        return real.rolledBackBy(service, digest);
-      }
+          @Override
+          public java.util.Optional<String> rolledBackBy(
+              ServiceSpec service, dev.driftguard.model.Digest digest) {
+            return real.rolledBackBy(service, digest);
+          }
 
-      @Override
-      public Map<String, dev.driftguard.model.Digest> peersRunning(ServiceSpec service) {
-        return real.peersRunning(service);
-      }
+          @Override
+          public Map<String, dev.driftguard.model.Digest> peersRunning(ServiceSpec service) {
+            return real.peersRunning(service);
+          }
 
-      @Override
-      public void publish(ServiceSpec service, PublishedState state) {
-        host.runtime.record("publish " + state.phase());
-        real.publish(service, state);
-      }
+          @Override
+          public void publish(ServiceSpec service, PublishedState state) {
+            host.runtime.record("publish " + state.phase());
+            real.publish(service, state);
+          }
 
-      @Override
-      public void flush() {
-        real.flush();
-      }
-    };
+          @Override
+          public void flush() {
+            real.flush();
+          }
+        };
     host.restartAgent();
     host.pin("web", V2);
     host.pass();
@@ -160,7 +165,8 @@ class FaultScenarioTest {
   @Test
   void pullFault_endsTheAttempt_condemnsNothing_andIsRetriedWithBackoff() throws Exception {
     AgentHarness host = webHost();
-    host.runtime.failNext("pull", new ImagePullException("pull of v2: 503 Service Unavailable", null));
+    host.runtime.failNext(
+        "pull", new ImagePullException("pull of v2: 503 Service Unavailable", null));
     host.pin("web", V2);
     host.loop.runOnce();
     assertThat(host.events).contains("deploy web failed");
@@ -185,7 +191,8 @@ class FaultScenarioTest {
   }
 
   @Test
-  void registerFailingPastTheDeadline_restoresThePrevious_registered_andCondemnsNothing() throws Exception {
+  void registerFailingPastTheDeadline_restoresThePrevious_registered_andCondemnsNothing()
+      throws Exception {
     AgentHarness host = webHost();
     gate.failRegister = 1_000_000;
     host.pin("web", V2);
@@ -212,11 +219,26 @@ class FaultScenarioTest {
 
   @Test
   void crashAfterStop_thenSecretsUnavailableOnResume_putsThePreviousBackAtOnce() throws Exception {
-    ContainerSpec withSecret = new ContainerSpec(Specs.container().ports(), Map.of(),
-        Map.of("DATABASE_URL", "/web/database_url"), List.of(), List.of(), "SIGTERM", Duration.ofSeconds(10), 0);
+    ContainerSpec withSecret =
+        new ContainerSpec(
+            Specs.container().ports(),
+            Map.of(),
+            Map.of("DATABASE_URL", "/web/database_url"),
+            List.of(),
+            List.of(),
+            "SIGTERM",
+            Duration.ofSeconds(10),
+            0);
     ServiceSpec web = Specs.webBehindLoadBalancer(RolloutSpec.Strategy.STOP_FIRST);
-    web = new ServiceSpec(web.name(), web.desired(), web.allowedRegistries(), withSecret, web.health(), web.traffic(),
-        web.rollout());
+    web =
+        new ServiceSpec(
+            web.name(),
+            web.desired(),
+            web.allowedRegistries(),
+            withSecret,
+            web.health(),
+            web.traffic(),
+            web.rollout());
     AgentHarness host = host(web);
     host.pin("web", V1);
     host.pass();
@@ -233,13 +255,18 @@ class FaultScenarioTest {
   }
 
   @Test
-  void peerRolledBackThePinnedDigest_freshHostWithNothing_startsWhatTheFleetRuns() throws Exception {
+  void peerRolledBackThePinnedDigest_freshHostWithNothing_startsWhatTheFleetRuns()
+      throws Exception {
     AgentHarness host = host(Specs.webBehindLoadBalancer(RolloutSpec.Strategy.STOP_FIRST));
     FleetCoordinator peer = group.fleet("i-0000000000000009");
-    peer.publish(host.services.get(0),
+    peer.publish(
+        host.services.get(0),
         new FleetCoordinator.PublishedState(V1.digest(), "idle", "rolled_back", BAD.digest(), "t"));
-    group.fleet("i-0000000000000008").publish(host.services.get(0),
-        new FleetCoordinator.PublishedState(V1.digest(), "idle", "success", null, "t"));
+    group
+        .fleet("i-0000000000000008")
+        .publish(
+            host.services.get(0),
+            new FleetCoordinator.PublishedState(V1.digest(), "idle", "success", null, "t"));
     host.pin("web", BAD);
     host.pass();
     host.pass();
@@ -250,8 +277,11 @@ class FaultScenarioTest {
   @Test
   void peerRolledBackThePinnedDigest_andNothingElseIsKnown_startsThePinnedOne() throws Exception {
     AgentHarness host = host(Specs.webBehindLoadBalancer(RolloutSpec.Strategy.STOP_FIRST));
-    group.fleet("i-0000000000000009").publish(host.services.get(0),
-        new FleetCoordinator.PublishedState(null, "idle", "rolled_back", V2.digest(), "t"));
+    group
+        .fleet("i-0000000000000009")
+        .publish(
+            host.services.get(0),
+            new FleetCoordinator.PublishedState(null, "idle", "rolled_back", V2.digest(), "t"));
     host.pin("web", V2);
     host.pass();
     host.pass();
@@ -263,7 +293,8 @@ class FaultScenarioTest {
     AgentHarness host = host(Specs.web());
     host.pin("web", V1);
     host.pass();
-    assertThat(host.turns.acquire("service/web", 1, "i-0000000000000000", Duration.ofHours(1))).isPresent();
+    assertThat(host.turns.acquire("service/web", 1, "i-0000000000000000", Duration.ofHours(1)))
+        .isPresent();
     host.pin("web", V2);
     host.loop.runOnce();
     // A peer holds the only turn: this worker waited, then gave up for now.
@@ -297,24 +328,27 @@ class FaultScenarioTest {
   void unwritableStateDirectory_keepsServing_andSaysSo() throws Exception {
     AgentHarness host = webHost();
     List<String> saves = new ArrayList<>();
-    StateStore broken = new StateStore() {
-      @Override
-      public Map<String, ServiceState> load() {
-        return host.store.load();
-      }
+    StateStore broken =
+        new StateStore() {
+          @Override
+          public Map<String, ServiceState> load() {
+            return host.store.load();
+          }
 
-      @Override
-      public void save(ServiceState state) {
-        saves.add(state.phase().label());
-        throw new dev.driftguard.model.DriftguardException("cannot write state file: No space left on device");
-      }
-    };
+          @Override
+          public void save(ServiceState state) {
+            saves.add(state.phase().label());
+            throw new dev.driftguard.model.DriftguardException(
+                "cannot write state file: No space left on device");
+          }
+        };
     StateBook states = new StateBook(broken);
     host.replaceStates(states);
     host.pin("web", V2);
     host.pass();
     assertThat(saves).isNotEmpty();
-    assertThat(states.writeError()).hasValueSatisfying(e -> assertThat(e).contains("No space left"));
+    assertThat(states.writeError())
+        .hasValueSatisfying(e -> assertThat(e).contains("No space left"));
     assertThat(host.runningDigest("web")).isEqualTo(V2.digest().value());
     assertThat(group.state(ME, 18080)).contains("healthy");
   }
@@ -328,5 +362,4 @@ class FaultScenarioTest {
     assertServingAndRegistered(host, V1);
     assertThat(group.published(ME)).containsEntry("failed", BAD.digest().value());
   }
-
 }

@@ -10,12 +10,15 @@ import dev.driftguard.testing.Specs;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
-/** DESIGN 4's API budget: the desired-state poll stretches with the fleet so SSM stays inside it. */
+/**
+ * DESIGN 4's API budget: the desired-state poll stretches with the fleet so SSM stays inside it.
+ */
 class PollBudgetTest {
 
   @Test
   void pollInterval_growsWithTheFleet_soTheFleetStaysInsideTheSsmBudget() throws Exception {
-    AgentHarness host = new AgentHarness(Specs.webBehindLoadBalancer(RolloutSpec.Strategy.STOP_FIRST));
+    AgentHarness host =
+        new AgentHarness(Specs.webBehindLoadBalancer(RolloutSpec.Strategy.STOP_FIRST));
     FakeTargetGroup group = new FakeTargetGroup(host.runtime::record);
     host.traffic = group.gate("i-0000000000000001");
     host.fleet = group.fleet("i-0000000000000001");

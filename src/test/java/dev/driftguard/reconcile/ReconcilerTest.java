@@ -25,12 +25,25 @@ class ReconcilerTest {
   private static final ImageRef V2 = image('2');
 
   private static ContainerInfo running(ImageRef image) {
-    return container(image, ContainerInfo.State.RUNNING, ContainerInfo.Health.HEALTHY, RunSpec.specHashOf(WEB.container()));
+    return container(
+        image,
+        ContainerInfo.State.RUNNING,
+        ContainerInfo.Health.HEALTHY,
+        RunSpec.specHashOf(WEB.container()));
   }
 
-  private static ContainerInfo container(ImageRef image, ContainerInfo.State state, ContainerInfo.Health health, String specHash) {
-    Map<String, String> labels = Map.of(
-        Labels.SERVICE, "web", Labels.DIGEST, image.digest().value(), Labels.SPEC_HASH, specHash, Labels.IMAGE, image.pinned());
+  private static ContainerInfo container(
+      ImageRef image, ContainerInfo.State state, ContainerInfo.Health health, String specHash) {
+    Map<String, String> labels =
+        Map.of(
+            Labels.SERVICE,
+            "web",
+            Labels.DIGEST,
+            image.digest().value(),
+            Labels.SPEC_HASH,
+            specHash,
+            Labels.IMAGE,
+            image.pinned());
     return new ContainerInfo("id", "web", "img", labels, state, health, 0, 0, Instant.EPOCH);
   }
 
@@ -47,12 +60,14 @@ class ReconcilerTest {
   }
 
   private static DesiredState rejected() {
-    return new DesiredState.Rejected(DesiredState.RejectReason.TAG_WITHOUT_DIGEST, "not pinned", "f");
+    return new DesiredState.Rejected(
+        DesiredState.RejectReason.TAG_WITHOUT_DIGEST, "not pinned", "f");
   }
 
   @Test
   void decide_whenRunningDesiredDigestHealthy_isInSync() {
-    assertThat(Reconciler.decide(WEB, pinned(V1), observed(running(V1), idle()))).isInstanceOf(Action.InSync.class);
+    assertThat(Reconciler.decide(WEB, pinned(V1), observed(running(V1), idle())))
+        .isInstanceOf(Action.InSync.class);
   }
 
   @Test
@@ -69,43 +84,71 @@ class ReconcilerTest {
 
   @Test
   void decide_whenSpecHashDiffers_deploysSpec() {
-    ContainerInfo old = container(V1, ContainerInfo.State.RUNNING, ContainerInfo.Health.HEALTHY, "otherhash");
+    ContainerInfo old =
+        container(V1, ContainerInfo.State.RUNNING, ContainerInfo.Health.HEALTHY, "otherhash");
     assertThat(Reconciler.decide(WEB, pinned(V1), observed(old, idle())))
         .isEqualTo(new Action.Deploy(V1, Set.of(DriftReason.SPEC)));
   }
 
   @Test
   void decide_whenExitedSameImage_restarts() {
-    ContainerInfo exited = container(V1, ContainerInfo.State.EXITED, ContainerInfo.Health.NONE, RunSpec.specHashOf(WEB.container()));
+    ContainerInfo exited =
+        container(
+            V1,
+            ContainerInfo.State.EXITED,
+            ContainerInfo.Health.NONE,
+            RunSpec.specHashOf(WEB.container()));
     assertThat(Reconciler.decide(WEB, pinned(V1), observed(exited, idle())))
         .isEqualTo(new Action.Restart(Set.of(DriftReason.EXITED)));
   }
 
   @Test
   void decide_whenExitedAndDigestChanged_deploysBoth() {
-    ContainerInfo exited = container(V1, ContainerInfo.State.EXITED, ContainerInfo.Health.NONE, RunSpec.specHashOf(WEB.container()));
+    ContainerInfo exited =
+        container(
+            V1,
+            ContainerInfo.State.EXITED,
+            ContainerInfo.Health.NONE,
+            RunSpec.specHashOf(WEB.container()));
     assertThat(Reconciler.decide(WEB, pinned(V2), observed(exited, idle())))
         .isEqualTo(new Action.Deploy(V2, Set.of(DriftReason.DIGEST, DriftReason.EXITED)));
   }
 
   @Test
   void decide_whenDockerReportsUnhealthy_redeploys() {
-    ContainerInfo sick = container(V1, ContainerInfo.State.RUNNING, ContainerInfo.Health.UNHEALTHY, RunSpec.specHashOf(WEB.container()));
+    ContainerInfo sick =
+        container(
+            V1,
+            ContainerInfo.State.RUNNING,
+            ContainerInfo.Health.UNHEALTHY,
+            RunSpec.specHashOf(WEB.container()));
     assertThat(Reconciler.decide(WEB, pinned(V1), observed(sick, idle())))
         .isEqualTo(new Action.Deploy(V1, Set.of(DriftReason.UNHEALTHY)));
   }
 
   @Test
   void decide_whenProbeFailedSeveralPasses_redeploysUnhealthy() {
-    ObservedService o = new ObservedService(running(V1), null, null, idle(), Reconciler.UNHEALTHY_PASSES);
-    assertThat(Reconciler.decide(WEB, pinned(V1), o)).isEqualTo(new Action.Deploy(V1, Set.of(DriftReason.UNHEALTHY)));
+    ObservedService o =
+        new ObservedService(running(V1), null, null, idle(), Reconciler.UNHEALTHY_PASSES);
+    assertThat(Reconciler.decide(WEB, pinned(V1), o))
+        .isEqualTo(new Action.Deploy(V1, Set.of(DriftReason.UNHEALTHY)));
     ObservedService once = new ObservedService(running(V1), null, null, idle(), 1);
     assertThat(Reconciler.decide(WEB, pinned(V1), once)).isInstanceOf(Action.InSync.class);
   }
 
   @Test
   void decide_whenContainerUnmanaged_replacesIt() {
-    ContainerInfo byHand = new ContainerInfo("id", "web", "img", Map.of(), ContainerInfo.State.RUNNING, ContainerInfo.Health.NONE, 0, 0, Instant.EPOCH);
+    ContainerInfo byHand =
+        new ContainerInfo(
+            "id",
+            "web",
+            "img",
+            Map.of(),
+            ContainerInfo.State.RUNNING,
+            ContainerInfo.Health.NONE,
+            0,
+            0,
+            Instant.EPOCH);
     assertThat(Reconciler.decide(WEB, pinned(V1), observed(byHand, idle())))
         .isEqualTo(new Action.Deploy(V1, Set.of(DriftReason.UNMANAGED)));
   }
@@ -120,7 +163,8 @@ class ReconcilerTest {
   @Test
   void decide_whenDesiredUnavailable_holdsRunningContainer() {
     DesiredState down = new DesiredState.Unavailable("SSM throttled", true);
-    assertThat(Reconciler.decide(WEB, down, observed(running(V1), idle()))).isInstanceOf(Action.Hold.class);
+    assertThat(Reconciler.decide(WEB, down, observed(running(V1), idle())))
+        .isInstanceOf(Action.Hold.class);
   }
 
   @Test
@@ -133,13 +177,20 @@ class ReconcilerTest {
 
   @Test
   void decide_whenRejectedAndContainerExited_restartsIt() {
-    ContainerInfo exited = container(V1, ContainerInfo.State.EXITED, ContainerInfo.Health.NONE, RunSpec.specHashOf(WEB.container()));
-    assertThat(Reconciler.decide(WEB, rejected(), observed(exited, idle()))).isInstanceOf(Action.Restart.class);
+    ContainerInfo exited =
+        container(
+            V1,
+            ContainerInfo.State.EXITED,
+            ContainerInfo.Health.NONE,
+            RunSpec.specHashOf(WEB.container()));
+    assertThat(Reconciler.decide(WEB, rejected(), observed(exited, idle())))
+        .isInstanceOf(Action.Restart.class);
   }
 
   @Test
   void decide_whenRejectedAndNothingKnown_holds() {
-    assertThat(Reconciler.decide(WEB, rejected(), observed(null, idle()))).isInstanceOf(Action.Hold.class);
+    assertThat(Reconciler.decide(WEB, rejected(), observed(null, idle())))
+        .isInstanceOf(Action.Hold.class);
   }
 
   @Test
@@ -160,12 +211,14 @@ class ReconcilerTest {
   @Test
   void decide_whenDeployInterrupted_resumes() {
     ServiceState midway = idle().inPhase(Phase.HEALTH, V2, null, Instant.EPOCH);
-    assertThat(Reconciler.decide(WEB, pinned(V2), observed(running(V2), midway))).isInstanceOf(Action.Resume.class);
+    assertThat(Reconciler.decide(WEB, pinned(V2), observed(running(V2), midway)))
+        .isInstanceOf(Action.Resume.class);
   }
 
   @Test
   void decide_tagBesideDigestIsInformational() {
     ImageRef tagged = new ImageRef(V1.registry(), V1.repository(), "release-7", V1.digest());
-    assertThat(Reconciler.decide(WEB, pinned(tagged), observed(running(V1), idle()))).isInstanceOf(Action.InSync.class);
+    assertThat(Reconciler.decide(WEB, pinned(tagged), observed(running(V1), idle())))
+        .isInstanceOf(Action.InSync.class);
   }
 }

@@ -12,7 +12,9 @@ import dev.driftguard.testing.Specs;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** DESIGN 4's run-once: the rollout's one-time task runs on exactly one host before any switches. */
+/**
+ * DESIGN 4's run-once: the rollout's one-time task runs on exactly one host before any switches.
+ */
 class RunOnceScenarioTest {
   private static final ImageRef V1 = image('1');
   private static final ImageRef V2 = image('2');
@@ -20,12 +22,24 @@ class RunOnceScenarioTest {
   private static ServiceSpec web(List<String> runOnce) {
     ServiceSpec s = Specs.web();
     RolloutSpec r = s.rollout();
-    return new ServiceSpec(s.name(), s.desired(), s.allowedRegistries(), s.container(), s.health(), s.traffic(),
-        new RolloutSpec(r.strategy(), r.maxUnavailable(), r.maxUnavailablePercent(), r.rollback(), r.nextHostPort(),
+    return new ServiceSpec(
+        s.name(),
+        s.desired(),
+        s.allowedRegistries(),
+        s.container(),
+        s.health(),
+        s.traffic(),
+        new RolloutSpec(
+            r.strategy(),
+            r.maxUnavailable(),
+            r.maxUnavailablePercent(),
+            r.rollback(),
+            r.nextHostPort(),
             runOnce));
   }
 
-  private static AgentHarness host(String instanceId, List<String> runOnce, TurnLease turns) throws Exception {
+  private static AgentHarness host(String instanceId, List<String> runOnce, TurnLease turns)
+      throws Exception {
     AgentHarness host = new AgentHarness(web(List.of()));
     host.instanceId = instanceId;
     if (turns != null) {
@@ -52,10 +66,17 @@ class RunOnceScenarioTest {
     second.pin("web", V2);
     second.pass();
 
-    List<String> firstJournal = first.runtime.journal().subList(firstBefore, first.runtime.journal().size());
-    List<String> secondJournal = second.runtime.journal().subList(secondBefore, second.runtime.journal().size());
-    assertThat(firstJournal).containsSubsequence("create web-once " + V2.digest().shortForm(),
-        "start web-once", "remove web-once", "stop web", "create web " + V2.digest().shortForm());
+    List<String> firstJournal =
+        first.runtime.journal().subList(firstBefore, first.runtime.journal().size());
+    List<String> secondJournal =
+        second.runtime.journal().subList(secondBefore, second.runtime.journal().size());
+    assertThat(firstJournal)
+        .containsSubsequence(
+            "create web-once " + V2.digest().shortForm(),
+            "start web-once",
+            "remove web-once",
+            "stop web",
+            "create web " + V2.digest().shortForm());
     assertThat(secondJournal).noneMatch(e -> e.startsWith("create web-once"));
     assertThat(first.runningDigest("web")).isEqualTo(V2.digest().value());
     assertThat(second.runningDigest("web")).isEqualTo(V2.digest().value());

@@ -25,7 +25,10 @@ class TrafficScenarioTest {
     host.traffic = group[0].gate(ME);
     host.fleet = group[0].fleet(ME);
     host.restartAgent();
-    host.runtime.publish(V1, Behaviour.HEALTHY).publish(V2, Behaviour.HEALTHY).publish(BAD, Behaviour.UNHEALTHY);
+    host.runtime
+        .publish(V1, Behaviour.HEALTHY)
+        .publish(V2, Behaviour.HEALTHY)
+        .publish(BAD, Behaviour.UNHEALTHY);
     return host;
   }
 
@@ -37,11 +40,18 @@ class TrafficScenarioTest {
     host.pass();
     host.pin("web", V2);
     host.pass();
-    assertThat(host.runtime.journal()).containsSubsequence(
-        "pull " + V2.pinned(), "deregister " + ME + ":18080", "stop web", "create web " + V2.digest().shortForm(),
-        "start web", "register " + ME + ":18080");
+    assertThat(host.runtime.journal())
+        .containsSubsequence(
+            "pull " + V2.pinned(),
+            "deregister " + ME + ":18080",
+            "stop web",
+            "create web " + V2.digest().shortForm(),
+            "start web",
+            "register " + ME + ":18080");
     assertThat(group[0].state(ME, 18080)).contains("healthy");
-    assertThat(group[0].published(ME)).containsEntry("running", V2.digest().value()).containsEntry("phase", "idle")
+    assertThat(group[0].published(ME))
+        .containsEntry("running", V2.digest().value())
+        .containsEntry("phase", "idle")
         .containsEntry("outcome", "success");
   }
 
@@ -53,11 +63,12 @@ class TrafficScenarioTest {
     host.pass();
     group[0].set("i-0000000000000002", 18080, "draining");
     AtomicInteger reads = new AtomicInteger();
-    group[0].onRead = () -> {
-      if (reads.incrementAndGet() == 5) {
-        group[0].set("i-0000000000000002", 18080, "healthy");
-      }
-    };
+    group[0].onRead =
+        () -> {
+          if (reads.incrementAndGet() == 5) {
+            group[0].set("i-0000000000000002", 18080, "healthy");
+          }
+        };
     host.pin("web", V2);
     Duration before = host.time.slept();
     host.pass();
@@ -86,12 +97,13 @@ class TrafficScenarioTest {
   /**
    * Two may be out. One peer holds a turn but still shows healthy (its deregistration not visible
    * yet); another is out of service without a turn (back from its deploy, not healthy yet). The
-   * group's view shows one out, the lease one held: each alone has room, together they do not.
-   * The turn this host wins is given back.
+   * group's view shows one out, the lease one held: each alone has room, together they do not. The
+   * turn this host wins is given back.
    */
   @Test
   void aTurnWon_isGivenBack_whenHoldersPlusHostsOutWithoutATurnFillTheFloor() throws Exception {
-    AgentHarness host = new AgentHarness(Specs.webBehindLoadBalancer(RolloutSpec.Strategy.STOP_FIRST, 2));
+    AgentHarness host =
+        new AgentHarness(Specs.webBehindLoadBalancer(RolloutSpec.Strategy.STOP_FIRST, 2));
     FakeTargetGroup group = new FakeTargetGroup(host.runtime::record);
     host.traffic = group.gate(ME);
     host.fleet = group.fleet(ME);
@@ -125,7 +137,8 @@ class TrafficScenarioTest {
     host.pass();
     String pool = host.services.get(0).traffic().targetGroupArn().value();
     assertThat(host.turns.holders(pool)).isEmpty();
-    assertThat(host.turns.acquire(pool, 1, "i-0000000000000002", Duration.ofMinutes(2))).isPresent();
+    assertThat(host.turns.acquire(pool, 1, "i-0000000000000002", Duration.ofMinutes(2)))
+        .isPresent();
   }
 
   @Test
@@ -147,13 +160,18 @@ class TrafficScenarioTest {
     AgentHarness host = host(RolloutSpec.Strategy.STOP_FIRST, group);
     host.pin("web", V1);
     host.pass();
-    group[0].fleet("i-0000000000000009").publish(Specs.web(),
-        new dev.driftguard.fleet.FleetCoordinator.PublishedState(V1.digest(), "idle", "rolled_back", BAD.digest(), "t"));
+    group[0]
+        .fleet("i-0000000000000009")
+        .publish(
+            Specs.web(),
+            new dev.driftguard.fleet.FleetCoordinator.PublishedState(
+                V1.digest(), "idle", "rolled_back", BAD.digest(), "t"));
     int journal = host.runtime.journal().size();
     host.pin("web", BAD);
     host.pass();
     assertThat(host.runtime.journal()).hasSize(journal);
-    assertThat(host.store.load().get("web").lastError()).contains("rolled back on i-0000000000000009");
+    assertThat(host.store.load().get("web").lastError())
+        .contains("rolled back on i-0000000000000009");
   }
 
   @Test
@@ -164,9 +182,15 @@ class TrafficScenarioTest {
     host.pass();
     host.pin("web", V2);
     host.pass();
-    assertThat(host.runtime.journal()).containsSubsequence(
-        "create web-next " + V2.digest().shortForm(), "start web-next", "register " + ME + ":18081",
-        "deregister " + ME + ":18080", "stop web", "rename web web-previous", "rename web-next web");
+    assertThat(host.runtime.journal())
+        .containsSubsequence(
+            "create web-next " + V2.digest().shortForm(),
+            "start web-next",
+            "register " + ME + ":18081",
+            "deregister " + ME + ":18080",
+            "stop web",
+            "rename web web-previous",
+            "rename web-next web");
     assertThat(group[0].state(ME, 18081)).contains("healthy");
     assertThat(group[0].state(ME, 18080)).isEmpty();
     // The next deploy alternates back to the first port.
@@ -212,8 +236,12 @@ class TrafficScenarioTest {
     assertThat(group[0].state(ME, 18080)).isEmpty();
     host.pin("web", V1);
     host.pass();
-    assertThat(host.runtime.journal()).containsSubsequence(
-        "deregister " + ME + ":18081", "stop web", "create web " + V1.digest().shortForm(), "register " + ME + ":18080");
+    assertThat(host.runtime.journal())
+        .containsSubsequence(
+            "deregister " + ME + ":18081",
+            "stop web",
+            "create web " + V1.digest().shortForm(),
+            "register " + ME + ":18080");
     assertThat(group[0].state(ME, 18080)).contains("healthy");
     assertThat(group[0].state(ME, 18081)).isEmpty();
   }
@@ -243,7 +271,9 @@ class TrafficScenarioTest {
     host.pin("web", BAD);
     host.pass();
     assertThat(host.events).contains("deploy web rolled_back");
-    assertThat(host.runtime.journal()).doesNotContain("stop web").doesNotContain("deregister " + ME + ":18080");
+    assertThat(host.runtime.journal())
+        .doesNotContain("stop web")
+        .doesNotContain("deregister " + ME + ":18080");
     assertThat(host.runtime.inspect("web-next")).isEmpty();
     assertThat(group[0].state(ME, 18080)).contains("healthy");
   }

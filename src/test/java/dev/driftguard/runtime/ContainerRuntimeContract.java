@@ -235,7 +235,8 @@ public abstract class ContainerRuntimeContract {
     String name = name("all-change");
     List<String> names = List.of(name);
     runtime().create(name, spec(healthyImage()));
-    assertThat(runtime().inspectAll(names).get(name).state()).isEqualTo(ContainerInfo.State.CREATED);
+    assertThat(runtime().inspectAll(names).get(name).state())
+        .isEqualTo(ContainerInfo.State.CREATED);
 
     runtime().start(name);
     ContainerInfo started = runtime().inspectAll(names).get(name);
@@ -245,7 +246,8 @@ public abstract class ContainerRuntimeContract {
     runtime().stop(name, "SIGTERM", Duration.ofSeconds(10));
     assertThat(runtime().inspectAll(names).get(name))
         .extracting(ContainerInfo::state, ContainerInfo::exitCode)
-        .containsExactly(ContainerInfo.State.EXITED, runtime().inspect(name).orElseThrow().exitCode());
+        .containsExactly(
+            ContainerInfo.State.EXITED, runtime().inspect(name).orElseThrow().exitCode());
 
     runtime().remove(name);
     assertThat(runtime().inspectAll(names)).isEmpty();
@@ -566,7 +568,6 @@ public abstract class ContainerRuntimeContract {
     }
     return info.get();
   }
-
 
   /** Like {@link #await}, observing through {@link ContainerRuntime#inspectAll}. */
   protected final ContainerInfo awaitAll(String name, Predicate<ContainerInfo> condition) {

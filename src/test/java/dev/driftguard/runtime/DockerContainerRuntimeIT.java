@@ -148,7 +148,8 @@ class DockerContainerRuntimeIT extends ContainerRuntimeContract {
     runtime.pull(healthyImage(), credential());
     String created = name("one-call");
     runtime.create(created, spec(healthyImage()));
-    List<String> names = List.of(created, uniqueName("one-call-previous"), uniqueName("one-call-next"));
+    List<String> names =
+        List.of(created, uniqueName("one-call-previous"), uniqueName("one-call-next"));
     AtomicInteger requests = new AtomicInteger();
     try (DockerContainerRuntime counted =
         new DockerContainerRuntime(env.dockerHost(), counting(requests))) {
@@ -175,7 +176,10 @@ class DockerContainerRuntimeIT extends ContainerRuntimeContract {
     assertThat(info.managed()).isFalse();
   }
 
-  /** A transport that counts the requests reaching the engine (a proxy: its request type is generated). */
+  /**
+   * A transport that counts the requests reaching the engine (a proxy: its request type is
+   * generated).
+   */
   private static com.github.dockerjava.transport.DockerHttpClient counting(AtomicInteger requests) {
     com.github.dockerjava.transport.DockerHttpClient real =
         new ApacheDockerHttpClient.Builder().dockerHost(env.dockerHost()).build();
@@ -280,7 +284,11 @@ class DockerContainerRuntimeIT extends ContainerRuntimeContract {
   void engineInfo_agreesWithDockerInfo() throws Exception {
     Process p =
         new ProcessBuilder(
-                "docker", "-H", env.dockerHost().toString(), "info", "--format",
+                "docker",
+                "-H",
+                env.dockerHost().toString(),
+                "info",
+                "--format",
                 "{{.ServerVersion}} {{.LiveRestoreEnabled}}")
             .redirectErrorStream(true)
             .start();

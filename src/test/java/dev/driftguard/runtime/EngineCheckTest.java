@@ -41,11 +41,18 @@ class EngineCheckTest {
 
     assertThat(EngineCheck.checkOnce(runtime)).contains(new EngineInfo("20.10.24", false));
 
-    assertThat(logged.list).singleElement().satisfies(e -> {
-      assertThat(e.getLevel()).isEqualTo(Level.WARN);
-      assertThat(e.getFormattedMessage())
-          .contains("20.10.24", "without live-restore", "\"live-restore\": true", "/etc/docker/daemon.json");
-    });
+    assertThat(logged.list)
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.getLevel()).isEqualTo(Level.WARN);
+              assertThat(e.getFormattedMessage())
+                  .contains(
+                      "20.10.24",
+                      "without live-restore",
+                      "\"live-restore\": true",
+                      "/etc/docker/daemon.json");
+            });
   }
 
   @Test
@@ -54,19 +61,25 @@ class EngineCheckTest {
 
     EngineCheck.checkOnce(runtime);
 
-    assertThat(logged.list).singleElement().satisfies(e -> assertThat(e.getLevel()).isEqualTo(Level.INFO));
+    assertThat(logged.list)
+        .singleElement()
+        .satisfies(e -> assertThat(e.getLevel()).isEqualTo(Level.INFO));
   }
 
   @Test
   void checkOnce_whenTheEngineDoesNotAnswer_warnsThatItCannotTell() {
-    runtime.failNext("info", new ContainerRuntimeException("info", "the Docker engine is unreachable", null));
+    runtime.failNext(
+        "info", new ContainerRuntimeException("info", "the Docker engine is unreachable", null));
 
     assertThat(EngineCheck.checkOnce(runtime)).isEmpty();
 
-    assertThat(logged.list).singleElement().satisfies(e -> {
-      assertThat(e.getLevel()).isEqualTo(Level.WARN);
-      assertThat(e.getFormattedMessage()).contains("cannot check", "unreachable");
-    });
+    assertThat(logged.list)
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.getLevel()).isEqualTo(Level.WARN);
+              assertThat(e.getFormattedMessage()).contains("cannot check", "unreachable");
+            });
   }
 
   @Test

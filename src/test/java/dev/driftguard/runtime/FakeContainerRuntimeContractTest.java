@@ -6,9 +6,9 @@ import dev.driftguard.runtime.ContainerRuntime.LocalImage;
 import dev.driftguard.testing.FakeContainerRuntime;
 import dev.driftguard.testing.FakeContainerRuntime.Behaviour;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
-import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** The runtime contract on the in-memory fake the reconciler's unit tests use. */

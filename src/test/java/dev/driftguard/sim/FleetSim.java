@@ -42,10 +42,13 @@ public final class FleetSim {
   static final int PORT = 18080;
   private static final String REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
   private static final long SAMPLE_MILLIS = 1_000;
+
   /** A dead host's target fails its checks until the ASG terminates it. */
   private static final long TERMINATE_AFTER_MILLIS = 60_000;
+
   /** A spot instance is reclaimed this long after its notice. */
   private static final long SPOT_NOTICE_MILLIS = 120_000;
+
   /** The ASG's replacement or new host joins after booting. */
   private static final long BOOT_MILLIS = 45_000;
 
@@ -98,7 +101,8 @@ public final class FleetSim {
           runOnceRunning++;
           result.runOnceConcurrentMax = Math.max(result.runOnceConcurrentMax, runOnceRunning);
           if (runOnceRunning > 1) {
-            result.violation(scheduler.now(), runOnceRunning + " hosts run the one-time task at once");
+            result.violation(
+                scheduler.now(), runOnceRunning + " hosts run the one-time task at once");
           }
           return;
         }
@@ -155,7 +159,8 @@ public final class FleetSim {
   }
 
   private static ImageRef image(char c) {
-    return new ImageRef(REGISTRY, "web", null, Digest.parse("sha256:" + String.valueOf(c).repeat(64)));
+    return new ImageRef(
+        REGISTRY, "web", null, Digest.parse("sha256:" + String.valueOf(c).repeat(64)));
   }
 
   /** The service every host runs: behind the group, stop-first, maxUnavailable a percentage. */
@@ -174,9 +179,15 @@ public final class FleetSim {
             Duration.ofSeconds(10),
             0),
         new HealthSpec(
-            HealthSpec.Type.HTTP, 8080, "/healthz", Duration.ofSeconds(2), Duration.ofSeconds(1), 2,
+            HealthSpec.Type.HTTP,
+            8080,
+            "/healthz",
+            Duration.ofSeconds(2),
+            Duration.ofSeconds(1),
+            2,
             Duration.ofSeconds(60)),
-        new TrafficSpec(TargetGroupArn.parse(ARN), PORT, null, Duration.ofMinutes(5), Duration.ofMinutes(5)),
+        new TrafficSpec(
+            TargetGroupArn.parse(ARN), PORT, null, Duration.ofMinutes(5), Duration.ofMinutes(5)),
         new RolloutSpec(RolloutSpec.Strategy.STOP_FIRST, s.maxUnavailablePercent(), true, true, 0),
         null);
   }
@@ -184,7 +195,8 @@ public final class FleetSim {
   /** Runs the scenario to its end and returns what happened. */
   public SimResult run() {
     long wallStart = System.nanoTime();
-    long cpuStart = java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
+    long cpuStart =
+        java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
     aws.seedParameter(PARAMETER, oldImage.pinned());
     for (int i = 0; i < scenario.hosts(); i++) {
       launch(true);
@@ -201,7 +213,8 @@ public final class FleetSim {
     finish();
     result.wallMillis = (System.nanoTime() - wallStart) / 1_000_000;
     result.cpuMillis =
-        (java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - cpuStart)
+        (java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime()
+                - cpuStart)
             / 1_000_000;
     result.events = scheduler.events();
     return result;
@@ -211,10 +224,14 @@ public final class FleetSim {
 
   private SimHost.Node launch(boolean seeded) {
     String id = String.format(Locale.ROOT, "i-%017x", 0x100000L + nextInstance++);
-    long skew = scenario.skewMillis() == 0 ? 0 : random.nextLong(-scenario.skewMillis(), scenario.skewMillis() + 1);
+    long skew =
+        scenario.skewMillis() == 0
+            ? 0
+            : random.nextLong(-scenario.skewMillis(), scenario.skewMillis() + 1);
     SimHost.Node node = new SimHost.Node(id, skew, scheduler);
     node.launchedAt = scheduler.now();
-    node.docker = new SimDocker(node, scheduler, random.split(), SimDocker.Timing.defaults(), registry);
+    node.docker =
+        new SimDocker(node, scheduler, random.split(), SimDocker.Timing.defaults(), registry);
     node.state = new InMemoryStateStore();
     nodes.put(id, node);
     countedOut.put(id, false);
@@ -457,8 +474,12 @@ public final class FleetSim {
       if (left) {
         result.violation(
             scheduler.now(),
-            outByAgents + " hosts out of service by their agents, " + allowed + " allowed (of "
-                + members + " members)");
+            outByAgents
+                + " hosts out of service by their agents, "
+                + allowed
+                + " allowed (of "
+                + members
+                + " members)");
       } else {
         // The group shrank under hosts that were already out (a death, a termination): the
         // agents could not have known; reported, not counted against them.
@@ -469,7 +490,9 @@ public final class FleetSim {
 
   /** Counts hosts that start the bad digest (the circuit breaker's reach). */
   void started(SimHost.Node node, Digest digest) {
-    if (scenario.badDigest() && digest.equals(newImage.digest()) && startedBad.add(node.instanceId)) {
+    if (scenario.badDigest()
+        && digest.equals(newImage.digest())
+        && startedBad.add(node.instanceId)) {
       result.badDigestHosts = startedBad.size();
       if (startedBad.size() > allowedAtPin) {
         result.violation(
@@ -529,7 +552,8 @@ public final class FleetSim {
 
   /** Whether scale events are all past (the last come within five minutes of the pin). */
   private boolean pendingEventsOver() {
-    return scheduler.now() > result.pinAt + 300_000 + SPOT_NOTICE_MILLIS + BOOT_MILLIS + TERMINATE_AFTER_MILLIS;
+    return scheduler.now()
+        > result.pinAt + 300_000 + SPOT_NOTICE_MILLIS + BOOT_MILLIS + TERMINATE_AFTER_MILLIS;
   }
 
   private void finish() {
@@ -550,7 +574,8 @@ public final class FleetSim {
         result.violation(scheduler.now(), node.instanceId + " ends with no serving container");
       } else if (!goal.equals(running)) {
         result.violation(
-            scheduler.now(), node.instanceId + " ends on " + running.shortForm() + ", not " + goal.shortForm());
+            scheduler.now(),
+            node.instanceId + " ends on " + running.shortForm() + ", not " + goal.shortForm());
       } else if (node.convergedAt < 0) {
         result.violation(scheduler.now(), node.instanceId + " did not converge");
       }

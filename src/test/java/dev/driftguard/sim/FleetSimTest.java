@@ -51,11 +51,26 @@ class FleetSimTest {
   void simulatedThrottling_isThrottlingToTheSdk_withAwsCodes() {
     List<AwsServiceException> errors =
         List.of(
-            SimAws.error(SsmException.builder(), "Ssm", 400, "ThrottlingException", "Rate exceeded"),
-            SimAws.error(ElasticLoadBalancingV2Exception.builder(), "ElasticLoadBalancingV2", 400, "Throttling", "Rate exceeded"),
-            SimAws.error(Ec2Exception.builder(), "Ec2", 503, "RequestLimitExceeded", "Request limit exceeded."),
-            SimAws.error(ProvisionedThroughputExceededException.builder(), "DynamoDb", 400,
-                "ProvisionedThroughputExceededException", "exceeded"));
+            SimAws.error(
+                SsmException.builder(), "Ssm", 400, "ThrottlingException", "Rate exceeded"),
+            SimAws.error(
+                ElasticLoadBalancingV2Exception.builder(),
+                "ElasticLoadBalancingV2",
+                400,
+                "Throttling",
+                "Rate exceeded"),
+            SimAws.error(
+                Ec2Exception.builder(),
+                "Ec2",
+                503,
+                "RequestLimitExceeded",
+                "Request limit exceeded."),
+            SimAws.error(
+                ProvisionedThroughputExceededException.builder(),
+                "DynamoDb",
+                400,
+                "ProvisionedThroughputExceededException",
+                "exceeded"));
 
     assertThat(errors).allMatch(AwsServiceException::isThrottlingException);
     assertThat(errors.get(3)).isInstanceOf(ProvisionedThroughputExceededException.class);
@@ -66,13 +81,15 @@ class FleetSimTest {
   void ssmBucket_throttlesTheRealAdapterAfter40CallsInASecond() {
     SimAws aws = new SimAws(scheduler, new SplittableRandom(1), 0, SimAws.defaultLimits());
     aws.seedParameter("/p", "x");
-    SsmDesiredStateSource source = new SsmDesiredStateSource(new SimSsmClient(aws), AwsCallListener.NONE);
+    SsmDesiredStateSource source =
+        new SsmDesiredStateSource(new SimSsmClient(aws), AwsCallListener.NONE);
     for (int i = 0; i < 40; i++) {
       assertThat(source.read(List.of("/p"))).containsKey("/p");
     }
 
     assertThatThrownBy(() -> source.read(List.of("/p")))
-        .isInstanceOfSatisfying(DesiredStateUnavailableException.class, e -> assertThat(e.throttled()).isTrue())
+        .isInstanceOfSatisfying(
+            DesiredStateUnavailableException.class, e -> assertThat(e.throttled()).isTrue())
         .hasMessageContaining("ThrottlingException");
   }
 
@@ -80,7 +97,8 @@ class FleetSimTest {
   void parameterStore_readsLagTheWrite() {
     SimAws aws = new SimAws(scheduler, new SplittableRandom(1), 5_000, List.of());
     aws.seedParameter("/p", "old");
-    SsmDesiredStateSource source = new SsmDesiredStateSource(new SimSsmClient(aws), AwsCallListener.NONE);
+    SsmDesiredStateSource source =
+        new SsmDesiredStateSource(new SimSsmClient(aws), AwsCallListener.NONE);
     aws.pin("/p", "new");
     boolean sawOld = source.read(List.of("/p")).get("/p").value().equals("old");
     scheduler.runUntil(5_001);
@@ -94,11 +112,14 @@ class FleetSimTest {
     SimAws aws = new SimAws(scheduler, new SplittableRandom(3), 0, List.of());
     boolean[] serving = {true};
     SimTargetGroup group =
-        aws.createTargetGroup("arn", 5_000, 2, 2, 20_000, (id, port) -> serving[0], (id, port, from, to) -> {});
+        aws.createTargetGroup(
+            "arn", 5_000, 2, 2, 20_000, (id, port) -> serving[0], (id, port, from, to) -> {});
     SimElbv2Client elbv2 = new SimElbv2Client(aws);
-    Elbv2TrafficGate gate =
-        new Elbv2TrafficGate(elbv2, "i-1", AwsCallListener.NONE);
-    elbv2.registerTargets(b -> b.targetGroupArn("arn").targets(TargetDescription.builder().id("i-1").port(80).build()));
+    Elbv2TrafficGate gate = new Elbv2TrafficGate(elbv2, "i-1", AwsCallListener.NONE);
+    elbv2.registerTargets(
+        b ->
+            b.targetGroupArn("arn")
+                .targets(TargetDescription.builder().id("i-1").port(80).build()));
 
     assertThat(group.target("i-1", 80).health).isEqualTo(SimTargetGroup.Health.INITIAL);
     scheduler.runUntil(4_999);
@@ -106,11 +127,15 @@ class FleetSimTest {
     scheduler.runUntil(10_000);
     assertThat(group.target("i-1", 80).health).isEqualTo(SimTargetGroup.Health.HEALTHY);
 
-    elbv2.deregisterTargets(b -> b.targetGroupArn("arn").targets(TargetDescription.builder().id("i-1").port(80).build()));
+    elbv2.deregisterTargets(
+        b ->
+            b.targetGroupArn("arn")
+                .targets(TargetDescription.builder().id("i-1").port(80).build()));
     assertThat(group.target("i-1", 80).health).isEqualTo(SimTargetGroup.Health.DRAINING);
     scheduler.runUntil(30_000);
     assertThat(group.target("i-1", 80).health).isEqualTo(SimTargetGroup.Health.GONE);
-    assertThat(elbv2.describeTargetHealth(b -> b.targetGroupArn("arn")).targetHealthDescriptions()).isEmpty();
+    assertThat(elbv2.describeTargetHealth(b -> b.targetGroupArn("arn")).targetHealthDescriptions())
+        .isEmpty();
     assertThat(gate).isNotNull();
   }
 
@@ -119,7 +144,8 @@ class FleetSimTest {
     SimAws aws = new SimAws(scheduler, new SplittableRandom(3), 0, List.of());
     boolean[] serving = {true};
     SimTargetGroup group =
-        aws.createTargetGroup("arn", 5_000, 2, 2, 20_000, (id, port) -> serving[0], (id, port, from, to) -> {});
+        aws.createTargetGroup(
+            "arn", 5_000, 2, 2, 20_000, (id, port) -> serving[0], (id, port, from, to) -> {});
     group.seedHealthy("i-1", 80);
     serving[0] = false;
 
@@ -175,7 +201,8 @@ class FleetSimTest {
   void realLoop_runsInTheSimulator_andKeepsTheFloorWhenAwsIsConsistent() {
     quiet();
     SimResult r =
-        new FleetSim(Scenario.named("good", 30).withConsistency(0, 0), 1, ReconcileLoopHost::new).run();
+        new FleetSim(Scenario.named("good", 30).withConsistency(0, 0), 1, ReconcileLoopHost::new)
+            .run();
 
     assertThat(r.violationSamples()).isEmpty();
     assertThat(r.convergence).hasSize(30);
@@ -219,8 +246,7 @@ class FleetSimTest {
           };
         };
 
-    SimResult r =
-        new FleetSim(Scenario.named("good", 40).withConsistency(0, 0), 5, reckless).run();
+    SimResult r = new FleetSim(Scenario.named("good", 40).withConsistency(0, 0), 5, reckless).run();
 
     assertThat(r.violations()).isPositive();
     assertThat(r.violationSamples()).anyMatch(v -> v.contains("out of service by their agents"));

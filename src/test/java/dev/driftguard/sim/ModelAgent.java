@@ -58,16 +58,22 @@ public final class ModelAgent implements SimHost {
   static final Duration LEASE_TTL = Duration.ofMinutes(2);
   static final Duration STEP = Duration.ofSeconds(2);
   static final Duration RUN_ONCE = Duration.ofSeconds(30);
+
   /** Between DescribeTargetHealth polls while waiting for healthy. */
   static final Duration HEALTHY_POLL = Duration.ofSeconds(5);
+
   /** Between tries for a turn while every slot is held. */
   static final Duration TURN_POLL = Duration.ofSeconds(10);
+
   /** How old the shared count of the target group may be. */
   static final Duration CENSUS_MAX_AGE = Duration.ofSeconds(10);
+
   /** How long a circuit-breaker answer is used before asking EC2 again. */
   static final Duration BREAKER_TTL = Duration.ofSeconds(30);
+
   /** How often the termination notice is looked at (IMDS, no AWS API budget). */
   static final Duration NOTICE_CHECK = Duration.ofSeconds(5);
+
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
 
   private enum Step {
@@ -128,7 +134,11 @@ public final class ModelAgent implements SimHost {
     this.gate = new Elbv2TrafficGate(wiring.elbv2(), wiring.instanceId(), AwsCallListener.NONE);
     this.fleet =
         new AwsFleetCoordinator(
-            wiring.elbv2(), wiring.ec2(), wiring.instanceId(), AwsCallListener.NONE, wiring.clock(),
+            wiring.elbv2(),
+            wiring.ec2(),
+            wiring.instanceId(),
+            AwsCallListener.NONE,
+            wiring.clock(),
             AwsFleetCoordinator.DEFAULT_PUBLISH_INTERVAL);
     this.health = wiring.healthChecks().forType(service.health().type());
     this.runOnce = runOnce;
@@ -143,7 +153,12 @@ public final class ModelAgent implements SimHost {
   /** The production lease: DynamoDB conditional writes. */
   public static TurnLease dynamoDb(Wiring w) {
     return new DynamoDbTurnLease(
-        w.dynamodb(), w.leaseTable(), w.clock(), w.maxClockSkew(), w.random(), AwsCallListener.NONE);
+        w.dynamodb(),
+        w.leaseTable(),
+        w.clock(),
+        w.maxClockSkew(),
+        w.random(),
+        AwsCallListener.NONE);
   }
 
   /** The candidate the design note compares: create-if-absent SSM parameters. */
@@ -161,7 +176,9 @@ public final class ModelAgent implements SimHost {
       Duration next = step();
       backoff = STEP.toMillis();
       return next;
-    } catch (FleetCoordinationException | TrafficGateException | DesiredStateUnavailableException e) {
+    } catch (FleetCoordinationException
+        | TrafficGateException
+        | DesiredStateUnavailableException e) {
       // A fault is never a verdict: the same step runs again after a jittered backoff.
       boolean throttled =
           (e instanceof FleetCoordinationException f && f.throttled())
@@ -213,7 +230,9 @@ public final class ModelAgent implements SimHost {
     try {
       RawRecord raw = desired.read(List.of(name)).get(name);
       DesiredState state =
-          DesiredRecord.parse(raw == null ? null : raw.value(), raw == null ? 0 : raw.version(),
+          DesiredRecord.parse(
+              raw == null ? null : raw.value(),
+              raw == null ? 0 : raw.version(),
               service.allowedRegistries());
       if (state instanceof DesiredState.Pinned pinned) {
         wanted = pinned.image();
@@ -243,12 +262,19 @@ public final class ModelAgent implements SimHost {
       boolean midDeploy = w.runtime().inspect(service.previousContainerName()).isPresent();
       if (midDeploy && current().filter(ContainerInfo::running).isPresent()) {
         TargetState state = gate.state(traffic(), port());
-        if (state == TargetState.NOT_REGISTERED || state == TargetState.UNUSED
+        if (state == TargetState.NOT_REGISTERED
+            || state == TargetState.UNUSED
             || state == TargetState.DRAINING) {
           gate.register(traffic(), port());
           registeredAt = now();
-          held = lease.acquire(service.trafficSpec().orElseThrow().targetGroupArn().value(),
-              Integer.MAX_VALUE, w.instanceId(), LEASE_TTL).orElse(null);
+          held =
+              lease
+                  .acquire(
+                      service.trafficSpec().orElseThrow().targetGroupArn().value(),
+                      Integer.MAX_VALUE,
+                      w.instanceId(),
+                      LEASE_TTL)
+                  .orElse(null);
           rollingBack = false;
           resumed = true;
           step = Step.WAIT_HEALTHY;
@@ -290,8 +316,11 @@ public final class ModelAgent implements SimHost {
     }
     int slots = CapacityFloor.allowedOut(fleetSize, service.rollout());
     Optional<TurnLease.Lease> got =
-        lease.acquire(service.trafficSpec().orElseThrow().targetGroupArn().value(), slots,
-            w.instanceId(), LEASE_TTL);
+        lease.acquire(
+            service.trafficSpec().orElseThrow().targetGroupArn().value(),
+            slots,
+            w.instanceId(),
+            LEASE_TTL);
     if (got.isEmpty()) {
       return jitter(TURN_POLL.toMillis());
     }
@@ -453,7 +482,8 @@ public final class ModelAgent implements SimHost {
 
   private Duration rollBack() {
     failed.add(wanted.digest());
-    fleet.publish(service, new PublishedState(null, "ROLLBACK", "rolled_back", wanted.digest(), null));
+    fleet.publish(
+        service, new PublishedState(null, "ROLLBACK", "rolled_back", wanted.digest(), null));
     fleet.flush();
     String name = service.containerName();
     w.runtime().remove(name);
@@ -467,8 +497,8 @@ public final class ModelAgent implements SimHost {
   }
 
   /**
-   * The circuit breaker (EC2 DescribeTags), asked at most every {@link #BREAKER_TTL} per digest:
-   * a host that retries its turn must not spend the account's EC2 budget on every try.
+   * The circuit breaker (EC2 DescribeTags), asked at most every {@link #BREAKER_TTL} per digest: a
+   * host that retries its turn must not spend the account's EC2 budget on every try.
    */
   private boolean rolledBack(Digest digest) {
     if (!digest.equals(breakerDigest) || now() >= breakerCheckedAt + BREAKER_TTL.toMillis()) {
@@ -484,20 +514,25 @@ public final class ModelAgent implements SimHost {
 
   /**
    * The target group's own count, shared by the fleet through the lease table: whoever finds it
-   * older than {@link #CENSUS_MAX_AGE} reads the whole group (one DescribeTargetHealth) and
-   * writes it back (conditional, so one writer wins). The account's ELBv2 Describe* bucket (10/s)
-   * then pays for one group read every few seconds, not one per deploy.
+   * older than {@link #CENSUS_MAX_AGE} reads the whole group (one DescribeTargetHealth) and writes
+   * it back (conditional, so one writer wins). The account's ELBv2 Describe* bucket (10/s) then
+   * pays for one group read every few seconds, not one per deploy.
    */
   private Census census(Set<String> holders) {
     Map<String, AttributeValue> key =
-        Map.of("pool", AttributeValue.fromS("census#" + traffic().targetGroupArn().value()),
-            "slot", AttributeValue.fromN("0"));
+        Map.of(
+            "pool",
+            AttributeValue.fromS("census#" + traffic().targetGroupArn().value()),
+            "slot",
+            AttributeValue.fromN("0"));
     Map<String, AttributeValue> item =
         w.dynamodb().getItem(b -> b.tableName(w.leaseTable()).key(key).consistentRead(true)).item();
     long now = now();
-    if (item != null && !item.isEmpty()
+    if (item != null
+        && !item.isEmpty()
         && Long.parseLong(item.get("at").n()) >= now - CENSUS_MAX_AGE.toMillis()) {
-      return new Census(Integer.parseInt(item.get("members").n()),
+      return new Census(
+          Integer.parseInt(item.get("members").n()),
           Integer.parseInt(item.get("outWithoutTurn").n()));
     }
     Set<String> members = new HashSet<>();
@@ -508,7 +543,9 @@ public final class ModelAgent implements SimHost {
       if (t.state() == TargetState.DRAINING && !turn) {
         continue;
       }
-      if (members.add(t.instanceId()) && t.state() != TargetState.HEALTHY && !turn
+      if (members.add(t.instanceId())
+          && t.state() != TargetState.HEALTHY
+          && !turn
           && !t.instanceId().equals(w.instanceId())) {
         outWithoutTurn++;
       }
@@ -520,11 +557,18 @@ public final class ModelAgent implements SimHost {
     next.put("members", AttributeValue.fromN(Integer.toString(fresh.members())));
     next.put("outWithoutTurn", AttributeValue.fromN(Integer.toString(fresh.outWithoutTurn())));
     try {
-      w.dynamodb().putItem(b -> b.tableName(w.leaseTable()).item(next)
-          .conditionExpression("attribute_not_exists(#at) OR #at < :cutoff")
-          .expressionAttributeNames(Map.of("#at", "at"))
-          .expressionAttributeValues(Map.of(":cutoff",
-              AttributeValue.fromN(Long.toString(now - CENSUS_MAX_AGE.toMillis())))));
+      w.dynamodb()
+          .putItem(
+              b ->
+                  b.tableName(w.leaseTable())
+                      .item(next)
+                      .conditionExpression("attribute_not_exists(#at) OR #at < :cutoff")
+                      .expressionAttributeNames(Map.of("#at", "at"))
+                      .expressionAttributeValues(
+                          Map.of(
+                              ":cutoff",
+                              AttributeValue.fromN(
+                                  Long.toString(now - CENSUS_MAX_AGE.toMillis())))));
     } catch (ConditionalCheckFailedException e) {
       // Another host counted at the same time; ours is as good for this decision.
     }

@@ -18,9 +18,9 @@ import java.util.Optional;
 
 /**
  * The agent's own loop in the simulator: a real {@link ReconcileLoop}, built as the composition
- * root builds it, on the agent's real AWS adapters (turns on the DynamoDB lease) over the
- * simulated SDK clients, the simulated engine and health checks, and the host's skewed clock. The
- * simulator drives its {@link ReconcileLoop#tick}; nothing sleeps.
+ * root builds it, on the agent's real AWS adapters (turns on the DynamoDB lease) over the simulated
+ * SDK clients, the simulated engine and health checks, and the host's skewed clock. The simulator
+ * drives its {@link ReconcileLoop#tick}; nothing sleeps.
  */
 public final class ReconcileLoopHost implements SimHost {
   /** ECR is not simulated: images pull anonymously from the simulated registry. */
@@ -49,7 +49,11 @@ public final class ReconcileLoopHost implements SimHost {
             .traffic(new Elbv2TrafficGate(w.elbv2(), w.instanceId(), calls))
             .fleet(
                 new AwsFleetCoordinator(
-                    w.elbv2(), w.ec2(), w.instanceId(), calls, w.clock(),
+                    w.elbv2(),
+                    w.ec2(),
+                    w.instanceId(),
+                    calls,
+                    w.clock(),
                     AwsFleetCoordinator.DEFAULT_PUBLISH_INTERVAL))
             .turns(ModelAgent.dynamoDb(w))
             .instanceId(w.instanceId())
@@ -57,9 +61,10 @@ public final class ReconcileLoopHost implements SimHost {
             .states(new StateBook(w.stateStore()))
             .listener(new Outcomes(w.outcomes()))
             .clock(w.clock())
-            .sleeper(d -> {
-              throw new IllegalStateException("the simulator drives tick(); nothing may sleep");
-            })
+            .sleeper(
+                d -> {
+                  throw new IllegalStateException("the simulator drives tick(); nothing may sleep");
+                })
             .random(w.random())
             .timing(DeployTiming.defaults())
             .pollInterval(w.pollInterval())

@@ -40,37 +40,96 @@ public record Scenario(
   public static Scenario named(String name, int hosts) {
     Scenario base =
         new Scenario(
-            name, hosts, 10, false, 5_000, 2_000, 0, 0, 0, 0,
-            Duration.ofSeconds(15), Duration.ofSeconds(5), 2, 2, Duration.ofSeconds(20),
-            Duration.ofSeconds(30), Duration.ofMinutes(40));
+            name,
+            hosts,
+            10,
+            false,
+            5_000,
+            2_000,
+            0,
+            0,
+            0,
+            0,
+            Duration.ofSeconds(15),
+            Duration.ofSeconds(5),
+            2,
+            2,
+            Duration.ofSeconds(20),
+            Duration.ofSeconds(30),
+            Duration.ofMinutes(40));
     return switch (name.toLowerCase(Locale.ROOT)) {
       case "good" -> base;
       case "bad" -> base.withBadDigest();
       case "scale-out" -> base.with(0.20, 0, 0, 0);
       case "deaths" -> base.with(0, 0.05, 0.01, 0.02);
       case "stress" -> base.withConsistency(30_000, 30_000).with(0.20, 0.05, 0.01, 0.02);
-      default -> throw new IllegalArgumentException(
-          "unknown scenario " + name + "; known: " + NAMES);
+      default ->
+          throw new IllegalArgumentException("unknown scenario " + name + "; known: " + NAMES);
     };
   }
 
   Scenario withBadDigest() {
-    return new Scenario(name, hosts, maxUnavailablePercent, true, lagMillis, skewMillis, scaleOut,
-        deaths, spotNotices, agentRestarts, pollInterval, healthCheckInterval, healthyThreshold,
-        unhealthyThreshold, deregistrationDelay, pinAt, limit);
+    return new Scenario(
+        name,
+        hosts,
+        maxUnavailablePercent,
+        true,
+        lagMillis,
+        skewMillis,
+        scaleOut,
+        deaths,
+        spotNotices,
+        agentRestarts,
+        pollInterval,
+        healthCheckInterval,
+        healthyThreshold,
+        unhealthyThreshold,
+        deregistrationDelay,
+        pinAt,
+        limit);
   }
 
   Scenario with(double scaleOut, double deaths, double spotNotices, double agentRestarts) {
-    return new Scenario(name, hosts, maxUnavailablePercent, badDigest, lagMillis, skewMillis,
-        scaleOut, deaths, spotNotices, agentRestarts, pollInterval, healthCheckInterval,
-        healthyThreshold, unhealthyThreshold, deregistrationDelay, pinAt, limit);
+    return new Scenario(
+        name,
+        hosts,
+        maxUnavailablePercent,
+        badDigest,
+        lagMillis,
+        skewMillis,
+        scaleOut,
+        deaths,
+        spotNotices,
+        agentRestarts,
+        pollInterval,
+        healthCheckInterval,
+        healthyThreshold,
+        unhealthyThreshold,
+        deregistrationDelay,
+        pinAt,
+        limit);
   }
 
   /** The same scenario with other consistency delays and clock skews. */
   public Scenario withConsistency(long lagMillis, long skewMillis) {
-    return new Scenario(name, hosts, maxUnavailablePercent, badDigest, lagMillis, skewMillis,
-        scaleOut, deaths, spotNotices, agentRestarts, pollInterval, healthCheckInterval,
-        healthyThreshold, unhealthyThreshold, deregistrationDelay, pinAt, limit);
+    return new Scenario(
+        name,
+        hosts,
+        maxUnavailablePercent,
+        badDigest,
+        lagMillis,
+        skewMillis,
+        scaleOut,
+        deaths,
+        spotNotices,
+        agentRestarts,
+        pollInterval,
+        healthCheckInterval,
+        healthyThreshold,
+        unhealthyThreshold,
+        deregistrationDelay,
+        pinAt,
+        limit);
   }
 
   /** The agents' {@code agent.fleet.maxClockSkew}: two hosts differ by up to twice the skew. */

@@ -37,12 +37,15 @@ public final class SimAws {
   private final Map<String, TokenBucket> buckets = new HashMap<>();
   private final Map<String, ApiStats> stats = new TreeMap<>();
   final Map<String, Lagged<Parameter>> parameters = new HashMap<>();
+
   /** Tag key -> instance -> value (null once deleted). */
   final Map<String, Map<String, Lagged<String>>> tags = new HashMap<>();
+
   final Map<String, SimTargetGroup> targetGroups = new LinkedHashMap<>();
   final DynamoTables dynamo = new DynamoTables();
 
-  public SimAws(Scheduler scheduler, SplittableRandom random, long lagMillis, List<ApiLimit> limits) {
+  public SimAws(
+      Scheduler scheduler, SplittableRandom random, long lagMillis, List<ApiLimit> limits) {
     this.scheduler = scheduler;
     this.random = random;
     this.lagMillis = lagMillis;
@@ -73,7 +76,11 @@ public final class SimAws {
    * DynamoDB), or throws {@code throttle}'s exception when the bucket is empty.
    */
   void admit(
-      String api, String limitName, String partition, double cost, Supplier<AwsServiceException> throttle) {
+      String api,
+      String limitName,
+      String partition,
+      double cost,
+      Supplier<AwsServiceException> throttle) {
     ApiLimit limit = limits.get(limitName);
     ApiStats s = stats.computeIfAbsent(api, k -> new ApiStats(k, limit));
     if (limit == null) {
@@ -81,7 +88,8 @@ public final class SimAws {
       return;
     }
     TokenBucket bucket =
-        buckets.computeIfAbsent(limitName + (partition == null ? "" : "#" + partition), k -> limit.bucket());
+        buckets.computeIfAbsent(
+            limitName + (partition == null ? "" : "#" + partition), k -> limit.bucket());
     boolean ok = bucket.tryTake(scheduler.now(), cost);
     s.record(scheduler.now(), !ok);
     if (!ok) {

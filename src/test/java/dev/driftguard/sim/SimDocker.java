@@ -31,8 +31,15 @@ final class SimDocker implements ContainerRuntime {
   }
 
   /** Operation durations (milliseconds): {@code min + uniform(spread)}. */
-  record Timing(long pullMin, long pullSpread, long startMin, long startSpread, long warmMin,
-      long warmSpread, long stopMin, long stopSpread) {
+  record Timing(
+      long pullMin,
+      long pullSpread,
+      long startMin,
+      long startSpread,
+      long warmMin,
+      long warmSpread,
+      long stopMin,
+      long stopSpread) {
     static Timing defaults() {
       return new Timing(5_000, 20_000, 500, 1_500, 1_000, 4_000, 1_000, 4_000);
     }
@@ -77,7 +84,11 @@ final class SimDocker implements ContainerRuntime {
   final Map<String, Container> containers = new LinkedHashMap<>();
   private int nextId = 1;
 
-  SimDocker(SimHost.Node host, Scheduler scheduler, SplittableRandom random, Timing timing,
+  SimDocker(
+      SimHost.Node host,
+      Scheduler scheduler,
+      SplittableRandom random,
+      Timing timing,
       Map<String, Behaviour> registry) {
     this.host = host;
     this.scheduler = scheduler;
@@ -95,7 +106,8 @@ final class SimDocker implements ContainerRuntime {
     String imageId = imageIdOf(spec.image());
     local.put(imageId, new LocalImage(imageId, List.of(spec.image().pinned()), Instant.EPOCH));
     localBehaviour.put(imageId, registry.getOrDefault(spec.image().pinned(), Behaviour.GOOD));
-    Container c = new Container("c" + nextId++, name, imageId, spec.labels(), localBehaviour.get(imageId));
+    Container c =
+        new Container("c" + nextId++, name, imageId, spec.labels(), localBehaviour.get(imageId));
     c.state = ContainerInfo.State.RUNNING;
     c.servingFrom = 0;
     c.startedAt = scheduler.instant();
@@ -110,7 +122,9 @@ final class SimDocker implements ContainerRuntime {
   Optional<Container> onPort(int hostPort) {
     for (Container c : containers.values()) {
       String port = c.labels.get(dev.driftguard.model.Labels.HOST_PORT);
-      if (c.state == ContainerInfo.State.RUNNING && port != null && Integer.parseInt(port) == hostPort) {
+      if (c.state == ContainerInfo.State.RUNNING
+          && port != null
+          && Integer.parseInt(port) == hostPort) {
         return Optional.of(c);
       }
     }
@@ -146,14 +160,22 @@ final class SimDocker implements ContainerRuntime {
   @Override
   public ContainerInfo create(String name, RunSpec spec) {
     if (containers.containsKey(name)) {
-      throw new ContainerRuntimeException("create", "create " + name + ": a container with that name exists", null);
+      throw new ContainerRuntimeException(
+          "create", "create " + name + ": a container with that name exists", null);
     }
     String imageId = imageIdOf(spec.image());
     if (!local.containsKey(imageId)) {
-      throw new ContainerRuntimeException("create", "create " + name + ": no such image " + spec.image().pinned(), null);
+      throw new ContainerRuntimeException(
+          "create", "create " + name + ": no such image " + spec.image().pinned(), null);
     }
     host.busy(200);
-    Container c = new Container("c" + nextId++, name, imageId, new LinkedHashMap<>(spec.labels()), localBehaviour.get(imageId));
+    Container c =
+        new Container(
+            "c" + nextId++,
+            name,
+            imageId,
+            new LinkedHashMap<>(spec.labels()),
+            localBehaviour.get(imageId));
     containers.put(name, c);
     return info(c);
   }
@@ -193,7 +215,8 @@ final class SimDocker implements ContainerRuntime {
   public void rename(String from, String to) {
     Container c = require(from, "rename");
     if (containers.containsKey(to)) {
-      throw new ContainerRuntimeException("rename", "rename " + from + " to " + to + ": name taken", null);
+      throw new ContainerRuntimeException(
+          "rename", "rename " + from + " to " + to + ": name taken", null);
     }
     containers.remove(from);
     c.name = to;
@@ -236,14 +259,22 @@ final class SimDocker implements ContainerRuntime {
   private Container require(String name, String operation) {
     Container c = containers.get(name);
     if (c == null) {
-      throw new ContainerRuntimeException(operation, operation + " " + name + ": no such container", null);
+      throw new ContainerRuntimeException(
+          operation, operation + " " + name + ": no such container", null);
     }
     return c;
   }
 
   private ContainerInfo info(Container c) {
     return new ContainerInfo(
-        c.id, c.name, c.imageId, c.labels, c.state, ContainerInfo.Health.NONE, 0,
-        c.state == ContainerInfo.State.EXITED ? 143 : 0, c.startedAt);
+        c.id,
+        c.name,
+        c.imageId,
+        c.labels,
+        c.state,
+        ContainerInfo.Health.NONE,
+        0,
+        c.state == ContainerInfo.State.EXITED ? 143 : 0,
+        c.startedAt);
   }
 }

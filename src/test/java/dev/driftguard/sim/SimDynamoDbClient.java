@@ -36,11 +36,13 @@ public final class SimDynamoDbClient implements DynamoDbClient {
   private static final int ITEM_BYTES = 100;
 
   private final SimAws aws;
+
   /**
    * SDK copies of stored items, by the stored item's identity (the model replaces an item on every
    * write): thousands of hosts query the same pool, and building SDK values dominated the run.
    */
-  private final Map<Map<String, Value>, Map<String, AttributeValue>> copies = new java.util.IdentityHashMap<>();
+  private final Map<Map<String, Value>, Map<String, AttributeValue>> copies =
+      new java.util.IdentityHashMap<>();
 
   public SimDynamoDbClient(SimAws aws) {
     this.aws = aws;
@@ -63,22 +65,43 @@ public final class SimDynamoDbClient implements DynamoDbClient {
 
   @Override
   public PutItemResponse putItem(PutItemRequest r) {
-    write("PutItem", r.tableName(), r.item(), r.conditionExpression(), null,
-        r.expressionAttributeNames(), r.expressionAttributeValues(), aws.dynamo::putItem);
+    write(
+        "PutItem",
+        r.tableName(),
+        r.item(),
+        r.conditionExpression(),
+        null,
+        r.expressionAttributeNames(),
+        r.expressionAttributeValues(),
+        aws.dynamo::putItem);
     return PutItemResponse.builder().build();
   }
 
   @Override
   public UpdateItemResponse updateItem(UpdateItemRequest r) {
-    write("UpdateItem", r.tableName(), r.key(), r.conditionExpression(), r.updateExpression(),
-        r.expressionAttributeNames(), r.expressionAttributeValues(), aws.dynamo::updateItem);
+    write(
+        "UpdateItem",
+        r.tableName(),
+        r.key(),
+        r.conditionExpression(),
+        r.updateExpression(),
+        r.expressionAttributeNames(),
+        r.expressionAttributeValues(),
+        aws.dynamo::updateItem);
     return UpdateItemResponse.builder().build();
   }
 
   @Override
   public DeleteItemResponse deleteItem(DeleteItemRequest r) {
-    write("DeleteItem", r.tableName(), r.key(), r.conditionExpression(), null,
-        r.expressionAttributeNames(), r.expressionAttributeValues(), aws.dynamo::deleteItem);
+    write(
+        "DeleteItem",
+        r.tableName(),
+        r.key(),
+        r.conditionExpression(),
+        null,
+        r.expressionAttributeNames(),
+        r.expressionAttributeValues(),
+        aws.dynamo::deleteItem);
     return DeleteItemResponse.builder().build();
   }
 
@@ -94,18 +117,23 @@ public final class SimDynamoDbClient implements DynamoDbClient {
       java.util.function.Consumer<DynamoTables.Request> apply) {
     admit(operation, ApiLimit.DYNAMODB_WRITE, partition(itemOrKey), 1);
     DynamoTables.Request request =
-        new DynamoTables.Request(table, model(itemOrKey), condition, update, names, model(values), null, 0);
-    call(() -> {
-      apply.accept(request);
-      return null;
-    });
+        new DynamoTables.Request(
+            table, model(itemOrKey), condition, update, names, model(values), null, 0);
+    call(
+        () -> {
+          apply.accept(request);
+          return null;
+        });
   }
 
   @Override
   public GetItemResponse getItem(GetItemRequest request) {
     admit("GetItem", ApiLimit.DYNAMODB_READ, partition(request.key()), 1);
-    Map<String, Value> item = call(() -> aws.dynamo.getItem(request.tableName(), model(request.key())));
-    return item == null ? GetItemResponse.builder().build() : GetItemResponse.builder().item(sdk(item)).build();
+    Map<String, Value> item =
+        call(() -> aws.dynamo.getItem(request.tableName(), model(request.key())));
+    return item == null
+        ? GetItemResponse.builder().build()
+        : GetItemResponse.builder().item(sdk(item)).build();
   }
 
   @Override
@@ -115,16 +143,18 @@ public final class SimDynamoDbClient implements DynamoDbClient {
             ? request.expressionAttributeValues().values().iterator().next().s()
             : null;
     DynamoTables.Page page =
-        call(() -> aws.dynamo.query(
-            new DynamoTables.Request(
-                request.tableName(),
-                null,
-                request.keyConditionExpression(),
-                null,
-                request.expressionAttributeNames(),
-                model(request.expressionAttributeValues()),
-                model(request.exclusiveStartKey()),
-                request.limit() == null ? 0 : request.limit())));
+        call(
+            () ->
+                aws.dynamo.query(
+                    new DynamoTables.Request(
+                        request.tableName(),
+                        null,
+                        request.keyConditionExpression(),
+                        null,
+                        request.expressionAttributeNames(),
+                        model(request.expressionAttributeValues()),
+                        model(request.exclusiveStartKey()),
+                        request.limit() == null ? 0 : request.limit())));
     double units = Math.max(1, Math.ceil(page.items().size() * ITEM_BYTES / 4096.0));
     admit("Query", ApiLimit.DYNAMODB_READ, partition, units);
     QueryResponse.Builder response =

@@ -38,7 +38,11 @@ public final class SimEc2Client implements Ec2Client {
         1,
         () ->
             SimAws.error(
-                Ec2Exception.builder(), "Ec2", 503, "RequestLimitExceeded", "Request limit exceeded."));
+                Ec2Exception.builder(),
+                "Ec2",
+                503,
+                "RequestLimitExceeded",
+                "Request limit exceeded."));
   }
 
   @Override

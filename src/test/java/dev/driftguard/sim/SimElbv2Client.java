@@ -139,6 +139,10 @@ public final class SimElbv2Client implements ElasticLoadBalancingV2Client {
   /** For tests: the exception this client throws when throttled. */
   static AwsServiceException throttled() {
     return SimAws.error(
-        ElasticLoadBalancingV2Exception.builder(), "ElasticLoadBalancingV2", 400, "Throttling", "Rate exceeded");
+        ElasticLoadBalancingV2Exception.builder(),
+        "ElasticLoadBalancingV2",
+        400,
+        "Throttling",
+        "Rate exceeded");
   }
 }

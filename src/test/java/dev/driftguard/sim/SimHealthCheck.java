@@ -6,8 +6,8 @@ import dev.driftguard.model.ContainerSpec;
 import dev.driftguard.model.HealthSpec;
 
 /**
- * The agent's own health probe of a simulated container (the HTTP check's stand-in): it passes
- * when the container runs an image that serves and has finished starting.
+ * The agent's own health probe of a simulated container (the HTTP check's stand-in): it passes when
+ * the container runs an image that serves and has finished starting.
  */
 final class SimHealthCheck implements HealthCheck {
   private final SimDocker docker;

@@ -16,9 +16,9 @@ import software.amazon.awssdk.services.elasticloadbalancingv2.ElasticLoadBalanci
 import software.amazon.awssdk.services.ssm.SsmClient;
 
 /**
- * One host's agent as the simulator drives it: a non-blocking tick that says when it wants the
- * next one, as the reshaped {@code ReconcileLoop.tick()} does. The scheduler calls it again at
- * {@code max(now + returned delay, the host's busy-until)}.
+ * One host's agent as the simulator drives it: a non-blocking tick that says when it wants the next
+ * one, as the reshaped {@code ReconcileLoop.tick()} does. The scheduler calls it again at {@code
+ * max(now + returned delay, the host's busy-until)}.
  */
 public interface SimHost {
 
@@ -33,8 +33,8 @@ public interface SimHost {
 
   /**
    * What the composition root would hand a host's agent: this host's identity and clock, the
-   * simulated SDK clients of the account, the simulated engine and health checks, its state
-   * store (kept across agent restarts, like the state directory), and the fleet settings.
+   * simulated SDK clients of the account, the simulated engine and health checks, its state store
+   * (kept across agent restarts, like the state directory), and the fleet settings.
    */
   record Wiring(
       String instanceId,

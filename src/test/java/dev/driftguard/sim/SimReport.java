@@ -19,7 +19,8 @@ public final class SimReport {
   private SimReport() {}
 
   /** One bucket's use in a run: mean and peak calls a second against its refill rate. */
-  record BucketUse(String bucket, double mean, int peak, double refill, long calls, long throttled) {}
+  record BucketUse(
+      String bucket, double mean, int peak, double refill, long calls, long throttled) {}
 
   static List<BucketUse> buckets(SimResult r) {
     Map<String, List<ApiStats>> byBucket = new LinkedHashMap<>();
@@ -60,7 +61,15 @@ public final class SimReport {
       if (buckets.length() > 0) {
         buckets.append(' ');
       }
-      buckets.append(String.format(Locale.ROOT, "%s=%.2f/%d/%.0f/%d", b.bucket(), b.mean(), b.peak(), b.refill(), b.throttled()));
+      buckets.append(
+          String.format(
+              Locale.ROOT,
+              "%s=%.2f/%d/%.0f/%d",
+              b.bucket(),
+              b.mean(),
+              b.peak(),
+              b.refill(),
+              b.throttled()));
     }
     return String.join(
         ",",
@@ -125,33 +134,94 @@ public final class SimReport {
     pooled.convergence.addAll(all);
     StringBuilder md = new StringBuilder();
     Scenario s = first.scenario;
-    md.append(String.format(Locale.ROOT, "### %s, %d hosts (%d seed%s)%n%n", s.name(), s.hosts(), runs.size(), runs.size() == 1 ? "" : "s"));
-    md.append(String.format(Locale.ROOT,
-        "maxUnavailable %d%% (%d hosts), lag 0-%.0f s, skew ±%.0f s, scale-out %.0f%%, deaths %.0f%%, spot notices %.0f%%, agent restarts %.0f%%, bad digest: %s%n%n",
-        s.maxUnavailablePercent(), first.allowed, s.lagMillis() / 1000.0, s.skewMillis() / 1000.0,
-        100 * s.scaleOut(), 100 * s.deaths(), 100 * s.spotNotices(), 100 * s.agentRestarts(), s.badDigest() ? "yes" : "no"));
+    md.append(
+        String.format(
+            Locale.ROOT,
+            "### %s, %d hosts (%d seed%s)%n%n",
+            s.name(),
+            s.hosts(),
+            runs.size(),
+            runs.size() == 1 ? "" : "s"));
+    md.append(
+        String.format(
+            Locale.ROOT,
+            "maxUnavailable %d%% (%d hosts), lag 0-%.0f s, skew ±%.0f s, scale-out %.0f%%, deaths %.0f%%, spot notices %.0f%%, agent restarts %.0f%%, bad digest: %s%n%n",
+            s.maxUnavailablePercent(),
+            first.allowed,
+            s.lagMillis() / 1000.0,
+            s.skewMillis() / 1000.0,
+            100 * s.scaleOut(),
+            100 * s.deaths(),
+            100 * s.spotNotices(),
+            100 * s.agentRestarts(),
+            s.badDigest() ? "yes" : "no"));
     md.append("| measure | value |\n| --- | --- |\n");
-    md.append(row("convergence from the pin, p50 / p99 / max", all.isEmpty() ? "n/a (fleet kept the old digest)"
-        : String.format(Locale.ROOT, "%.0f s / %.0f s / %.0f s", pooled.convergenceSeconds(0.5), pooled.convergenceSeconds(0.99), pooled.convergenceSeconds(1.0))));
-    md.append(row("most hosts out of service at once, by agents (allowed)", maxOut + " (" + first.allowed + ")"));
-    md.append(row("most hosts out of service at once, incl. dead, evacuating, joining", Integer.toString(maxTotal)));
-    md.append(row("times deaths shrank the group below the hosts already out", Integer.toString(runs.stream().mapToInt(r -> r.floorShrunk).sum())));
-    md.append(row("throttled calls (of all calls)", String.format(Locale.ROOT, "%d of %d (%.2f%%)", throttled, calls, calls == 0 ? 0 : 100.0 * throttled / calls)));
+    md.append(
+        row(
+            "convergence from the pin, p50 / p99 / max",
+            all.isEmpty()
+                ? "n/a (fleet kept the old digest)"
+                : String.format(
+                    Locale.ROOT,
+                    "%.0f s / %.0f s / %.0f s",
+                    pooled.convergenceSeconds(0.5),
+                    pooled.convergenceSeconds(0.99),
+                    pooled.convergenceSeconds(1.0))));
+    md.append(
+        row(
+            "most hosts out of service at once, by agents (allowed)",
+            maxOut + " (" + first.allowed + ")"));
+    md.append(
+        row(
+            "most hosts out of service at once, incl. dead, evacuating, joining",
+            Integer.toString(maxTotal)));
+    md.append(
+        row(
+            "times deaths shrank the group below the hosts already out",
+            Integer.toString(runs.stream().mapToInt(r -> r.floorShrunk).sum())));
+    md.append(
+        row(
+            "throttled calls (of all calls)",
+            String.format(
+                Locale.ROOT,
+                "%d of %d (%.2f%%)",
+                throttled,
+                calls,
+                calls == 0 ? 0 : 100.0 * throttled / calls)));
     md.append(row("deploys failed by throttling", Integer.toString(throttledFailures)));
     if (s.badDigest()) {
       md.append(row("hosts the bad digest reached", bad + " (allowed " + first.allowed + ")"));
     }
     md.append(row("invariant violations", Long.toString(violations)));
-    md.append(row("wall time per run, mean / max (CPU max)", String.format(Locale.ROOT, "%.1f s / %.1f s (%.1f s)", wallSum / 1000.0 / runs.size(), wallMax / 1000.0, cpuMax / 1000.0)));
-    md.append("\nAPI use, first seed: calls a second over the run, attempted (throttled ones included) and served,"
-        + " against the bucket's refill rate; peak is the busiest second's attempts:\n\n");
-    md.append("| bucket | attempted | served | served / refill | peak | refill | throttled |\n"
-        + "| --- | --- | --- | --- | --- | --- | --- |\n");
+    md.append(
+        row(
+            "wall time per run, mean / max (CPU max)",
+            String.format(
+                Locale.ROOT,
+                "%.1f s / %.1f s (%.1f s)",
+                wallSum / 1000.0 / runs.size(),
+                wallMax / 1000.0,
+                cpuMax / 1000.0)));
+    md.append(
+        "\nAPI use, first seed: calls a second over the run, attempted (throttled ones included) and served,"
+            + " against the bucket's refill rate; peak is the busiest second's attempts:\n\n");
+    md.append(
+        "| bucket | attempted | served | served / refill | peak | refill | throttled |\n"
+            + "| --- | --- | --- | --- | --- | --- | --- |\n");
     int seconds = Math.max(1, first.virtualSeconds);
     for (BucketUse b : buckets(first)) {
       double served = b.mean() - (double) b.throttled() / seconds;
-      md.append(String.format(Locale.ROOT, "| %s | %.2f | %.2f | %.0f%% | %d | %.0f | %d |%n", b.bucket(), b.mean(), served,
-          b.refill() == 0 ? 0 : 100 * served / b.refill(), b.peak(), b.refill(), b.throttled()));
+      md.append(
+          String.format(
+              Locale.ROOT,
+              "| %s | %.2f | %.2f | %.0f%% | %d | %.0f | %d |%n",
+              b.bucket(),
+              b.mean(),
+              served,
+              b.refill() == 0 ? 0 : 100 * served / b.refill(),
+              b.peak(),
+              b.refill(),
+              b.throttled()));
     }
     List<String> samples = new ArrayList<>();
     for (SimResult r : runs) {
@@ -178,16 +248,28 @@ public final class SimReport {
    * <base>-timeline.svg} and {@code <base>-cdf.svg}.
    */
   static void plots(SimResult r, Path dir, String base) throws IOException {
-    StringBuilder series = new StringBuilder("# t_s alive in_service on_new out_agents out_other\n");
+    StringBuilder series =
+        new StringBuilder("# t_s alive in_service on_new out_agents out_other\n");
     for (long[] p : r.series) {
-      series.append(String.format(Locale.ROOT, "%.0f %d %d %d %d %d%n", (p[0] - r.pinAt) / 1000.0, p[1], p[2], p[3], p[4], p[5]));
+      series.append(
+          String.format(
+              Locale.ROOT,
+              "%.0f %d %d %d %d %d%n",
+              (p[0] - r.pinAt) / 1000.0,
+              p[1],
+              p[2],
+              p[3],
+              p[4],
+              p[5]));
     }
     Files.writeString(dir.resolve(base + "-timeline.dat"), series, StandardCharsets.UTF_8);
     List<Long> sorted = new ArrayList<>(r.convergence);
     sorted.sort(null);
     StringBuilder cdf = new StringBuilder("# convergence_s fraction\n");
     for (int i = 0; i < sorted.size(); i++) {
-      cdf.append(String.format(Locale.ROOT, "%.1f %.5f%n", sorted.get(i) / 1000.0, (i + 1.0) / sorted.size()));
+      cdf.append(
+          String.format(
+              Locale.ROOT, "%.1f %.5f%n", sorted.get(i) / 1000.0, (i + 1.0) / sorted.size()));
     }
     Files.writeString(dir.resolve(base + "-cdf.dat"), cdf, StandardCharsets.UTF_8);
     String title = r.scenario.name() + ", " + r.scenario.hosts() + " hosts, seed " + r.seed;
@@ -195,19 +277,32 @@ public final class SimReport {
         "set terminal svg size 900,420 dynamic background rgb 'white'\n"
             + "set datafile commentschars '#'\n"
             + "set key below\nset grid\n"
-            + "set output '" + base + "-timeline.svg'\n"
-            + "set title '" + title + ": hosts over virtual time (0 = the pin)'\n"
+            + "set output '"
+            + base
+            + "-timeline.svg'\n"
+            + "set title '"
+            + title
+            + ": hosts over virtual time (0 = the pin)'\n"
             + "set xlabel 'seconds after the pin'\nset ylabel 'hosts'\n"
-            + "plot '" + base + "-timeline.dat' using 1:3 with lines lw 2 title 'in service', "
+            + "plot '"
+            + base
+            + "-timeline.dat' using 1:3 with lines lw 2 title 'in service', "
             + "'' using 1:4 with lines lw 2 title 'on the new digest', "
             + "'' using 1:5 with lines title 'out by agents', "
             + "'' using 1:6 with lines title 'out: dead, evacuating, joining'\n"
-            + (sorted.isEmpty() ? "" :
-                "set output '" + base + "-cdf.svg'\n"
-                + "set title '" + title + ": convergence CDF'\n"
-                + "set xlabel 'seconds from the pin until the host serves the new digest'\n"
-                + "set ylabel 'share of hosts'\nset yrange [0:1]\n"
-                + "plot '" + base + "-cdf.dat' using 1:2 with steps lw 2 title 'hosts converged'\n");
+            + (sorted.isEmpty()
+                ? ""
+                : "set output '"
+                    + base
+                    + "-cdf.svg'\n"
+                    + "set title '"
+                    + title
+                    + ": convergence CDF'\n"
+                    + "set xlabel 'seconds from the pin until the host serves the new digest'\n"
+                    + "set ylabel 'share of hosts'\nset yrange [0:1]\n"
+                    + "plot '"
+                    + base
+                    + "-cdf.dat' using 1:2 with steps lw 2 title 'hosts converged'\n");
     Files.writeString(dir.resolve(base + ".gp"), gp, StandardCharsets.UTF_8);
   }
 }

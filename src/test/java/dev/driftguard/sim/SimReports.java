@@ -28,16 +28,29 @@ public final class SimReports {
     return String.format(
         Locale.ROOT,
         "%-9s hosts=%-5d seed=%-4d converged p50=%.0fs p99=%.0fs max=%.0fs maxOut=%d/%d throttled=%d violations=%d wall=%.1fs cpu=%.1fs events=%d%s",
-        r.scenario.name(), r.scenario.hosts(), r.seed, r.convergenceSeconds(0.5), r.convergenceSeconds(0.99),
-        r.convergenceSeconds(1.0), r.maxOutByAgents, r.allowed, r.throttledCalls(), r.violations,
-        r.wallMillis / 1000.0, r.cpuMillis / 1000.0, r.events,
+        r.scenario.name(),
+        r.scenario.hosts(),
+        r.seed,
+        r.convergenceSeconds(0.5),
+        r.convergenceSeconds(0.99),
+        r.convergenceSeconds(1.0),
+        r.maxOutByAgents,
+        r.allowed,
+        r.throttledCalls(),
+        r.violations,
+        r.wallMillis / 1000.0,
+        r.cpuMillis / 1000.0,
+        r.events,
         r.violations > 0 ? " first: " + r.violationSamples.get(0) : "");
   }
 
   public void write() throws IOException {
     StringBuilder csv = new StringBuilder(SimReport.CSV_HEADER).append('\n');
     StringBuilder md = new StringBuilder("# Fleet simulation report\n\n");
-    md.append("Agent: ").append(agent).append(". Virtual time; AWS default limits; the model and its sources are in docs/design/fleet-at-scale.md.\n\n");
+    md.append("Agent: ")
+        .append(agent)
+        .append(
+            ". Virtual time; AWS default limits; the model and its sources are in docs/design/fleet-at-scale.md.\n\n");
     for (List<SimResult> runs : groups) {
       for (SimResult r : runs) {
         csv.append(SimReport.csvRow(r)).append('\n');

@@ -16,8 +16,10 @@ public final class SimResult {
   long endAt;
   int virtualSeconds;
   long wallMillis;
+
   /** CPU time of the simulating thread: the machine is shared, so wall time varies. */
   long cpuMillis;
+
   long events;
   final List<Long> convergence = new ArrayList<>();
   int maxOutByAgents;
@@ -25,8 +27,10 @@ public final class SimResult {
   long violations;
   final List<String> violationSamples = new ArrayList<>();
   int badDigestHosts;
+
   /** Times the group shrank (deaths) below the hosts already out of service. */
   int floorShrunk;
+
   int died;
   int spotNotices;
   int agentRestarts;
@@ -34,14 +38,19 @@ public final class SimResult {
   long tickErrors;
   String firstTickError;
   List<ApiStats> api = List.of();
+
   /** {time ms, alive, in service, on the new digest and in service, out by agents, out other}. */
   final List<long[]> series = new ArrayList<>();
+
   /** Deploy outcomes the agents reported, e.g. {@code success}, {@code rolled_back}. */
   final Map<String, Integer> outcomes = new TreeMap<>();
+
   /** Deploys that failed for a throttled AWS call (must stay 0). */
   int throttledFailures;
+
   /** Executions of the rollout's one-time task that completed. */
   int runOnceCompleted;
+
   int runOnceConcurrentMax;
 
   SimResult(Scenario scenario, long seed) {

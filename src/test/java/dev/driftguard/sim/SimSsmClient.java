@@ -37,7 +37,9 @@ public final class SimSsmClient implements SsmClient {
         ApiLimit.SSM.name(),
         null,
         1,
-        () -> SimAws.error(SsmException.builder(), "Ssm", 400, "ThrottlingException", "Rate exceeded"));
+        () ->
+            SimAws.error(
+                SsmException.builder(), "Ssm", 400, "ThrottlingException", "Rate exceeded"));
   }
 
   @Override
@@ -45,7 +47,11 @@ public final class SimSsmClient implements SsmClient {
     admit("GetParameters");
     if (request.names().isEmpty() || request.names().size() > 10) {
       throw SimAws.error(
-          SsmException.builder(), "Ssm", 400, "ValidationException", "names must hold 1 to 10 names");
+          SsmException.builder(),
+          "Ssm",
+          400,
+          "ValidationException",
+          "names must hold 1 to 10 names");
     }
     List<Parameter> found = new ArrayList<>();
     List<String> invalid = new ArrayList<>();
@@ -73,7 +79,8 @@ public final class SimSsmClient implements SsmClient {
   @Override
   public PutParameterResponse putParameter(PutParameterRequest request) {
     admit("PutParameter");
-    Lagged<SimAws.Parameter> p = aws.parameters.computeIfAbsent(request.name(), k -> new Lagged<>(null));
+    Lagged<SimAws.Parameter> p =
+        aws.parameters.computeIfAbsent(request.name(), k -> new Lagged<>(null));
     SimAws.Parameter previous = p.truth();
     if (previous != null && !Boolean.TRUE.equals(request.overwrite())) {
       throw SimAws.error(

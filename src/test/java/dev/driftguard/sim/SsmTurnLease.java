@@ -20,9 +20,9 @@ import software.amazon.awssdk.services.ssm.model.ParameterType;
  * parameter per slot, taken with PutParameter without Overwrite (create-if-absent, answered by
  * ParameterAlreadyExists). Parameter Store has no conditional overwrite or delete, so an expired
  * slot can only be taken over by DeleteParameter then PutParameter, and two hosts that both saw it
- * expired (through eventually consistent GetParameter reads) can both believe they won; renewal
- * and release cannot check the generation atomically either. Every call shares SSM's 40 TPS with
- * the desired-state polls. docs/design/fleet-at-scale.md compares it with {@code DynamoDbTurnLease}.
+ * expired (through eventually consistent GetParameter reads) can both believe they won; renewal and
+ * release cannot check the generation atomically either. Every call shares SSM's 40 TPS with the
+ * desired-state polls. docs/design/fleet-at-scale.md compares it with {@code DynamoDbTurnLease}.
  */
 public final class SsmTurnLease implements TurnLease {
   private static final int ATTEMPTS = 2;
@@ -101,12 +101,15 @@ public final class SsmTurnLease implements TurnLease {
   public boolean renew(Lease lease, Duration ttl) {
     try {
       Held seen = read(name(lease.pool(), lease.slot()));
-      if (seen == null || !seen.owner().equals(lease.owner()) || seen.generation() != lease.generation()) {
+      if (seen == null
+          || !seen.owner().equals(lease.owner())
+          || seen.generation() != lease.generation()) {
         return false;
       }
       Held next = new Held(lease.owner(), lease.generation(), clock.millis() + ttl.toMillis());
       // Unconditional: a takeover between the read and this write is overwritten.
-      ssm.putParameter(b -> b.name(name(lease.pool(), lease.slot())).value(next.value()).overwrite(true));
+      ssm.putParameter(
+          b -> b.name(name(lease.pool(), lease.slot())).value(next.value()).overwrite(true));
       return true;
     } catch (SdkException e) {
       throw failure(e);
@@ -117,7 +120,9 @@ public final class SsmTurnLease implements TurnLease {
   public void release(Lease lease) {
     try {
       Held seen = read(name(lease.pool(), lease.slot()));
-      if (seen != null && seen.owner().equals(lease.owner()) && seen.generation() == lease.generation()) {
+      if (seen != null
+          && seen.owner().equals(lease.owner())
+          && seen.generation() == lease.generation()) {
         ssm.deleteParameter(b -> b.name(name(lease.pool(), lease.slot())));
       }
     } catch (ParameterNotFoundException e) {

@@ -22,10 +22,10 @@ import java.util.Optional;
 
 /**
  * An in-memory container engine for reconciler tests. Images are "published" to a fake remote
- * registry with a behaviour that decides what their containers do when started. It follows the
- * same {@code ContainerRuntimeContract} as the Docker adapter, so the reconciler's unit tests
- * mean the same thing on the real engine: containers have restart policy {@code unless-stopped}
- * (a crashing one is restarted, one stopped through {@link #stop} or {@link #kill} stays stopped).
+ * registry with a behaviour that decides what their containers do when started. It follows the same
+ * {@code ContainerRuntimeContract} as the Docker adapter, so the reconciler's unit tests mean the
+ * same thing on the real engine: containers have restart policy {@code unless-stopped} (a crashing
+ * one is restarted, one stopped through {@link #stop} or {@link #kill} stays stopped).
  */
 public final class FakeContainerRuntime implements ContainerRuntime {
 
@@ -55,10 +55,14 @@ public final class FakeContainerRuntime implements ContainerRuntime {
     int restartCount;
     Instant startedAt;
 
-    /** A command {@code ["exit", "N"]} makes the container exit with code N at start (a one-time task). */
+    /**
+     * A command {@code ["exit", "N"]} makes the container exit with code N at start (a one-time
+     * task).
+     */
     List<String> command = List.of();
 
-    Container(String id, String name, String imageId, Map<String, String> labels, Behaviour behaviour) {
+    Container(
+        String id, String name, String imageId, Map<String, String> labels, Behaviour behaviour) {
       this.id = id;
       this.name = name;
       this.imageId = imageId;
@@ -86,7 +90,9 @@ public final class FakeContainerRuntime implements ContainerRuntime {
 
   /** Makes {@code image} pullable; its containers behave as {@code behaviour}. */
   public synchronized FakeContainerRuntime publish(ImageRef image, Behaviour behaviour) {
-    remote.put(image.pinned(), new Remote("img-" + image.digest().hex().substring(0, 12), behaviour, clock.instant()));
+    remote.put(
+        image.pinned(),
+        new Remote("img-" + image.digest().hex().substring(0, 12), behaviour, clock.instant()));
     return this;
   }
 
@@ -121,7 +127,8 @@ public final class FakeContainerRuntime implements ContainerRuntime {
   /** Creates a running container the way an operator would by hand: no driftguard labels. */
   public synchronized void runUnmanaged(String name, ImageRef image) {
     String imageId = pull(image, passwordCredential(image.registry()));
-    Container c = new Container("c" + nextId++, name, imageId, Map.of(), localBehaviour.get(imageId));
+    Container c =
+        new Container("c" + nextId++, name, imageId, Map.of(), localBehaviour.get(imageId));
     c.state = ContainerInfo.State.RUNNING;
     c.startedAt = clock.instant();
     containers.put(name, c);
@@ -153,7 +160,8 @@ public final class FakeContainerRuntime implements ContainerRuntime {
     }
     String required = passwords.get(image.registry());
     if (required != null && (credential == null || !required.equals(credential.password()))) {
-      throw new RegistryUnauthorizedException(image.registry(), "pull " + image.pinned() + ": unauthorized", null);
+      throw new RegistryUnauthorizedException(
+          image.registry(), "pull " + image.pinned() + ": unauthorized", null);
     }
     Remote r = remote.get(image.pinned());
     if (r == null) {
@@ -198,14 +206,27 @@ public final class FakeContainerRuntime implements ContainerRuntime {
   public synchronized ContainerInfo create(String name, RunSpec spec) {
     fail("create");
     if (containers.containsKey(name)) {
-      throw new ContainerRuntimeException("create", "create " + name + ": a container with that name exists", null);
+      throw new ContainerRuntimeException(
+          "create", "create " + name + ": a container with that name exists", null);
     }
-    String imageId = local.values().stream()
-        .filter(i -> i.repoDigests().contains(spec.image().pinned()))
-        .map(LocalImage::id)
-        .findFirst()
-        .orElseThrow(() -> new ContainerRuntimeException("create", "create " + name + ": no such image " + spec.image().pinned(), null));
-    Container c = new Container("c" + nextId++, name, imageId, new LinkedHashMap<>(spec.labels()), localBehaviour.get(imageId));
+    String imageId =
+        local.values().stream()
+            .filter(i -> i.repoDigests().contains(spec.image().pinned()))
+            .map(LocalImage::id)
+            .findFirst()
+            .orElseThrow(
+                () ->
+                    new ContainerRuntimeException(
+                        "create",
+                        "create " + name + ": no such image " + spec.image().pinned(),
+                        null));
+    Container c =
+        new Container(
+            "c" + nextId++,
+            name,
+            imageId,
+            new LinkedHashMap<>(spec.labels()),
+            localBehaviour.get(imageId));
     c.command = spec.container().command();
     containers.put(name, c);
     journal.add("create " + name + " " + spec.image().digest().shortForm());
@@ -239,7 +260,8 @@ public final class FakeContainerRuntime implements ContainerRuntime {
   public synchronized void stop(String name, String signal, Duration timeout) {
     fail("stop");
     Container c = containers.get(name);
-    if (c == null || (c.state != ContainerInfo.State.RUNNING && c.state != ContainerInfo.State.RESTARTING)) {
+    if (c == null
+        || (c.state != ContainerInfo.State.RUNNING && c.state != ContainerInfo.State.RESTARTING)) {
       return;
     }
     journal.add("stop " + name);
@@ -263,7 +285,8 @@ public final class FakeContainerRuntime implements ContainerRuntime {
     fail("rename");
     Container c = require(from, "rename");
     if (containers.containsKey(to)) {
-      throw new ContainerRuntimeException("rename", "rename " + from + " to " + to + ": name taken", null);
+      throw new ContainerRuntimeException(
+          "rename", "rename " + from + " to " + to + ": name taken", null);
     }
     containers.remove(from);
     c.name = to;
@@ -313,7 +336,8 @@ public final class FakeContainerRuntime implements ContainerRuntime {
   private Container require(String name, String operation) {
     Container c = containers.get(name);
     if (c == null) {
-      throw new ContainerRuntimeException(operation, operation + " " + name + ": no such container", null);
+      throw new ContainerRuntimeException(
+          operation, operation + " " + name + ": no such container", null);
     }
     return c;
   }
@@ -321,10 +345,20 @@ public final class FakeContainerRuntime implements ContainerRuntime {
   private static ContainerInfo info(Container c) {
     ContainerInfo.Health health = ContainerInfo.Health.NONE;
     if (c.state == ContainerInfo.State.RUNNING && c.behaviour != null) {
-      health = c.behaviour == Behaviour.UNHEALTHY ? ContainerInfo.Health.UNHEALTHY : ContainerInfo.Health.HEALTHY;
+      health =
+          c.behaviour == Behaviour.UNHEALTHY
+              ? ContainerInfo.Health.UNHEALTHY
+              : ContainerInfo.Health.HEALTHY;
     }
     return new ContainerInfo(
-        c.id, c.name, c.imageId, c.labels, c.state, health, c.restartCount, c.exitCode,
+        c.id,
+        c.name,
+        c.imageId,
+        c.labels,
+        c.state,
+        health,
+        c.restartCount,
+        c.exitCode,
         Objects.requireNonNullElse(c.startedAt, Instant.EPOCH));
   }
 }

@@ -16,14 +16,15 @@ import java.util.function.Consumer;
 
 /**
  * An in-memory target group shared by simulated hosts. Registered targets become healthy at once
- * (the deployer's own health check already passed); deregistered ones drain instantly. Each
- * host gets its view through {@link #gate(String)} and {@link #fleet(String)}. Every change is
- * written to a journal, e.g. {@code "deregister i-1:80"}.
+ * (the deployer's own health check already passed); deregistered ones drain instantly. Each host
+ * gets its view through {@link #gate(String)} and {@link #fleet(String)}. Every change is written
+ * to a journal, e.g. {@code "deregister i-1:80"}.
  */
 public final class FakeTargetGroup {
   private final Map<String, String> states = new HashMap<>();
   private final Map<String, Map<String, String>> published = new HashMap<>();
   private final Consumer<String> journal;
+
   /** Runs on every read of the group, so a test can change peers while a host waits. */
   public Runnable onRead = () -> {};
 
@@ -84,7 +85,13 @@ public final class FakeTargetGroup {
         onRead.run();
         synchronized (FakeTargetGroup.this) {
           List<PeerTarget> out = new ArrayList<>();
-          states.forEach((k, v) -> out.add(new PeerTarget(k.substring(0, k.indexOf(':')), Integer.parseInt(k.substring(k.indexOf(':') + 1)), TargetState.fromElbv2(v, null))));
+          states.forEach(
+              (k, v) ->
+                  out.add(
+                      new PeerTarget(
+                          k.substring(0, k.indexOf(':')),
+                          Integer.parseInt(k.substring(k.indexOf(':') + 1)),
+                          TargetState.fromElbv2(v, null))));
           return out;
         }
       }
@@ -93,7 +100,8 @@ public final class FakeTargetGroup {
       public synchronized Optional<String> rolledBackBy(ServiceSpec service, Digest digest) {
         synchronized (FakeTargetGroup.this) {
           return published.entrySet().stream()
-              .filter(e -> !e.getKey().equals(me) && digest.value().equals(e.getValue().get("failed")))
+              .filter(
+                  e -> !e.getKey().equals(me) && digest.value().equals(e.getValue().get("failed")))
               .map(Map.Entry::getKey)
               .findFirst();
         }
@@ -103,11 +111,12 @@ public final class FakeTargetGroup {
       public Map<String, Digest> peersRunning(ServiceSpec service) {
         synchronized (FakeTargetGroup.this) {
           Map<String, Digest> running = new HashMap<>();
-          published.forEach((host, tags) -> {
-            if (!host.equals(me) && !tags.getOrDefault("running", "").isEmpty()) {
-              running.put(host, Digest.parse(tags.get("running")));
-            }
-          });
+          published.forEach(
+              (host, tags) -> {
+                if (!host.equals(me) && !tags.getOrDefault("running", "").isEmpty()) {
+                  running.put(host, Digest.parse(tags.get("running")));
+                }
+              });
           return running;
         }
       }

@@ -14,8 +14,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A real {@code AF_UNIX} datagram socket, bound where systemd would bind its notify socket (a
- * path, or an abstract name given as {@code @name}), that tests read the agent's messages from.
+ * A real {@code AF_UNIX} datagram socket, bound where systemd would bind its notify socket (a path,
+ * or an abstract name given as {@code @name}), that tests read the agent's messages from.
  */
 public final class NotifySocketReceiver implements AutoCloseable {
   private static final int AF_UNIX = 1;
@@ -35,7 +35,9 @@ public final class NotifySocketReceiver implements AutoCloseable {
     this.fd = libc.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
     boolean abstractName = name.startsWith("@");
-    ByteBuffer address = ByteBuffer.allocate(2 + bytes.length + (abstractName ? 0 : 1)).order(ByteOrder.nativeOrder());
+    ByteBuffer address =
+        ByteBuffer.allocate(2 + bytes.length + (abstractName ? 0 : 1))
+            .order(ByteOrder.nativeOrder());
     address.putShort((short) AF_UNIX).put(bytes);
     byte[] sockaddr = address.array();
     if (abstractName) {
@@ -50,7 +52,9 @@ public final class NotifySocketReceiver implements AutoCloseable {
     return new NotifySocketReceiver(socket.toString(), socket);
   }
 
-  /** Binds an abstract socket ({@code @name}), as systemd's own {@code /run/systemd/notify} is not. */
+  /**
+   * Binds an abstract socket ({@code @name}), as systemd's own {@code /run/systemd/notify} is not.
+   */
   public static NotifySocketReceiver abstractNamed(String name) {
     return new NotifySocketReceiver("@" + name, null);
   }

@@ -36,12 +36,12 @@ import javax.net.ssl.TrustManagerFactory;
 
 /**
  * The test registry under another address, with faults: a TLS proxy on {@code 127.0.0.1:PORT} in
- * front of the registry of {@code test/env}, which the engine reaches as {@code
- * <registry host>:PORT} (the host name already points at 127.0.0.1). It serves the registry's own
+ * front of the registry of {@code test/env}, which the engine reaches as {@code <registry
+ * host>:PORT} (the host name already points at 127.0.0.1). It serves the registry's own
  * certificate, issued by the test CA for the host name (any port), and writes {@code
  * /etc/docker/certs.d/<host>:<port>/ca.crt} so the engine trusts it; {@link #close} removes it.
- * Each test gets its own proxy, so a fault here never disturbs another test's pulls of the
- * registry itself.
+ * Each test gets its own proxy, so a fault here never disturbs another test's pulls of the registry
+ * itself.
  *
  * <p>Faults, switched at any moment, apply to the requests that arrive after:
  *
@@ -57,8 +57,7 @@ import javax.net.ssl.TrustManagerFactory;
  * keeps the proxy free of HTTP framing: the answer is streamed back until the registry closes.
  */
 public final class RegistryFaultProxy implements Closeable {
-  private static final Pattern CONNECTION_HEADER =
-      Pattern.compile("(?im)^connection:.*\\r\\n");
+  private static final Pattern CONNECTION_HEADER = Pattern.compile("(?im)^connection:.*\\r\\n");
   private static final int MAX_HEAD = 64 * 1024;
 
   private enum Mode {
@@ -87,13 +86,18 @@ public final class RegistryFaultProxy implements Closeable {
     this.env = env;
     Path tls = Path.of(env.get("state.dir"), "tls");
     Certificate ca = certificate(tls.resolve("ca.crt"));
-    this.serverTls = serverContext(certificate(tls.resolve("server.crt")), privateKey(tls.resolve("server.key")));
+    this.serverTls =
+        serverContext(
+            certificate(tls.resolve("server.crt")), privateKey(tls.resolve("server.key")));
     this.clientTls = clientContext(ca);
     this.listener = bind(0);
     this.port = listener.getLocalPort();
     this.certsDir = Path.of("/etc/docker/certs.d", registry());
     Files.createDirectories(certsDir);
-    Files.copy(tls.resolve("ca.crt"), certsDir.resolve("ca.crt"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    Files.copy(
+        tls.resolve("ca.crt"),
+        certsDir.resolve("ca.crt"),
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     startAccepting();
   }
 
@@ -102,7 +106,8 @@ public final class RegistryFaultProxy implements Closeable {
     try {
       return new RegistryFaultProxy(env);
     } catch (Exception e) {
-      throw new IllegalStateException("cannot start the registry fault proxy: " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot start the registry fault proxy: " + e.getMessage(), e);
     }
   }
 
@@ -181,7 +186,8 @@ public final class RegistryFaultProxy implements Closeable {
   // ---- serving ---------------------------------------------------------------------------
 
   private ServerSocket bind(int onPort) throws IOException {
-    SSLServerSocket socket = (SSLServerSocket) serverTls.getServerSocketFactory().createServerSocket();
+    SSLServerSocket socket =
+        (SSLServerSocket) serverTls.getServerSocketFactory().createServerSocket();
     socket.setReuseAddress(true);
     socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), onPort), 64);
     return socket;
@@ -194,7 +200,8 @@ public final class RegistryFaultProxy implements Closeable {
     try {
       listener = bind(port);
     } catch (IOException e) {
-      throw new IllegalStateException("cannot listen on 127.0.0.1:" + port + " again: " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot listen on 127.0.0.1:" + port + " again: " + e.getMessage(), e);
     }
     startAccepting();
   }
@@ -279,13 +286,22 @@ public final class RegistryFaultProxy implements Closeable {
   }
 
   private static void answerError(OutputStream out, int status) throws IOException {
-    String json = "{\"errors\":[{\"code\":\"UNAVAILABLE\",\"message\":\"injected by the registry fault"
-        + " proxy\",\"detail\":null}]}";
-    String reply = "HTTP/1.1 " + status + " " + reason(status) + "\r\n"
-        + "Content-Type: application/json; charset=utf-8\r\n"
-        + "Docker-Distribution-Api-Version: registry/2.0\r\n"
-        + "Content-Length: " + json.length() + "\r\n"
-        + "Connection: close\r\n\r\n" + json;
+    String json =
+        "{\"errors\":[{\"code\":\"UNAVAILABLE\",\"message\":\"injected by the registry fault"
+            + " proxy\",\"detail\":null}]}";
+    String reply =
+        "HTTP/1.1 "
+            + status
+            + " "
+            + reason(status)
+            + "\r\n"
+            + "Content-Type: application/json; charset=utf-8\r\n"
+            + "Docker-Distribution-Api-Version: registry/2.0\r\n"
+            + "Content-Length: "
+            + json.length()
+            + "\r\n"
+            + "Connection: close\r\n\r\n"
+            + json;
     out.write(reply.getBytes(StandardCharsets.ISO_8859_1));
     out.flush();
   }
@@ -322,7 +338,8 @@ public final class RegistryFaultProxy implements Closeable {
   private static byte[] readBody(InputStream in, String head) throws IOException {
     for (String line : head.split("\r\n")) {
       int colon = line.indexOf(':');
-      if (colon > 0 && line.substring(0, colon).trim().toLowerCase(Locale.ROOT).equals("content-length")) {
+      if (colon > 0
+          && line.substring(0, colon).trim().toLowerCase(Locale.ROOT).equals("content-length")) {
         return in.readNBytes(Integer.parseInt(line.substring(colon + 1).trim()));
       }
     }
@@ -343,10 +360,12 @@ public final class RegistryFaultProxy implements Closeable {
       throw new IllegalStateException(pem + " is not a PKCS#8 key (BEGIN PRIVATE KEY)");
     }
     String base64 = text.replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
-    return KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(base64)));
+    return KeyFactory.getInstance("EC")
+        .generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(base64)));
   }
 
-  private static SSLContext serverContext(Certificate certificate, PrivateKey key) throws Exception {
+  private static SSLContext serverContext(Certificate certificate, PrivateKey key)
+      throws Exception {
     KeyStore store = KeyStore.getInstance("PKCS12");
     store.load(null, null);
     char[] password = "proxy".toCharArray();
@@ -362,7 +381,8 @@ public final class RegistryFaultProxy implements Closeable {
     KeyStore store = KeyStore.getInstance("PKCS12");
     store.load(null, null);
     store.setCertificateEntry("ca", ca);
-    TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    TrustManagerFactory trust =
+        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
     trust.init(store);
     SSLContext context = SSLContext.getInstance("TLS");
     context.init(null, trust.getTrustManagers(), null);

@@ -3,7 +3,6 @@ package dev.driftguard.testing;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.driftguard.model.ImageRef;
 import dev.driftguard.model.RegistryCredential;
 import dev.driftguard.runtime.DockerContainerRuntime;
 import dev.driftguard.runtime.ImagePullException;
@@ -54,10 +53,11 @@ class RegistryFaultProxyIT {
 
     assertThat(proxy.requests()).as("the engine asked the proxy").isPositive();
     assertThat(docker.images(proxy.image("v1").repositoryName()))
-        .anySatisfy(i -> {
-          assertThat(i.id()).isEqualTo(id);
-          assertThat(i.repoDigests()).contains(proxy.image("v1").pinned());
-        });
+        .anySatisfy(
+            i -> {
+              assertThat(i.id()).isEqualTo(id);
+              assertThat(i.repoDigests()).contains(proxy.image("v1").pinned());
+            });
   }
 
   @Test

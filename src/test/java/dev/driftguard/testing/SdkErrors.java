@@ -14,9 +14,9 @@ import software.amazon.awssdk.awscore.exception.AwsServiceException;
  * AWS service errors as the SDK would raise them after its retries, and SDK clients that throw
  * them: the one place Mockito stands in for an SDK client (our own ports get fakes, DESIGN 5).
  *
- * <p>A client is mocked with {@link org.mockito.Mockito#CALLS_REAL_METHODS}, so the fluent
- * {@code client.op(b -> ...)} overload the adapters call runs for real, builds the request, and
- * reaches the {@code client.op(Request)} overload that the test stubs with {@code doThrow}.
+ * <p>A client is mocked with {@link org.mockito.Mockito#CALLS_REAL_METHODS}, so the fluent {@code
+ * client.op(b -> ...)} overload the adapters call runs for real, builds the request, and reaches
+ * the {@code client.op(Request)} overload that the test stubs with {@code doThrow}.
  */
 public final class SdkErrors {
   private SdkErrors() {}
@@ -55,7 +55,8 @@ public final class SdkErrors {
   }
 
   /** The {@code driftguard_aws_api_errors} sample for one call and code, or "" when absent. */
-  public static String errorSample(AgentMetrics metrics, String service, String operation, String code) {
+  public static String errorSample(
+      AgentMetrics metrics, String service, String operation, String code) {
     return metrics
         .scrape()
         .lines()

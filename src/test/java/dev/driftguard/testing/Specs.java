@@ -19,9 +19,12 @@ public final class Specs {
 
   private Specs() {}
 
-  /** An image of {@code web} whose digest is {@code n} repeated (e.g. digest('1') = sha256:111...). */
+  /**
+   * An image of {@code web} whose digest is {@code n} repeated (e.g. digest('1') = sha256:111...).
+   */
   public static ImageRef image(char n) {
-    return new ImageRef(REGISTRY, "web", null, Digest.parse("sha256:" + String.valueOf(n).repeat(64)));
+    return new ImageRef(
+        REGISTRY, "web", null, Digest.parse("sha256:" + String.valueOf(n).repeat(64)));
   }
 
   public static ContainerSpec container() {
@@ -37,7 +40,14 @@ public final class Specs {
   }
 
   public static HealthSpec dockerHealth() {
-    return new HealthSpec(HealthSpec.Type.DOCKER, 8080, "/healthz", Duration.ofSeconds(2), Duration.ofSeconds(1), 2, Duration.ofSeconds(30));
+    return new HealthSpec(
+        HealthSpec.Type.DOCKER,
+        8080,
+        "/healthz",
+        Duration.ofSeconds(2),
+        Duration.ofSeconds(1),
+        2,
+        Duration.ofSeconds(30));
   }
 
   public static ServiceSpec web() {
@@ -49,17 +59,34 @@ public final class Specs {
     return webBehindLoadBalancer(strategy, 1);
   }
 
-  public static ServiceSpec webBehindLoadBalancer(RolloutSpec.Strategy strategy, int maxUnavailable) {
+  public static ServiceSpec webBehindLoadBalancer(
+      RolloutSpec.Strategy strategy, int maxUnavailable) {
     return new ServiceSpec(
         "web",
         new DesiredSource.Ssm("/driftguard/web/image"),
         Set.of(REGISTRY),
         container(),
-        new HealthSpec(HealthSpec.Type.HTTP, 8080, "/healthz", Duration.ofSeconds(2), Duration.ofSeconds(1), 2, Duration.ofSeconds(30)),
+        new HealthSpec(
+            HealthSpec.Type.HTTP,
+            8080,
+            "/healthz",
+            Duration.ofSeconds(2),
+            Duration.ofSeconds(1),
+            2,
+            Duration.ofSeconds(30)),
         new dev.driftguard.model.TrafficSpec(
-            dev.driftguard.model.TargetGroupArn.parse("arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef"),
-            18080, null, Duration.ofMinutes(5), Duration.ofMinutes(5)),
-        new RolloutSpec(strategy, maxUnavailable, false, true, strategy == RolloutSpec.Strategy.START_FIRST ? 18081 : 0));
+            dev.driftguard.model.TargetGroupArn.parse(
+                "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef"),
+            18080,
+            null,
+            Duration.ofMinutes(5),
+            Duration.ofMinutes(5)),
+        new RolloutSpec(
+            strategy,
+            maxUnavailable,
+            false,
+            true,
+            strategy == RolloutSpec.Strategy.START_FIRST ? 18081 : 0));
   }
 
   public static ServiceSpec service(String name, ContainerSpec container, boolean rollback) {

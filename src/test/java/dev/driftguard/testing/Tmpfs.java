@@ -35,7 +35,8 @@ public final class Tmpfs implements AutoCloseable {
    */
   public static Tmpfs mount(Path dir, String size) throws IOException {
     Files.createDirectories(dir);
-    String failure = run("mount", "-t", "tmpfs", "-o", "size=" + size + ",mode=0755", "tmpfs", dir.toString());
+    String failure =
+        run("mount", "-t", "tmpfs", "-o", "size=" + size + ",mode=0755", "tmpfs", dir.toString());
     assumeTrue(
         failure == null,
         () -> "skipped: cannot mount a tmpfs on " + dir + " (needs root and mount): " + failure);

@@ -21,8 +21,8 @@ import software.amazon.awssdk.services.elasticloadbalancingv2.model.RegisterTarg
 
 /**
  * ELBv2 errors that outlast the SDK's retries, as the SDK client raises them (Mockito makes it
- * throw), translated by {@link Elbv2TrafficGate}: a typed exception that says whether to back
- * off, AWS's code and the target in the message, and the error counted in the metrics.
+ * throw), translated by {@link Elbv2TrafficGate}: a typed exception that says whether to back off,
+ * AWS's code and the target in the message, and the error counted in the metrics.
  */
 class Elbv2ErrorTranslationTest {
   private static final String ARN =
@@ -69,7 +69,8 @@ class Elbv2ErrorTranslationTest {
         .registerTargets(any(RegisterTargetsRequest.class));
 
     assertThatThrownBy(() -> gate.register(web(), 80))
-        .isInstanceOfSatisfying(TrafficGateException.class, e -> assertThat(e.throttled()).isFalse())
+        .isInstanceOfSatisfying(
+            TrafficGateException.class, e -> assertThat(e.throttled()).isFalse())
         .hasMessageContaining("ServiceUnavailable (HTTP 503)");
     assertThat(errorSample(metrics, "elbv2", "RegisterTargets", "ServiceUnavailable"))
         .endsWith(" 1.0");

@@ -1,6 +1,5 @@
 package dev.driftguard.traffic;
 
-import dev.driftguard.testing.RecordingAwsCalls;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -9,13 +8,14 @@ import dev.driftguard.model.DesiredSource;
 import dev.driftguard.model.RolloutSpec;
 import dev.driftguard.model.ServiceSpec;
 import dev.driftguard.model.TargetGroupArn;
+import dev.driftguard.model.TargetState;
 import dev.driftguard.model.TrafficSpec;
+import dev.driftguard.testing.RecordingAwsCalls;
 import dev.driftguard.testing.Specs;
 import dev.driftguard.testing.aws.AwsFault;
 import dev.driftguard.testing.aws.Ec2Service;
 import dev.driftguard.testing.aws.LocalAws;
 import dev.driftguard.testing.aws.TargetGroupConfig;
-import dev.driftguard.model.TargetState;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
@@ -109,7 +109,8 @@ class Elbv2TrafficGateTest {
 
     gate.register(web.traffic(), app.port());
 
-    assertThat(pollUntil(web.traffic(), app.port(), TargetState.HEALTHY, Duration.ofSeconds(10))).isTrue();
+    assertThat(pollUntil(web.traffic(), app.port(), TargetState.HEALTHY, Duration.ofSeconds(10)))
+        .isTrue();
     assertThat(gate.state(web.traffic(), app.port())).isEqualTo(TargetState.HEALTHY);
     assertThat(listener.events())
         .startsWith("ok elbv2:RegisterTargets", "ok elbv2:DescribeTargetHealth")
@@ -145,12 +146,15 @@ class Elbv2TrafficGateTest {
     ServiceSpec web =
         service(arn, app.port(), Duration.ofSeconds(10), Duration.ZERO, Duration.ofSeconds(10));
     gate.register(web.traffic(), app.port());
-    assertThat(pollUntil(web.traffic(), app.port(), TargetState.HEALTHY, Duration.ofSeconds(10))).isTrue();
+    assertThat(pollUntil(web.traffic(), app.port(), TargetState.HEALTHY, Duration.ofSeconds(10)))
+        .isTrue();
 
     gate.deregister(web.traffic(), app.port());
     long startNanos = System.nanoTime();
     assertThat(gate.state(web.traffic(), app.port())).isEqualTo(TargetState.DRAINING);
-    assertThat(pollUntil(web.traffic(), app.port(), TargetState.NOT_REGISTERED, Duration.ofSeconds(5))).isTrue();
+    assertThat(
+            pollUntil(web.traffic(), app.port(), TargetState.NOT_REGISTERED, Duration.ofSeconds(5)))
+        .isTrue();
     Duration took = Duration.ofNanos(System.nanoTime() - startNanos);
 
     assertThat(took).isBetween(Duration.ofMillis(250), Duration.ofSeconds(5));

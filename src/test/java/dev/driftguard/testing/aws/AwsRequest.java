@@ -29,9 +29,9 @@ public record AwsRequest(String method, String path, String query, Headers heade
   }
 
   /**
-   * The region in the SigV4 credential scope: the region the client was built for, which on AWS
-   * is the regional endpoint the request went to ({@code ecr.eu-west-1.amazonaws.com}). Here
-   * every region shares one URL, so this is how a service tells them apart.
+   * The region in the SigV4 credential scope: the region the client was built for, which on AWS is
+   * the regional endpoint the request went to ({@code ecr.eu-west-1.amazonaws.com}). Here every
+   * region shares one URL, so this is how a service tells them apart.
    */
   public Optional<String> signingRegion() {
     return credentialScope(2);

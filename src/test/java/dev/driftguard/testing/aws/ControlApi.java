@@ -189,8 +189,8 @@ final class ControlApi {
    * latency} with {@code latencyMillis}, or {@code error} with {@code code}, {@code status} (400)
    * and {@code message}; a {@code code} alone means {@code error}), and any of {@code served},
    * {@code count}, {@code rate} with {@code seed}, {@code forMillis}, {@code fromEpochMillis} with
-   * {@code untilEpochMillis}; answers its {@code id}. {@code GET}: the rules with their hits. {@code
-   * DELETE}: removes rule {@code id}, or all.
+   * {@code untilEpochMillis}; answers its {@code id}. {@code GET}: the rules with their hits.
+   * {@code DELETE}: removes rule {@code id}, or all.
    */
   private static void faults(LocalAws aws, String method, Map<String, String> q, ObjectNode out) {
     switch (method) {
@@ -205,7 +205,9 @@ final class ControlApi {
               case "internal" -> FaultRule.internalError(service, operation);
               case "latency" ->
                   FaultRule.latency(
-                      service, operation, Duration.ofMillis(Long.parseLong(LocalAws.required(q, "latencyMillis"))));
+                      service,
+                      operation,
+                      Duration.ofMillis(Long.parseLong(LocalAws.required(q, "latencyMillis"))));
               case "error" ->
                   FaultRule.error(
                       service,
@@ -225,7 +227,9 @@ final class ControlApi {
           rule = rule.times(Integer.parseInt(q.get("count")));
         }
         if (q.containsKey("rate")) {
-          rule = rule.rate(Double.parseDouble(q.get("rate")), Long.parseLong(q.getOrDefault("seed", "0")));
+          rule =
+              rule.rate(
+                  Double.parseDouble(q.get("rate")), Long.parseLong(q.getOrDefault("seed", "0")));
         }
         if (q.containsKey("forMillis")) {
           rule = rule.forNext(millis(q, "forMillis", 0));
@@ -243,7 +247,10 @@ final class ControlApi {
         aws.faults()
             .forEach(
                 (id, rule) ->
-                    list.addObject().put("id", id).put("rule", rule.toString()).put("hits", rule.hits()));
+                    list.addObject()
+                        .put("id", id)
+                        .put("rule", rule.toString())
+                        .put("hits", rule.hits()));
       }
       case "DELETE" -> {
         if (q.containsKey("id")) {

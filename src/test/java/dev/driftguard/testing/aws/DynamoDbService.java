@@ -164,7 +164,8 @@ public final class DynamoDbService extends JsonService {
                 "The parameter cannot be converted to a numeric value: " + text.asText());
           }
         }
-        case "BOOL" -> item.put(field.getKey(), new Value("BOOL", Boolean.toString(text.asBoolean())));
+        case "BOOL" ->
+            item.put(field.getKey(), new Value("BOOL", Boolean.toString(text.asBoolean())));
         case "NULL" -> item.put(field.getKey(), new Value("NULL", "true"));
         default ->
             throw AwsFault.validation(

@@ -23,8 +23,8 @@ import java.util.regex.Pattern;
  * <p>Supported: attribute types S, N, BOOL and NULL; condition expressions with {@code =, <>, <,
  * <=, >, >=}, {@code AND, OR, NOT}, parentheses, {@code attribute_exists} and {@code
  * attribute_not_exists}; update expressions with {@code SET a = operand [+|- operand], ...} and
- * {@code REMOVE a, ...}; key conditions {@code hash = :v [AND range op :v]}. Errors are AWS's: {@code
- * ConditionalCheckFailedException}, {@code ResourceNotFoundException} and {@code
+ * {@code REMOVE a, ...}; key conditions {@code hash = :v [AND range op :v]}. Errors are AWS's:
+ * {@code ConditionalCheckFailedException}, {@code ResourceNotFoundException} and {@code
  * ValidationException} with AWS's wording for unused or undefined placeholders and missing keys.
  */
 public final class DynamoTables {
@@ -72,7 +72,11 @@ public final class DynamoTables {
   /** A page of items and where the next one starts (null at the end). */
   public record Page(List<Map<String, Value>> items, Map<String, Value> lastKey) {}
 
-  private record Table(String hashKey, String hashType, String rangeKey, String rangeType,
+  private record Table(
+      String hashKey,
+      String hashType,
+      String rangeKey,
+      String rangeType,
       TreeMap<String, Map<String, Value>> items) {}
 
   private final Map<String, Table> tables = new HashMap<>();
@@ -97,7 +101,8 @@ public final class DynamoTables {
     String key = keyOf(t, r.item(), true);
     Set<String> usedNames = new HashSet<>();
     Set<String> usedValues = new HashSet<>();
-    Node condition = r.condition() == null ? null : parseCondition(r.condition(), usedNames, usedValues);
+    Node condition =
+        r.condition() == null ? null : parseCondition(r.condition(), usedNames, usedValues);
     checkPlaceholders(r, usedNames, usedValues);
     check(condition, t.items().get(key), r);
     t.items().put(key, Map.copyOf(r.item()));
@@ -108,7 +113,8 @@ public final class DynamoTables {
     String key = keyOf(t, r.item(), false);
     Set<String> usedNames = new HashSet<>();
     Set<String> usedValues = new HashSet<>();
-    Node condition = r.condition() == null ? null : parseCondition(r.condition(), usedNames, usedValues);
+    Node condition =
+        r.condition() == null ? null : parseCondition(r.condition(), usedNames, usedValues);
     List<Assignment> updates = parseUpdate(r.update(), usedNames, usedValues);
     checkPlaceholders(r, usedNames, usedValues);
     Map<String, Value> current = t.items().get(key);
@@ -136,7 +142,8 @@ public final class DynamoTables {
     String key = keyOf(t, r.item(), false);
     Set<String> usedNames = new HashSet<>();
     Set<String> usedValues = new HashSet<>();
-    Node condition = r.condition() == null ? null : parseCondition(r.condition(), usedNames, usedValues);
+    Node condition =
+        r.condition() == null ? null : parseCondition(r.condition(), usedNames, usedValues);
     checkPlaceholders(r, usedNames, usedValues);
     check(condition, t.items().get(key), r);
     t.items().remove(key);
@@ -204,7 +211,8 @@ public final class DynamoTables {
     Table t = name == null ? null : tables.get(name);
     if (t == null) {
       throw AwsFault.badRequest(
-          "ResourceNotFoundException", "Requested resource not found: Table: " + name + " not found");
+          "ResourceNotFoundException",
+          "Requested resource not found: Table: " + name + " not found");
     }
     return t;
   }
@@ -223,21 +231,27 @@ public final class DynamoTables {
                   + " in the item"
               : "The provided key element does not match the schema");
     }
-    if (!hash.type().equals(t.hashType()) || (range != null && !range.type().equals(t.rangeType()))) {
-      throw AwsFault.validation(
-          "One or more parameter values were invalid: Type mismatch for key");
+    if (!hash.type().equals(t.hashType())
+        || (range != null && !range.type().equals(t.rangeType()))) {
+      throw AwsFault.validation("One or more parameter values were invalid: Type mismatch for key");
     }
     if (!wholeItem && item.size() > (t.rangeKey() == null ? 1 : 2)) {
       throw AwsFault.validation("The provided key element does not match the schema");
     }
     // Numbers sort as numbers in the tree: pad them, so slot 10 follows slot 9.
-    String r = range == null ? "" : range.type().equals("N") ? String.format("%030.6f", new BigDecimal(range.text())) : range.text();
+    String r =
+        range == null
+            ? ""
+            : range.type().equals("N")
+                ? String.format("%030.6f", new BigDecimal(range.text()))
+                : range.text();
     return hash.text() + "\u0000" + r;
   }
 
   private static void check(Node condition, Map<String, Value> current, Request r) {
     if (condition != null && !condition.test(current == null ? Map.of() : current, r)) {
-      throw AwsFault.badRequest("ConditionalCheckFailedException", "The conditional request failed");
+      throw AwsFault.badRequest(
+          "ConditionalCheckFailedException", "The conditional request failed");
     }
   }
 
@@ -329,7 +343,10 @@ public final class DynamoTables {
       if (a == null || b == null || !a.type().equals(b.type())) {
         return op.equals("<>");
       }
-      int c = a.type().equals("N") || a.type().equals("S") ? a.compare(b) : a.text().equals(b.text()) ? 0 : 1;
+      int c =
+          a.type().equals("N") || a.type().equals("S")
+              ? a.compare(b)
+              : a.text().equals(b.text()) ? 0 : 1;
       return switch (op) {
         case "=" -> c == 0;
         case "<>" -> c != 0;
@@ -385,7 +402,9 @@ public final class DynamoTables {
           break;
         }
         throw AwsFault.validation(
-            "Invalid expression: Syntax error; token: \"" + expression.substring(at).strip() + "\"");
+            "Invalid expression: Syntax error; token: \""
+                + expression.substring(at).strip()
+                + "\"");
       }
       tokens.add(m.group(1));
       at = m.end();
@@ -523,7 +542,8 @@ public final class DynamoTables {
     while (p.peek() != null) {
       String clause = p.next().toUpperCase(java.util.Locale.ROOT);
       if (!clause.equals("SET") && !clause.equals("REMOVE")) {
-        throw AwsFault.validation("Invalid UpdateExpression: Syntax error; token: \"" + clause + "\"");
+        throw AwsFault.validation(
+            "Invalid UpdateExpression: Syntax error; token: \"" + clause + "\"");
       }
       do {
         if (!out.isEmpty() && p.is(",")) {

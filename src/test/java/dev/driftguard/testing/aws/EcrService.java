@@ -1,9 +1,9 @@
 package dev.driftguard.testing.aws;
 
-import dev.driftguard.testing.TestEnv;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.driftguard.testing.TestEnv;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -29,10 +29,10 @@ import java.util.regex.Pattern;
  * registry's basic-auth password, so a token from here logs in to it as ECR's would.
  *
  * <p>ECR is regional and so are its tokens: a token is for the registries of the region whose
- * endpoint was called. Every region shares this one URL, so the region is the one the request
- * was signed for ({@link AwsRequest#signingRegion()}); the proxy endpoint names it, and a test
- * may give a region its own password ({@link #registryPassword(String, String)}) to tell which
- * region's token a client got. {@link #tokenRegions()} lists the regions asked, in order.
+ * endpoint was called. Every region shares this one URL, so the region is the one the request was
+ * signed for ({@link AwsRequest#signingRegion()}); the proxy endpoint names it, and a test may give
+ * a region its own password ({@link #registryPassword(String, String)}) to tell which region's
+ * token a client got. {@link #tokenRegions()} lists the regions asked, in order.
  *
  * <p>{@code DescribeImages} (what {@code driftguard pin} needs: a tag's digest, whether a digest
  * exists) over images the test registers ({@link #putImage}, {@link #registerTestEnvImages}), with

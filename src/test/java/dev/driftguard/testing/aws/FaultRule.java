@@ -38,8 +38,8 @@ import java.util.SplittableRandom;
  * aws.inject(FaultRule.latency("ec2", "CreateTags", Duration.ofMillis(800)).rate(0.5, 42));
  * }</pre>
  *
- * <p>Latency rules add up; the first error rule (in the order installed) that selects a call
- * fails it. A rule is configured before {@link LocalAws#inject} installs it (each modifier returns a new
+ * <p>Latency rules add up; the first error rule (in the order installed) that selects a call fails
+ * it. A rule is configured before {@link LocalAws#inject} installs it (each modifier returns a new
  * rule); once installed it counts the calls it hit ({@link #hits()}). Time windows use the
  * endpoint's clock; {@link #forNext} starts when the rule is installed.
  */
@@ -104,7 +104,10 @@ public final class FaultRule {
     this.random = new SplittableRandom(seed);
   }
 
-  /** Every selected call of {@code service}'s {@code operation} ({@code "*"}: any) gets {@code effect}. */
+  /**
+   * Every selected call of {@code service}'s {@code operation} ({@code "*"}: any) gets {@code
+   * effect}.
+   */
   public static FaultRule of(String service, String operation, Effect effect) {
     return new FaultRule(service, operation, effect, 0, -1, 1.0, 0, null, null, null);
   }
@@ -151,7 +154,9 @@ public final class FaultRule {
     return switch (service) {
       case "ssm", "ecr", "elbv2", "dynamodb" ->
           new AwsFault(503, "ServiceUnavailable", "Service is unable to handle request.");
-      case "ec2" -> new AwsFault(503, "Unavailable", "The server is overloaded and can't handle the request.");
+      case "ec2" ->
+          new AwsFault(
+              503, "Unavailable", "The server is overloaded and can't handle the request.");
       case "imds" -> new AwsFault(503, "ServiceUnavailable", "");
       default -> throw unknown(service);
     };
@@ -160,9 +165,16 @@ public final class FaultRule {
   /** {@code service}'s internal error (HTTP 500), as its API models it. */
   public static AwsFault internal(String service) {
     return switch (service) {
-      case "ssm", "dynamodb" -> new AwsFault(500, "InternalServerError", "An error occurred on the server side.");
-      case "ecr" -> new AwsFault(500, "ServerException", "These errors are usually caused by a server-side issue.");
-      case "elbv2" -> new AwsFault(500, "InternalFailure", "The request processing has failed because of an unknown error.");
+      case "ssm", "dynamodb" ->
+          new AwsFault(500, "InternalServerError", "An error occurred on the server side.");
+      case "ecr" ->
+          new AwsFault(
+              500, "ServerException", "These errors are usually caused by a server-side issue.");
+      case "elbv2" ->
+          new AwsFault(
+              500,
+              "InternalFailure",
+              "The request processing has failed because of an unknown error.");
       case "ec2" -> new AwsFault(500, "InternalError", "An internal error has occurred.");
       case "imds" -> new AwsFault(500, "InternalError", "");
       default -> throw unknown(service);
@@ -189,7 +201,8 @@ public final class FaultRule {
     if (served < 0) {
       throw new IllegalArgumentException("served must not be negative: " + served);
     }
-    return new FaultRule(service, operation, effect, served, times, rate, seed, from, until, window);
+    return new FaultRule(
+        service, operation, effect, served, times, rate, seed, from, until, window);
   }
 
   /**
@@ -200,7 +213,8 @@ public final class FaultRule {
     if (!(fraction >= 0 && fraction <= 1)) {
       throw new IllegalArgumentException("fraction must be within 0..1: " + fraction);
     }
-    return new FaultRule(service, operation, effect, skip, times, fraction, seed, from, until, window);
+    return new FaultRule(
+        service, operation, effect, skip, times, fraction, seed, from, until, window);
   }
 
   /** Only calls arriving in {@code [start, end)} (the endpoint's clock). */
@@ -226,7 +240,8 @@ public final class FaultRule {
     if (window == null) {
       return new FaultRule(service, operation, effect, skip, times, rate, seed, from, until, null);
     }
-    return new FaultRule(service, operation, effect, skip, times, rate, seed, now, now.plus(window), null);
+    return new FaultRule(
+        service, operation, effect, skip, times, rate, seed, now, now.plus(window), null);
   }
 
   public String service() {
@@ -256,7 +271,8 @@ public final class FaultRule {
    * the effect; counts it when it does.
    */
   synchronized boolean select(String callService, String callOperation, Instant now) {
-    if (!service.equals(callService) || !(operation.equals("*") || operation.equals(callOperation))) {
+    if (!service.equals(callService)
+        || !(operation.equals("*") || operation.equals(callOperation))) {
       return false;
     }
     if (from != null && now.isBefore(from)) {

@@ -49,8 +49,8 @@ final class Faults {
 
   /**
    * Applies the rules to one call: every latency rule that selects it adds its latency (slept
-   * outside any lock, so other calls go on); the first error rule that selects it fails it with
-   * its {@link AwsFault}, after that latency.
+   * outside any lock, so other calls go on); the first error rule that selects it fails it with its
+   * {@link AwsFault}, after that latency.
    */
   void apply(String service, String operation) {
     long latencyMillis = 0;

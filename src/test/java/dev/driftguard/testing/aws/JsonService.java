@@ -74,8 +74,8 @@ public abstract class JsonService implements AwsService {
   }
 
   /**
-   * Answers one operation. By default from {@link #operations()}; a service whose answer depends
-   * on the request itself (its signing region) overrides this.
+   * Answers one operation. By default from {@link #operations()}; a service whose answer depends on
+   * the request itself (its signing region) overrides this.
    */
   protected JsonNode call(String operation, JsonNode input, AwsRequest request) {
     return operations().get(operation).apply(input);

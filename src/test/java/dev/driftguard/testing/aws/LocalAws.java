@@ -1,10 +1,10 @@
 package dev.driftguard.testing.aws;
 
-import dev.driftguard.testing.TestEnv;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.driftguard.cli.AwsClients;
+import dev.driftguard.testing.TestEnv;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -46,8 +46,8 @@ import software.amazon.awssdk.regions.Region;
  * the AWS SDK sends, so the agent's real SDK clients are exercised through endpoint overrides. It
  * is faithful to AWS's documented behaviour and error shapes where the agent depends on them; each
  * service is one {@link AwsService} class ({@link SsmService}, {@link EcrService}, {@link
- * Ec2Service}, {@link Elbv2Service}, {@link DynamoDbService}, {@link AutoScalingService}); IMDS
- * is one small server per instance ({@link ImdsServer}).
+ * Ec2Service}, {@link Elbv2Service}, {@link DynamoDbService}, {@link AutoScalingService}); IMDS is
+ * one small server per instance ({@link ImdsServer}).
  *
  * <p>Requests are routed to the service that {@linkplain AwsService#accepts accepts} them (JSON 1.1
  * services by {@code X-Amz-Target}). Signatures are not verified, but, as AWS does, a request
@@ -58,8 +58,8 @@ import software.amazon.awssdk.regions.Region;
  * #elbv2()}, {@link #imds(String)}), per-operation call counts ({@link #calls(String, String)};
  * every HTTP attempt counts, so SDK retries show) and injected faults ({@link #inject} a {@link
  * FaultRule}: throttling with each service's real error, 5xx, latency; by count, seeded rate or
- * time window; shorthands {@link #throttleNext}, {@link #failNext}). A process-external test reaches the same knobs over HTTP under {@code
- * /_localaws/} (see {@link #main}).
+ * time window; shorthands {@link #throttleNext}, {@link #failNext}). A process-external test
+ * reaches the same knobs over HTTP under {@code /_localaws/} (see {@link #main}).
  *
  * <pre>{@code
  * try (LocalAws aws = LocalAws.builder().registryPassword("s3cret").start();
@@ -294,9 +294,9 @@ public final class LocalAws implements AutoCloseable {
   /**
    * Installs an injected fault ({@link FaultRule}): throttling, 5xx or latency, for the next calls,
    * a seeded fraction of them or a time window. Latency rules that select a call add up; the first
-   * error rule (in the order installed) that selects it fails it. IMDS servers of this endpoint obey rules of service {@code "imds"}
-   * (operation {@code token}, or the path under {@code /latest/}, e.g. {@code
-   * meta-data/instance-id}).
+   * error rule (in the order installed) that selects it fails it. IMDS servers of this endpoint
+   * obey rules of service {@code "imds"} (operation {@code token}, or the path under {@code
+   * /latest/}, e.g. {@code meta-data/instance-id}).
    *
    * @return the installed rule, which counts its {@linkplain FaultRule#hits() hits}
    */

@@ -56,7 +56,9 @@ class LocalAwsAutoScalingTest {
     aws.autoscaling().attachInstance("web", instanceId, Instant.now().minusSeconds(60));
 
     assertThatThrownBy(
-            () -> autoscaling.setInstanceHealth(b -> b.instanceId(instanceId).healthStatus("Unhealthy")))
+            () ->
+                autoscaling.setInstanceHealth(
+                    b -> b.instanceId(instanceId).healthStatus("Unhealthy")))
         .isInstanceOf(AutoScalingException.class)
         .satisfies(e -> assertThat(code(e)).isEqualTo("ValidationError"))
         .hasMessageContaining("is less than the configured grace period of 300 seconds");
@@ -70,7 +72,9 @@ class LocalAwsAutoScalingTest {
   @Test
   void setInstanceHealth_instanceInNoGroup_isValidationError() {
     assertThatThrownBy(
-            () -> autoscaling.setInstanceHealth(b -> b.instanceId(instanceId).healthStatus("Unhealthy")))
+            () ->
+                autoscaling.setInstanceHealth(
+                    b -> b.instanceId(instanceId).healthStatus("Unhealthy")))
         .isInstanceOf(AutoScalingException.class)
         .satisfies(e -> assertThat(code(e)).isEqualTo("ValidationError"))
         .hasMessageContaining(
@@ -85,7 +89,9 @@ class LocalAwsAutoScalingTest {
         .satisfies(e -> assertThat(code(e)).isEqualTo("ValidationError"))
         .hasMessageContaining("Value null at 'healthStatus'");
     assertThatThrownBy(
-            () -> autoscaling.setInstanceHealth(b -> b.instanceId("i-" + "0".repeat(20)).healthStatus("Unhealthy")))
+            () ->
+                autoscaling.setInstanceHealth(
+                    b -> b.instanceId("i-" + "0".repeat(20)).healthStatus("Unhealthy")))
         .satisfies(e -> assertThat(code(e)).isEqualTo("ValidationError"))
         .hasMessageContaining("length less than or equal to 19");
     assertThatThrownBy(
@@ -103,7 +109,9 @@ class LocalAwsAutoScalingTest {
         new AwsFault(500, "ResourceContention", "You already have a pending update"));
 
     assertThatThrownBy(
-            () -> autoscaling.setInstanceHealth(b -> b.instanceId(instanceId).healthStatus("Unhealthy")))
+            () ->
+                autoscaling.setInstanceHealth(
+                    b -> b.instanceId(instanceId).healthStatus("Unhealthy")))
         .isInstanceOf(ResourceContentionException.class);
     assertThat(aws.calls("autoscaling", "SetInstanceHealth")).isEqualTo(3);
   }

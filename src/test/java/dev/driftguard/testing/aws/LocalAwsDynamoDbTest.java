@@ -15,7 +15,9 @@ import software.amazon.awssdk.services.dynamodb.model.DynamoDbException;
 import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
 import software.amazon.awssdk.services.dynamodb.model.ResourceNotFoundException;
 
-/** Pins the DynamoDB behaviours of {@link LocalAws} that the lease relies on, through the real SDK. */
+/**
+ * Pins the DynamoDB behaviours of {@link LocalAws} that the lease relies on, through the real SDK.
+ */
 class LocalAwsDynamoDbTest {
   private static final String TABLE = "leases";
 
@@ -38,7 +40,8 @@ class LocalAwsDynamoDbTest {
   }
 
   private static Map<String, AttributeValue> key(String pool, int slot) {
-    return Map.of("pool", AttributeValue.fromS(pool), "slot", AttributeValue.fromN(Integer.toString(slot)));
+    return Map.of(
+        "pool", AttributeValue.fromS(pool), "slot", AttributeValue.fromN(Integer.toString(slot)));
   }
 
   private void put(String pool, int slot, String owner) {
@@ -55,9 +58,11 @@ class LocalAwsDynamoDbTest {
     assertThatThrownBy(
             () ->
                 dynamo.putItem(
-                    b -> b.tableName(TABLE).item(key("p", 0))
-                        .conditionExpression("attribute_not_exists(#pool)")
-                        .expressionAttributeNames(Map.of("#pool", "pool"))))
+                    b ->
+                        b.tableName(TABLE)
+                            .item(key("p", 0))
+                            .conditionExpression("attribute_not_exists(#pool)")
+                            .expressionAttributeNames(Map.of("#pool", "pool"))))
         .isInstanceOf(ConditionalCheckFailedException.class)
         .hasMessageContaining("The conditional request failed");
   }
@@ -67,11 +72,14 @@ class LocalAwsDynamoDbTest {
     put("p", 0, "i-a");
 
     dynamo.updateItem(
-        b -> b.tableName(TABLE).key(key("p", 0))
-            .updateExpression("SET #gen = #gen + :one REMOVE #owner")
-            .conditionExpression("#owner = :me AND #gen = :one")
-            .expressionAttributeNames(Map.of("#gen", "generation", "#owner", "owner"))
-            .expressionAttributeValues(Map.of(":one", AttributeValue.fromN("1"), ":me", AttributeValue.fromS("i-a"))));
+        b ->
+            b.tableName(TABLE)
+                .key(key("p", 0))
+                .updateExpression("SET #gen = #gen + :one REMOVE #owner")
+                .conditionExpression("#owner = :me AND #gen = :one")
+                .expressionAttributeNames(Map.of("#gen", "generation", "#owner", "owner"))
+                .expressionAttributeValues(
+                    Map.of(":one", AttributeValue.fromN("1"), ":me", AttributeValue.fromS("i-a"))));
 
     Map<String, AttributeValue> item =
         dynamo.getItem(b -> b.tableName(TABLE).key(key("p", 0)).consistentRead(true)).item();
@@ -84,10 +92,17 @@ class LocalAwsDynamoDbTest {
     assertThatThrownBy(
             () ->
                 dynamo.updateItem(
-                    b -> b.tableName(TABLE).key(key("p", 0))
-                        .updateExpression("SET #owner = :me")
-                        .expressionAttributeNames(Map.of("#owner", "owner"))
-                        .expressionAttributeValues(Map.of(":me", AttributeValue.fromS("x"), ":unused", AttributeValue.fromS("y")))))
+                    b ->
+                        b.tableName(TABLE)
+                            .key(key("p", 0))
+                            .updateExpression("SET #owner = :me")
+                            .expressionAttributeNames(Map.of("#owner", "owner"))
+                            .expressionAttributeValues(
+                                Map.of(
+                                    ":me",
+                                    AttributeValue.fromS("x"),
+                                    ":unused",
+                                    AttributeValue.fromS("y")))))
         .isInstanceOf(DynamoDbException.class)
         .hasMessageContaining("Value provided in ExpressionAttributeValues unused in expressions");
   }
@@ -101,15 +116,23 @@ class LocalAwsDynamoDbTest {
 
     QueryResponse first =
         dynamo.query(
-            b -> b.tableName(TABLE).keyConditionExpression("#pool = :p").consistentRead(true).limit(2)
-                .expressionAttributeNames(Map.of("#pool", "pool"))
-                .expressionAttributeValues(Map.of(":p", AttributeValue.fromS("p"))));
+            b ->
+                b.tableName(TABLE)
+                    .keyConditionExpression("#pool = :p")
+                    .consistentRead(true)
+                    .limit(2)
+                    .expressionAttributeNames(Map.of("#pool", "pool"))
+                    .expressionAttributeValues(Map.of(":p", AttributeValue.fromS("p"))));
     QueryResponse second =
         dynamo.query(
-            b -> b.tableName(TABLE).keyConditionExpression("#pool = :p").consistentRead(true).limit(2)
-                .exclusiveStartKey(first.lastEvaluatedKey())
-                .expressionAttributeNames(Map.of("#pool", "pool"))
-                .expressionAttributeValues(Map.of(":p", AttributeValue.fromS("p"))));
+            b ->
+                b.tableName(TABLE)
+                    .keyConditionExpression("#pool = :p")
+                    .consistentRead(true)
+                    .limit(2)
+                    .exclusiveStartKey(first.lastEvaluatedKey())
+                    .expressionAttributeNames(Map.of("#pool", "pool"))
+                    .expressionAttributeValues(Map.of(":p", AttributeValue.fromS("p"))));
 
     assertThat(first.items()).extracting(i -> i.get("slot").n()).containsExactly("1", "2");
     assertThat(second.items()).extracting(i -> i.get("slot").n()).containsExactly("10");

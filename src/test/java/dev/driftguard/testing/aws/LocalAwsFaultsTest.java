@@ -50,8 +50,7 @@ class LocalAwsFaultsTest {
     aws.addInstance(INSTANCE, Map.of("Name", "web"));
     aws.ssm().put("/a", "1");
     groupArn =
-        aws.createTargetGroup(
-            "faults", "/", 2, 2, Duration.ofSeconds(30), Duration.ofMillis(100));
+        aws.createTargetGroup("faults", "/", 2, 2, Duration.ofSeconds(30), Duration.ofMillis(100));
     clients = aws.newClients(INSTANCE);
   }
 
@@ -69,8 +68,7 @@ class LocalAwsFaultsTest {
 
     assertThatThrownBy(() -> clients.ssm().getParameters(b -> b.names("/a")))
         .isInstanceOfSatisfying(
-            SsmException.class,
-            e -> assertAws(e, 400, "ThrottlingException", true));
+            SsmException.class, e -> assertAws(e, 400, "ThrottlingException", true));
     assertThat(aws.calls("ssm", "GetParameters")).as("standard retries: 3 attempts").isEqualTo(3);
     assertThat(rule.hits()).isEqualTo(3);
   }
@@ -153,11 +151,13 @@ class LocalAwsFaultsTest {
             SsmException.class, e -> assertAws(e, 500, "InternalServerError", false));
     assertThatThrownBy(() -> clients.elbv2().describeTargetHealth(b -> b.targetGroupArn(groupArn)))
         .isInstanceOfSatisfying(
-            ElasticLoadBalancingV2Exception.class, e -> assertAws(e, 500, "InternalFailure", false));
+            ElasticLoadBalancingV2Exception.class,
+            e -> assertAws(e, 500, "InternalFailure", false));
     assertThatThrownBy(() -> clients.ec2().describeTags(b -> {}))
         .isInstanceOfSatisfying(Ec2Exception.class, e -> assertAws(e, 500, "InternalError", false));
     assertThatThrownBy(() -> clients.ecr().getAuthorizationToken(b -> {}))
-        .isInstanceOfSatisfying(EcrException.class, e -> assertAws(e, 500, "ServerException", false));
+        .isInstanceOfSatisfying(
+            EcrException.class, e -> assertAws(e, 500, "ServerException", false));
     assertThat(aws.calls("ssm", "GetParameters")).isEqualTo(3);
   }
 
@@ -169,7 +169,8 @@ class LocalAwsFaultsTest {
 
     long start = System.nanoTime();
     assertThat(clients.ssm().getParameters(b -> b.names("/a")).parameters()).hasSize(1);
-    assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(400));
+    assertThat(Duration.ofNanos(System.nanoTime() - start))
+        .isGreaterThanOrEqualTo(Duration.ofMillis(400));
     assertThat(aws.calls("ssm", "GetParameters")).as("served, not retried").isEqualTo(1);
   }
 
@@ -193,14 +194,18 @@ class LocalAwsFaultsTest {
 
   @Test
   void count_afterServed_failsExactlyTheCallsItSays() {
-    aws.inject(FaultRule.error("ssm", "GetParameters", AwsFault.badRequest("AccessDeniedException", "no")).after(1).times(2));
+    aws.inject(
+        FaultRule.error("ssm", "GetParameters", AwsFault.badRequest("AccessDeniedException", "no"))
+            .after(1)
+            .times(2));
 
     List<String> outcomes = new ArrayList<>();
     for (int i = 0; i < 4; i++) {
       outcomes.add(outcome(() -> clients.ssm().getParameters(b -> b.names("/a"))));
     }
     // AccessDenied is not retried, so every SDK call is one attempt.
-    assertThat(outcomes).containsExactly("ok", "AccessDeniedException", "AccessDeniedException", "ok");
+    assertThat(outcomes)
+        .containsExactly("ok", "AccessDeniedException", "AccessDeniedException", "ok");
   }
 
   @Test
@@ -220,7 +225,8 @@ class LocalAwsFaultsTest {
         AwsClients c = local.newClients()) {
       local.ssm().put("/a", "1");
       local.inject(
-          FaultRule.error("ssm", "GetParameters", AwsFault.badRequest("AccessDeniedException", "no"))
+          FaultRule.error(
+                  "ssm", "GetParameters", AwsFault.badRequest("AccessDeniedException", "no"))
               .rate(0.5, seed));
       List<String> outcomes = new ArrayList<>();
       for (int i = 0; i < 40; i++) {
@@ -247,8 +253,7 @@ class LocalAwsFaultsTest {
   @Test
   void between_startsAndEndsAtTheGivenInstants() {
     Instant now = clock.instant();
-    aws.inject(
-        FaultRule.throttle("ec2", "*").between(now.plusSeconds(5), now.plusSeconds(6)));
+    aws.inject(FaultRule.throttle("ec2", "*").between(now.plusSeconds(5), now.plusSeconds(6)));
 
     String before = outcome(() -> clients.ec2().describeTags(b -> {}));
     clock.advance(Duration.ofSeconds(5));
@@ -261,7 +266,8 @@ class LocalAwsFaultsTest {
   @Test
   void latencyAndErrorRules_combine_aSteadyLatencyDoesNotHideAnOutage() {
     aws.inject(FaultRule.latency("ssm", "*", Duration.ofMillis(100)));
-    aws.inject(FaultRule.error("ssm", "*", AwsFault.badRequest("AccessDeniedException", "no")).times(1));
+    aws.inject(
+        FaultRule.error("ssm", "*", AwsFault.badRequest("AccessDeniedException", "no")).times(1));
 
     long start = System.nanoTime();
     String first = outcome(() -> clients.ssm().getParameters(b -> b.names("/a")));
@@ -269,7 +275,8 @@ class LocalAwsFaultsTest {
 
     assertThat(first).isEqualTo("AccessDeniedException");
     assertThat(second).isEqualTo("ok");
-    assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(200));
+    assertThat(Duration.ofNanos(System.nanoTime() - start))
+        .isGreaterThanOrEqualTo(Duration.ofMillis(200));
   }
 
   @Test
@@ -322,7 +329,8 @@ class LocalAwsFaultsTest {
     // The older form: a code alone.
     control("POST", "faults?service=ecr&code=AccessDeniedException&count=1");
 
-    assertThat(outcome(() -> clients.ec2().describeTags(b -> {}))).isEqualTo("RequestLimitExceeded");
+    assertThat(outcome(() -> clients.ec2().describeTags(b -> {})))
+        .isEqualTo("RequestLimitExceeded");
     JsonNode listed = control("GET", "faults");
     assertThat(listed.get("faults")).hasSize(4);
     assertThat(listed.get("faults").get(0).get("id").asInt()).isEqualTo(added.get("id").asInt());
@@ -344,7 +352,8 @@ class LocalAwsFaultsTest {
 
   // ------------------------------------------------------------- helpers
 
-  private static void assertAws(AwsServiceException e, int status, String code, boolean throttling) {
+  private static void assertAws(
+      AwsServiceException e, int status, String code, boolean throttling) {
     assertThat(e.statusCode()).isEqualTo(status);
     assertThat(e.awsErrorDetails().errorCode()).isEqualTo(code);
     assertThat(e.isThrottlingException()).as("isThrottlingException").isEqualTo(throttling);

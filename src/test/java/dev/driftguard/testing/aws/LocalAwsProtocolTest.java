@@ -1,11 +1,11 @@
 package dev.driftguard.testing.aws;
 
-import dev.driftguard.testing.TestEnv;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.driftguard.cli.AwsClients;
 import dev.driftguard.testing.FakeTime;
+import dev.driftguard.testing.TestEnv;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -31,8 +31,8 @@
  * failNext}): {@link dev.driftguard.testing.aws.FaultRule} throttles with each service's real code
  * (SSM and ECR {@code ThrottlingException}, ELBv2 {@code Throttling}, EC2 {@code
  * RequestLimitExceeded}, IMDS 429), fails with 5xx or adds latency, for the next N calls, a seeded
- * fraction of them or a time window. {@link dev.driftguard.testing.aws.Ec2Service}: {@code addInstance}, {@code
- * newInstanceId()}, {@code tags(id)}, {@code putTags}. {@link
+ * fraction of them or a time window. {@link dev.driftguard.testing.aws.Ec2Service}: {@code
+ * addInstance}, {@code newInstanceId()}, {@code tags(id)}, {@code putTags}. {@link
  * dev.driftguard.testing.aws.Elbv2Service}: {@code createTargetGroup(TargetGroupConfig)}. {@link
  * dev.driftguard.testing.aws.TargetGroup}: {@code health()}, {@code awaitState(target, state,
  * timeout)}, {@code timeline()}, {@code requestsRouted(target)}, {@code deregistrationDelay(d)},
@@ -69,14 +69,14 @@
  * <ul>
  *   <li>{@code GET /_localaws/health}, {@code GET /_localaws/calls}, {@code POST
  *       /_localaws/reset-calls};
- *   <li>{@code POST /_localaws/faults?service=ssm&operation=GetParameters&kind=throttle&count=3}
- *       → {@code {"id", "rule"}}: {@code kind} is {@code throttle}, {@code unavailable}, {@code
+ *   <li>{@code POST /_localaws/faults?service=ssm&operation=GetParameters&kind=throttle&count=3} →
+ *       {@code {"id", "rule"}}: {@code kind} is {@code throttle}, {@code unavailable}, {@code
  *       internal}, {@code latency} (with {@code latencyMillis}) or {@code error} (with {@code
- *       code}, optional {@code status}, {@code message}; a {@code code} alone means {@code
- *       error}); which calls: any of {@code served} (first N served), {@code count}, {@code rate}
- *       and {@code seed}, {@code forMillis} (from now), {@code fromEpochMillis} and {@code
- *       untilEpochMillis}; {@code GET /_localaws/faults} → {@code {"faults":[{id, rule, hits}]}};
- *       {@code DELETE /_localaws/faults} (optional {@code id});
+ *       code}, optional {@code status}, {@code message}; a {@code code} alone means {@code error});
+ *       which calls: any of {@code served} (first N served), {@code count}, {@code rate} and {@code
+ *       seed}, {@code forMillis} (from now), {@code fromEpochMillis} and {@code untilEpochMillis};
+ *       {@code GET /_localaws/faults} → {@code {"faults":[{id, rule, hits}]}}; {@code DELETE
+ *       /_localaws/faults} (optional {@code id});
  *   <li>{@code POST /_localaws/instances?id=i-...&az=us-east-1b&tag.Name=web_staging} (id optional)
  *       → {@code {"instanceId"}}; {@code GET /_localaws/instances} → ids and tags; {@code GET|POST
  *       /_localaws/tags?instanceId=..&tag.K=V} → {@code {"tags"}};
