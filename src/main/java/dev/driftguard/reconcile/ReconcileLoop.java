@@ -456,7 +456,7 @@ public final class ReconcileLoop {
       if (d.end == null
           && d.phase == Phase.START
           && d.path == DeployPath.STOP_FIRST
-          && !d.wakeAt.isAfter(now)) {
+          && !d.wakeAt.isAfter(clock.instant())) {
         runner.step(d);
       }
       if (d.end != null) {
