@@ -166,13 +166,15 @@ public final class ReconcileLoop {
     startOnce();
     Instant now = clock.instant();
     checkTermination(now, false);
-    resumeInterrupted();
-    // Deploys first: a stop-first host between STOP and START has no container, and the poll's
-    // AWS calls (SSM, published state) can take seconds of SDK retries while throttled.
-    advanceDue();
-    if (nextPoll == null || !clock.instant().isBefore(nextPoll)) {
+    if (resumeInterrupted()) {
+      // Before the first poll: the host may have no container until the resumed step runs.
+      advanceDue();
+    }
+    if (nextPoll == null || !now.isBefore(nextPoll)) {
       poll();
     }
+    // A stop-first deploy never waits for this poll between STOP and START (advanceDue).
+    advanceDue();
     beat();
     return untilNextWork();
   }
@@ -276,10 +278,12 @@ public final class ReconcileLoop {
    * phase other than IDLE), before the first poll. The host may have no container (killed between
    * STOP and START), and a first poll can take seconds (the SDK's first calls, or throttling); a
    * resume does not depend on the desired state.
+   *
+   * @return whether a deploy is under way now
    */
-  private void resumeInterrupted() {
+  private boolean resumeInterrupted() {
     if (resumed || terminating != null) {
-      return;
+      return false;
     }
     resumed = true;
     for (ServiceSpec service : services) {
@@ -297,6 +301,7 @@ public final class ReconcileLoop {
             e.getMessage());
       }
     }
+    return !underWay.isEmpty();
   }
 
   private void checkTermination(Instant now, boolean force) {
