@@ -1039,7 +1039,7 @@ class FaultMatrixIT {
     StringBuilder md = new StringBuilder();
     md.append("# Reliability: the fault matrix\n\n");
     md.append(
-        "Written by `FaultMatrixIT` (`mvn verify`, so `test/run`) into `target/fault-matrix.md`; this page is a"
+        "Written by `FaultMatrixIT` (`test/faults/matrix`, a step of `test/run`) into `target/fault-matrix.md`; this page is a"
             + " copy of one real run. Issue 9's goals, asserted for every row: every host ends serving a good digest"
             + " and registered; no fault of a dependency condemns a good digest; no window without a running container"
             + " beyond the stop-first switch itself; the agent never exits by itself.\n\n");
