@@ -73,7 +73,9 @@ public final class FakeTargetGroup {
 
       @Override
       public Duration drainTimeout(TrafficSpec traffic) {
-        return Duration.ZERO;
+        // As the ELBv2 adapter: an explicit timeout as it is; for auto this group's deregistration
+        // delay (zero: it drains at once) capped by the cap, which is zero whatever the cap.
+        return traffic.drainTimeout() != null ? traffic.drainTimeout() : Duration.ZERO;
       }
     };
   }
