@@ -1,6 +1,8 @@
 package dev.driftguard.testing;
 
 import dev.driftguard.fleet.FleetCoordinator;
+import dev.driftguard.fleet.FleetCoordinator.PublishedState;
+import dev.driftguard.fleet.PublishedStateTags;
 import dev.driftguard.model.Digest;
 import dev.driftguard.model.ServiceSpec;
 import dev.driftguard.model.TargetState;
@@ -9,20 +11,30 @@ import dev.driftguard.traffic.TrafficGate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.function.Consumer;
 
 /**
  * An in-memory target group shared by simulated hosts. Registered targets become healthy at once
  * (the deployer's own health check already passed); deregistered ones drain instantly. Each host
  * gets its view through {@link #gate(String)} and {@link #fleet(String)}. Every change is written
- * to a journal, e.g. {@code "deregister i-1:80"}.
+ * to a journal, e.g. {@code "deregister i-1:80"}. Published state is kept per host and service, as
+ * the EC2 tags are. The target group is one, whatever ARN a spec names. {@code TrafficGateContract}
+ * and {@code FleetCoordinatorContract} hold it to the AWS adapters' behaviour.
  */
 public final class FakeTargetGroup {
   private final Map<String, String> states = new HashMap<>();
-  private final Map<String, Map<String, String>> published = new HashMap<>();
+
+  /**
+   * By host (sorted, so peers come lowest instance id first, as the adapter names them), then
+   * service.
+   */
+  private final Map<String, Map<String, PublishedState>> published = new TreeMap<>();
+
   private final Consumer<String> journal;
 
   /** Runs on every read of the group, so a test can change peers while a host waits. */
@@ -40,8 +52,42 @@ public final class FakeTargetGroup {
     return Optional.ofNullable(states.get(instanceId + ":" + port));
   }
 
+  /**
+   * The state {@code instanceId} publishes for its one service, as its tags without the {@code
+   * driftguard:{service}:} prefix ({@code failed}, {@code running}...); empty if nothing.
+   */
   public synchronized Map<String, String> published(String instanceId) {
-    return Map.copyOf(published.getOrDefault(instanceId, Map.of()));
+    Map<String, PublishedState> byService = published.getOrDefault(instanceId, Map.of());
+    if (byService.size() > 1) {
+      throw new IllegalStateException(
+          instanceId + " publishes several services " + byService.keySet() + "; name one");
+    }
+    Map<String, String> tags = new HashMap<>();
+    byService.forEach(
+        (service, state) -> {
+          String prefix = PublishedStateTags.key(service, "");
+          PublishedStateTags.toTags(service, state)
+              .forEach((k, v) -> tags.put(k.substring(prefix.length()), v));
+        });
+    return Map.copyOf(tags);
+  }
+
+  /** What {@code instanceId} publishes for {@code service}; empty if nothing. */
+  public synchronized Optional<PublishedState> published(String instanceId, ServiceSpec service) {
+    return Optional.ofNullable(published.getOrDefault(instanceId, Map.of()).get(service.name()));
+  }
+
+  /** The peers of {@code me} that publish a state for {@code service}, lowest instance id first. */
+  private Map<String, PublishedState> peersOf(String me, ServiceSpec service) {
+    Map<String, PublishedState> peers = new LinkedHashMap<>();
+    published.forEach(
+        (host, byService) -> {
+          PublishedState state = byService.get(service.name());
+          if (!host.equals(me) && state != null) {
+            peers.put(host, state);
+          }
+        });
+    return peers;
   }
 
   public TrafficGate gate(String me) {
@@ -73,7 +119,9 @@ public final class FakeTargetGroup {
 
       @Override
       public Duration drainTimeout(TrafficSpec traffic) {
-        return Duration.ZERO;
+        // As the ELBv2 adapter: an explicit timeout as it is; for auto this group's deregistration
+        // delay (zero: it drains at once) capped by the cap, which is zero whatever the cap.
+        return traffic.drainTimeout() != null ? traffic.drainTimeout() : Duration.ZERO;
       }
     };
   }
@@ -82,6 +130,9 @@ public final class FakeTargetGroup {
     return new FleetCoordinator() {
       @Override
       public List<PeerTarget> targets(ServiceSpec service) {
+        if (!service.hasLoadBalancer()) {
+          return List.of();
+        }
         onRead.run();
         synchronized (FakeTargetGroup.this) {
           List<PeerTarget> out = new ArrayList<>();
@@ -97,11 +148,10 @@ public final class FakeTargetGroup {
       }
 
       @Override
-      public synchronized Optional<String> rolledBackBy(ServiceSpec service, Digest digest) {
+      public Optional<String> rolledBackBy(ServiceSpec service, Digest digest) {
         synchronized (FakeTargetGroup.this) {
-          return published.entrySet().stream()
-              .filter(
-                  e -> !e.getKey().equals(me) && digest.value().equals(e.getValue().get("failed")))
+          return peersOf(me, service).entrySet().stream()
+              .filter(e -> digest.equals(e.getValue().failed()))
               .map(Map.Entry::getKey)
               .findFirst();
         }
@@ -110,13 +160,14 @@ public final class FakeTargetGroup {
       @Override
       public Map<String, Digest> peersRunning(ServiceSpec service) {
         synchronized (FakeTargetGroup.this) {
-          Map<String, Digest> running = new HashMap<>();
-          published.forEach(
-              (host, tags) -> {
-                if (!host.equals(me) && !tags.getOrDefault("running", "").isEmpty()) {
-                  running.put(host, Digest.parse(tags.get("running")));
-                }
-              });
+          Map<String, Digest> running = new TreeMap<>();
+          peersOf(me, service)
+              .forEach(
+                  (host, state) -> {
+                    if (state.running() != null) {
+                      running.put(host, state.running());
+                    }
+                  });
           return running;
         }
       }
@@ -124,12 +175,7 @@ public final class FakeTargetGroup {
       @Override
       public void publish(ServiceSpec service, PublishedState state) {
         synchronized (FakeTargetGroup.this) {
-          Map<String, String> tags = new HashMap<>();
-          tags.put("running", state.running() == null ? "" : state.running().value());
-          tags.put("phase", state.phase());
-          tags.put("outcome", state.lastOutcome());
-          tags.put("failed", state.failed() == null ? "" : state.failed().value());
-          published.put(me, tags);
+          published.computeIfAbsent(me, h -> new HashMap<>()).put(service.name(), state);
         }
       }
 

@@ -89,6 +89,28 @@ public final class Specs {
             strategy == RolloutSpec.Strategy.START_FIRST ? 18081 : 0));
   }
 
+  /**
+   * {@code web} behind the target group {@code targetGroupArn} on host port 18080; {@code
+   * drainTimeout} null for {@code auto}.
+   */
+  public static ServiceSpec webBehind(
+      String targetGroupArn, Duration drainTimeout, Duration drainTimeoutCap) {
+    ServiceSpec web = webBehindLoadBalancer(RolloutSpec.Strategy.STOP_FIRST);
+    return new ServiceSpec(
+        web.name(),
+        web.desired(),
+        web.allowedRegistries(),
+        web.container(),
+        web.health(),
+        new dev.driftguard.model.TrafficSpec(
+            dev.driftguard.model.TargetGroupArn.parse(targetGroupArn),
+            web.traffic().port(),
+            drainTimeout,
+            drainTimeoutCap,
+            web.traffic().healthyDeadline()),
+        web.rollout());
+  }
+
   public static ServiceSpec service(String name, ContainerSpec container, boolean rollback) {
     return new ServiceSpec(
         name,

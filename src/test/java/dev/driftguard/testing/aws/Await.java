@@ -4,11 +4,12 @@ import java.time.Duration;
 import java.util.function.BooleanSupplier;
 
 /** Bounded polling for the tests of states that real health checks change. */
-final class Await {
+public final class Await {
   private Await() {}
 
   /** Polls every 20 ms until {@code condition} holds; false when {@code timeout} passes first. */
-  static boolean until(Duration timeout, BooleanSupplier condition) throws InterruptedException {
+  public static boolean until(Duration timeout, BooleanSupplier condition)
+      throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
