@@ -40,25 +40,31 @@ public final class CapacityFloor {
     return hosts.size();
   }
 
-  /**
-   * @param me this host's instance id
-   * @param targets every target of the group now (empty for a worker: no group to read)
-   */
-  public static Verdict decide(String me, Collection<PeerTarget> targets, RolloutSpec rollout) {
+  /** The other hosts with no healthy target (a start-first host is in while either is healthy). */
+  public static Set<String> peersOutOfService(String me, Collection<PeerTarget> targets) {
     Set<String> healthy = new HashSet<>();
     for (PeerTarget t : targets) {
       if (t.state() == TargetState.HEALTHY) {
         healthy.add(t.instanceId());
       }
     }
-    int hosts = hosts(me, targets);
-    int allowed = allowedOut(hosts, rollout);
     Set<String> out = new TreeSet<>();
     for (PeerTarget t : targets) {
       if (!t.instanceId().equals(me) && !healthy.contains(t.instanceId())) {
         out.add(t.instanceId());
       }
     }
+    return out;
+  }
+
+  /**
+   * @param me this host's instance id
+   * @param targets every target of the group now (empty for a worker: no group to read)
+   */
+  public static Verdict decide(String me, Collection<PeerTarget> targets, RolloutSpec rollout) {
+    int hosts = hosts(me, targets);
+    int allowed = allowedOut(hosts, rollout);
+    Set<String> out = peersOutOfService(me, targets);
     boolean mayLeave = out.size() < allowed;
     String why =
         mayLeave

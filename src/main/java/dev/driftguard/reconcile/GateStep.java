@@ -3,7 +3,6 @@ package dev.driftguard.reconcile;
 import dev.driftguard.fleet.FleetCoordinator.PeerTarget;
 import dev.driftguard.fleet.TurnLease;
 import dev.driftguard.model.ContainerInfo;
-import dev.driftguard.model.TargetState;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -116,20 +115,8 @@ final class GateStep implements DeployStep {
         holders.add(lease.owner());
       }
     }
-    Set<String> outWithoutTurn = new TreeSet<>();
-    for (PeerTarget t : targets) {
-      if (!t.instanceId().equals(env.instanceId())
-          && t.state() != TargetState.HEALTHY
-          && !holders.contains(t.instanceId())) {
-        outWithoutTurn.add(t.instanceId());
-      }
-    }
-    // A start-first host has two targets: in service while either is healthy.
-    for (PeerTarget t : targets) {
-      if (t.state() == TargetState.HEALTHY) {
-        outWithoutTurn.remove(t.instanceId());
-      }
-    }
+    Set<String> outWithoutTurn = CapacityFloor.peersOutOfService(env.instanceId(), targets);
+    outWithoutTurn.removeAll(holders);
     int others = holders.size() + outWithoutTurn.size();
     if (others < allowed) {
       return Optional.empty();
