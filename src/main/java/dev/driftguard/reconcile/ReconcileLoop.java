@@ -368,8 +368,7 @@ public final class ReconcileLoop {
     Optional<ContainerInfo> c = runtime.inspect(service.containerName());
     return c.isPresent()
         && c.get().running()
-        && c.get().health() != ContainerInfo.Health.UNHEALTHY
-        && failedProbes.getOrDefault(service.name(), 0) < Reconciler.UNHEALTHY_PASSES;
+        && !Reconciler.unhealthy(service, c.get(), failedProbes.getOrDefault(service.name(), 0));
   }
 
   private Action reconcile(ServiceSpec service, DesiredState desired) {

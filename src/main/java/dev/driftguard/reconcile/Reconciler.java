@@ -3,6 +3,7 @@ package dev.driftguard.reconcile;
 import dev.driftguard.model.ContainerInfo;
 import dev.driftguard.model.DesiredState;
 import dev.driftguard.model.DriftReason;
+import dev.driftguard.model.HealthSpec;
 import dev.driftguard.model.ImageRef;
 import dev.driftguard.model.ObservedService;
 import dev.driftguard.model.Phase;
@@ -97,11 +98,23 @@ public final class Reconciler {
     }
     if (!c.running()) {
       reasons.add(DriftReason.EXITED);
-    } else if (c.health() == ContainerInfo.Health.UNHEALTHY
-        || observed.failedProbes() >= UNHEALTHY_PASSES) {
+    } else if (unhealthy(service, c, observed.failedProbes())) {
       reasons.add(DriftReason.UNHEALTHY);
     }
     return reasons;
+  }
+
+  /**
+   * Whether a running container fails the service's own health check: with {@code type: docker},
+   * Docker's HEALTHCHECK status; with the agent's probes, {@link #UNHEALTHY_PASSES} failures in a
+   * row. An image's HEALTHCHECK does not overrule the check the operator chose: its retries are the
+   * image author's (often 2 × 1 s), and an exec'd check on a busy host times out long before the
+   * app stops serving, so it replaced healthy containers the load balancer still called healthy.
+   */
+  static boolean unhealthy(ServiceSpec service, ContainerInfo c, int failedProbes) {
+    return service.health().type() == HealthSpec.Type.DOCKER
+        ? c.health() == ContainerInfo.Health.UNHEALTHY
+        : failedProbes >= UNHEALTHY_PASSES;
   }
 
   /**

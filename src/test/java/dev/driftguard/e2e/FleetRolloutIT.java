@@ -65,6 +65,14 @@ class FleetRolloutIT {
   private static final Duration POLL = Duration.ofSeconds(2);
   private static final Duration DEREGISTRATION_DELAY = Duration.ofSeconds(3);
   private static final Duration CHECK_INTERVAL = Duration.ofSeconds(1);
+
+  /**
+   * Just under the interval (AWS's own minimum is 2 s). With 500 ms, four agent JVMs starting at
+   * once on a 2-core machine starved the checker and the containers long enough for two checks in a
+   * row to time out (CI, 2026-12-02): a flapping target that no agent caused.
+   */
+  private static final Duration CHECK_TIMEOUT = Duration.ofMillis(900);
+
   private static final int LOAD_RATE = 30;
   private static final int LOAD_WORKERS = 4;
   private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(5);
@@ -169,7 +177,7 @@ class FleetRolloutIT {
                     2,
                     2,
                     CHECK_INTERVAL,
-                    Duration.ofMillis(500),
+                    CHECK_TIMEOUT,
                     DEREGISTRATION_DELAY));
     group = aws.targetGroup(arn);
     int proxy = group.proxyPort();
@@ -869,7 +877,7 @@ class FleetRolloutIT {
         String.format(
             Locale.ROOT,
             "%d hosts (agent processes), maxUnavailable %d, load %d req/s through the"
-                + " target group's proxy (%d workers, %ds timeout), target group: health check every %ds, healthy after 2,"
+                + " target group's proxy (%d workers, %ds timeout), target group: health check every %ds (timeout %d ms), healthy after 2,"
                 + " deregistration delay %ds, agents poll every %ds.%n%n",
             HOSTS,
             MAX_UNAVAILABLE,
@@ -877,6 +885,7 @@ class FleetRolloutIT {
             LOAD_WORKERS,
             REQUEST_TIMEOUT.toSeconds(),
             CHECK_INTERVAL.toSeconds(),
+            CHECK_TIMEOUT.toMillis(),
             DEREGISTRATION_DELAY.toSeconds(),
             POLL.toSeconds()));
     if (fleetUpTook != null) {

@@ -10,6 +10,7 @@ import dev.driftguard.model.ImageRef;
 import dev.driftguard.model.Labels;
 import dev.driftguard.model.ObservedService;
 import dev.driftguard.model.Phase;
+import dev.driftguard.model.RolloutSpec;
 import dev.driftguard.model.RunSpec;
 import dev.driftguard.model.ServiceSpec;
 import dev.driftguard.model.ServiceState;
@@ -128,12 +129,28 @@ class ReconcilerTest {
 
   @Test
   void decide_whenProbeFailedSeveralPasses_redeploysUnhealthy() {
+    ServiceSpec probed = Specs.webBehindLoadBalancer(RolloutSpec.Strategy.STOP_FIRST);
     ObservedService o =
         new ObservedService(running(V1), null, null, idle(), Reconciler.UNHEALTHY_PASSES);
-    assertThat(Reconciler.decide(WEB, pinned(V1), o))
+    assertThat(Reconciler.decide(probed, pinned(V1), o))
         .isEqualTo(new Action.Deploy(V1, Set.of(DriftReason.UNHEALTHY)));
     ObservedService once = new ObservedService(running(V1), null, null, idle(), 1);
-    assertThat(Reconciler.decide(WEB, pinned(V1), once)).isInstanceOf(Action.InSync.class);
+    assertThat(Reconciler.decide(probed, pinned(V1), once)).isInstanceOf(Action.InSync.class);
+  }
+
+  @Test
+  void decide_withTheAgentsOwnProbe_ignoresTheImagesHealthcheck() {
+    // FleetRolloutIT, 2026-12-02: on a loaded host the test image's HEALTHCHECK (2 × 1 s) called
+    // a container unhealthy that the http probe and the load balancer both called healthy.
+    ServiceSpec probed = Specs.webBehindLoadBalancer(RolloutSpec.Strategy.STOP_FIRST);
+    ContainerInfo sickToDocker =
+        container(
+            V1,
+            ContainerInfo.State.RUNNING,
+            ContainerInfo.Health.UNHEALTHY,
+            RunSpec.specHashOf(probed.container()));
+    assertThat(Reconciler.decide(probed, pinned(V1), observed(sickToDocker, idle())))
+        .isInstanceOf(Action.InSync.class);
   }
 
   @Test
