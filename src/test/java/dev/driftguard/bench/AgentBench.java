@@ -26,6 +26,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.jar.JarFile;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -500,7 +501,7 @@ public final class AgentBench {
             aws:
               region: us-east-1
               instanceId: auto
-              endpoints: { ssm: "%s", ecr: "%s", ec2: "%s", elbv2: "%s", dynamodb: "%s", imds: "%s" }
+              endpoints: { ssm: "%s", ecr: "%s", ec2: "%s", elbv2: "%s", %simds: "%s" }
           services:
             # The service's name literally: a restarted agent reading its instance's tags through
             # the local IMDS stumbled on its own published-state tags (keys with ':').
@@ -522,7 +523,7 @@ public final class AgentBench {
                   endpoint,
                   endpoint,
                   endpoint,
-                  endpoint,
+                  a.variant.hasTurnLease() ? "dynamodb: \"" + endpoint + "\", " : "",
                   a.imds,
                   a.service,
                   a.parameter,
@@ -843,6 +844,18 @@ public final class AgentBench {
 
     Path launcher() {
       return tree.resolve("agent/bin/driftguard");
+    }
+
+    /**
+     * Whether the build takes turns on the DynamoDB lease (and so knows the {@code dynamodb}
+     * endpoint key); builds before it coordinate on EC2 tags alone and refuse the key.
+     */
+    boolean hasTurnLease() {
+      try (JarFile j = new JarFile(jar.toFile())) {
+        return j.getEntry("dev/driftguard/fleet/DynamoDbTurnLease.class") != null;
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read " + jar, e);
+      }
     }
   }
 
