@@ -5,12 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.driftguard.model.ImageRef;
-import dev.driftguard.runtime.DockerContainerRuntime;
-import dev.driftguard.testing.TestEnv;
 import dev.driftguard.testing.aws.AwsFault;
-import dev.driftguard.testing.aws.LocalAws;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -22,16 +18,11 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The operator's surface end to end (issue 4): {@code driftguard --log-format json run} as a
@@ -41,89 +32,25 @@ import org.junit.jupiter.api.io.TempDir;
  * for the secrets the run used.
  */
 class MetricsIT {
-  private static final String SECRET = "s3cr3t-metrics-" + UUID.randomUUID();
+  @RegisterExtension
+  static final OneHostAgent host =
+      new OneHostAgent("dgmet", "i-0123456789abcdef0", Duration.ofSeconds(30), null);
+
   private static final Duration WAIT = Duration.ofSeconds(90);
   private static final Pattern LISTENING =
       Pattern.compile("serving /metrics and /healthz on http://([0-9.]+:[0-9]+)");
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private static TestEnv env;
-  private static LocalAws aws;
-  private static DockerContainerRuntime docker;
   private static final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-  @TempDir Path dir;
-  private String service;
-  private Path config;
-  private Path log;
-
-  @BeforeAll
-  static void startEnvironment() {
-    env = TestEnv.load();
-    aws = LocalAws.builder().registryPasswordFromTestEnv().start();
-    docker = DockerContainerRuntime.create(env.dockerHost());
-  }
-
-  @AfterAll
-  static void stopEnvironment() {
-    aws.close();
-    docker.close();
-  }
-
-  @BeforeEach
-  void writeConfig() throws IOException {
-    service = "dgmet-" + UUID.randomUUID().toString().substring(0, 8);
-    config = dir.resolve("driftguard.yaml");
-    log = dir.resolve("agent.log");
-    aws.ssm().putSecure("/" + service + "/greeting", SECRET);
-    // Port 0 for both endpoints: one server on a free port, logged at start.
-    Files.writeString(
-        config,
-        """
-        agent:
-          pollInterval: 1s
-          metrics: { listen: "127.0.0.1:0" }
-          status: { listen: "127.0.0.1:0" }
-          stateDir: %s
-          docker: { host: "%s" }
-          aws:
-            region: us-east-1
-            instanceId: i-0123456789abcdef0
-            endpoints: { ssm: "%s", ecr: "%s" }
-        services:
-          - name: %s
-            desired:
-              allowedRegistries: ["%s"]
-            container:
-              ports: ["127.0.0.1:%d:8080"]
-              envFromSsm: { GREETING: "/{service}/greeting" }
-              stopTimeout: 5s
-            health: { type: docker, interval: 1s, healthyThreshold: 2, deadline: 30s }
-        """
-            .formatted(
-                dir.resolve("state"),
-                env.dockerHost(),
-                aws.endpoint(),
-                aws.endpoint(),
-                service,
-                env.registryHost(),
-                freePort()));
-  }
-
-  @AfterEach
-  void removeContainers() {
-    for (String name : List.of(service, service + "-previous", service + "-next")) {
-      docker.remove(name);
-    }
-  }
-
   @Test
   void metricsStatusAndHealthz_followADeployARejectionAndAnAwsError() throws Exception {
-    ImageRef v1 = env.image("v1");
-    aws.ssm().put(parameter(), v1.toString());
+    ImageRef v1 = host.env.image("v1");
+    host.aws.ssm().put(host.parameter(), v1.toString());
     try (AgentProcess agent =
-        AgentProcess.start(config, agentEnv(), log, "--log-format", "json", "run")) {
+        AgentProcess.start(
+            host.config, OneHostAgent.AGENT_ENV, host.log, "--host.log-format", "json", "run")) {
       String address = awaitAddress();
 
       // A deploy: the first pass finds no container and deploys v1.
@@ -131,16 +58,22 @@ class MetricsIT {
           "v1 deployed and in sync",
           () ->
               value(address, deploys("success")) >= 1
-                  && value(address, "driftguard_in_sync{service=\"" + service + "\"}") == 1);
+                  && value(address, "driftguard_in_sync{service=\"" + host.service + "\"}") == 1);
       String scrape = get(address, "/metrics").body();
       assertThat(scrape)
           .contains(
-              "driftguard_running_image_info{digest=\"" + v1.digest() + "\",service=\"" + service)
+              "driftguard_running_image_info{digest=\""
+                  + v1.digest()
+                  + "\",service=\""
+                  + host.service)
           .contains(
-              "driftguard_desired_image_info{digest=\"" + v1.digest() + "\",service=\"" + service);
-      assertThat(value(address, "driftguard_container_healthy{service=\"" + service + "\"}"))
+              "driftguard_desired_image_info{digest=\""
+                  + v1.digest()
+                  + "\",service=\""
+                  + host.service);
+      assertThat(value(address, "driftguard_container_healthy{service=\"" + host.service + "\"}"))
           .isEqualTo(1);
-      assertThat(value(address, "driftguard_waiting_for_turn{service=\"" + service + "\"}"))
+      assertThat(value(address, "driftguard_waiting_for_turn{service=\"" + host.service + "\"}"))
           .as("idle after the deploy")
           .isEqualTo(0);
       assertThat(scrape)
@@ -154,16 +87,17 @@ class MetricsIT {
       assertThat(scrape)
           .containsPattern(
               "driftguard_drift_detected_total\\{reason=\"[a-z_]+\",service=\""
-                  + service
+                  + host.service
                   + "\"} [1-9]");
       assertThat(
               value(
                   address,
-                  "driftguard_image_pull_duration_seconds_count{service=\"" + service + "\"}"))
+                  "driftguard_image_pull_duration_seconds_count{service=\"" + host.service + "\"}"))
           .isEqualTo(1);
       assertThat(
               value(
-                  address, "driftguard_deploy_duration_seconds_count{service=\"" + service + "\"}"))
+                  address,
+                  "driftguard_deploy_duration_seconds_count{service=\"" + host.service + "\"}"))
           .isEqualTo(1);
       assertThat(value(address, "driftguard_last_successful_poll_timestamp_seconds"))
           .isGreaterThan(Instant.now().minusSeconds(60).getEpochSecond());
@@ -179,7 +113,7 @@ class MetricsIT {
       JsonNode status = JSON.readTree(get(address, "/status").body());
       assertThat(status.path("agent").path("instanceId").asText()).isEqualTo("i-0123456789abcdef0");
       JsonNode entry = status.path("services").get(0);
-      assertThat(entry.path("name").asText()).isEqualTo(service);
+      assertThat(entry.path("name").asText()).isEqualTo(host.service);
       assertThat(entry.path("inSync").asBoolean()).isTrue();
       assertThat(entry.path("desired").path("digest").asText()).isEqualTo(v1.digest().value());
       assertThat(entry.path("running").path("digest").asText()).isEqualTo(v1.digest().value());
@@ -191,14 +125,14 @@ class MetricsIT {
       assertThat(healthz.body()).startsWith("ok:");
 
       // A rejected record: a tag without a digest.
-      aws.ssm().put(parameter(), env.repository() + ":v2");
+      host.aws.ssm().put(host.parameter(), host.env.repository() + ":v2");
       await(
           "the rejection counted",
           () ->
               value(
                       address,
                       "driftguard_desired_state_rejected_total{reason=\"tag_without_digest\",service=\""
-                          + service
+                          + host.service
                           + "\"}")
                   == 1);
       assertThat(get(address, "/metrics").body()).doesNotContain("driftguard_desired_image_info{");
@@ -207,7 +141,7 @@ class MetricsIT {
       assertThat(rejected.path("inSync").asBoolean()).isFalse();
 
       // An AWS error: SSM refuses the next reads.
-      aws.failNext(
+      host.aws.failNext(
           "ssm",
           "GetParameters",
           2,
@@ -221,10 +155,10 @@ class MetricsIT {
                           + "operation=\"GetParameters\"}")
                   >= 1);
 
-      aws.ssm().put(parameter(), v1.toString());
+      host.aws.ssm().put(host.parameter(), v1.toString());
       await(
           "back in sync",
-          () -> value(address, "driftguard_in_sync{service=\"" + service + "\"}") == 1);
+          () -> value(address, "driftguard_in_sync{service=\"" + host.service + "\"}") == 1);
       String finalScrape = get(address, "/metrics").body();
       String finalStatus = get(address, "/status").body();
       Path saved =
@@ -233,21 +167,23 @@ class MetricsIT {
       Files.writeString(saved, finalScrape);
 
       agent.terminate();
-      assertThat(agent.waitFor(Duration.ofSeconds(20))).as(log()).isIn(0, 143);
+      assertThat(agent.waitFor(Duration.ofSeconds(20))).as(host.log()).isIn(0, 143);
 
-      String output = log();
+      String output = host.log();
       assertThat(output).as("the JSON log").contains("\"formattedMessage\"");
       assertJsonLines(output);
-      String registryPassword = env.get("registry.password");
+      String registryPassword = host.env.get("registry.password");
       for (String text : List.of(output, finalScrape, finalStatus)) {
-        assertThat(text).doesNotContain(SECRET).doesNotContain(registryPassword);
+        assertThat(text).doesNotContain(host.secret).doesNotContain(registryPassword);
       }
     }
   }
 
   // --- helpers
 
-  /** Every log line the agent wrote after start-up is one JSON object with the usual fields. */
+  /**
+   * Every host.log line the agent wrote after start-up is one JSON object with the usual fields.
+   */
   private static void assertJsonLines(String output) throws IOException {
     List<String> lines = Arrays.stream(output.split("\n")).filter(l -> l.startsWith("{")).toList();
     assertThat(lines).isNotEmpty();
@@ -262,31 +198,20 @@ class MetricsIT {
   }
 
   private String deploys(String outcome) {
-    return "driftguard_deploys_total{outcome=\"" + outcome + "\",service=\"" + service + "\"}";
-  }
-
-  private String parameter() {
-    return "/driftguard/" + service + "/image";
-  }
-
-  private static Map<String, String> agentEnv() {
-    return Map.of(
-        "AWS_ACCESS_KEY_ID", "AKIALOCALAWSTEST0000",
-        "AWS_SECRET_ACCESS_KEY", "local-aws-secret",
-        "AWS_EC2_METADATA_DISABLED", "true");
+    return "driftguard_deploys_total{outcome=\"" + outcome + "\",service=\"" + host.service + "\"}";
   }
 
   private String awaitAddress() throws Exception {
     Instant deadline = Instant.now().plus(WAIT);
     while (Instant.now().isBefore(deadline)) {
       // The JSON encoder escapes slashes.
-      Matcher m = LISTENING.matcher(log().replace("\\/", "/"));
+      Matcher m = LISTENING.matcher(host.log().replace("\\/", "/"));
       if (m.find()) {
         return m.group(1);
       }
       Thread.sleep(100);
     }
-    throw new AssertionError("the agent never said where it serves; log:\n" + log());
+    throw new AssertionError("the agent never said where it serves; host.log:\n" + host.log());
   }
 
   /** The value of the sample named exactly {@code series}, NaN when absent. */
@@ -311,7 +236,7 @@ class MetricsIT {
       }
       Thread.sleep(250);
     }
-    throw new AssertionError(what + ": not within " + WAIT + "; log:\n" + log());
+    throw new AssertionError(what + ": not within " + WAIT + "; host.log:\n" + host.log());
   }
 
   private static HttpResponse<String> get(String address, String path) throws Exception {
@@ -320,20 +245,6 @@ class MetricsIT {
             .timeout(Duration.ofSeconds(5))
             .build(),
         HttpResponse.BodyHandlers.ofString());
-  }
-
-  private String log() {
-    try {
-      return Files.exists(log) ? Files.readString(log) : "";
-    } catch (IOException e) {
-      return "";
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    }
   }
 
   /** A condition polled until it holds. */

@@ -9,6 +9,7 @@ import dev.driftguard.model.Digest;
 import dev.driftguard.model.ImageRef;
 import dev.driftguard.runtime.DockerContainerRuntime;
 import dev.driftguard.testing.RegistryFaultProxy;
+import dev.driftguard.testing.Scratch;
 import dev.driftguard.testing.TestEnv;
 import dev.driftguard.testing.aws.FaultRule;
 import dev.driftguard.testing.aws.LocalAws;

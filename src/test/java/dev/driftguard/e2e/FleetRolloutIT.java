@@ -8,6 +8,7 @@ import dev.driftguard.model.Digest;
 import dev.driftguard.model.ImageRef;
 import dev.driftguard.reconcile.Reconciler;
 import dev.driftguard.runtime.DockerContainerRuntime;
+import dev.driftguard.testing.Scratch;
 import dev.driftguard.testing.TestEnv;
 import dev.driftguard.testing.aws.ImdsServer;
 import dev.driftguard.testing.aws.LocalAws;
