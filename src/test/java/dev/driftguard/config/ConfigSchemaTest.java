@@ -67,7 +67,8 @@ class ConfigSchemaTest {
   /**
    * Configurations a probed value is set into. {@code full} has every section (an http check, a
    * load balancer, start-first, a registry login); {@code plain} has only what a service needs, so
-   * the defaults that {@code full} overrides (docker checks, stop-first) can be tried too.
+   * the defaults that {@code full} overrides (docker checks, stop-first) can be tried too; {@code
+   * local} reads a file source, where the allow-list of registries is optional.
    */
   private static final Map<String, String> CONTEXTS = new LinkedHashMap<>();
 
@@ -95,6 +96,13 @@ services:
         services:
           - name: web
             desired: { allowedRegistries: ["123456789012.dkr.ecr.us-east-1.amazonaws.com"] }
+        """);
+    CONTEXTS.put(
+        "local",
+        """
+        services:
+          - name: web
+            desired: { file: ./desired/web }
         """);
   }
 
@@ -165,6 +173,153 @@ services:
     failures.addAll(expectRejected(noProbePort, "services[0].health.port", "a tcp check"));
     failures.addAll(expectRejected(noNextPort, "services[0].rollout.nextPort", "start-first"));
     assertThat(failures).isEmpty();
+  }
+
+  // --- disagreements found once between the schema and the reader, each kept fixed ---
+
+  /** One service publishing 8080; each case adds its sections. */
+  private static final String SERVICE =
+      """
+      services:
+        - name: web
+          container: { ports: ["8080:8080"] }
+      """;
+
+  private static final String REGISTRIES =
+      "allowedRegistries: [\"123456789012.dkr.ecr.us-east-1.amazonaws.com\"]";
+
+  /** The default SSM source, valid. */
+  private static final String SSM = "desired: { " + REGISTRIES + " }\n";
+
+  /**
+   * A configuration both sides must read alike: {@code SERVICE} with {@code sections} (YAML at the
+   * service's indentation) added, rejected by both at {@code rejectedAt}, or accepted by both when
+   * that is null.
+   */
+  private record Case(String sections, String rejectedAt) {
+    static Case accepted(String sections) {
+      return new Case(sections, null);
+    }
+
+    static Case rejected(String sections, String at) {
+      return new Case(sections, "services[0]." + at);
+    }
+  }
+
+  /** Why the cases are not read alike by the schema and the reader; empty when they are. */
+  private static List<String> disagreements(Case... cases) {
+    List<String> failures = new ArrayList<>();
+    for (Case c : cases) {
+      JsonNode config;
+      try {
+        config = YAML.readTree(SERVICE + c.sections().indent(4));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      String what = c.sections().strip().replace("\n", "; ");
+      if (c.rejectedAt() != null) {
+        failures.addAll(expectRejected(config, c.rejectedAt(), what));
+        continue;
+      }
+      List<String> schemaErrors = validate(config);
+      if (!schemaErrors.isEmpty()) {
+        failures.add(what + ": the schema rejects it: " + schemaErrors);
+      }
+      List<String> readerErrors = read(config, Map.of());
+      if (!readerErrors.isEmpty()) {
+        failures.add(what + ": the reader rejects it: " + readerErrors);
+      }
+    }
+    return failures;
+  }
+
+  /** {@code allowedRegistries: ~} is absent: any registry for a file source, missing for SSM. */
+  @Test
+  void allowedRegistries_writtenAsTilde_isAbsent() {
+    assertThat(
+            disagreements(
+                Case.accepted("desired: { file: ./desired/web, allowedRegistries: ~ }"),
+                Case.rejected(
+                    "desired: { ssmParameter: /d/web, allowedRegistries: ~ }",
+                    "desired.allowedRegistries")))
+        .isEmpty();
+  }
+
+  /** {@code file: ~} is absent, so the SSM source (and its allow-list rule) applies. */
+  @Test
+  void desiredFile_writtenAsTilde_isAbsent() {
+    assertThat(
+            disagreements(
+                Case.accepted("desired: { file: ~, ssmParameter: /d/web, " + REGISTRIES + " }"),
+                Case.rejected("desired: { file: ~ }", "desired.allowedRegistries")))
+        .isEmpty();
+  }
+
+  /** A port that a rule requires is missing when written {@code ~}, as when left out. */
+  @Test
+  void requiredPorts_writtenAsTilde_areMissing() {
+    assertThat(
+            disagreements(
+                Case.rejected(SSM + "health: { type: tcp, port: ~ }", "health.port"),
+                Case.rejected(
+                    SSM + "rollout: { strategy: start-first, nextPort: ~ }", "rollout.nextPort")))
+        .isEmpty();
+  }
+
+  /** Signal names are case-insensitive, with or without SIG (docs/configuration.md). */
+  @Test
+  void stopSignal_inAnyCase_isReadAlikeByBoth() {
+    List<Case> cases = new ArrayList<>();
+    for (String signal : List.of("quit", "sigquit", "SigTerm", "usr1")) {
+      cases.add(Case.accepted(SSM + "container: { stopSignal: " + signal + " }"));
+    }
+    for (String signal : List.of("SIGRTMIN", "TERMS", "SIG")) {
+      cases.add(
+          Case.rejected(SSM + "container: { stopSignal: " + signal + " }", "container.stopSignal"));
+    }
+    assertThat(disagreements(cases.toArray(Case[]::new))).isEmpty();
+  }
+
+  /** The health type is case-insensitive, and an http check in capitals needs its port too. */
+  @Test
+  void healthType_inAnyCase_isReadAlikeByBoth() {
+    assertThat(
+            disagreements(
+                Case.accepted(SSM + "health: { type: HTTP, port: 8080 }"),
+                Case.rejected(SSM + "health: { type: Tcp }", "health.port")))
+        .isEmpty();
+  }
+
+  /** A count is 1 to nine digits, a percentage 1%..100%. */
+  @Test
+  void maxUnavailable_outOfRange_isRejectedByBoth() {
+    List<Case> cases = new ArrayList<>();
+    for (String value : List.of("\"0\"", "\"0%\"", "\"101%\"", "1000000000", "\"1000000000\"")) {
+      cases.add(
+          Case.rejected(
+              SSM + "rollout: { maxUnavailable: " + value + " }", "rollout.maxUnavailable"));
+    }
+    for (String value : List.of("\"100%\"", "\"1%\"", "999999999", "\"007\"")) {
+      cases.add(Case.accepted(SSM + "rollout: { maxUnavailable: " + value + " }"));
+    }
+    assertThat(disagreements(cases.toArray(Case[]::new))).isEmpty();
+  }
+
+  /** The waits that must be more than zero are refused at zero by both. */
+  @Test
+  void zeroDurations_whereMoreThanZeroIsRequired_areRejectedByBoth() {
+    String traffic =
+        "traffic: { targetGroupArn:"
+            + " \"arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123abcd\"";
+    assertThat(
+            disagreements(
+                Case.rejected(SSM + "health: { interval: 0s }", "health.interval"),
+                Case.rejected(SSM + "health: { timeout: 0ms }", "health.timeout"),
+                Case.rejected(SSM + "health: { deadline: 0h0m0s }", "health.deadline"),
+                Case.rejected(
+                    SSM + traffic + ", healthyDeadline: 00s }", "traffic.healthyDeadline"),
+                Case.accepted(SSM + "health: { interval: 10s, timeout: 100ms, deadline: 1m0s }")))
+        .isEmpty();
   }
 
   private static ObjectNode object(String... keysAndValues) {
