@@ -216,7 +216,7 @@ services:
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
-      String what = c.sections().strip().replace("\n", "; ");
+      String what = c.sections().replace(SSM, "").strip().replace("\n", "; ");
       if (c.rejectedAt() != null) {
         failures.addAll(expectRejected(config, c.rejectedAt(), what));
         continue;
@@ -319,6 +319,49 @@ services:
                 Case.rejected(
                     SSM + traffic + ", healthyDeadline: 00s }", "traffic.healthyDeadline"),
                 Case.accepted(SSM + "health: { interval: 10s, timeout: 100ms, deadline: 1m0s }")))
+        .isEmpty();
+  }
+
+  /** Keys that only one kind of check or strategy uses are refused by both with any other. */
+  @Test
+  void keysOfAnotherCheckOrStrategy_areRejectedByBoth() {
+    assertThat(
+            disagreements(
+                Case.rejected(SSM + "health: { port: 8080 }", "health.port"),
+                Case.rejected(SSM + "health: { type: None, port: 8080 }", "health.port"),
+                Case.rejected(SSM + "health: { type: ~, path: /up }", "health.path"),
+                Case.rejected(SSM + "health: { type: tcp, port: 8080, path: /up }", "health.path"),
+                Case.rejected(SSM + "rollout: { nextPort: 8082 }", "rollout.nextPort"),
+                Case.rejected(
+                    SSM + "rollout: { strategy: stop-first, nextPort: 8082 }", "rollout.nextPort"),
+                Case.accepted(SSM + "health: { type: Http, port: 8080, path: /up }"),
+                Case.accepted(SSM + "health: { type: \"${env:HOME:-tcp}\", port: 8080 }")))
+        .isEmpty();
+  }
+
+  /** Whole numbers may be quoted (docs/configuration.md); their range holds quoted too. */
+  @Test
+  void quotedWholeNumbers_outOfRange_areRejectedByBoth() {
+    String traffic =
+        "traffic: { targetGroupArn:"
+            + " \"arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123abcd\"";
+    assertThat(
+            disagreements(
+                Case.rejected(SSM + "health: { type: tcp, port: \"0\" }", "health.port"),
+                Case.rejected(SSM + "health: { type: tcp, port: \"65536\" }", "health.port"),
+                Case.rejected(SSM + traffic + ", port: \"99999\" }", "traffic.port"),
+                Case.rejected(
+                    SSM + "rollout: { strategy: start-first, nextPort: \"70000\" }",
+                    "rollout.nextPort"),
+                Case.rejected(
+                    SSM + "health: { healthyThreshold: \"0\" }", "health.healthyThreshold"),
+                Case.rejected(
+                    SSM + "health: { healthyThreshold: \"101\" }", "health.healthyThreshold"),
+                Case.accepted(
+                    SSM
+                        + "health: { type: tcp, port: \"08080\", healthyThreshold: \"100\","
+                        + " deadline: 10m }"),
+                Case.accepted(SSM + "rollout: { strategy: start-first, nextPort: \"65535\" }")))
         .isEmpty();
   }
 
