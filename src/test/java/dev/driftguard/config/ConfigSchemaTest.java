@@ -177,7 +177,7 @@ services:
 
   // --- disagreements found once between the schema and the reader, each kept fixed ---
 
-  /** One service publishing 8080; each case adds its sections. */
+  /** One service publishing 8080, into which each case sets its sections. */
   private static final String SERVICE =
       """
       services:
@@ -185,49 +185,47 @@ services:
           container: { ports: ["8080:8080"] }
       """;
 
-  private static final String REGISTRIES =
-      "allowedRegistries: [\"123456789012.dkr.ecr.us-east-1.amazonaws.com\"]";
+  /** A valid SSM source, for the cases that do not write their own {@code desired}. */
+  private static final String SSM =
+      "{ allowedRegistries: [\"123456789012.dkr.ecr.us-east-1.amazonaws.com\"] }";
 
-  /** The default SSM source, valid. */
-  private static final String SSM = "desired: { " + REGISTRIES + " }\n";
+  private static final String TARGET_GROUP =
+      "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123abcd";
 
   /**
-   * A configuration both sides must read alike: {@code SERVICE} with {@code sections} (YAML at the
-   * service's indentation) added, rejected by both at {@code rejectedAt}, or accepted by both when
-   * that is null.
+   * Why the cases are not read alike by the schema and the reader; empty when they are. Each row is
+   * {@code WHERE | SECTIONS}: SECTIONS, a YAML flow mapping of service keys ({@code TG} standing
+   * for a target group ARN), is set into {@link #SERVICE}, with {@link #SSM} as its desired unless
+   * it has one; both must reject it at {@code services[0].WHERE}, or accept it when WHERE is {@code
+   * accepted}.
    */
-  private record Case(String sections, String rejectedAt) {
-    static Case accepted(String sections) {
-      return new Case(sections, null);
-    }
-
-    static Case rejected(String sections, String at) {
-      return new Case(sections, "services[0]." + at);
-    }
-  }
-
-  /** Why the cases are not read alike by the schema and the reader; empty when they are. */
-  private static List<String> disagreements(Case... cases) {
+  private static List<String> disagreements(String rows) {
     List<String> failures = new ArrayList<>();
-    for (Case c : cases) {
-      JsonNode config;
+    for (String row : rows.strip().split("\n")) {
+      String[] cells = row.split("\\|", 2);
+      String where = cells[0].strip();
+      String sections = cells[1].strip();
+      ObjectNode config;
+      ObjectNode service;
       try {
-        config = YAML.readTree(SERVICE + c.sections().indent(4));
+        config = (ObjectNode) YAML.readTree(SERVICE);
+        service = (ObjectNode) config.get("services").get(0);
+        service.set("desired", YAML.readTree(SSM));
+        service.setAll((ObjectNode) YAML.readTree(sections.replace("TG", TARGET_GROUP)));
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
-      String what = c.sections().replace(SSM, "").strip().replace("\n", "; ");
-      if (c.rejectedAt() != null) {
-        failures.addAll(expectRejected(config, c.rejectedAt(), what));
+      if (!where.equals("accepted")) {
+        failures.addAll(expectRejected(config, "services[0]." + where, sections));
         continue;
       }
       List<String> schemaErrors = validate(config);
       if (!schemaErrors.isEmpty()) {
-        failures.add(what + ": the schema rejects it: " + schemaErrors);
+        failures.add(sections + ": the schema rejects it: " + schemaErrors);
       }
       List<String> readerErrors = read(config, Map.of());
       if (!readerErrors.isEmpty()) {
-        failures.add(what + ": the reader rejects it: " + readerErrors);
+        failures.add(sections + ": the reader rejects it: " + readerErrors);
       }
     }
     return failures;
@@ -238,10 +236,10 @@ services:
   void allowedRegistries_writtenAsTilde_isAbsent() {
     assertThat(
             disagreements(
-                Case.accepted("desired: { file: ./desired/web, allowedRegistries: ~ }"),
-                Case.rejected(
-                    "desired: { ssmParameter: /d/web, allowedRegistries: ~ }",
-                    "desired.allowedRegistries")))
+                """
+                accepted                  | { desired: { file: ./desired/web, allowedRegistries: ~ } }
+                desired.allowedRegistries | { desired: { ssmParameter: /d/web, allowedRegistries: ~ } }
+                """))
         .isEmpty();
   }
 
@@ -250,8 +248,10 @@ services:
   void desiredFile_writtenAsTilde_isAbsent() {
     assertThat(
             disagreements(
-                Case.accepted("desired: { file: ~, ssmParameter: /d/web, " + REGISTRIES + " }"),
-                Case.rejected("desired: { file: ~ }", "desired.allowedRegistries")))
+                """
+                accepted                  | { desired: { file: ~, ssmParameter: /d/web, allowedRegistries: [r.example] } }
+                desired.allowedRegistries | { desired: { file: ~ } }
+                """))
         .isEmpty();
   }
 
@@ -260,24 +260,28 @@ services:
   void requiredPorts_writtenAsTilde_areMissing() {
     assertThat(
             disagreements(
-                Case.rejected(SSM + "health: { type: tcp, port: ~ }", "health.port"),
-                Case.rejected(
-                    SSM + "rollout: { strategy: start-first, nextPort: ~ }", "rollout.nextPort")))
+                """
+                health.port      | { health: { type: tcp, port: ~ } }
+                rollout.nextPort | { rollout: { strategy: start-first, nextPort: ~ } }
+                """))
         .isEmpty();
   }
 
   /** Signal names are case-insensitive, with or without SIG (docs/configuration.md). */
   @Test
   void stopSignal_inAnyCase_isReadAlikeByBoth() {
-    List<Case> cases = new ArrayList<>();
-    for (String signal : List.of("quit", "sigquit", "SigTerm", "usr1")) {
-      cases.add(Case.accepted(SSM + "container: { stopSignal: " + signal + " }"));
-    }
-    for (String signal : List.of("SIGRTMIN", "TERMS", "SIG")) {
-      cases.add(
-          Case.rejected(SSM + "container: { stopSignal: " + signal + " }", "container.stopSignal"));
-    }
-    assertThat(disagreements(cases.toArray(Case[]::new))).isEmpty();
+    assertThat(
+            disagreements(
+                """
+                accepted             | { container: { stopSignal: quit } }
+                accepted             | { container: { stopSignal: sigquit } }
+                accepted             | { container: { stopSignal: SigTerm } }
+                accepted             | { container: { stopSignal: usr1 } }
+                container.stopSignal | { container: { stopSignal: SIGRTMIN } }
+                container.stopSignal | { container: { stopSignal: TERMS } }
+                container.stopSignal | { container: { stopSignal: SIG } }
+                """))
+        .isEmpty();
   }
 
   /** The health type is case-insensitive, and an http check in capitals needs its port too. */
@@ -285,40 +289,44 @@ services:
   void healthType_inAnyCase_isReadAlikeByBoth() {
     assertThat(
             disagreements(
-                Case.accepted(SSM + "health: { type: HTTP, port: 8080 }"),
-                Case.rejected(SSM + "health: { type: Tcp }", "health.port")))
+                """
+                accepted    | { health: { type: HTTP, port: 8080 } }
+                health.port | { health: { type: Tcp } }
+                """))
         .isEmpty();
   }
 
   /** A count is 1 to nine digits, a percentage 1%..100%. */
   @Test
   void maxUnavailable_outOfRange_isRejectedByBoth() {
-    List<Case> cases = new ArrayList<>();
-    for (String value : List.of("\"0\"", "\"0%\"", "\"101%\"", "1000000000", "\"1000000000\"")) {
-      cases.add(
-          Case.rejected(
-              SSM + "rollout: { maxUnavailable: " + value + " }", "rollout.maxUnavailable"));
-    }
-    for (String value : List.of("\"100%\"", "\"1%\"", "999999999", "\"007\"")) {
-      cases.add(Case.accepted(SSM + "rollout: { maxUnavailable: " + value + " }"));
-    }
-    assertThat(disagreements(cases.toArray(Case[]::new))).isEmpty();
+    assertThat(
+            disagreements(
+                """
+                rollout.maxUnavailable | { rollout: { maxUnavailable: "0" } }
+                rollout.maxUnavailable | { rollout: { maxUnavailable: "0%" } }
+                rollout.maxUnavailable | { rollout: { maxUnavailable: "101%" } }
+                rollout.maxUnavailable | { rollout: { maxUnavailable: 1000000000 } }
+                rollout.maxUnavailable | { rollout: { maxUnavailable: "1000000000" } }
+                accepted               | { rollout: { maxUnavailable: "100%" } }
+                accepted               | { rollout: { maxUnavailable: "1%" } }
+                accepted               | { rollout: { maxUnavailable: 999999999 } }
+                accepted               | { rollout: { maxUnavailable: "007" } }
+                """))
+        .isEmpty();
   }
 
   /** The waits that must be more than zero are refused at zero by both. */
   @Test
   void zeroDurations_whereMoreThanZeroIsRequired_areRejectedByBoth() {
-    String traffic =
-        "traffic: { targetGroupArn:"
-            + " \"arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123abcd\"";
     assertThat(
             disagreements(
-                Case.rejected(SSM + "health: { interval: 0s }", "health.interval"),
-                Case.rejected(SSM + "health: { timeout: 0ms }", "health.timeout"),
-                Case.rejected(SSM + "health: { deadline: 0h0m0s }", "health.deadline"),
-                Case.rejected(
-                    SSM + traffic + ", healthyDeadline: 00s }", "traffic.healthyDeadline"),
-                Case.accepted(SSM + "health: { interval: 10s, timeout: 100ms, deadline: 1m0s }")))
+                """
+                health.interval         | { health: { interval: 0s } }
+                health.timeout          | { health: { timeout: 0ms } }
+                health.deadline         | { health: { deadline: 0h0m0s } }
+                traffic.healthyDeadline | { traffic: { targetGroupArn: TG, healthyDeadline: 00s } }
+                accepted                | { health: { interval: 10s, timeout: 100ms, deadline: 1m0s } }
+                """))
         .isEmpty();
   }
 
@@ -327,41 +335,34 @@ services:
   void keysOfAnotherCheckOrStrategy_areRejectedByBoth() {
     assertThat(
             disagreements(
-                Case.rejected(SSM + "health: { port: 8080 }", "health.port"),
-                Case.rejected(SSM + "health: { type: None, port: 8080 }", "health.port"),
-                Case.rejected(SSM + "health: { type: ~, path: /up }", "health.path"),
-                Case.rejected(SSM + "health: { type: tcp, port: 8080, path: /up }", "health.path"),
-                Case.rejected(SSM + "rollout: { nextPort: 8082 }", "rollout.nextPort"),
-                Case.rejected(
-                    SSM + "rollout: { strategy: stop-first, nextPort: 8082 }", "rollout.nextPort"),
-                Case.accepted(SSM + "health: { type: Http, port: 8080, path: /up }"),
-                Case.accepted(SSM + "health: { type: \"${env:HOME:-tcp}\", port: 8080 }")))
+                """
+                health.port      | { health: { port: 8080 } }
+                health.port      | { health: { type: None, port: 8080 } }
+                health.path      | { health: { type: ~, path: /up } }
+                health.path      | { health: { type: tcp, port: 8080, path: /up } }
+                rollout.nextPort | { rollout: { nextPort: 8082 } }
+                rollout.nextPort | { rollout: { strategy: stop-first, nextPort: 8082 } }
+                accepted         | { health: { type: Http, port: 8080, path: /up } }
+                accepted         | { health: { type: "${env:HOME:-tcp}", port: 8080 } }
+                """))
         .isEmpty();
   }
 
   /** Whole numbers may be quoted (docs/configuration.md); their range holds quoted too. */
   @Test
   void quotedWholeNumbers_outOfRange_areRejectedByBoth() {
-    String traffic =
-        "traffic: { targetGroupArn:"
-            + " \"arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123abcd\"";
     assertThat(
             disagreements(
-                Case.rejected(SSM + "health: { type: tcp, port: \"0\" }", "health.port"),
-                Case.rejected(SSM + "health: { type: tcp, port: \"65536\" }", "health.port"),
-                Case.rejected(SSM + traffic + ", port: \"99999\" }", "traffic.port"),
-                Case.rejected(
-                    SSM + "rollout: { strategy: start-first, nextPort: \"70000\" }",
-                    "rollout.nextPort"),
-                Case.rejected(
-                    SSM + "health: { healthyThreshold: \"0\" }", "health.healthyThreshold"),
-                Case.rejected(
-                    SSM + "health: { healthyThreshold: \"101\" }", "health.healthyThreshold"),
-                Case.accepted(
-                    SSM
-                        + "health: { type: tcp, port: \"08080\", healthyThreshold: \"100\","
-                        + " deadline: 10m }"),
-                Case.accepted(SSM + "rollout: { strategy: start-first, nextPort: \"65535\" }")))
+                """
+                health.port             | { health: { type: tcp, port: "0" } }
+                health.port             | { health: { type: tcp, port: "65536" } }
+                traffic.port            | { traffic: { targetGroupArn: TG, port: "99999" } }
+                rollout.nextPort        | { rollout: { strategy: start-first, nextPort: "70000" } }
+                health.healthyThreshold | { health: { healthyThreshold: "0" } }
+                health.healthyThreshold | { health: { healthyThreshold: "101" } }
+                accepted                | { health: { type: tcp, port: "08080", healthyThreshold: "100", deadline: 10m } }
+                accepted                | { rollout: { strategy: start-first, nextPort: "65535" } }
+                """))
         .isEmpty();
   }
 
