@@ -231,139 +231,127 @@ services:
     return failures;
   }
 
-  /** {@code allowedRegistries: ~} is absent: any registry for a file source, missing for SSM. */
-  @Test
-  void allowedRegistries_writtenAsTilde_isAbsent() {
-    assertThat(
-            disagreements(
-                """
-                accepted                  | { desired: { file: ./desired/web, allowedRegistries: ~ } }
-                desired.allowedRegistries | { desired: { ssmParameter: /d/web, allowedRegistries: ~ } }
-                """))
-        .isEmpty();
+  /**
+   * Rules the schema and the reader once read differently, each with the cases that keep them
+   * alike: a table for {@link #disagreements}, under a name saying what both now do.
+   */
+  private static final Map<String, String> AGREED = new LinkedHashMap<>();
+
+  static {
+    AGREED.put(
+        "allowedRegistries: ~ is absent: any registry for a file source, missing for SSM.",
+        """
+            accepted                  | { desired: { file: ./desired/web, allowedRegistries: ~ } }
+            desired.allowedRegistries | { desired: { ssmParameter: /d/web, allowedRegistries: ~ } }
+            """);
+    AGREED.put(
+        "file: ~ is absent, so the SSM source (and its allow-list rule) applies.",
+        """
+            accepted                  | { desired: { file: ~, ssmParameter: /d/web, allowedRegistries: [r.example] } }
+            desired.allowedRegistries | { desired: { file: ~ } }
+            """);
+    AGREED.put(
+        "A port that a rule requires is missing when written ~, as when left out.",
+        """
+            health.port      | { health: { type: tcp, port: ~ } }
+            rollout.nextPort | { rollout: { strategy: start-first, nextPort: ~ } }
+            """);
+    AGREED.put(
+        "Signal names are case-insensitive, with or without SIG (docs/configuration.md).",
+        """
+            accepted             | { container: { stopSignal: quit } }
+            accepted             | { container: { stopSignal: sigquit } }
+            accepted             | { container: { stopSignal: SigTerm } }
+            accepted             | { container: { stopSignal: usr1 } }
+            container.stopSignal | { container: { stopSignal: SIGRTMIN } }
+            container.stopSignal | { container: { stopSignal: TERMS } }
+            container.stopSignal | { container: { stopSignal: SIG } }
+            """);
+    AGREED.put(
+        "The health type is case-insensitive, and an http check in capitals needs its port too.",
+        """
+            accepted    | { health: { type: HTTP, port: 8080 } }
+            health.port | { health: { type: Tcp } }
+            """);
+    AGREED.put(
+        "A count is 1 to nine digits, a percentage 1%..100%.",
+        """
+            rollout.maxUnavailable | { rollout: { maxUnavailable: "0" } }
+            rollout.maxUnavailable | { rollout: { maxUnavailable: "0%" } }
+            rollout.maxUnavailable | { rollout: { maxUnavailable: "101%" } }
+            rollout.maxUnavailable | { rollout: { maxUnavailable: 1000000000 } }
+            rollout.maxUnavailable | { rollout: { maxUnavailable: "1000000000" } }
+            accepted               | { rollout: { maxUnavailable: "100%" } }
+            accepted               | { rollout: { maxUnavailable: "1%" } }
+            accepted               | { rollout: { maxUnavailable: 999999999 } }
+            accepted               | { rollout: { maxUnavailable: "007" } }
+            """);
+    AGREED.put(
+        "The waits that must be more than zero are refused at zero by both.",
+        """
+            health.interval         | { health: { interval: 0s } }
+            health.timeout          | { health: { timeout: 0ms } }
+            health.deadline         | { health: { deadline: 0h0m0s } }
+            traffic.healthyDeadline | { traffic: { targetGroupArn: TG, healthyDeadline: 00s } }
+            accepted                | { health: { interval: 10s, timeout: 100ms, deadline: 1m0s } }
+            """);
+    AGREED.put(
+        "Keys that only one kind of check or strategy uses are refused by both with any other.",
+        """
+            health.port      | { health: { port: 8080 } }
+            health.port      | { health: { type: None, port: 8080 } }
+            health.path      | { health: { type: ~, path: /up } }
+            health.path      | { health: { type: tcp, port: 8080, path: /up } }
+            rollout.nextPort | { rollout: { nextPort: 8082 } }
+            rollout.nextPort | { rollout: { strategy: stop-first, nextPort: 8082 } }
+            accepted         | { health: { type: Http, port: 8080, path: /up } }
+            accepted         | { health: { type: "${env:HOME:-tcp}", port: 8080 } }
+            """);
+    AGREED.put(
+        "Whole numbers may be quoted (docs/configuration.md); their range holds quoted too.",
+        """
+            health.port             | { health: { type: tcp, port: "0" } }
+            health.port             | { health: { type: tcp, port: "65536" } }
+            traffic.port            | { traffic: { targetGroupArn: TG, port: "99999" } }
+            rollout.nextPort        | { rollout: { strategy: start-first, nextPort: "70000" } }
+            health.healthyThreshold | { health: { healthyThreshold: "0" } }
+            health.healthyThreshold | { health: { healthyThreshold: "101" } }
+            accepted                | { health: { type: tcp, port: "08080", healthyThreshold: "100", deadline: 10m } }
+            accepted                | { rollout: { strategy: start-first, nextPort: "65535" } }
+            """);
+    AGREED.put(
+        "Docker counts the stop timeout in whole seconds (docs/configuration.md).",
+        """
+            container.stopTimeout | { container: { stopTimeout: 1500ms } }
+            container.stopTimeout | { container: { stopTimeout: 1m1ms } }
+            accepted              | { container: { stopTimeout: 2000ms } }
+            accepted              | { container: { stopTimeout: 1m0ms } }
+            accepted              | { container: { stopTimeout: 0ms } }
+            accepted              | { container: { stopTimeout: 1m30s } }
+            """);
   }
 
-  /** {@code file: ~} is absent, so the SSM source (and its allow-list rule) applies. */
-  @Test
-  void desiredFile_writtenAsTilde_isAbsent() {
-    assertThat(
-            disagreements(
-                """
-                accepted                  | { desired: { file: ~, ssmParameter: /d/web, allowedRegistries: [r.example] } }
-                desired.allowedRegistries | { desired: { file: ~ } }
-                """))
-        .isEmpty();
+  @TestFactory
+  Stream<DynamicTest> rulesOnceReadDifferently_areReadAlikeByBoth() {
+    return AGREED.entrySet().stream()
+        .map(
+            rule ->
+                dynamicTest(
+                    rule.getKey(), () -> assertThat(disagreements(rule.getValue())).isEmpty()));
   }
 
-  /** A port that a rule requires is missing when written {@code ~}, as when left out. */
+  /** {@code localhost} is loopback in any case. */
   @Test
-  void requiredPorts_writtenAsTilde_areMissing() {
-    assertThat(
-            disagreements(
-                """
-                health.port      | { health: { type: tcp, port: ~ } }
-                rollout.nextPort | { rollout: { strategy: start-first, nextPort: ~ } }
-                """))
-        .isEmpty();
-  }
-
-  /** Signal names are case-insensitive, with or without SIG (docs/configuration.md). */
-  @Test
-  void stopSignal_inAnyCase_isReadAlikeByBoth() {
-    assertThat(
-            disagreements(
-                """
-                accepted             | { container: { stopSignal: quit } }
-                accepted             | { container: { stopSignal: sigquit } }
-                accepted             | { container: { stopSignal: SigTerm } }
-                accepted             | { container: { stopSignal: usr1 } }
-                container.stopSignal | { container: { stopSignal: SIGRTMIN } }
-                container.stopSignal | { container: { stopSignal: TERMS } }
-                container.stopSignal | { container: { stopSignal: SIG } }
-                """))
-        .isEmpty();
-  }
-
-  /** The health type is case-insensitive, and an http check in capitals needs its port too. */
-  @Test
-  void healthType_inAnyCase_isReadAlikeByBoth() {
-    assertThat(
-            disagreements(
-                """
-                accepted    | { health: { type: HTTP, port: 8080 } }
-                health.port | { health: { type: Tcp } }
-                """))
-        .isEmpty();
-  }
-
-  /** A count is 1 to nine digits, a percentage 1%..100%. */
-  @Test
-  void maxUnavailable_outOfRange_isRejectedByBoth() {
-    assertThat(
-            disagreements(
-                """
-                rollout.maxUnavailable | { rollout: { maxUnavailable: "0" } }
-                rollout.maxUnavailable | { rollout: { maxUnavailable: "0%" } }
-                rollout.maxUnavailable | { rollout: { maxUnavailable: "101%" } }
-                rollout.maxUnavailable | { rollout: { maxUnavailable: 1000000000 } }
-                rollout.maxUnavailable | { rollout: { maxUnavailable: "1000000000" } }
-                accepted               | { rollout: { maxUnavailable: "100%" } }
-                accepted               | { rollout: { maxUnavailable: "1%" } }
-                accepted               | { rollout: { maxUnavailable: 999999999 } }
-                accepted               | { rollout: { maxUnavailable: "007" } }
-                """))
-        .isEmpty();
-  }
-
-  /** The waits that must be more than zero are refused at zero by both. */
-  @Test
-  void zeroDurations_whereMoreThanZeroIsRequired_areRejectedByBoth() {
-    assertThat(
-            disagreements(
-                """
-                health.interval         | { health: { interval: 0s } }
-                health.timeout          | { health: { timeout: 0ms } }
-                health.deadline         | { health: { deadline: 0h0m0s } }
-                traffic.healthyDeadline | { traffic: { targetGroupArn: TG, healthyDeadline: 00s } }
-                accepted                | { health: { interval: 10s, timeout: 100ms, deadline: 1m0s } }
-                """))
-        .isEmpty();
-  }
-
-  /** Keys that only one kind of check or strategy uses are refused by both with any other. */
-  @Test
-  void keysOfAnotherCheckOrStrategy_areRejectedByBoth() {
-    assertThat(
-            disagreements(
-                """
-                health.port      | { health: { port: 8080 } }
-                health.port      | { health: { type: None, port: 8080 } }
-                health.path      | { health: { type: ~, path: /up } }
-                health.path      | { health: { type: tcp, port: 8080, path: /up } }
-                rollout.nextPort | { rollout: { nextPort: 8082 } }
-                rollout.nextPort | { rollout: { strategy: stop-first, nextPort: 8082 } }
-                accepted         | { health: { type: Http, port: 8080, path: /up } }
-                accepted         | { health: { type: "${env:HOME:-tcp}", port: 8080 } }
-                """))
-        .isEmpty();
-  }
-
-  /** Whole numbers may be quoted (docs/configuration.md); their range holds quoted too. */
-  @Test
-  void quotedWholeNumbers_outOfRange_areRejectedByBoth() {
-    assertThat(
-            disagreements(
-                """
-                health.port             | { health: { type: tcp, port: "0" } }
-                health.port             | { health: { type: tcp, port: "65536" } }
-                traffic.port            | { traffic: { targetGroupArn: TG, port: "99999" } }
-                rollout.nextPort        | { rollout: { strategy: start-first, nextPort: "70000" } }
-                health.healthyThreshold | { health: { healthyThreshold: "0" } }
-                health.healthyThreshold | { health: { healthyThreshold: "101" } }
-                accepted                | { health: { type: tcp, port: "08080", healthyThreshold: "100", deadline: 10m } }
-                accepted                | { rollout: { strategy: start-first, nextPort: "65535" } }
-                """))
-        .isEmpty();
+  void statusListen_localhostInAnyCase_isAcceptedByBoth() {
+    List<String> failures = new ArrayList<>();
+    for (String listen : List.of("LOCALHOST:9274", "LocalHost:9274")) {
+      failures.addAll(
+          expectAccepted(
+              new Key(List.of("agent", "status", "listen"), schemaTree),
+              TextNode.valueOf(listen),
+              Map.of()));
+    }
+    assertThat(failures).isEmpty();
   }
 
   private static ObjectNode object(String... keysAndValues) {
