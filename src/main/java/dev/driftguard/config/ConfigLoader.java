@@ -276,11 +276,11 @@ public final class ConfigLoader {
       }
     }
 
-    List<ServiceReader.Published> seen = new ArrayList<>();
+    List<PublishedPort> seen = new ArrayList<>();
     for (ServiceReader.Draft draft : drafts) {
-      for (ServiceReader.Published port : draft.ports()) {
-        for (ServiceReader.Published other : seen) {
-          if (ServiceReader.conflict(port.binding(), other.binding())) {
+      for (PublishedPort port : draft.ports()) {
+        for (PublishedPort other : seen) {
+          if (PublishedPort.conflict(port.binding(), other.binding())) {
             problems.add(
                 port.path(),
                 "host port "
@@ -306,7 +306,7 @@ public final class ConfigLoader {
       if (next == 0) {
         continue;
       }
-      for (ServiceReader.Published port : seen) {
+      for (PublishedPort port : seen) {
         if (port.binding().hostPort() == next && port.binding().protocol().equals("tcp")) {
           problems.add(
               draft.nextPortPath(),
@@ -373,7 +373,7 @@ public final class ConfigLoader {
             .entrySet()) {
       ListenAddress address = listen.getValue();
       if (address.port() != 0
-          && ServiceReader.conflict(
+          && PublishedPort.conflict(
               new PortBinding(address.host(), address.port(), 1, "tcp"),
               new PortBinding(ip, port, 1, "tcp"))) {
         problems.add(path, "host port " + port + " is the agent's own (" + listen.getKey() + ")");

@@ -2,6 +2,7 @@ package dev.driftguard.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.driftguard.model.DriftguardException;
+import dev.driftguard.model.InvalidValueException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -10,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * One YAML mapping being read, with its path ({@code services[0].health}). Reading a key that is
@@ -136,6 +138,41 @@ final class YamlMap {
 
   Optional<Duration> duration(String key) {
     return value(key, Durations::parse);
+  }
+
+  /** A duration that must be more than zero; zero is reported and yields empty. */
+  Optional<Duration> positiveDuration(String key) {
+    Optional<Duration> d = duration(key);
+    if (d.isPresent() && d.get().isZero()) {
+      problems.add(child(key), "must be more than zero");
+      return Optional.empty();
+    }
+    return d;
+  }
+
+  /**
+   * Whether {@code read} is at most {@code max}; one that is above is reported at {@code key} (with
+   * {@code why}), so the caller falls back to the default and keeps checking.
+   */
+  boolean atMost(String key, Duration read, Duration max, String why) {
+    if (read.compareTo(max) > 0) {
+      problems.add(child(key), Durations.aboveMaximum(read, max, why));
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * The record {@code constructor} makes of this mapping's values, or null when its compact
+   * constructor refuses them: that refusal is reported at this mapping's path.
+   */
+  <T> T construct(Supplier<T> constructor) {
+    try {
+      return constructor.get();
+    } catch (InvalidValueException e) {
+      problems.add(path, e.getMessage());
+      return null;
+    }
   }
 
   /** A whole number within {@code min..max}; quoted digits are accepted too. */

@@ -3,70 +3,56 @@ package dev.driftguard.desired;
 import dev.driftguard.aws.AwsErrors;
 import dev.driftguard.model.AwsCallListener;
 import java.util.AbstractMap;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.stream.Collectors;
-import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.ssm.SsmClient;
-import software.amazon.awssdk.services.ssm.model.GetParametersResponse;
 import software.amazon.awssdk.services.ssm.model.Parameter;
 
 /**
  * Resolves SecureString (or String) parameters with {@code GetParameters WithDecryption=true}, 10
- * names per call. The SDK already redacts values in its own {@code toString()}s; this class keeps
- * them out of messages and returns a map whose {@code toString()} shows names only.
+ * names per call ({@link SsmParameters}). The SDK already redacts values in its own {@code
+ * toString()}s; this class keeps them out of messages and returns a map whose {@code toString()}
+ * shows names only.
  */
 public final class SsmSecretSource implements SecretSource {
-  private static final String OPERATION = "GetParameters";
-
-  private final SsmClient ssm;
-  private final AwsCallListener listener;
+  private final SsmParameters parameters;
 
   public SsmSecretSource(SsmClient ssm, AwsCallListener listener) {
-    this.ssm = Objects.requireNonNull(ssm, "ssm");
-    this.listener = Objects.requireNonNull(listener, "listener");
+    this.parameters = new SsmParameters(ssm, listener);
   }
 
   @Override
   public Map<String, String> resolve(Collection<String> parameterNames) {
-    List<String> names = new ArrayList<>(new LinkedHashSet<>(parameterNames));
-    Map<String, String> values = new LinkedHashMap<>();
-    List<String> missing = new ArrayList<>();
-    for (int from = 0; from < names.size(); from += SsmDesiredStateSource.BATCH_SIZE) {
-      List<String> batch =
-          names.subList(from, Math.min(from + SsmDesiredStateSource.BATCH_SIZE, names.size()));
-      GetParametersResponse response;
-      try {
-        response = ssm.getParameters(b -> b.names(batch).withDecryption(true));
-      } catch (SdkException e) {
-        listener.onError("ssm", OPERATION, AwsErrors.code(e));
-        throw new SecretUnavailableException(
-            AwsErrors.failed("SSM", OPERATION, e) + " (resolving secrets " + batch + ")",
-            List.of(),
-            AwsErrors.throttled(e),
-            e);
-      }
-      listener.onSuccess("ssm", OPERATION);
-      for (Parameter p : response.parameters()) {
-        values.put(p.name(), p.value());
-      }
-      missing.addAll(response.invalidParameters());
-    }
-    if (!missing.isEmpty()) {
+    SsmParameters.Found found =
+        parameters.get(
+            parameterNames,
+            true,
+            (e, batch) ->
+                new SecretUnavailableException(
+                    AwsErrors.failed("SSM", SsmParameters.OPERATION, e)
+                        + " (resolving secrets "
+                        + batch
+                        + ")",
+                    List.of(),
+                    AwsErrors.throttled(e),
+                    e));
+    if (!found.invalid().isEmpty()) {
       throw new SecretUnavailableException(
           "SSM parameter(s) "
-              + missing
+              + found.invalid()
               + " do not exist or are not visible to this host's IAM role; create them with"
               + " aws ssm put-parameter --type SecureString",
-          missing,
+          found.invalid(),
           false,
           null);
+    }
+    Map<String, String> values = new LinkedHashMap<>();
+    for (Parameter p : found.parameters()) {
+      values.put(p.name(), p.value());
     }
     return new Secrets(values);
   }

@@ -1046,15 +1046,15 @@ services:
 
   @Test
   void load_memoryForms_parsed() {
-    assertThat(ServiceReader.memoryBytes("512m")).isEqualTo(512L << 20);
-    assertThat(ServiceReader.memoryBytes("1g")).isEqualTo(1L << 30);
-    assertThat(ServiceReader.memoryBytes("1G")).isEqualTo(1L << 30);
-    assertThat(ServiceReader.memoryBytes("256MiB")).isEqualTo(256L << 20);
-    assertThat(ServiceReader.memoryBytes("268435456")).isEqualTo(268435456L);
-    assertThat(ServiceReader.memoryBytes("0")).isZero();
-    assertThatThrownBy(() -> ServiceReader.memoryBytes("1m"))
+    assertThat(ContainerReader.memoryBytes("512m")).isEqualTo(512L << 20);
+    assertThat(ContainerReader.memoryBytes("1g")).isEqualTo(1L << 30);
+    assertThat(ContainerReader.memoryBytes("1G")).isEqualTo(1L << 30);
+    assertThat(ContainerReader.memoryBytes("256MiB")).isEqualTo(256L << 20);
+    assertThat(ContainerReader.memoryBytes("268435456")).isEqualTo(268435456L);
+    assertThat(ContainerReader.memoryBytes("0")).isZero();
+    assertThatThrownBy(() -> ContainerReader.memoryBytes("1m"))
         .hasMessageContaining("below Docker's minimum of 6m");
-    assertThatThrownBy(() -> ServiceReader.memoryBytes("99999999999999999999g"))
+    assertThatThrownBy(() -> ContainerReader.memoryBytes("99999999999999999999g"))
         .hasMessageContaining("too large");
   }
 

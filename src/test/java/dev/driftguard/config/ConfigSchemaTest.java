@@ -67,7 +67,8 @@ class ConfigSchemaTest {
   /**
    * Configurations a probed value is set into. {@code full} has every section (an http check, a
    * load balancer, start-first, a registry login); {@code plain} has only what a service needs, so
-   * the defaults that {@code full} overrides (docker checks, stop-first) can be tried too.
+   * the defaults that {@code full} overrides (docker checks, stop-first) can be tried too; {@code
+   * local} reads a file source, where the allow-list of registries is optional.
    */
   private static final Map<String, String> CONTEXTS = new LinkedHashMap<>();
 
@@ -95,6 +96,13 @@ services:
         services:
           - name: web
             desired: { allowedRegistries: ["123456789012.dkr.ecr.us-east-1.amazonaws.com"] }
+        """);
+    CONTEXTS.put(
+        "local",
+        """
+        services:
+          - name: web
+            desired: { file: ./desired/web }
         """);
   }
 
@@ -164,6 +172,185 @@ services:
         expectRejected(noRegistries, "services[0].desired.allowedRegistries", "an SSM source"));
     failures.addAll(expectRejected(noProbePort, "services[0].health.port", "a tcp check"));
     failures.addAll(expectRejected(noNextPort, "services[0].rollout.nextPort", "start-first"));
+    assertThat(failures).isEmpty();
+  }
+
+  // --- disagreements found once between the schema and the reader, each kept fixed ---
+
+  /** One service publishing 8080, into which each case sets its sections. */
+  private static final String SERVICE =
+      """
+      services:
+        - name: web
+          container: { ports: ["8080:8080"] }
+      """;
+
+  /** A valid SSM source, for the cases that do not write their own {@code desired}. */
+  private static final String SSM =
+      "{ allowedRegistries: [\"123456789012.dkr.ecr.us-east-1.amazonaws.com\"] }";
+
+  private static final String TARGET_GROUP =
+      "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123abcd";
+
+  /**
+   * Why the cases are not read alike by the schema and the reader; empty when they are. Each row is
+   * {@code WHERE | SECTIONS}: SECTIONS, a YAML flow mapping of service keys ({@code TG} standing
+   * for a target group ARN), is set into {@link #SERVICE}, with {@link #SSM} as its desired unless
+   * it has one; both must reject it at {@code services[0].WHERE}, or accept it when WHERE is {@code
+   * accepted}.
+   */
+  private static List<String> disagreements(String rows) {
+    List<String> failures = new ArrayList<>();
+    for (String row : rows.strip().split("\n")) {
+      String[] cells = row.split("\\|", 2);
+      String where = cells[0].strip();
+      String sections = cells[1].strip();
+      ObjectNode config;
+      ObjectNode service;
+      try {
+        config = (ObjectNode) YAML.readTree(SERVICE);
+        service = (ObjectNode) config.get("services").get(0);
+        service.set("desired", YAML.readTree(SSM));
+        service.setAll((ObjectNode) YAML.readTree(sections.replace("TG", TARGET_GROUP)));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      if (!where.equals("accepted")) {
+        failures.addAll(expectRejected(config, "services[0]." + where, sections));
+        continue;
+      }
+      List<String> schemaErrors = validate(config);
+      if (!schemaErrors.isEmpty()) {
+        failures.add(sections + ": the schema rejects it: " + schemaErrors);
+      }
+      List<String> readerErrors = read(config, Map.of());
+      if (!readerErrors.isEmpty()) {
+        failures.add(sections + ": the reader rejects it: " + readerErrors);
+      }
+    }
+    return failures;
+  }
+
+  /**
+   * Rules the schema and the reader once read differently, each with the cases that keep them
+   * alike: a table for {@link #disagreements}, under a name saying what both now do.
+   */
+  private static final Map<String, String> AGREED = new LinkedHashMap<>();
+
+  static {
+    AGREED.put(
+        "allowedRegistries: ~ is absent: any registry for a file source, missing for SSM.",
+        """
+            accepted                  | { desired: { file: ./desired/web, allowedRegistries: ~ } }
+            desired.allowedRegistries | { desired: { ssmParameter: /d/web, allowedRegistries: ~ } }
+            """);
+    AGREED.put(
+        "file: ~ is absent, so the SSM source (and its allow-list rule) applies.",
+        """
+            accepted                  | { desired: { file: ~, ssmParameter: /d/web, allowedRegistries: [r.example] } }
+            desired.allowedRegistries | { desired: { file: ~ } }
+            """);
+    AGREED.put(
+        "A port that a rule requires is missing when written ~, as when left out.",
+        """
+            health.port      | { health: { type: tcp, port: ~ } }
+            rollout.nextPort | { rollout: { strategy: start-first, nextPort: ~ } }
+            """);
+    AGREED.put(
+        "Signal names are case-insensitive, with or without SIG (docs/configuration.md).",
+        """
+            accepted             | { container: { stopSignal: quit } }
+            accepted             | { container: { stopSignal: sigquit } }
+            accepted             | { container: { stopSignal: SigTerm } }
+            accepted             | { container: { stopSignal: usr1 } }
+            container.stopSignal | { container: { stopSignal: SIGRTMIN } }
+            container.stopSignal | { container: { stopSignal: TERMS } }
+            container.stopSignal | { container: { stopSignal: SIG } }
+            """);
+    AGREED.put(
+        "The health type is case-insensitive, and an http check in capitals needs its port too.",
+        """
+            accepted    | { health: { type: HTTP, port: 8080 } }
+            health.port | { health: { type: Tcp } }
+            """);
+    AGREED.put(
+        "A count is 1 to nine digits, a percentage 1%..100%.",
+        """
+            rollout.maxUnavailable | { rollout: { maxUnavailable: "0" } }
+            rollout.maxUnavailable | { rollout: { maxUnavailable: "0%" } }
+            rollout.maxUnavailable | { rollout: { maxUnavailable: "101%" } }
+            rollout.maxUnavailable | { rollout: { maxUnavailable: 1000000000 } }
+            rollout.maxUnavailable | { rollout: { maxUnavailable: "1000000000" } }
+            accepted               | { rollout: { maxUnavailable: "100%" } }
+            accepted               | { rollout: { maxUnavailable: "1%" } }
+            accepted               | { rollout: { maxUnavailable: 999999999 } }
+            accepted               | { rollout: { maxUnavailable: "007" } }
+            """);
+    AGREED.put(
+        "The waits that must be more than zero are refused at zero by both.",
+        """
+            health.interval         | { health: { interval: 0s } }
+            health.timeout          | { health: { timeout: 0ms } }
+            health.deadline         | { health: { deadline: 0h0m0s } }
+            traffic.healthyDeadline | { traffic: { targetGroupArn: TG, healthyDeadline: 00s } }
+            accepted                | { health: { interval: 10s, timeout: 100ms, deadline: 1m0s } }
+            """);
+    AGREED.put(
+        "Keys that only one kind of check or strategy uses are refused by both with any other.",
+        """
+            health.port      | { health: { port: 8080 } }
+            health.port      | { health: { type: None, port: 8080 } }
+            health.path      | { health: { type: ~, path: /up } }
+            health.path      | { health: { type: tcp, port: 8080, path: /up } }
+            rollout.nextPort | { rollout: { nextPort: 8082 } }
+            rollout.nextPort | { rollout: { strategy: stop-first, nextPort: 8082 } }
+            accepted         | { health: { type: Http, port: 8080, path: /up } }
+            accepted         | { health: { type: "${env:HOME:-tcp}", port: 8080 } }
+            """);
+    AGREED.put(
+        "Whole numbers may be quoted (docs/configuration.md); their range holds quoted too.",
+        """
+            health.port             | { health: { type: tcp, port: "0" } }
+            health.port             | { health: { type: tcp, port: "65536" } }
+            traffic.port            | { traffic: { targetGroupArn: TG, port: "99999" } }
+            rollout.nextPort        | { rollout: { strategy: start-first, nextPort: "70000" } }
+            health.healthyThreshold | { health: { healthyThreshold: "0" } }
+            health.healthyThreshold | { health: { healthyThreshold: "101" } }
+            accepted                | { health: { type: tcp, port: "08080", healthyThreshold: "100", deadline: 10m } }
+            accepted                | { rollout: { strategy: start-first, nextPort: "65535" } }
+            """);
+    AGREED.put(
+        "Docker counts the stop timeout in whole seconds (docs/configuration.md).",
+        """
+            container.stopTimeout | { container: { stopTimeout: 1500ms } }
+            container.stopTimeout | { container: { stopTimeout: 1m1ms } }
+            accepted              | { container: { stopTimeout: 2000ms } }
+            accepted              | { container: { stopTimeout: 1m0ms } }
+            accepted              | { container: { stopTimeout: 0ms } }
+            accepted              | { container: { stopTimeout: 1m30s } }
+            """);
+  }
+
+  @TestFactory
+  Stream<DynamicTest> rulesOnceReadDifferently_areReadAlikeByBoth() {
+    return AGREED.entrySet().stream()
+        .map(
+            rule ->
+                dynamicTest(
+                    rule.getKey(), () -> assertThat(disagreements(rule.getValue())).isEmpty()));
+  }
+
+  /** {@code localhost} is loopback in any case. */
+  @Test
+  void statusListen_localhostInAnyCase_isAcceptedByBoth() {
+    List<String> failures = new ArrayList<>();
+    for (String listen : List.of("LOCALHOST:9274", "LocalHost:9274")) {
+      failures.addAll(
+          expectAccepted(
+              new Key(List.of("agent", "status", "listen"), schemaTree),
+              TextNode.valueOf(listen),
+              Map.of()));
+    }
     assertThat(failures).isEmpty();
   }
 
