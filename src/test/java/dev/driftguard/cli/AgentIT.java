@@ -183,8 +183,7 @@ class AgentIT {
         .inspect(host.service)
         .orElseThrow(
             () ->
-                new AssertionError(
-                    "no container " + host.service + "; agent host.log:\n" + host.log()));
+                new AssertionError("no container " + host.service + "; agent log:\n" + host.log()));
   }
 
   private String body() throws Exception {
@@ -212,7 +211,7 @@ class AgentIT {
       Thread.sleep(200);
     }
     throw new AssertionError(
-        "no '" + expected + "' within " + timeout + "; agent host.log:\n" + host.log());
+        "no '" + expected + "' within " + timeout + "; agent log:\n" + host.log());
   }
 
   private void awaitState(String expected, Duration timeout) throws Exception {
@@ -224,7 +223,7 @@ class AgentIT {
       }
       Thread.sleep(20);
     }
-    throw new AssertionError("state never showed " + expected + "; agent host.log:\n" + host.log());
+    throw new AssertionError("state never showed " + expected + "; agent log:\n" + host.log());
   }
 
   private void docker(String... args) throws Exception {

@@ -50,7 +50,7 @@ class MetricsIT {
     host.aws.ssm().put(host.parameter(), v1.toString());
     try (AgentProcess agent =
         AgentProcess.start(
-            host.config, OneHostAgent.AGENT_ENV, host.log, "--host.log-format", "json", "run")) {
+            host.config, OneHostAgent.AGENT_ENV, host.log, "--log-format", "json", "run")) {
       String address = awaitAddress();
 
       // A deploy: the first pass finds no container and deploys v1.
@@ -211,7 +211,7 @@ class MetricsIT {
       }
       Thread.sleep(100);
     }
-    throw new AssertionError("the agent never said where it serves; host.log:\n" + host.log());
+    throw new AssertionError("the agent never said where it serves; log:\n" + host.log());
   }
 
   /** The value of the sample named exactly {@code series}, NaN when absent. */
@@ -236,7 +236,7 @@ class MetricsIT {
       }
       Thread.sleep(250);
     }
-    throw new AssertionError(what + ": not within " + WAIT + "; host.log:\n" + host.log());
+    throw new AssertionError(what + ": not within " + WAIT + "; log:\n" + host.log());
   }
 
   private static HttpResponse<String> get(String address, String path) throws Exception {
