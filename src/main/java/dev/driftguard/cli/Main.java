@@ -45,35 +45,58 @@ public final class Main {
   }
 
   int execute(String[] args) {
+    Invocation invocation = parse(args);
+    if (invocation.command() == null) {
+      return invocation.exit();
+    }
+    return dispatch(invocation.command(), invocation.rest(), invocation.config());
+  }
+
+  /**
+   * What the command line asks for: a command with the words after it and the configuration file,
+   * or, when the command line is done with before any command runs (help, version, a usage error),
+   * only the exit code.
+   */
+  record Invocation(String command, List<String> rest, Path config, int exit) {
+    static Invocation done(int exit) {
+      return new Invocation(null, List.of(), null, exit);
+    }
+  }
+
+  /**
+   * Parses {@code args} without running anything: the global options, the command name and, for the
+   * agent's commands, the options after it. Help, version and usage errors are printed here.
+   */
+  Invocation parse(String[] args) {
     List<String> rest = new ArrayList<>(List.of(args));
     Path[] config = {Path.of(environment.getOrDefault("DRIFTGUARD_CONFIG", DEFAULT_CONFIG))};
     Integer stop = takeOptions(rest, config);
     if (stop != null) {
-      return stop;
+      return Invocation.done(stop);
     }
     if (rest.isEmpty()) {
       err.print(USAGE);
-      return ExitCode.USAGE;
+      return Invocation.done(ExitCode.USAGE);
     }
     String command = rest.remove(0);
     CommandTable.Command known = CommandTable.command(command);
     if (known == null) {
       err.print("driftguard: unknown command " + command + "\n" + USAGE);
-      return ExitCode.USAGE;
+      return Invocation.done(ExitCode.USAGE);
     }
     if (!known.operator()) {
       // The agent's commands take options on either side (driftguard validate --config FILE)
       // and no arguments; the operator commands parse what follows them themselves.
       stop = takeOptions(rest, config);
       if (stop != null) {
-        return stop;
+        return Invocation.done(stop);
       }
       if (!rest.isEmpty()) {
         err.print("driftguard: " + command + " takes no arguments, got " + rest + "\n" + USAGE);
-        return ExitCode.USAGE;
+        return Invocation.done(ExitCode.USAGE);
       }
     }
-    return dispatch(command, rest, config[0]);
+    return new Invocation(command, List.copyOf(rest), config[0], ExitCode.OK);
   }
 
   /**
