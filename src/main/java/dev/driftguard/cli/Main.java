@@ -5,6 +5,7 @@ import dev.driftguard.config.ConfigLoader;
 import dev.driftguard.config.LogFormat;
 import dev.driftguard.metrics.LogOutput;
 import dev.driftguard.model.DriftguardException;
+import dev.driftguard.model.Spelling;
 import dev.driftguard.operator.AwsAccess;
 import dev.driftguard.operator.OperatorCommands;
 import dev.driftguard.reconcile.ReconcileLoop;
@@ -81,7 +82,12 @@ public final class Main {
     String command = rest.remove(0);
     CommandTable.Command known = CommandTable.command(command);
     if (known == null) {
-      err.print("driftguard: unknown command " + command + "\n" + USAGE);
+      err.print(
+          "driftguard: unknown command "
+              + command
+              + Spelling.didYouMean(command, CommandTable.commandWords())
+              + "\n"
+              + USAGE);
       return Invocation.done(ExitCode.USAGE);
     }
     if (!known.operator()) {
@@ -123,13 +129,22 @@ public final class Main {
           return ExitCode.USAGE;
         }
         LogOutput.chooseOnCommandLine(value.equals("json") ? LogFormat.JSON : LogFormat.TEXT);
+      } else if (option.equals("--config") || option.equals("--log-format")) {
+        err.print("driftguard: " + option + " needs a value\n" + USAGE);
+        return ExitCode.USAGE;
       } else if (option.equals("--help")) {
         out.print(USAGE);
         return ExitCode.OK;
       } else if (option.equals("--version")) {
         return version();
       } else {
-        err.print("driftguard: unknown option " + option + "\n" + USAGE);
+        String name = option.contains("=") ? option.substring(0, option.indexOf('=')) : option;
+        err.print(
+            "driftguard: unknown option "
+                + option
+                + Spelling.didYouMean(name, CommandTable.optionNames())
+                + "\n"
+                + USAGE);
         return ExitCode.USAGE;
       }
     }
