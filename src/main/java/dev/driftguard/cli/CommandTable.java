@@ -92,6 +92,22 @@ final class CommandTable {
     return COMMANDS.stream().filter(c -> c.name().equals(name)).findFirst().orElse(null);
   }
 
+  /** The global options' names, in the table's order. */
+  static List<String> optionNames() {
+    return OPTIONS.stream().map(Option::name).toList();
+  }
+
+  /**
+   * What may stand where the command name does: the commands, then the options that stand alone
+   * ({@code --help}, {@code --version}); what an unknown command is compared with for a hint.
+   */
+  static List<String> commandWords() {
+    List<String> words = new ArrayList<>();
+    COMMANDS.forEach(c -> words.add(c.name()));
+    OPTIONS.stream().filter(o -> o.argument().isEmpty()).forEach(o -> words.add(o.name()));
+    return words;
+  }
+
   /**
    * The options {@code command} accepts after its name: the global ones for the agent's commands,
    * and for an operator command those its own usage text names.

@@ -5,6 +5,7 @@ import dev.driftguard.config.ConfigLoader;
 import dev.driftguard.config.LogFormat;
 import dev.driftguard.metrics.LogOutput;
 import dev.driftguard.model.DriftguardException;
+import dev.driftguard.model.Spelling;
 import dev.driftguard.operator.AwsAccess;
 import dev.driftguard.operator.OperatorCommands;
 import dev.driftguard.reconcile.ReconcileLoop;
@@ -45,35 +46,63 @@ public final class Main {
   }
 
   int execute(String[] args) {
+    Invocation invocation = parse(args);
+    if (invocation.command() == null) {
+      return invocation.exit();
+    }
+    return dispatch(invocation.command(), invocation.rest(), invocation.config());
+  }
+
+  /**
+   * What the command line asks for: a command with the words after it and the configuration file,
+   * or, when the command line is done with before any command runs (help, version, a usage error),
+   * only the exit code.
+   */
+  record Invocation(String command, List<String> rest, Path config, int exit) {
+    static Invocation done(int exit) {
+      return new Invocation(null, List.of(), null, exit);
+    }
+  }
+
+  /**
+   * Parses {@code args} without running anything: the global options, the command name and, for the
+   * agent's commands, the options after it. Help, version and usage errors are printed here.
+   */
+  Invocation parse(String[] args) {
     List<String> rest = new ArrayList<>(List.of(args));
     Path[] config = {Path.of(environment.getOrDefault("DRIFTGUARD_CONFIG", DEFAULT_CONFIG))};
     Integer stop = takeOptions(rest, config);
     if (stop != null) {
-      return stop;
+      return Invocation.done(stop);
     }
     if (rest.isEmpty()) {
       err.print(USAGE);
-      return ExitCode.USAGE;
+      return Invocation.done(ExitCode.USAGE);
     }
     String command = rest.remove(0);
     CommandTable.Command known = CommandTable.command(command);
     if (known == null) {
-      err.print("driftguard: unknown command " + command + "\n" + USAGE);
-      return ExitCode.USAGE;
+      err.print(
+          "driftguard: unknown command "
+              + command
+              + Spelling.didYouMean(command, CommandTable.commandWords())
+              + "\n"
+              + USAGE);
+      return Invocation.done(ExitCode.USAGE);
     }
     if (!known.operator()) {
       // The agent's commands take options on either side (driftguard validate --config FILE)
       // and no arguments; the operator commands parse what follows them themselves.
       stop = takeOptions(rest, config);
       if (stop != null) {
-        return stop;
+        return Invocation.done(stop);
       }
       if (!rest.isEmpty()) {
         err.print("driftguard: " + command + " takes no arguments, got " + rest + "\n" + USAGE);
-        return ExitCode.USAGE;
+        return Invocation.done(ExitCode.USAGE);
       }
     }
-    return dispatch(command, rest, config[0]);
+    return new Invocation(command, List.copyOf(rest), config[0], ExitCode.OK);
   }
 
   /**
@@ -100,13 +129,22 @@ public final class Main {
           return ExitCode.USAGE;
         }
         LogOutput.chooseOnCommandLine(value.equals("json") ? LogFormat.JSON : LogFormat.TEXT);
+      } else if (option.equals("--config") || option.equals("--log-format")) {
+        err.print("driftguard: " + option + " needs a value\n" + USAGE);
+        return ExitCode.USAGE;
       } else if (option.equals("--help")) {
         out.print(USAGE);
         return ExitCode.OK;
       } else if (option.equals("--version")) {
         return version();
       } else {
-        err.print("driftguard: unknown option " + option + "\n" + USAGE);
+        String name = option.contains("=") ? option.substring(0, option.indexOf('=')) : option;
+        err.print(
+            "driftguard: unknown option "
+                + option
+                + Spelling.didYouMean(name, CommandTable.optionNames())
+                + "\n"
+                + USAGE);
         return ExitCode.USAGE;
       }
     }

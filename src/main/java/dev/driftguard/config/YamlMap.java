@@ -3,6 +3,7 @@ package dev.driftguard.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.driftguard.model.DriftguardException;
 import dev.driftguard.model.InvalidValueException;
+import dev.driftguard.model.Spelling;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -337,45 +338,11 @@ final class YamlMap {
   }
 
   static String unknownKey(String name, List<String> known) {
-    String suggestion = closest(name, known);
+    String suggestion = Spelling.closest(name, known).orElse(null);
     return "unknown key ("
         + (suggestion == null ? "" : "did you mean '" + suggestion + "'? ")
         + "known: "
         + String.join(", ", known)
         + ")";
-  }
-
-  private static String closest(String name, List<String> known) {
-    String best = null;
-    int bestDistance = 3;
-    for (String candidate : known) {
-      int d = distance(name.toLowerCase(), candidate.toLowerCase());
-      if (d < bestDistance) {
-        best = candidate;
-        bestDistance = d;
-      }
-    }
-    return best;
-  }
-
-  /** Levenshtein distance: enough to catch "portz" and "pollintervall". */
-  private static int distance(String a, String b) {
-    int[] previous = new int[b.length() + 1];
-    int[] current = new int[b.length() + 1];
-    for (int j = 0; j <= b.length(); j++) {
-      previous[j] = j;
-    }
-    for (int i = 1; i <= a.length(); i++) {
-      current[0] = i;
-      for (int j = 1; j <= b.length(); j++) {
-        int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
-        current[j] =
-            Math.min(Math.min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
-      }
-      int[] swap = previous;
-      previous = current;
-      current = swap;
-    }
-    return previous[b.length()];
   }
 }

@@ -1,11 +1,13 @@
 package dev.driftguard.operator;
 
+import dev.driftguard.model.Spelling;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The command line of one operator command: positional words, flags ({@code --json}) and options
@@ -53,7 +55,9 @@ final class Args {
         }
         parsed.values.computeIfAbsent(name, k -> new ArrayList<>()).add(value);
       } else {
-        throw new UsageException("unknown option " + name);
+        Set<String> known = new TreeSet<>(flags);
+        known.addAll(valued);
+        throw new UsageException("unknown option " + name + Spelling.didYouMean(name, known));
       }
     }
     return parsed;

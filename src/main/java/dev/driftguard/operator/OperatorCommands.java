@@ -63,6 +63,36 @@ usage: driftguard pin SERVICE IMAGE[:tag|@sha256:<hex>] [options]
             desired digest back, 4 --wait timed out, 1 error
           """);
 
+  /** The options a command accepts: flags, and options that take a value. */
+  private record Options(Set<String> flags, Set<String> valued) {}
+
+  private static final Map<String, Options> OPTIONS =
+      Map.of(
+          "status",
+          new Options(Set.of("--json", "--help"), Set.of("--config")),
+          "pin",
+          new Options(
+              Set.of("--no-verify", "--dry-run", "--help"),
+              Set.of("--config", "--parameter", "--allowed-registry", "--region")),
+          "rollout-status",
+          new Options(
+              Set.of("--wait", "--help"),
+              Set.of("--config", "--parameter", "--region", "--timeout", "--interval")));
+
+  /**
+   * The words after {@code command} (one of {@link #NAMES}), parsed with that command's options and
+   * nothing else done.
+   *
+   * @throws UsageException for an unknown option or a missing value
+   */
+  static Args parse(String command, List<String> words) {
+    Options options = OPTIONS.get(command);
+    if (options == null) {
+      throw new IllegalArgumentException("not an operator command: " + command);
+    }
+    return Args.parse(words, options.flags(), options.valued());
+  }
+
   /** The usage text of {@code command} (one of {@link #NAMES}), as its {@code --help} prints it. */
   public static String usage(String command) {
     String usage = COMMAND_USAGE.get(command);
@@ -135,7 +165,7 @@ usage: driftguard pin SERVICE IMAGE[:tag|@sha256:<hex>] [options]
   }
 
   private Result status(List<String> words, Path config) throws InterruptedException {
-    Args args = Args.parse(words, Set.of("--json", "--help"), Set.of("--config"));
+    Args args = parse("status", words);
     if (help(args, "status")) {
       return Result.OK;
     }
@@ -148,11 +178,7 @@ usage: driftguard pin SERVICE IMAGE[:tag|@sha256:<hex>] [options]
   }
 
   private Result pin(List<String> words, Path config) {
-    Args args =
-        Args.parse(
-            words,
-            Set.of("--no-verify", "--dry-run", "--help"),
-            Set.of("--config", "--parameter", "--allowed-registry", "--region"));
+    Args args = parse("pin", words);
     if (help(args, "pin")) {
       return Result.OK;
     }
@@ -183,11 +209,7 @@ usage: driftguard pin SERVICE IMAGE[:tag|@sha256:<hex>] [options]
   }
 
   private Result rolloutStatus(List<String> words, Path config) throws InterruptedException {
-    Args args =
-        Args.parse(
-            words,
-            Set.of("--wait", "--help"),
-            Set.of("--config", "--parameter", "--region", "--timeout", "--interval"));
+    Args args = parse("rollout-status", words);
     if (help(args, "rollout-status")) {
       return Result.OK;
     }

@@ -99,4 +99,42 @@ class MainTest {
     assertThat(run("--help")).isEqualTo(ExitCode.OK);
     assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo(CommandTable.usage());
   }
+
+  @Test
+  void unknownCommand_closeToAKnownWord_suggestsIt() {
+    assertThat(run("helo")).isEqualTo(ExitCode.USAGE);
+    assertThat(run("valdate")).isEqualTo(ExitCode.USAGE);
+    assertThat(run("rollout-staus", "web")).isEqualTo(ExitCode.USAGE);
+
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("driftguard: unknown command helo; did you mean --help?\n")
+        .contains("driftguard: unknown command valdate; did you mean validate?\n")
+        .contains("driftguard: unknown command rollout-staus; did you mean rollout-status?\n");
+  }
+
+  @Test
+  void unknownCommand_farFromEveryKnownWord_isNamedWithoutAGuess() {
+    assertThat(run("deploy")).isEqualTo(ExitCode.USAGE);
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .startsWith("driftguard: unknown command deploy\nusage: driftguard")
+        .doesNotContain("did you mean");
+  }
+
+  @Test
+  void unknownOption_closeToAGlobalOne_suggestsIt() {
+    assertThat(run("--confg", "x.yaml", "validate")).isEqualTo(ExitCode.USAGE);
+    assertThat(run("validate", "--log-fromat=json")).isEqualTo(ExitCode.USAGE);
+
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("driftguard: unknown option --confg; did you mean --config?\n")
+        .contains("driftguard: unknown option --log-fromat=json; did you mean --log-format?\n");
+  }
+
+  @Test
+  void optionWithoutItsValue_saysSo() {
+    assertThat(run("validate", "--config")).isEqualTo(ExitCode.USAGE);
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .startsWith("driftguard: --config needs a value\n")
+        .doesNotContain("unknown option");
+  }
 }

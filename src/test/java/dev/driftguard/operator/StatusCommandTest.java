@@ -121,4 +121,14 @@ class StatusCommandTest {
     assertThat(run.code()).isEqualTo(64);
     assertThat(run.err()).contains("unexpected argument web");
   }
+
+  @Test
+  void mistypedOption_isAUsageError_suggestingTheOption() {
+    Cli.Run run = Cli.run(Map.of(), "status", "--jsn");
+
+    assertThat(run.code()).isEqualTo(64);
+    assertThat(run.err())
+        .startsWith("driftguard status: unknown option --jsn; did you mean --json?\n")
+        .contains("usage: driftguard status");
+  }
 }
