@@ -69,6 +69,9 @@ final class Deploy {
   /** REGISTER, ROLLBACK, RESTORE: the target was registered in this phase. */
   boolean registered;
 
+  /** When this phase's RegisterTargets succeeded; null before. */
+  Instant registeredAt;
+
   /** Deadline of the current poll (drain timeout, health deadline, registration deadline). */
   Instant deadline;
 
@@ -104,6 +107,7 @@ final class Deploy {
     wakeAt = now;
     acted = false;
     registered = false;
+    registeredAt = null;
     deadline = null;
     passes = 0;
     restartsAtStart = null;

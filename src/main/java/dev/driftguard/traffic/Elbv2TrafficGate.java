@@ -2,6 +2,7 @@ package dev.driftguard.traffic;
 
 import dev.driftguard.aws.AwsErrors;
 import dev.driftguard.model.AwsCallListener;
+import dev.driftguard.model.TargetHealthCheck;
 import dev.driftguard.model.TargetState;
 import dev.driftguard.model.TrafficSpec;
 import java.time.Duration;
@@ -14,8 +15,10 @@ import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.elasticloadbalancingv2.ElasticLoadBalancingV2Client;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.DescribeTargetGroupAttributesResponse;
+import software.amazon.awssdk.services.elasticloadbalancingv2.model.DescribeTargetGroupsResponse;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.DescribeTargetHealthResponse;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetDescription;
+import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetGroup;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetGroupAttribute;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetHealth;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetHealthDescription;
@@ -30,7 +33,9 @@ import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetHealth
  * <p>The drain timeout {@code auto} is the target group's {@code
  * deregistration_delay.timeout_seconds} ({@code DescribeTargetGroupAttributes}, read once per group
  * per process, since it rarely changes and every deploy needs it), capped by {@code
- * drainTimeoutCap}; when the attributes cannot be read the cap is used.
+ * drainTimeoutCap}; when the attributes cannot be read the cap is used. The group's health-check
+ * interval and healthy threshold ({@code DescribeTargetGroups}) are cached the same way, once they
+ * were read: they bound how soon a registered target can be healthy ({@link #healthCheck}).
  */
 public final class Elbv2TrafficGate implements TrafficGate {
   static final String DEREGISTRATION_DELAY = "deregistration_delay.timeout_seconds";
@@ -41,6 +46,7 @@ public final class Elbv2TrafficGate implements TrafficGate {
   private final String instanceId;
   private final AwsCallListener listener;
   private final Map<String, Duration> deregistrationDelays = new ConcurrentHashMap<>();
+  private final Map<String, TargetHealthCheck> healthChecks = new ConcurrentHashMap<>();
 
   /**
    * @param instanceId this instance, the target id in every target group
@@ -108,6 +114,41 @@ public final class Elbv2TrafficGate implements TrafficGate {
       return traffic.drainTimeoutCap();
     }
     return delay.compareTo(traffic.drainTimeoutCap()) <= 0 ? delay : traffic.drainTimeoutCap();
+  }
+
+  @Override
+  public TargetHealthCheck healthCheck(TrafficSpec traffic) {
+    String arn = traffic.targetGroupArn().value();
+    TargetHealthCheck cached = healthChecks.get(arn);
+    if (cached != null) {
+      return cached;
+    }
+    DescribeTargetGroupsResponse response =
+        call(
+            "DescribeTargetGroups",
+            arn,
+            null,
+            () -> elbv2.describeTargetGroups(b -> b.targetGroupArns(arn)));
+    for (TargetGroup group : response.targetGroups()) {
+      if (arn.equals(group.targetGroupArn())
+          && group.healthCheckIntervalSeconds() != null
+          && group.healthyThresholdCount() != null) {
+        TargetHealthCheck check =
+            new TargetHealthCheck(
+                Duration.ofSeconds(group.healthCheckIntervalSeconds()),
+                group.healthyThresholdCount());
+        healthChecks.put(arn, check);
+        return check;
+      }
+    }
+    // Not a throttle: retrying at the backoff's pace is all the caller can do, and it says why.
+    throw new TrafficGateException(
+        "ELBv2 DescribeTargetGroups returned no health-check interval and healthy threshold for"
+            + " target group "
+            + arn
+            + "; check that the group exists and has health checks enabled",
+        false,
+        null);
   }
 
   /** The group's deregistration delay, cached; null when it cannot be read (not cached then). */

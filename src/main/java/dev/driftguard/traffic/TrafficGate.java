@@ -1,5 +1,6 @@
 package dev.driftguard.traffic;
 
+import dev.driftguard.model.TargetHealthCheck;
 import dev.driftguard.model.TargetState;
 import dev.driftguard.model.TrafficSpec;
 import java.time.Duration;
@@ -27,4 +28,13 @@ public interface TrafficGate {
    * for {@code auto} the target group's deregistration delay capped by {@code drainTimeoutCap}.
    */
   Duration drainTimeout(TrafficSpec traffic);
+
+  /**
+   * How the target group checks its targets: it bounds how soon a target can truly turn healthy
+   * after {@link #register}, so a sooner {@code healthy} is known to be a lagged read. Settings
+   * rarely change: implementations may keep them for the life of the process.
+   *
+   * @throws TrafficGateException when the group's settings cannot be read (nothing is cached then)
+   */
+  TargetHealthCheck healthCheck(TrafficSpec traffic);
 }

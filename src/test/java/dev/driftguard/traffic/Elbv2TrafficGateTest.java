@@ -8,6 +8,7 @@ import dev.driftguard.model.DesiredSource;
 import dev.driftguard.model.RolloutSpec;
 import dev.driftguard.model.ServiceSpec;
 import dev.driftguard.model.TargetGroupArn;
+import dev.driftguard.model.TargetHealthCheck;
 import dev.driftguard.model.TargetState;
 import dev.driftguard.model.TrafficSpec;
 import dev.driftguard.testing.RecordingAwsCalls;
@@ -212,6 +213,40 @@ class Elbv2TrafficGateTest {
         .containsExactly(
             "error elbv2:DescribeTargetGroupAttributes:AccessDenied",
             "ok elbv2:DescribeTargetGroupAttributes");
+  }
+
+  @Test
+  void healthCheck_isTheGroupsIntervalAndHealthyThreshold_readOncePerGroup() {
+    ServiceSpec web = service(group("web", 3, Duration.ZERO));
+
+    TargetHealthCheck first = gate.healthCheck(web.traffic());
+    TargetHealthCheck again = gate.healthCheck(web.traffic());
+
+    // The group checks every 100 ms; AWS reports the interval in whole seconds.
+    assertThat(first).isEqualTo(new TargetHealthCheck(Duration.ofSeconds(1), 3));
+    assertThat(again).isEqualTo(first);
+    assertThat(listener.events()).containsExactly("ok elbv2:DescribeTargetGroups");
+  }
+
+  @Test
+  void healthCheck_whenDescribeFails_throwsWithContext_andIsNotCached() {
+    String arn = group("web", 2, Duration.ZERO);
+    TrafficSpec traffic = service(arn).traffic();
+    aws.failNext(
+        "elbv2",
+        "DescribeTargetGroups",
+        1,
+        AwsFault.badRequest("AccessDenied", "not authorized to perform DescribeTargetGroups"));
+
+    assertThatThrownBy(() -> gate.healthCheck(traffic))
+        .isInstanceOf(TrafficGateException.class)
+        .hasMessageContaining("ELBv2 DescribeTargetGroups failed for target group " + arn)
+        .hasMessageContaining("AccessDenied (HTTP 400)");
+    assertThat(gate.healthCheck(traffic))
+        .isEqualTo(new TargetHealthCheck(Duration.ofSeconds(1), 2));
+    assertThat(listener.events())
+        .containsExactly(
+            "error elbv2:DescribeTargetGroups:AccessDenied", "ok elbv2:DescribeTargetGroups");
   }
 
   @Test

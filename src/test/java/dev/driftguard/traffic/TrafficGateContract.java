@@ -139,6 +139,14 @@ public abstract class TrafficGateContract extends ContractTargetGroupSuite {
   }
 
   @Test
+  void healthCheck_isTheGroupsIntervalAndHealthyThreshold_onEveryCall() {
+    TrafficGate gate = group.gate(group.newHost());
+
+    assertThat(gate.healthCheck(traffic())).isEqualTo(group.healthCheck());
+    assertThat(gate.healthCheck(traffic())).isEqualTo(group.healthCheck());
+  }
+
+  @Test
   void drainTimeout_explicit_isTakenAsIs_whateverTheCapAndTheGroup() {
     TrafficGate gate = group.gate(group.newHost());
 
