@@ -72,6 +72,9 @@ final class Deploy {
   /** When this phase's RegisterTargets succeeded; null before. */
   Instant registeredAt;
 
+  /** DEREGISTER: until when the target drains whatever a read says (the group's delay). */
+  Instant drainingUntil;
+
   /** Deadline of the current poll (drain timeout, health deadline, registration deadline). */
   Instant deadline;
 
@@ -108,6 +111,7 @@ final class Deploy {
     acted = false;
     registered = false;
     registeredAt = null;
+    drainingUntil = null;
     deadline = null;
     passes = 0;
     restartsAtStart = null;

@@ -8,6 +8,7 @@ import dev.driftguard.model.TrafficSpec;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -39,6 +40,8 @@ import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetHealth
  */
 public final class Elbv2TrafficGate implements TrafficGate {
   static final String DEREGISTRATION_DELAY = "deregistration_delay.timeout_seconds";
+  private static final String WITHOUT_DELAY =
+      "drainTimeout auto drains for drainTimeoutCap, and a draining target is polled";
 
   private static final Logger logger = LoggerFactory.getLogger(Elbv2TrafficGate.class);
 
@@ -109,7 +112,7 @@ public final class Elbv2TrafficGate implements TrafficGate {
     if (traffic.drainTimeout() != null) {
       return traffic.drainTimeout();
     }
-    Duration delay = deregistrationDelay(traffic.targetGroupArn().value());
+    Duration delay = readDeregistrationDelay(traffic.targetGroupArn().value());
     if (delay == null) {
       return traffic.drainTimeoutCap();
     }
@@ -151,8 +154,13 @@ public final class Elbv2TrafficGate implements TrafficGate {
         null);
   }
 
+  @Override
+  public Optional<Duration> deregistrationDelay(TrafficSpec traffic) {
+    return Optional.ofNullable(readDeregistrationDelay(traffic.targetGroupArn().value()));
+  }
+
   /** The group's deregistration delay, cached; null when it cannot be read (not cached then). */
-  private Duration deregistrationDelay(String arn) {
+  private Duration readDeregistrationDelay(String arn) {
     Duration cached = deregistrationDelays.get(arn);
     if (cached != null) {
       return cached;
@@ -166,7 +174,7 @@ public final class Elbv2TrafficGate implements TrafficGate {
               null,
               () -> elbv2.describeTargetGroupAttributes(b -> b.targetGroupArn(arn)));
     } catch (TrafficGateException e) {
-      logger.warn("{}; draining for the configured cap instead", e.getMessage());
+      logger.warn("{}; {}", e.getMessage(), WITHOUT_DELAY);
       return null;
     }
     for (TargetGroupAttribute attribute : response.attributes()) {
@@ -181,9 +189,7 @@ public final class Elbv2TrafficGate implements TrafficGate {
       }
     }
     logger.warn(
-        "target group {} reports no usable {}; draining for the configured cap instead",
-        arn,
-        DEREGISTRATION_DELAY);
+        "target group {} reports no usable {}; {}", arn, DEREGISTRATION_DELAY, WITHOUT_DELAY);
     return null;
   }
 

@@ -84,6 +84,11 @@ class FaultScenarioTest {
     }
 
     @Override
+    public java.util.Optional<Duration> deregistrationDelay(TrafficSpec traffic) {
+      return real.deregistrationDelay(traffic);
+    }
+
+    @Override
     public TargetHealthCheck healthCheck(TrafficSpec traffic) {
       if (failHealthCheck-- > 0) {
         throw throttled("DescribeTargetGroups");

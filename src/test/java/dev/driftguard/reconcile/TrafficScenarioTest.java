@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -290,7 +291,9 @@ class TrafficScenarioTest {
   /**
    * A group that checks every 5 s and needs 2 passes, read through a lag: for {@code staleFor}
    * after each RegisterTargets, DescribeTargetHealth still answers the {@code healthy} from before
-   * the host left. Records each read after a registration as seconds since it and the answer.
+   * the host left. Records each read after a registration as seconds since it and the answer, the
+   * reads while deregistered and how long the host stayed out of the group. The drain timeout and
+   * the group's deregistration delay are the fake's unless a test sets them.
    */
   private static final class LaggedGroupGate implements TrafficGate {
     final TrafficGate real;
@@ -298,6 +301,11 @@ class TrafficScenarioTest {
     final Duration staleFor;
     final List<String> readsAfterRegister = new ArrayList<>();
     Instant registeredAt;
+    Instant deregisteredAt;
+    int readsWhileDeregistered;
+    Duration outOfGroup;
+    Duration drainFor;
+    Optional<Duration> delay;
 
     LaggedGroupGate(TrafficGate real, FakeTime time, Duration staleFor) {
       this.real = real;
@@ -309,17 +317,22 @@ class TrafficScenarioTest {
     public void register(TrafficSpec traffic, int hostPort) {
       real.register(traffic, hostPort);
       registeredAt = time.instant();
+      if (deregisteredAt != null) {
+        outOfGroup = Duration.between(deregisteredAt, registeredAt);
+      }
     }
 
     @Override
     public void deregister(TrafficSpec traffic, int hostPort) {
       real.deregister(traffic, hostPort);
       registeredAt = null;
+      deregisteredAt = time.instant();
     }
 
     @Override
     public TargetState state(TrafficSpec traffic, int hostPort) {
       if (registeredAt == null) {
+        readsWhileDeregistered += deregisteredAt == null ? 0 : 1;
         return real.state(traffic, hostPort);
       }
       Duration since = Duration.between(registeredAt, time.instant());
@@ -331,7 +344,12 @@ class TrafficScenarioTest {
 
     @Override
     public Duration drainTimeout(TrafficSpec traffic) {
-      return real.drainTimeout(traffic);
+      return drainFor != null ? drainFor : real.drainTimeout(traffic);
+    }
+
+    @Override
+    public Optional<Duration> deregistrationDelay(TrafficSpec traffic) {
+      return delay != null ? delay : real.deregistrationDelay(traffic);
     }
 
     @Override
@@ -402,6 +420,44 @@ class TrafficScenarioTest {
     assertThat(host.events).doesNotContain("deploy web success");
     assertThat(host.runningDigest("web")).isEqualTo(V1.digest().value());
     assertThat(gate.readsAfterRegister).isNotEmpty().allMatch(r -> r.endsWith(" healthy"));
+  }
+
+  /**
+   * Deploys V1 then V2 over a group draining for 20 s whose delay the gate reads as {@code delay}.
+   */
+  private LaggedGroupGate deployWithA20sDrain(Optional<Duration> delay) throws Exception {
+    AgentHarness host =
+        new AgentHarness(Specs.webBehindLoadBalancer(RolloutSpec.Strategy.STOP_FIRST));
+    LaggedGroupGate gate = laggedHost(host, Duration.ZERO);
+    gate.drainFor = Duration.ofSeconds(20);
+    gate.delay = delay;
+    host.pin("web", V1);
+    host.pass();
+    host.pin("web", V2);
+    host.pass();
+    assertThat(host.events).contains("deploy web success");
+    return gate;
+  }
+
+  /**
+   * ELBv2 shows a deregistered target draining for the group's whole delay: with the delay known,
+   * DEREGISTER waits it out without a DescribeTargetHealth (the account's Describe* budget).
+   */
+  @Test
+  void deregister_withTheGroupsDelayKnown_drainsItOut_withoutReadingTheTarget() throws Exception {
+    LaggedGroupGate gate = deployWithA20sDrain(Optional.of(Duration.ofSeconds(20)));
+
+    assertThat(gate.readsWhileDeregistered).isZero();
+    assertThat(gate.outOfGroup).isGreaterThanOrEqualTo(Duration.ofSeconds(20));
+  }
+
+  /** Without the delay, the target is polled and the drain ends as soon as it is gone. */
+  @Test
+  void deregister_withTheGroupsDelayUnknown_pollsAndEndsOnceTheTargetIsGone() throws Exception {
+    LaggedGroupGate gate = deployWithA20sDrain(Optional.empty());
+
+    assertThat(gate.readsWhileDeregistered).isPositive();
+    assertThat(gate.outOfGroup).isLessThan(Duration.ofSeconds(20));
   }
 
   @Test

@@ -133,6 +133,11 @@ public final class FakeTargetGroup {
       }
 
       @Override
+      public Optional<Duration> deregistrationDelay(TrafficSpec traffic) {
+        return Optional.of(Duration.ZERO);
+      }
+
+      @Override
       public TargetHealthCheck healthCheck(TrafficSpec traffic) {
         return healthCheck;
       }

@@ -208,7 +208,7 @@ class Elbv2TrafficGateTest {
             "AccessDenied", "not authorized to perform DescribeTargetGroupAttributes"));
 
     assertThat(gate.drainTimeout(traffic)).isEqualTo(Duration.ofSeconds(20));
-    assertThat(gate.drainTimeout(traffic)).isEqualTo(Duration.ofSeconds(3));
+    assertThat(gate.deregistrationDelay(traffic)).contains(Duration.ofSeconds(3));
     assertThat(listener.events())
         .containsExactly(
             "error elbv2:DescribeTargetGroupAttributes:AccessDenied",
@@ -247,6 +247,28 @@ class Elbv2TrafficGateTest {
     assertThat(listener.events())
         .containsExactly(
             "error elbv2:DescribeTargetGroups:AccessDenied", "ok elbv2:DescribeTargetGroups");
+  }
+
+  @Test
+  void deregistrationDelay_whenAttributesFail_isEmpty_andIsNotCached() {
+    String arn = group("web", 2, Duration.ofSeconds(3));
+    TrafficSpec traffic =
+        service(arn, 80, Duration.ofSeconds(7), Duration.ofSeconds(20), Duration.ofSeconds(1))
+            .traffic();
+    aws.failNext(
+        "elbv2",
+        "DescribeTargetGroupAttributes",
+        1,
+        AwsFault.badRequest(
+            "AccessDenied", "not authorized to perform DescribeTargetGroupAttributes"));
+
+    assertThat(gate.deregistrationDelay(traffic)).isEmpty();
+    assertThat(gate.deregistrationDelay(traffic)).contains(Duration.ofSeconds(3));
+    assertThat(gate.deregistrationDelay(traffic)).contains(Duration.ofSeconds(3));
+    assertThat(listener.events())
+        .containsExactly(
+            "error elbv2:DescribeTargetGroupAttributes:AccessDenied",
+            "ok elbv2:DescribeTargetGroupAttributes");
   }
 
   @Test
