@@ -36,10 +36,22 @@ import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetHealth
  * per process, since it rarely changes and every deploy needs it), capped by {@code
  * drainTimeoutCap}; when the attributes cannot be read the cap is used. The group's health-check
  * interval and healthy threshold ({@code DescribeTargetGroups}) are cached the same way, once they
- * were read: they bound how soon a registered target can be healthy ({@link #healthCheck}).
+ * were read: they bound how soon a registered target can be healthy ({@link #healthCheck}); a
+ * throttled read throws (the step retries soon), any other failure assumes ELBv2's defaults.
  */
 public final class Elbv2TrafficGate implements TrafficGate {
   static final String DEREGISTRATION_DELAY = "deregistration_delay.timeout_seconds";
+
+  /**
+   * ELBv2's defaults for a new target group (30 s, 5 passes), assumed when the group's own settings
+   * cannot be read: what most groups run with, and longer than fast-rollout settings.
+   */
+  static final TargetHealthCheck AWS_DEFAULT_HEALTH_CHECK =
+      new TargetHealthCheck(Duration.ofSeconds(30), 5);
+
+  private static final String WITHOUT_HEALTH_CHECK =
+      "a registered target is first read after ELBv2's default checks (5 x 30 s) instead";
+
   private static final String WITHOUT_DELAY =
       "drainTimeout auto drains for drainTimeoutCap, and a draining target is polled";
 
@@ -126,12 +138,24 @@ public final class Elbv2TrafficGate implements TrafficGate {
     if (cached != null) {
       return cached;
     }
-    DescribeTargetGroupsResponse response =
-        call(
-            "DescribeTargetGroups",
-            arn,
-            null,
-            () -> elbv2.describeTargetGroups(b -> b.targetGroupArns(arn)));
+    DescribeTargetGroupsResponse response;
+    try {
+      response =
+          call(
+              "DescribeTargetGroups",
+              arn,
+              null,
+              () -> elbv2.describeTargetGroups(b -> b.targetGroupArns(arn)));
+    } catch (TrafficGateException e) {
+      if (e.throttled()) {
+        throw e;
+      }
+      // Refused for good (a policy without DescribeTargetGroups after an upgrade, say): waiting
+      // for ELBv2's default checks is slower than the group's own but still honest, where
+      // failing would keep a restored host from ever finishing.
+      logger.warn("{}; {}", e.getMessage(), WITHOUT_HEALTH_CHECK);
+      return AWS_DEFAULT_HEALTH_CHECK;
+    }
     for (TargetGroup group : response.targetGroups()) {
       if (arn.equals(group.targetGroupArn())
           && group.healthCheckIntervalSeconds() != null
@@ -144,14 +168,11 @@ public final class Elbv2TrafficGate implements TrafficGate {
         return check;
       }
     }
-    // Not a throttle: retrying at the backoff's pace is all the caller can do, and it says why.
-    throw new TrafficGateException(
-        "ELBv2 DescribeTargetGroups returned no health-check interval and healthy threshold for"
-            + " target group "
-            + arn
-            + "; check that the group exists and has health checks enabled",
-        false,
-        null);
+    logger.warn(
+        "target group {} reports no health-check interval and healthy threshold; {}",
+        arn,
+        WITHOUT_HEALTH_CHECK);
+    return AWS_DEFAULT_HEALTH_CHECK;
   }
 
   @Override

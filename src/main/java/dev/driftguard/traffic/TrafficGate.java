@@ -43,7 +43,8 @@ public interface TrafficGate {
    * after {@link #register}, so a sooner {@code healthy} is known to be a lagged read. Settings
    * rarely change: implementations may keep them for the life of the process.
    *
-   * @throws TrafficGateException when the group's settings cannot be read (nothing is cached then)
+   * @throws TrafficGateException when reading the group's settings was throttled (nothing is cached
+   *     then); other failures may answer a conservative assumption instead
    */
   TargetHealthCheck healthCheck(TrafficSpec traffic);
 }

@@ -229,7 +229,23 @@ class Elbv2TrafficGateTest {
   }
 
   @Test
-  void healthCheck_whenDescribeFails_throwsWithContext_andIsNotCached() {
+  void healthCheck_throttled_throwsWithContext_andIsNotCached() {
+    String arn = group("web", 2, Duration.ZERO);
+    TrafficSpec traffic = service(arn).traffic();
+    aws.throttleNext("elbv2", "DescribeTargetGroups", 10);
+
+    assertThatThrownBy(() -> gate.healthCheck(traffic))
+        .isInstanceOf(TrafficGateException.class)
+        .hasMessageContaining("ELBv2 DescribeTargetGroups failed for target group " + arn)
+        .satisfies(e -> assertThat(((TrafficGateException) e).throttled()).isTrue());
+  }
+
+  /**
+   * A policy without DescribeTargetGroups (an upgrade that kept the old one) must not keep a
+   * registered host waiting for good: ELBv2's default checks are assumed, and read again next time.
+   */
+  @Test
+  void healthCheck_refused_assumesElbv2sDefaults_andIsNotCached() {
     String arn = group("web", 2, Duration.ZERO);
     TrafficSpec traffic = service(arn).traffic();
     aws.failNext(
@@ -238,10 +254,8 @@ class Elbv2TrafficGateTest {
         1,
         AwsFault.badRequest("AccessDenied", "not authorized to perform DescribeTargetGroups"));
 
-    assertThatThrownBy(() -> gate.healthCheck(traffic))
-        .isInstanceOf(TrafficGateException.class)
-        .hasMessageContaining("ELBv2 DescribeTargetGroups failed for target group " + arn)
-        .hasMessageContaining("AccessDenied (HTTP 400)");
+    assertThat(gate.healthCheck(traffic))
+        .isEqualTo(new TargetHealthCheck(Duration.ofSeconds(30), 5));
     assertThat(gate.healthCheck(traffic))
         .isEqualTo(new TargetHealthCheck(Duration.ofSeconds(1), 2));
     assertThat(listener.events())
