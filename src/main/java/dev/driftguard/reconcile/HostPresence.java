@@ -44,9 +44,6 @@ public final class HostPresence {
   private final Map<String, Instant> nextInServiceCheck = new ConcurrentHashMap<>();
   private final Map<String, Integer> groupSizes = new ConcurrentHashMap<>();
 
-  /** In-service checks in a row whose read of the group failed, per service. */
-  private final Map<String, Integer> unreadChecks = new ConcurrentHashMap<>();
-
   public HostPresence(
       ContainerRuntime runtime,
       TrafficGate traffic,
@@ -86,23 +83,7 @@ public final class HostPresence {
     }
     nextInServiceCheck.put(service.name(), now.plus(jittered(timing.inServiceCheck())));
     int port = StepEnv.servingPort(service, observed.current());
-    TargetState state;
-    try {
-      state = targetState(service, port);
-    } catch (RuntimeException e) {
-      // Until one read succeeds the group's size is unknown and the desired-state poll budgets
-      // for a fleet of one: a fleet that starts together, throttled on its first reads, would
-      // poll SSM every few seconds per host for the whole check interval. Look again sooner,
-      // backing off (the faults' pace), so the fleet's reads spread out instead.
-      int unread = unreadChecks.merge(service.name(), 1, Integer::sum);
-      Duration retry = timing.faultBackoff().multipliedBy(1L << Math.min(unread - 1, 20));
-      if (retry.compareTo(timing.inServiceCheck()) > 0) {
-        retry = timing.inServiceCheck();
-      }
-      nextInServiceCheck.put(service.name(), now.plus(jittered(retry)));
-      throw e;
-    }
-    unreadChecks.remove(service.name());
+    TargetState state = targetState(service, port);
     listener.targetState(service.name(), port, state.label());
     if (!state.inService()) {
       logger.info(

@@ -3,7 +3,6 @@ package dev.driftguard.reconcile;
 import static dev.driftguard.testing.Specs.image;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.driftguard.fleet.FleetCoordinationException;
 import dev.driftguard.model.RolloutSpec;
 import dev.driftguard.testing.FakeContainerRuntime.Behaviour;
 import dev.driftguard.testing.FakeTargetGroup;
@@ -16,21 +15,15 @@ import org.junit.jupiter.api.Test;
  */
 class PollBudgetTest {
 
-  /** Puts {@code host} in a fake target group of its own, with image 1 to run. */
-  private static FakeTargetGroup behind(AgentHarness host) {
+  @Test
+  void pollInterval_growsWithTheFleet_soTheFleetStaysInsideTheSsmBudget() throws Exception {
+    AgentHarness host =
+        new AgentHarness(Specs.webBehindLoadBalancer(RolloutSpec.Strategy.STOP_FIRST));
     FakeTargetGroup group = new FakeTargetGroup(host.runtime::record);
     host.traffic = group.gate("i-0000000000000001");
     host.fleet = group.fleet("i-0000000000000001");
     host.restartAgent();
     host.runtime.publish(image('1'), Behaviour.HEALTHY);
-    return group;
-  }
-
-  @Test
-  void pollInterval_growsWithTheFleet_soTheFleetStaysInsideTheSsmBudget() throws Exception {
-    AgentHarness host =
-        new AgentHarness(Specs.webBehindLoadBalancer(RolloutSpec.Strategy.STOP_FIRST));
-    FakeTargetGroup group = behind(host);
     host.pin("web", image('1'));
     host.pass();
     // A small fleet polls at the configured interval.
@@ -45,39 +38,5 @@ class PollBudgetTest {
     // 2,000 hosts x 1 GetParameters per poll / 20 reads per second = one poll every 100 s.
     assertThat(host.loop.budgeted(Duration.ofSeconds(15))).isEqualTo(Duration.ofSeconds(100));
     assertThat(host.loop.budgeted(Duration.ofMinutes(5))).isEqualTo(Duration.ofMinutes(5));
-  }
-
-  /**
-   * A fleet that starts together is throttled on its first reads of the group: the check is tried
-   * again within the faults' backoff, not after the 15-minute check interval, so the poll stops
-   * budgeting for a fleet of one (SSM at 100 % for the whole 2,000-host rollout otherwise).
-   */
-  @Test
-  void pollBudget_whenTheFirstReadOfTheGroupFails_learnsTheFleetSoon() throws Exception {
-    AgentHarness host =
-        new AgentHarness(Specs.webBehindLoadBalancer(RolloutSpec.Strategy.STOP_FIRST));
-    FakeTargetGroup group = behind(host);
-    for (int i = 2; i <= 2000; i++) {
-      group.set(String.format("i-%016d", i), 18080, "healthy");
-    }
-    host.pin("web", image('1'));
-    host.pass();
-    int[] throttled = {1};
-    group.onRead =
-        () -> {
-          if (throttled[0]-- > 0) {
-            throw new FleetCoordinationException(
-                "ELBv2 DescribeTargetHealth failed: Throttling (HTTP 400)", true, null);
-          }
-        };
-
-    host.time.advance(Duration.ofMinutes(16));
-    host.pass(); // the registration check: its read of the group is throttled
-    assertThat(host.loop.budgeted(Duration.ofSeconds(15))).isEqualTo(Duration.ofSeconds(15));
-    host.pass(); // the retry is due 15 s +- 25 % after the failure: in this pass or the next
-    host.pass();
-
-    assertThat(throttled[0]).isNegative();
-    assertThat(host.loop.budgeted(Duration.ofSeconds(15))).isEqualTo(Duration.ofSeconds(100));
   }
 }
