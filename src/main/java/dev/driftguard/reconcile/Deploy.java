@@ -69,6 +69,12 @@ final class Deploy {
   /** REGISTER, ROLLBACK, RESTORE: the target was registered in this phase. */
   boolean registered;
 
+  /** When this phase's RegisterTargets succeeded; null before. */
+  Instant registeredAt;
+
+  /** DEREGISTER: until when the target drains whatever a read says (the group's delay). */
+  Instant drainingUntil;
+
   /** Deadline of the current poll (drain timeout, health deadline, registration deadline). */
   Instant deadline;
 
@@ -104,6 +110,8 @@ final class Deploy {
     wakeAt = now;
     acted = false;
     registered = false;
+    registeredAt = null;
+    drainingUntil = null;
     deadline = null;
     passes = 0;
     restartsAtStart = null;

@@ -10,10 +10,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * DEREGISTER: takes the old container's target out of the load balancer and polls until it has
- * drained (or the drain timeout passed). stop-first checks the capacity floor once more right after
- * leaving: if the group fell below it meanwhile, the deploy faults and RESTORE registers the host
- * again at once (DESIGN 4). A worker has nothing to deregister.
+ * DEREGISTER: takes the old container's target out of the load balancer and waits until it has
+ * drained (or the drain timeout passed), polling its state only once the group's deregistration
+ * delay, when known, has passed: until then ELBv2 shows it draining whatever its connections do.
+ * stop-first checks the capacity floor once more right after leaving: if the group fell below it
+ * meanwhile, the deploy faults and RESTORE registers the host again at once (DESIGN 4). A worker
+ * has nothing to deregister.
  */
 final class DeregisterStep implements DeployStep {
   private static final Logger logger = LoggerFactory.getLogger(DeregisterStep.class);
@@ -34,6 +36,10 @@ final class DeregisterStep implements DeployStep {
       env.traffic().deregister(traffic, d.oldPort);
       d.acted = true;
       d.deadline = now.plus(env.traffic().drainTimeout(traffic));
+      // ELBv2 shows a deregistered target draining for the group's whole delay, even once its
+      // connections closed: polls before then cannot end the drain and only spend the account's
+      // Describe* budget (10/s for the whole fleet). Unknown delay: poll from the start.
+      d.drainingUntil = env.traffic().deregistrationDelay(traffic).map(now::plus).orElse(now);
       if (d.path == DeployPath.STOP_FIRST) {
         d.outOfServiceSince = now;
         // The group is read again right after leaving: if it fell below its floor meanwhile (a
@@ -46,6 +52,14 @@ final class DeregisterStep implements DeployStep {
               "the target group fell below its floor as this host left: " + after.why());
         }
       }
+    }
+    if (!now.isBefore(d.deadline) && !d.deadline.isAfter(d.drainingUntil)) {
+      // The drain timeout ended within the group's delay: the target drains on, as it may.
+      return StepOutcome.done();
+    }
+    if (now.isBefore(d.drainingUntil)) {
+      Instant wake = d.drainingUntil.isBefore(d.deadline) ? d.drainingUntil : d.deadline;
+      return StepOutcome.waitFor(Duration.between(now, wake));
     }
     TargetState state;
     try {

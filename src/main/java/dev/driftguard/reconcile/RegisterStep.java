@@ -9,9 +9,11 @@ import java.time.Instant;
 
 /**
  * REGISTER: puts the new container's target in the load balancer and polls until the group calls it
- * healthy. A target the group keeps failing (or forgets) for longer than the unhealthy grace, or
- * API errors past the healthy deadline, are faults: RESTORE puts the previous container back. The
- * load balancer's opinion condemns no digest; only HEALTH does.
+ * healthy, from when the group's health checks can have done so: a sooner {@code healthy} is a
+ * lagged read from before the deploy ({@link StepEnv#registeredState}). A target the group keeps
+ * failing (or forgets) for longer than the unhealthy grace, or API errors past the healthy
+ * deadline, are faults: RESTORE puts the previous container back. The load balancer's opinion
+ * condemns no digest; only HEALTH does.
  */
 final class RegisterStep implements DeployStep {
   private final StepEnv env;
@@ -33,11 +35,11 @@ final class RegisterStep implements DeployStep {
     }
     TargetState state;
     try {
-      if (!d.registered) {
-        env.traffic().register(traffic, port);
-        d.registered = true;
+      Duration wait = env.untilFirstRead(d, traffic, port, now);
+      if (!wait.isZero() && now.isBefore(d.deadline)) {
+        return StepOutcome.waitFor(min(wait, Duration.between(now, d.deadline)));
       }
-      state = env.traffic().state(traffic, port);
+      state = env.registeredState(d, traffic, port, now);
       env.listener().targetState(d.service.name(), port, state.label());
     } catch (TrafficGateException e) {
       d.lastDetail = e.getMessage();

@@ -105,7 +105,11 @@ final class RestoreStep implements DeployStep {
     runtime.rename(container, failed);
   }
 
-  /** Registers the restored container and waits (polls) until its target is healthy, bounded. */
+  /**
+   * Registers the restored container and waits (polls) until its target is healthy, bounded; as in
+   * REGISTER, a {@code healthy} sooner than the group's checks allow is not believed, since the
+   * turn is given back when this ends.
+   */
   private StepOutcome reRegister(Deploy d) {
     if (!d.service.hasLoadBalancer()) {
       return StepOutcome.done();
@@ -117,11 +121,12 @@ final class RestoreStep implements DeployStep {
       d.deadline = now.plus(traffic.healthyDeadline());
     }
     try {
-      if (!d.registered) {
-        env.traffic().register(traffic, port);
-        d.registered = true;
+      Duration wait = env.untilFirstRead(d, traffic, port, now);
+      if (!wait.isZero() && now.isBefore(d.deadline)) {
+        Duration left = Duration.between(now, d.deadline);
+        return StepOutcome.waitFor(wait.compareTo(left) < 0 ? wait : left);
       }
-      TargetState state = env.traffic().state(traffic, port);
+      TargetState state = env.registeredState(d, traffic, port, now);
       env.listener().targetState(d.service.name(), port, state.label());
       if (state == TargetState.HEALTHY) {
         return StepOutcome.done();

@@ -10,12 +10,16 @@ import dev.driftguard.model.PortBinding;
 import dev.driftguard.model.RegistryCredential;
 import dev.driftguard.model.RunSpec;
 import dev.driftguard.model.ServiceSpec;
+import dev.driftguard.model.TargetHealthCheck;
+import dev.driftguard.model.TargetState;
+import dev.driftguard.model.TrafficSpec;
 import dev.driftguard.registry.RegistryAuth;
 import dev.driftguard.runtime.ContainerRuntime;
 import dev.driftguard.runtime.RegistryUnauthorizedException;
 import dev.driftguard.traffic.TrafficGate;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -138,6 +142,39 @@ record StepEnv(
     return service.hasLoadBalancer()
         ? service.traffic().targetGroupArn().value()
         : "service/" + service.name();
+  }
+
+  /**
+   * Registers {@code d}'s target on {@code port} unless this phase did already, and says how long
+   * until reading its state is worth a call: none before the group can have called it healthy
+   * ({@link TargetHealthCheck#firstRead}). Polling sooner would spend the account's shared
+   * DescribeTargetHealth budget on answers that can only be {@code initial} or lagged.
+   *
+   * @return how long to wait before {@link #registeredState}; zero when a read is due
+   * @throws dev.driftguard.traffic.TrafficGateException when registering or reading the group's
+   *     health-check settings fails
+   */
+  Duration untilFirstRead(Deploy d, TrafficSpec traffic, int port, Instant now) {
+    if (!d.registered) {
+      traffic().register(traffic, port);
+      d.registered = true;
+      d.registeredAt = now;
+    }
+    Instant firstRead = traffic().healthCheck(traffic).firstRead(d.registeredAt);
+    return now.isBefore(firstRead) ? Duration.between(now, firstRead) : Duration.ZERO;
+  }
+
+  /**
+   * The state of {@code d}'s target registered in this phase, as the load balancer reports it,
+   * except a {@code healthy} that cannot be newer than the registration ({@link
+   * TargetHealthCheck#trustHealthyFrom}): that is a lagged read from before this host left service,
+   * and the target is taken for {@code initial}. Trusting it hands the turn on while the target is
+   * not in service yet, one host more out than the floor allows (fleet-at-scale.md, rule 3).
+   */
+  TargetState registeredState(Deploy d, TrafficSpec traffic, int port, Instant now) {
+    TargetState state = traffic().state(traffic, port);
+    Instant trustFrom = traffic().healthCheck(traffic).trustHealthyFrom(d.registeredAt);
+    return state == TargetState.HEALTHY && now.isBefore(trustFrom) ? TargetState.INITIAL : state;
   }
 
   /** {@code base} times a random factor in [0.5, 1.5), so hosts started together drift apart. */

@@ -2,11 +2,13 @@ package dev.driftguard.traffic;
 
 import dev.driftguard.aws.AwsErrors;
 import dev.driftguard.model.AwsCallListener;
+import dev.driftguard.model.TargetHealthCheck;
 import dev.driftguard.model.TargetState;
 import dev.driftguard.model.TrafficSpec;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -14,8 +16,10 @@ import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.elasticloadbalancingv2.ElasticLoadBalancingV2Client;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.DescribeTargetGroupAttributesResponse;
+import software.amazon.awssdk.services.elasticloadbalancingv2.model.DescribeTargetGroupsResponse;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.DescribeTargetHealthResponse;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetDescription;
+import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetGroup;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetGroupAttribute;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetHealth;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetHealthDescription;
@@ -30,10 +34,26 @@ import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetHealth
  * <p>The drain timeout {@code auto} is the target group's {@code
  * deregistration_delay.timeout_seconds} ({@code DescribeTargetGroupAttributes}, read once per group
  * per process, since it rarely changes and every deploy needs it), capped by {@code
- * drainTimeoutCap}; when the attributes cannot be read the cap is used.
+ * drainTimeoutCap}; when the attributes cannot be read the cap is used. The group's health-check
+ * interval and healthy threshold ({@code DescribeTargetGroups}) are cached the same way, once they
+ * were read: they bound how soon a registered target can be healthy ({@link #healthCheck}); a
+ * throttled read throws (the step retries soon), any other failure assumes ELBv2's defaults.
  */
 public final class Elbv2TrafficGate implements TrafficGate {
   static final String DEREGISTRATION_DELAY = "deregistration_delay.timeout_seconds";
+
+  /**
+   * ELBv2's defaults for a new target group (30 s, 5 passes), assumed when the group's own settings
+   * cannot be read: what most groups run with, and longer than fast-rollout settings.
+   */
+  static final TargetHealthCheck AWS_DEFAULT_HEALTH_CHECK =
+      new TargetHealthCheck(Duration.ofSeconds(30), 5);
+
+  private static final String WITHOUT_HEALTH_CHECK =
+      "a registered target is first read after ELBv2's default checks (5 x 30 s) instead";
+
+  private static final String WITHOUT_DELAY =
+      "drainTimeout auto drains for drainTimeoutCap, and a draining target is polled";
 
   private static final Logger logger = LoggerFactory.getLogger(Elbv2TrafficGate.class);
 
@@ -41,6 +61,7 @@ public final class Elbv2TrafficGate implements TrafficGate {
   private final String instanceId;
   private final AwsCallListener listener;
   private final Map<String, Duration> deregistrationDelays = new ConcurrentHashMap<>();
+  private final Map<String, TargetHealthCheck> healthChecks = new ConcurrentHashMap<>();
 
   /**
    * @param instanceId this instance, the target id in every target group
@@ -103,15 +124,64 @@ public final class Elbv2TrafficGate implements TrafficGate {
     if (traffic.drainTimeout() != null) {
       return traffic.drainTimeout();
     }
-    Duration delay = deregistrationDelay(traffic.targetGroupArn().value());
+    Duration delay = readDeregistrationDelay(traffic.targetGroupArn().value());
     if (delay == null) {
       return traffic.drainTimeoutCap();
     }
     return delay.compareTo(traffic.drainTimeoutCap()) <= 0 ? delay : traffic.drainTimeoutCap();
   }
 
+  @Override
+  public TargetHealthCheck healthCheck(TrafficSpec traffic) {
+    String arn = traffic.targetGroupArn().value();
+    TargetHealthCheck cached = healthChecks.get(arn);
+    if (cached != null) {
+      return cached;
+    }
+    DescribeTargetGroupsResponse response;
+    try {
+      response =
+          call(
+              "DescribeTargetGroups",
+              arn,
+              null,
+              () -> elbv2.describeTargetGroups(b -> b.targetGroupArns(arn)));
+    } catch (TrafficGateException e) {
+      if (e.throttled()) {
+        throw e;
+      }
+      // Refused for good (a policy without DescribeTargetGroups after an upgrade, say): waiting
+      // for ELBv2's default checks is slower than the group's own but still honest, where
+      // failing would keep a restored host from ever finishing.
+      logger.warn("{}; {}", e.getMessage(), WITHOUT_HEALTH_CHECK);
+      return AWS_DEFAULT_HEALTH_CHECK;
+    }
+    for (TargetGroup group : response.targetGroups()) {
+      if (arn.equals(group.targetGroupArn())
+          && group.healthCheckIntervalSeconds() != null
+          && group.healthyThresholdCount() != null) {
+        TargetHealthCheck check =
+            new TargetHealthCheck(
+                Duration.ofSeconds(group.healthCheckIntervalSeconds()),
+                group.healthyThresholdCount());
+        healthChecks.put(arn, check);
+        return check;
+      }
+    }
+    logger.warn(
+        "target group {} reports no health-check interval and healthy threshold; {}",
+        arn,
+        WITHOUT_HEALTH_CHECK);
+    return AWS_DEFAULT_HEALTH_CHECK;
+  }
+
+  @Override
+  public Optional<Duration> deregistrationDelay(TrafficSpec traffic) {
+    return Optional.ofNullable(readDeregistrationDelay(traffic.targetGroupArn().value()));
+  }
+
   /** The group's deregistration delay, cached; null when it cannot be read (not cached then). */
-  private Duration deregistrationDelay(String arn) {
+  private Duration readDeregistrationDelay(String arn) {
     Duration cached = deregistrationDelays.get(arn);
     if (cached != null) {
       return cached;
@@ -125,7 +195,7 @@ public final class Elbv2TrafficGate implements TrafficGate {
               null,
               () -> elbv2.describeTargetGroupAttributes(b -> b.targetGroupArn(arn)));
     } catch (TrafficGateException e) {
-      logger.warn("{}; draining for the configured cap instead", e.getMessage());
+      logger.warn("{}; {}", e.getMessage(), WITHOUT_DELAY);
       return null;
     }
     for (TargetGroupAttribute attribute : response.attributes()) {
@@ -140,9 +210,7 @@ public final class Elbv2TrafficGate implements TrafficGate {
       }
     }
     logger.warn(
-        "target group {} reports no usable {}; draining for the configured cap instead",
-        arn,
-        DEREGISTRATION_DELAY);
+        "target group {} reports no usable {}; {}", arn, DEREGISTRATION_DELAY, WITHOUT_DELAY);
     return null;
   }
 

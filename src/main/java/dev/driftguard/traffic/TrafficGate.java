@@ -1,8 +1,10 @@
 package dev.driftguard.traffic;
 
+import dev.driftguard.model.TargetHealthCheck;
 import dev.driftguard.model.TargetState;
 import dev.driftguard.model.TrafficSpec;
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * Port: this host's targets in a load balancer target group. A target is this instance on one host
@@ -27,4 +29,22 @@ public interface TrafficGate {
    * for {@code auto} the target group's deregistration delay capped by {@code drainTimeoutCap}.
    */
   Duration drainTimeout(TrafficSpec traffic);
+
+  /**
+   * The target group's deregistration delay, when it can be read: a deregistered target shows
+   * {@code draining} for all of it (ELBv2 keeps the state even when its connections closed sooner),
+   * so reading its state earlier cannot find it gone. Cached like {@link #drainTimeout}; empty,
+   * never an exception, when the group's attributes cannot be read.
+   */
+  Optional<Duration> deregistrationDelay(TrafficSpec traffic);
+
+  /**
+   * How the target group checks its targets: it bounds how soon a target can truly turn healthy
+   * after {@link #register}, so a sooner {@code healthy} is known to be a lagged read. Settings
+   * rarely change: implementations may keep them for the life of the process.
+   *
+   * @throws TrafficGateException when reading the group's settings was throttled (nothing is cached
+   *     then); other failures may answer a conservative assumption instead
+   */
+  TargetHealthCheck healthCheck(TrafficSpec traffic);
 }

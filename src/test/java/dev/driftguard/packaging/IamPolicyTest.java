@@ -113,7 +113,8 @@ class IamPolicyTest {
           "ec2:DescribeInstances",
           "ec2:DescribeTags",
           "elasticloadbalancing:DescribeTargetHealth",
-          "elasticloadbalancing:DescribeTargetGroupAttributes");
+          "elasticloadbalancing:DescribeTargetGroupAttributes",
+          "elasticloadbalancing:DescribeTargetGroups");
 
   private static final ObjectMapper json = new ObjectMapper();
 

@@ -12,6 +12,7 @@ import dev.driftguard.model.Phase;
 import dev.driftguard.model.RolloutSpec;
 import dev.driftguard.model.ServiceSpec;
 import dev.driftguard.model.ServiceState;
+import dev.driftguard.model.TargetHealthCheck;
 import dev.driftguard.model.TargetState;
 import dev.driftguard.model.TrafficSpec;
 import dev.driftguard.runtime.ImagePullException;
@@ -43,6 +44,7 @@ class FaultScenarioTest {
     int failRegister;
     int failDeregister;
     int failState;
+    int failHealthCheck;
 
     FlakyGate(TrafficGate real) {
       this.real = real;
@@ -79,6 +81,19 @@ class FaultScenarioTest {
     @Override
     public Duration drainTimeout(TrafficSpec traffic) {
       return real.drainTimeout(traffic);
+    }
+
+    @Override
+    public java.util.Optional<Duration> deregistrationDelay(TrafficSpec traffic) {
+      return real.deregistrationDelay(traffic);
+    }
+
+    @Override
+    public TargetHealthCheck healthCheck(TrafficSpec traffic) {
+      if (failHealthCheck-- > 0) {
+        throw throttled("DescribeTargetGroups");
+      }
+      return real.healthCheck(traffic);
     }
   }
 
@@ -180,14 +195,20 @@ class FaultScenarioTest {
     assertServingAndRegistered(host, V2);
   }
 
+  /**
+   * RegisterTargets, then DescribeTargetGroups (the group's health-check settings), throttled: four
+   * faults in a row back off for at most 15 + 30 + 60 + 120 s, inside the 300 s deadline.
+   */
   @Test
   void registerThrottled_isRetriedInPlace_andTheDeploySucceeds() throws Exception {
     AgentHarness host = webHost();
-    gate.failRegister = 3;
+    gate.failRegister = 2;
+    gate.failHealthCheck = 2;
     host.pin("web", V2);
     host.pass();
-    assertThat(host.events).contains("deploy web success");
+    assertThat(host.events).contains("deploy web success").doesNotContain("deploy web failed");
     assertServingAndRegistered(host, V2);
+    assertThat(gate.failHealthCheck).isNegative();
   }
 
   @Test

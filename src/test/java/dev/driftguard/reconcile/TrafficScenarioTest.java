@@ -5,10 +5,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.driftguard.model.ImageRef;
 import dev.driftguard.model.RolloutSpec;
+import dev.driftguard.model.ServiceSpec;
+import dev.driftguard.model.TargetHealthCheck;
+import dev.driftguard.model.TargetState;
+import dev.driftguard.model.TrafficSpec;
 import dev.driftguard.testing.FakeContainerRuntime.Behaviour;
 import dev.driftguard.testing.FakeTargetGroup;
+import dev.driftguard.testing.FakeTime;
 import dev.driftguard.testing.Specs;
+import dev.driftguard.traffic.TrafficGate;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -276,6 +286,178 @@ class TrafficScenarioTest {
         .doesNotContain("deregister " + ME + ":18080");
     assertThat(host.runtime.inspect("web-next")).isEmpty();
     assertThat(group[0].state(ME, 18080)).contains("healthy");
+  }
+
+  /**
+   * A group that checks every 5 s and needs 2 passes, read through a lag: for {@code staleFor}
+   * after each RegisterTargets, DescribeTargetHealth still answers the {@code healthy} from before
+   * the host left. Records each read after a registration as seconds since it and the answer, the
+   * reads while deregistered and how long the host stayed out of the group. The drain timeout and
+   * the group's deregistration delay are the fake's unless a test sets them.
+   */
+  private static final class LaggedGroupGate implements TrafficGate {
+    final TrafficGate real;
+    final FakeTime time;
+    final Duration staleFor;
+    final List<String> readsAfterRegister = new ArrayList<>();
+    Instant registeredAt;
+    Instant deregisteredAt;
+    int readsWhileDeregistered;
+    Duration outOfGroup;
+    Duration drainFor;
+    Optional<Duration> delay;
+
+    LaggedGroupGate(TrafficGate real, FakeTime time, Duration staleFor) {
+      this.real = real;
+      this.time = time;
+      this.staleFor = staleFor;
+    }
+
+    @Override
+    public void register(TrafficSpec traffic, int hostPort) {
+      real.register(traffic, hostPort);
+      registeredAt = time.instant();
+      if (deregisteredAt != null) {
+        outOfGroup = Duration.between(deregisteredAt, registeredAt);
+      }
+    }
+
+    @Override
+    public void deregister(TrafficSpec traffic, int hostPort) {
+      real.deregister(traffic, hostPort);
+      registeredAt = null;
+      deregisteredAt = time.instant();
+    }
+
+    @Override
+    public TargetState state(TrafficSpec traffic, int hostPort) {
+      if (registeredAt == null) {
+        readsWhileDeregistered += deregisteredAt == null ? 0 : 1;
+        return real.state(traffic, hostPort);
+      }
+      Duration since = Duration.between(registeredAt, time.instant());
+      TargetState state =
+          since.compareTo(staleFor) < 0 ? TargetState.HEALTHY : real.state(traffic, hostPort);
+      readsAfterRegister.add(since.toSeconds() + "s " + state.label());
+      return state;
+    }
+
+    @Override
+    public Duration drainTimeout(TrafficSpec traffic) {
+      return drainFor != null ? drainFor : real.drainTimeout(traffic);
+    }
+
+    @Override
+    public Optional<Duration> deregistrationDelay(TrafficSpec traffic) {
+      return delay != null ? delay : real.deregistrationDelay(traffic);
+    }
+
+    @Override
+    public TargetHealthCheck healthCheck(TrafficSpec traffic) {
+      return new TargetHealthCheck(Duration.ofSeconds(5), 2);
+    }
+  }
+
+  private LaggedGroupGate laggedHost(AgentHarness host, Duration staleFor) {
+    FakeTargetGroup group = new FakeTargetGroup(host.runtime::record);
+    LaggedGroupGate gate = new LaggedGroupGate(group.gate(ME), host.time, staleFor);
+    host.traffic = gate;
+    host.fleet = group.fleet(ME);
+    host.restartAgent();
+    host.runtime.publish(V1, Behaviour.HEALTHY).publish(V2, Behaviour.HEALTHY);
+    return gate;
+  }
+
+  /**
+   * Rule 3 of docs/design/fleet-at-scale.md: the first DescribeTargetHealth after RegisterTargets
+   * comes when the group can have called the target healthy (2 checks 5 s apart, one interval
+   * more), so the lagged {@code healthy} of the 12 s before is never read and the turn is held
+   * until the target is really back.
+   */
+  @Test
+  void register_readsTheTarget_onlyOnceTheGroupsChecksCanHaveMadeItHealthy() throws Exception {
+    AgentHarness host =
+        new AgentHarness(Specs.webBehindLoadBalancer(RolloutSpec.Strategy.STOP_FIRST));
+    LaggedGroupGate gate = laggedHost(host, Duration.ofSeconds(12));
+    host.pin("web", V1);
+    host.pass();
+    gate.readsAfterRegister.clear();
+
+    host.pin("web", V2);
+    host.pass();
+
+    assertThat(host.events).contains("deploy web success");
+    assertThat(host.runningDigest("web")).isEqualTo(V2.digest().value());
+    assertThat(gate.readsAfterRegister).containsExactly("15s healthy");
+  }
+
+  /**
+   * A deadline shorter than the group's checks forces a read before they can have passed: its
+   * {@code healthy} is the lagged one and is not believed, so the deploy does not end as if the
+   * target were back (the previous container is restored and registered instead).
+   */
+  @Test
+  void register_aHealthySoonerThanTheGroupsChecksAllow_isNotBelieved() throws Exception {
+    ServiceSpec web = Specs.webBehindLoadBalancer(RolloutSpec.Strategy.STOP_FIRST);
+    TrafficSpec t = web.traffic();
+    AgentHarness host =
+        new AgentHarness(
+            Specs.withTraffic(
+                web,
+                new TrafficSpec(
+                    t.targetGroupArn(),
+                    t.port(),
+                    t.drainTimeout(),
+                    t.drainTimeoutCap(),
+                    Duration.ofSeconds(8))));
+    LaggedGroupGate gate = laggedHost(host, Duration.ofHours(1));
+    host.pin("web", V1);
+    host.pass();
+
+    host.pin("web", V2);
+    host.pass();
+
+    assertThat(host.events).doesNotContain("deploy web success");
+    assertThat(host.runningDigest("web")).isEqualTo(V1.digest().value());
+    assertThat(gate.readsAfterRegister).isNotEmpty().allMatch(r -> r.endsWith(" healthy"));
+  }
+
+  /**
+   * Deploys V1 then V2 over a group draining for 20 s whose delay the gate reads as {@code delay}.
+   */
+  private LaggedGroupGate deployWithA20sDrain(Optional<Duration> delay) throws Exception {
+    AgentHarness host =
+        new AgentHarness(Specs.webBehindLoadBalancer(RolloutSpec.Strategy.STOP_FIRST));
+    LaggedGroupGate gate = laggedHost(host, Duration.ZERO);
+    gate.drainFor = Duration.ofSeconds(20);
+    gate.delay = delay;
+    host.pin("web", V1);
+    host.pass();
+    host.pin("web", V2);
+    host.pass();
+    assertThat(host.events).contains("deploy web success");
+    return gate;
+  }
+
+  /**
+   * ELBv2 shows a deregistered target draining for the group's whole delay: with the delay known,
+   * DEREGISTER waits it out without a DescribeTargetHealth (the account's Describe* budget).
+   */
+  @Test
+  void deregister_withTheGroupsDelayKnown_drainsItOut_withoutReadingTheTarget() throws Exception {
+    LaggedGroupGate gate = deployWithA20sDrain(Optional.of(Duration.ofSeconds(20)));
+
+    assertThat(gate.readsWhileDeregistered).isZero();
+    assertThat(gate.outOfGroup).isGreaterThanOrEqualTo(Duration.ofSeconds(20));
+  }
+
+  /** Without the delay, the target is polled and the drain ends as soon as it is gone. */
+  @Test
+  void deregister_withTheGroupsDelayUnknown_pollsAndEndsOnceTheTargetIsGone() throws Exception {
+    LaggedGroupGate gate = deployWithA20sDrain(Optional.empty());
+
+    assertThat(gate.readsWhileDeregistered).isPositive();
+    assertThat(gate.outOfGroup).isLessThan(Duration.ofSeconds(20));
   }
 
   @Test

@@ -8,12 +8,15 @@ import software.amazon.awssdk.services.elasticloadbalancingv2.model.DeregisterTa
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.DeregisterTargetsResponse;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.DescribeTargetGroupAttributesRequest;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.DescribeTargetGroupAttributesResponse;
+import software.amazon.awssdk.services.elasticloadbalancingv2.model.DescribeTargetGroupsRequest;
+import software.amazon.awssdk.services.elasticloadbalancingv2.model.DescribeTargetGroupsResponse;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.DescribeTargetHealthRequest;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.DescribeTargetHealthResponse;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.ElasticLoadBalancingV2Exception;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.RegisterTargetsRequest;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.RegisterTargetsResponse;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetDescription;
+import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetGroup;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetGroupAttribute;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetGroupNotFoundException;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetHealth;
@@ -22,8 +25,9 @@ import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetHealth
 /**
  * ELBv2 as the agent's adapters call it: RegisterTargets and DeregisterTargets change the target
  * group's truth at once; DescribeTargetHealth answers from lagged state; the group's deregistration
- * delay comes from DescribeTargetGroupAttributes. Throttling is {@code Throttling} (HTTP 400) from
- * the account's Describe* bucket and the register/deregister buckets.
+ * delay comes from DescribeTargetGroupAttributes, its health-check interval and thresholds from
+ * DescribeTargetGroups. Throttling is {@code Throttling} (HTTP 400) from the account's Describe*
+ * bucket and the register/deregister buckets.
  */
 public final class SimElbv2Client implements ElasticLoadBalancingV2Client {
   private final SimAws aws;
@@ -115,6 +119,25 @@ public final class SimElbv2Client implements ElasticLoadBalancingV2Client {
                 .value(Long.toString(group.deregistrationDelayMillis / 1000))
                 .build())
         .build();
+  }
+
+  @Override
+  public DescribeTargetGroupsResponse describeTargetGroups(DescribeTargetGroupsRequest request) {
+    admit("DescribeTargetGroups", ApiLimit.ELBV2_DESCRIBE);
+    List<TargetGroup> out = new ArrayList<>();
+    for (String arn : request.targetGroupArns()) {
+      SimTargetGroup group = group(arn);
+      out.add(
+          TargetGroup.builder()
+              .targetGroupArn(arn)
+              .healthCheckEnabled(true)
+              // AWS configures and reports the interval in whole seconds.
+              .healthCheckIntervalSeconds((int) ((group.intervalMillis + 999) / 1000))
+              .healthyThresholdCount(group.healthyThreshold)
+              .unhealthyThresholdCount(group.unhealthyThreshold)
+              .build());
+    }
+    return DescribeTargetGroupsResponse.builder().targetGroups(out).build();
   }
 
   private static TargetHealthDescription describe(String id, int port, SimTargetGroup.Health h) {

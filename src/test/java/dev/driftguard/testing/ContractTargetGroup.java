@@ -3,6 +3,7 @@ package dev.driftguard.testing;
 import dev.driftguard.fleet.FleetCoordinator;
 import dev.driftguard.fleet.FleetCoordinator.PublishedState;
 import dev.driftguard.model.ServiceSpec;
+import dev.driftguard.model.TargetHealthCheck;
 import dev.driftguard.traffic.TrafficGate;
 import java.time.Clock;
 import java.time.Duration;
@@ -32,6 +33,9 @@ public interface ContractTargetGroup extends AutoCloseable {
 
   /** How long the group lets a deregistered target drain (its deregistration delay). */
   Duration deregistrationDelay();
+
+  /** How the group says it checks its targets (DescribeTargetGroups' interval and threshold). */
+  TargetHealthCheck healthCheck();
 
   /** A host port whose health check passes. */
   int port();

@@ -4,6 +4,7 @@ import dev.driftguard.fleet.FleetCoordinator;
 import dev.driftguard.fleet.FleetCoordinator.PublishedState;
 import dev.driftguard.model.RolloutSpec;
 import dev.driftguard.model.ServiceSpec;
+import dev.driftguard.model.TargetHealthCheck;
 import dev.driftguard.traffic.TrafficGate;
 import java.time.Clock;
 import java.time.Duration;
@@ -13,7 +14,8 @@ import java.util.Optional;
 
 /**
  * The fake the unit tests use ({@link FakeTargetGroup}): its group drains at once, so its
- * deregistration delay is zero, and a failing health check is the target's state set to {@code
+ * deregistration delay is zero, and calls a registered target healthy at once ({@link
+ * TargetHealthCheck#IMMEDIATE}); a failing health check is the target's state set to {@code
  * unhealthy}, as unit tests set it. Its coordinators publish without an interval.
  */
 public final class FakeContractTargetGroup implements ContractTargetGroup {
@@ -48,6 +50,11 @@ public final class FakeContractTargetGroup implements ContractTargetGroup {
   @Override
   public Duration deregistrationDelay() {
     return Duration.ZERO;
+  }
+
+  @Override
+  public TargetHealthCheck healthCheck() {
+    return group.healthCheck;
   }
 
   @Override

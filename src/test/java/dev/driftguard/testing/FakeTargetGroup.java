@@ -5,6 +5,7 @@ import dev.driftguard.fleet.FleetCoordinator.PublishedState;
 import dev.driftguard.fleet.PublishedStateTags;
 import dev.driftguard.model.Digest;
 import dev.driftguard.model.ServiceSpec;
+import dev.driftguard.model.TargetHealthCheck;
 import dev.driftguard.model.TargetState;
 import dev.driftguard.model.TrafficSpec;
 import dev.driftguard.traffic.TrafficGate;
@@ -39,6 +40,13 @@ public final class FakeTargetGroup {
 
   /** Runs on every read of the group, so a test can change peers while a host waits. */
   public Runnable onRead = () -> {};
+
+  /**
+   * What the group says of its health checks. Registered targets turn healthy at once, which is
+   * what {@link TargetHealthCheck#IMMEDIATE} promises; a test that plays a group checking on an
+   * interval (and sets states itself) says so here.
+   */
+  public volatile TargetHealthCheck healthCheck = TargetHealthCheck.IMMEDIATE;
 
   public FakeTargetGroup(Consumer<String> journal) {
     this.journal = journal;
@@ -122,6 +130,16 @@ public final class FakeTargetGroup {
         // As the ELBv2 adapter: an explicit timeout as it is; for auto this group's deregistration
         // delay (zero: it drains at once) capped by the cap, which is zero whatever the cap.
         return traffic.drainTimeout() != null ? traffic.drainTimeout() : Duration.ZERO;
+      }
+
+      @Override
+      public Optional<Duration> deregistrationDelay(TrafficSpec traffic) {
+        return Optional.of(Duration.ZERO);
+      }
+
+      @Override
+      public TargetHealthCheck healthCheck(TrafficSpec traffic) {
+        return healthCheck;
       }
     };
   }

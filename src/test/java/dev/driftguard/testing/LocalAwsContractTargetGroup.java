@@ -6,6 +6,7 @@ import dev.driftguard.fleet.FleetCoordinator.PublishedState;
 import dev.driftguard.fleet.PublishedStateTags;
 import dev.driftguard.model.AwsCallListener;
 import dev.driftguard.model.ServiceSpec;
+import dev.driftguard.model.TargetHealthCheck;
 import dev.driftguard.testing.aws.TargetGroupFixture;
 import dev.driftguard.traffic.Elbv2TrafficGate;
 import dev.driftguard.traffic.TrafficGate;
@@ -51,6 +52,12 @@ public final class LocalAwsContractTargetGroup implements ContractTargetGroup {
   @Override
   public Duration deregistrationDelay() {
     return TargetGroupFixture.DEREGISTRATION_DELAY;
+  }
+
+  @Override
+  public TargetHealthCheck healthCheck() {
+    return new TargetHealthCheck(
+        TargetGroupFixture.reportedInterval(), TargetGroupFixture.HEALTHY_THRESHOLD);
   }
 
   @Override

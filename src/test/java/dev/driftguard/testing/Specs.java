@@ -96,19 +96,27 @@ public final class Specs {
   public static ServiceSpec webBehind(
       String targetGroupArn, Duration drainTimeout, Duration drainTimeoutCap) {
     ServiceSpec web = webBehindLoadBalancer(RolloutSpec.Strategy.STOP_FIRST);
-    return new ServiceSpec(
-        web.name(),
-        web.desired(),
-        web.allowedRegistries(),
-        web.container(),
-        web.health(),
+    return withTraffic(
+        web,
         new dev.driftguard.model.TrafficSpec(
             dev.driftguard.model.TargetGroupArn.parse(targetGroupArn),
             web.traffic().port(),
             drainTimeout,
             drainTimeoutCap,
-            web.traffic().healthyDeadline()),
-        web.rollout());
+            web.traffic().healthyDeadline()));
+  }
+
+  /** {@code service} behind {@code traffic} instead. */
+  public static ServiceSpec withTraffic(
+      ServiceSpec service, dev.driftguard.model.TrafficSpec traffic) {
+    return new ServiceSpec(
+        service.name(),
+        service.desired(),
+        service.allowedRegistries(),
+        service.container(),
+        service.health(),
+        traffic,
+        service.rollout());
   }
 
   public static ServiceSpec service(String name, ContainerSpec container, boolean rollback) {

@@ -8,6 +8,7 @@ import dev.driftguard.model.DesiredSource;
 import dev.driftguard.model.RolloutSpec;
 import dev.driftguard.model.ServiceSpec;
 import dev.driftguard.model.TargetGroupArn;
+import dev.driftguard.model.TargetHealthCheck;
 import dev.driftguard.model.TargetState;
 import dev.driftguard.model.TrafficSpec;
 import dev.driftguard.testing.RecordingAwsCalls;
@@ -207,7 +208,77 @@ class Elbv2TrafficGateTest {
             "AccessDenied", "not authorized to perform DescribeTargetGroupAttributes"));
 
     assertThat(gate.drainTimeout(traffic)).isEqualTo(Duration.ofSeconds(20));
-    assertThat(gate.drainTimeout(traffic)).isEqualTo(Duration.ofSeconds(3));
+    assertThat(gate.deregistrationDelay(traffic)).contains(Duration.ofSeconds(3));
+    assertThat(listener.events())
+        .containsExactly(
+            "error elbv2:DescribeTargetGroupAttributes:AccessDenied",
+            "ok elbv2:DescribeTargetGroupAttributes");
+  }
+
+  @Test
+  void healthCheck_isTheGroupsIntervalAndHealthyThreshold_readOncePerGroup() {
+    ServiceSpec web = service(group("web", 3, Duration.ZERO));
+
+    TargetHealthCheck first = gate.healthCheck(web.traffic());
+    TargetHealthCheck again = gate.healthCheck(web.traffic());
+
+    // The group checks every 100 ms; AWS reports the interval in whole seconds.
+    assertThat(first).isEqualTo(new TargetHealthCheck(Duration.ofSeconds(1), 3));
+    assertThat(again).isEqualTo(first);
+    assertThat(listener.events()).containsExactly("ok elbv2:DescribeTargetGroups");
+  }
+
+  @Test
+  void healthCheck_throttled_throwsWithContext_andIsNotCached() {
+    String arn = group("web", 2, Duration.ZERO);
+    TrafficSpec traffic = service(arn).traffic();
+    aws.throttleNext("elbv2", "DescribeTargetGroups", 10);
+
+    assertThatThrownBy(() -> gate.healthCheck(traffic))
+        .isInstanceOf(TrafficGateException.class)
+        .hasMessageContaining("ELBv2 DescribeTargetGroups failed for target group " + arn)
+        .satisfies(e -> assertThat(((TrafficGateException) e).throttled()).isTrue());
+  }
+
+  /**
+   * A policy without DescribeTargetGroups (an upgrade that kept the old one) must not keep a
+   * registered host waiting for good: ELBv2's default checks are assumed, and read again next time.
+   */
+  @Test
+  void healthCheck_refused_assumesElbv2sDefaults_andIsNotCached() {
+    String arn = group("web", 2, Duration.ZERO);
+    TrafficSpec traffic = service(arn).traffic();
+    aws.failNext(
+        "elbv2",
+        "DescribeTargetGroups",
+        1,
+        AwsFault.badRequest("AccessDenied", "not authorized to perform DescribeTargetGroups"));
+
+    assertThat(gate.healthCheck(traffic))
+        .isEqualTo(new TargetHealthCheck(Duration.ofSeconds(30), 5));
+    assertThat(gate.healthCheck(traffic))
+        .isEqualTo(new TargetHealthCheck(Duration.ofSeconds(1), 2));
+    assertThat(listener.events())
+        .containsExactly(
+            "error elbv2:DescribeTargetGroups:AccessDenied", "ok elbv2:DescribeTargetGroups");
+  }
+
+  @Test
+  void deregistrationDelay_whenAttributesFail_isEmpty_andIsNotCached() {
+    String arn = group("web", 2, Duration.ofSeconds(3));
+    TrafficSpec traffic =
+        service(arn, 80, Duration.ofSeconds(7), Duration.ofSeconds(20), Duration.ofSeconds(1))
+            .traffic();
+    aws.failNext(
+        "elbv2",
+        "DescribeTargetGroupAttributes",
+        1,
+        AwsFault.badRequest(
+            "AccessDenied", "not authorized to perform DescribeTargetGroupAttributes"));
+
+    assertThat(gate.deregistrationDelay(traffic)).isEmpty();
+    assertThat(gate.deregistrationDelay(traffic)).contains(Duration.ofSeconds(3));
+    assertThat(gate.deregistrationDelay(traffic)).contains(Duration.ofSeconds(3));
     assertThat(listener.events())
         .containsExactly(
             "error elbv2:DescribeTargetGroupAttributes:AccessDenied",

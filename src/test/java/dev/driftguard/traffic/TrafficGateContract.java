@@ -139,6 +139,23 @@ public abstract class TrafficGateContract extends ContractTargetGroupSuite {
   }
 
   @Test
+  void deregistrationDelay_isTheGroups_whateverTheDrainTimeout() {
+    TrafficGate gate = group.gate(group.newHost());
+
+    assertThat(gate.deregistrationDelay(traffic(Duration.ofSeconds(7), Duration.ZERO)))
+        .contains(group.deregistrationDelay());
+    assertThat(gate.deregistrationDelay(traffic())).contains(group.deregistrationDelay());
+  }
+
+  @Test
+  void healthCheck_isTheGroupsIntervalAndHealthyThreshold_onEveryCall() {
+    TrafficGate gate = group.gate(group.newHost());
+
+    assertThat(gate.healthCheck(traffic())).isEqualTo(group.healthCheck());
+    assertThat(gate.healthCheck(traffic())).isEqualTo(group.healthCheck());
+  }
+
+  @Test
   void drainTimeout_explicit_isTakenAsIs_whateverTheCapAndTheGroup() {
     TrafficGate gate = group.gate(group.newHost());
 

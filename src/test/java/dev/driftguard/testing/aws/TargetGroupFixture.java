@@ -15,6 +15,7 @@ import java.util.Map;
  */
 public final class TargetGroupFixture implements AutoCloseable {
   public static final Duration DEREGISTRATION_DELAY = Duration.ofSeconds(1);
+  public static final int HEALTHY_THRESHOLD = 2;
   private static final Duration CHECK_INTERVAL = Duration.ofMillis(100);
 
   /** Generous against a loaded machine: a check that times out would make a target flicker. */
@@ -43,7 +44,7 @@ public final class TargetGroupFixture implements AutoCloseable {
                     "web",
                     80,
                     "/healthz",
-                    2,
+                    HEALTHY_THRESHOLD,
                     2,
                     CHECK_INTERVAL,
                     CHECK_TIMEOUT,
@@ -68,6 +69,14 @@ public final class TargetGroupFixture implements AutoCloseable {
     String id = Ec2Service.newInstanceId();
     aws.addInstance(id, Map.of("Name", "web"));
     return id;
+  }
+
+  /**
+   * The group's health-check interval as DescribeTargetGroups reports it: in whole seconds, as AWS
+   * configures it, so the 100 ms the group really checks at reads as one second.
+   */
+  public static Duration reportedInterval() {
+    return Duration.ofSeconds(TargetGroup.ceilSeconds(CHECK_INTERVAL));
   }
 
   /** The port of an application whose health check passes. */
