@@ -159,10 +159,8 @@ public final class Main {
         case "once" -> once(config);
         case "run" -> run(config);
         case "status", "pin", "rollout-status" -> operator(command, rest, config);
-        default -> {
-          err.print("driftguard: unknown command " + command + "\n" + USAGE);
-          yield ExitCode.USAGE;
-        }
+        // parse() lets only the command table's names through, and answers the others itself.
+        default -> throw new IllegalStateException("no dispatch for command " + command);
       };
     } catch (ConfigException e) {
       err.println("driftguard: invalid configuration " + config + ":");
