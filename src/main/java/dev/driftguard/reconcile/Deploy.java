@@ -7,6 +7,7 @@ import dev.driftguard.model.ImageRef;
 import dev.driftguard.model.Phase;
 import dev.driftguard.model.RunSpec;
 import dev.driftguard.model.ServiceSpec;
+import dev.driftguard.model.TargetHealthCheck;
 import java.time.Instant;
 import java.util.Set;
 
@@ -72,6 +73,9 @@ final class Deploy {
   /** When this phase's RegisterTargets succeeded; null before. */
   Instant registeredAt;
 
+  /** The group's health checks as read for this phase's registration; null before. */
+  TargetHealthCheck healthCheck;
+
   /** DEREGISTER: until when the target drains whatever a read says (the group's delay). */
   Instant drainingUntil;
 
@@ -111,6 +115,7 @@ final class Deploy {
     acted = false;
     registered = false;
     registeredAt = null;
+    healthCheck = null;
     drainingUntil = null;
     deadline = null;
     passes = 0;

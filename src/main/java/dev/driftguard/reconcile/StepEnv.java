@@ -160,20 +160,25 @@ record StepEnv(
       d.registered = true;
       d.registeredAt = now;
     }
-    Instant firstRead = traffic().healthCheck(traffic).firstRead(d.registeredAt);
+    if (d.healthCheck == null) {
+      // Once per registration: a refused read then costs one call and one warning, not two a poll.
+      d.healthCheck = traffic().healthCheck(traffic);
+    }
+    Instant firstRead = d.healthCheck.firstRead(d.registeredAt);
     return now.isBefore(firstRead) ? Duration.between(now, firstRead) : Duration.ZERO;
   }
 
   /**
-   * The state of {@code d}'s target registered in this phase, as the load balancer reports it,
-   * except a {@code healthy} that cannot be newer than the registration ({@link
-   * TargetHealthCheck#trustHealthyFrom}): that is a lagged read from before this host left service,
-   * and the target is taken for {@code initial}. Trusting it hands the turn on while the target is
-   * not in service yet, one host more out than the floor allows (fleet-at-scale.md, rule 3).
+   * The state of {@code d}'s target registered in this phase (after {@link #untilFirstRead}), as
+   * the load balancer reports it, except a {@code healthy} that cannot be newer than the
+   * registration ({@link TargetHealthCheck#trustHealthyFrom}): that is a lagged read from before
+   * this host left service, and the target is taken for {@code initial}. Trusting it hands the turn
+   * on while the target is not in service yet, one host more out than the floor allows
+   * (fleet-at-scale.md, rule 3).
    */
   TargetState registeredState(Deploy d, TrafficSpec traffic, int port, Instant now) {
     TargetState state = traffic().state(traffic, port);
-    Instant trustFrom = traffic().healthCheck(traffic).trustHealthyFrom(d.registeredAt);
+    Instant trustFrom = d.healthCheck.trustHealthyFrom(d.registeredAt);
     return state == TargetState.HEALTHY && now.isBefore(trustFrom) ? TargetState.INITIAL : state;
   }
 
