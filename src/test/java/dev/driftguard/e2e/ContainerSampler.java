@@ -1,6 +1,7 @@
 package dev.driftguard.e2e;
 
 import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.command.InspectContainerResponse;
 import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.core.DefaultDockerClientConfig;
 import com.github.dockerjava.core.DockerClientImpl;
@@ -14,10 +15,10 @@ import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -28,17 +29,56 @@ import java.util.concurrent.ConcurrentHashMap;
  * connection: with live-restore its container runs on without the engine.
  */
 final class ContainerSampler implements AutoCloseable {
+  /**
+   * A stretch with no running container, and how much of it the engine spent creating and starting
+   * the container that ended it (its {@code State.StartedAt} minus its {@code Created}; zero when
+   * that container existed before the stretch began, as a restored {@code -previous} does).
+   */
+  record Gap(Duration length, Duration engineStart) {
+    static final Gap NONE = new Gap(Duration.ZERO, Duration.ZERO);
+
+    /** The part of the stretch that is not the engine creating and starting the new container. */
+    Duration beyondEngine() {
+      Duration rest = length.minus(engineStart);
+      return rest.isNegative() ? Duration.ZERO : rest;
+    }
+  }
+
   /** One service's running/not-running history: the first sample and every change after it. */
   static final class History {
-    private record Change(Instant at, boolean running) {}
+    private record Change(Instant at, boolean running, Duration engineStart) {}
 
     private final List<Change> changes = new ArrayList<>();
+    private Instant lastSeenRunning = Instant.MIN;
     private int engineDown;
 
     synchronized void sample(Instant at, boolean running) {
-      if (changes.isEmpty() || changes.get(changes.size() - 1).running() != running) {
-        changes.add(new Change(at, running));
+      sample(at, running, Duration.ZERO);
+    }
+
+    /**
+     * {@code engineStart} is kept only where a container starts running after a stretch with none:
+     * the engine's own create-to-running time of that container.
+     */
+    synchronized void sample(Instant at, boolean running, Duration engineStart) {
+      if (running) {
+        lastSeenRunning = at;
       }
+      if (changes.isEmpty() || changes.get(changes.size() - 1).running() != running) {
+        changes.add(new Change(at, running, running ? engineStart : Duration.ZERO));
+      }
+    }
+
+    /**
+     * While no container runs: the last sample that saw one. A container created after it is new
+     * within this stretch (the first sample seeing none can come after the engine already created
+     * the next one: samples are 100 ms apart).
+     */
+    synchronized Optional<Instant> lastRunningBeforeThisGap() {
+      if (changes.isEmpty() || changes.get(changes.size() - 1).running()) {
+        return Optional.empty();
+      }
+      return Optional.of(lastSeenRunning);
     }
 
     synchronized void engineDown() {
@@ -54,18 +94,21 @@ final class ContainerSampler implements AutoCloseable {
      * The longest stretch within {@code [from, to)} with no running container: from the first
      * sample that saw none to the first that saw one again.
      */
-    synchronized Duration longestGap(Instant from, Instant to) {
-      Duration longest = Duration.ZERO;
+    synchronized Gap longestGap(Instant from, Instant to) {
+      Gap longest = Gap.NONE;
       for (int i = 0; i < changes.size(); i++) {
         Change c = changes.get(i);
         if (c.running()) {
           continue;
         }
-        Instant end = i + 1 < changes.size() ? changes.get(i + 1).at() : to;
+        boolean ended = i + 1 < changes.size();
+        Instant end = ended ? changes.get(i + 1).at() : to;
         Instant s = c.at().isBefore(from) ? from : c.at();
         Instant e = end.isAfter(to) ? to : end;
-        if (e.isAfter(s) && Duration.between(s, e).compareTo(longest) > 0) {
-          longest = Duration.between(s, e);
+        if (e.isAfter(s) && Duration.between(s, e).compareTo(longest.length()) > 0) {
+          Duration engine =
+              ended && !end.isAfter(to) ? changes.get(i + 1).engineStart() : Duration.ZERO;
+          longest = new Gap(Duration.between(s, e), engine);
         }
       }
       return longest;
@@ -137,14 +180,14 @@ final class ContainerSampler implements AutoCloseable {
       return;
     }
     Instant at = Instant.now();
-    Set<String> running = new HashSet<>();
+    Map<String, String> running = new HashMap<>();
     boolean engineAnswered;
     try {
       for (Container c :
           docker.listContainersCmd().withLabelFilter(List.of(Labels.SERVICE)).exec()) {
         if ("running".equals(c.getState()) && c.getNames() != null) {
           for (String name : c.getNames()) {
-            running.add(baseName(name));
+            running.put(baseName(name), c.getId());
           }
         }
       }
@@ -156,11 +199,38 @@ final class ContainerSampler implements AutoCloseable {
     for (Map.Entry<String, Watch> e : watched.entrySet()) {
       Watch w = e.getValue();
       if (engineAnswered) {
-        w.history().sample(at, running.contains(e.getKey()));
+        String id = running.get(e.getKey());
+        Duration engineStart =
+            id == null
+                ? Duration.ZERO
+                : w.history()
+                    .lastRunningBeforeThisGap()
+                    .map(since -> engineStart(id, since))
+                    .orElse(Duration.ZERO);
+        w.history().sample(at, id != null, engineStart);
       } else {
         w.history().engineDown();
         w.history().sample(at, w.ports().stream().anyMatch(ContainerSampler::accepts));
       }
+    }
+  }
+
+  /**
+   * The engine's create-to-running time of container {@code id}, if it was created after {@code
+   * since} (a container that existed before the stretch, such as a restored {@code -previous}, was
+   * not made by the engine within it: zero). Zero too when the engine does not say.
+   */
+  private Duration engineStart(String id, Instant since) {
+    try {
+      InspectContainerResponse c = docker.inspectContainerCmd(id).exec();
+      Instant created = Instant.parse(c.getCreated());
+      Instant started = Instant.parse(c.getState().getStartedAt());
+      if (created.isBefore(since) || started.isBefore(created)) {
+        return Duration.ZERO;
+      }
+      return Duration.between(created, started);
+    } catch (RuntimeException e) {
+      return Duration.ZERO;
     }
   }
 
