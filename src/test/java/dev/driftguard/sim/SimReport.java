@@ -189,6 +189,7 @@ public final class SimReport {
                 calls,
                 calls == 0 ? 0 : 100.0 * throttled / calls)));
     md.append(row("deploys failed by throttling", Integer.toString(throttledFailures)));
+    md.append(row("deploy outcomes, first seed", first.outcomes.toString()));
     if (s.badDigest()) {
       md.append(row("hosts the bad digest reached", bad + " (allowed " + first.allowed + ")"));
     }
@@ -223,6 +224,22 @@ public final class SimReport {
               b.refill(),
               b.throttled()));
     }
+    md.append(
+        "\nThe same calls by API, first seed (which call fills a bucket):\n\n"
+            + "| API | bucket | calls | a second | throttled |\n| --- | --- | --- | --- | --- |\n");
+    first.api.stream()
+        .sorted(java.util.Comparator.comparingLong((ApiStats a) -> a.calls).reversed())
+        .forEach(
+            a ->
+                md.append(
+                    String.format(
+                        Locale.ROOT,
+                        "| %s | %s | %d | %.2f | %d |%n",
+                        a.api,
+                        a.limit == null ? "–" : a.limit.name(),
+                        a.calls,
+                        (double) a.calls / seconds,
+                        a.throttled)));
     List<String> samples = new ArrayList<>();
     for (SimResult r : runs) {
       for (String v : r.violationSamples) {
