@@ -290,6 +290,7 @@ final class Agent implements AutoCloseable {
               .timing(DeployTiming.defaults())
               .pollInterval(settings.pollInterval())
               .ssmReadsPerSecond(settings.fleet().ssmReadsPerSecond())
+              .expectedHosts(settings.fleet().expectedHosts())
               .serving(
                   settings.selfReportOn() && inFleet(settings)
                       ? new SelfReport(

@@ -147,7 +147,8 @@ final class AgentSettingsReader {
         logFormat,
         imagesToKeep,
         registries,
-        readFleet(agent.map("fleet", "leaseTable", "maxClockSkew", "ssmReadsPerSecond")),
+        readFleet(
+            agent.map("fleet", "leaseTable", "maxClockSkew", "ssmReadsPerSecond", "expectedHosts")),
         readSelfReport(agent.map("selfReport", "unhealthyAfter")));
   }
 
@@ -175,7 +176,11 @@ final class AgentSettingsReader {
             .integer("ssmReadsPerSecond", 1, (int) FleetSettings.MAX_SSM_READS_PER_SECOND)
             .map(Integer::doubleValue)
             .orElse(FleetSettings.DEFAULT_SSM_READS_PER_SECOND);
-    return new FleetSettings(table, skew, ssmReads);
+    int expectedHosts =
+        fleet
+            .integer("expectedHosts", 1, FleetSettings.MAX_EXPECTED_HOSTS)
+            .orElse(FleetSettings.DEFAULT_EXPECTED_HOSTS);
+    return new FleetSettings(table, skew, ssmReads, expectedHosts);
   }
 
   /** {@code agent.selfReport}: off (zero) unless {@code unhealthyAfter} is written. */

@@ -13,8 +13,11 @@ import java.util.regex.Pattern;
  * @param maxClockSkew at least 0 and at most 5 minutes
  * @param ssmReadsPerSecond the share of the account's Parameter Store throughput the whole fleet's
  *     desired-state polls may use together; each host stretches its poll interval to keep to it
+ * @param expectedHosts how many hosts share that budget until a host has read its target group (and
+ *     always, for a host whose services have none): 1 to 100,000
  */
-public record FleetSettings(String leaseTable, Duration maxClockSkew, double ssmReadsPerSecond) {
+public record FleetSettings(
+    String leaseTable, Duration maxClockSkew, double ssmReadsPerSecond, int expectedHosts) {
   /**
    * Half of Parameter Store's default 40 TPS per account and region (GetParameter, GetParameters
    * and PutParameter share it): the rest is headroom for operators, {@code driftguard pin}, secrets
@@ -24,6 +27,15 @@ public record FleetSettings(String leaseTable, Duration maxClockSkew, double ssm
 
   /** Parameter Store's higher-throughput setting allows up to 10,000 TPS. */
   static final double MAX_SSM_READS_PER_SECOND = 10_000;
+
+  /**
+   * The fleet the default budget still serves at a 100 s poll. A host reads its target group at its
+   * first in-sync pass and then budgets for the group's real size, so a small fleet pays this only
+   * while that read fails; a large one that assumed one host kept Parameter Store throttled.
+   */
+  public static final int DEFAULT_EXPECTED_HOSTS = 2_000;
+
+  static final int MAX_EXPECTED_HOSTS = 100_000;
 
   public static final String DEFAULT_LEASE_TABLE = "driftguard-leases";
 
@@ -50,10 +62,16 @@ public record FleetSettings(String leaseTable, Duration maxClockSkew, double ssm
     if (!(ssmReadsPerSecond > 0) || ssmReadsPerSecond > MAX_SSM_READS_PER_SECOND) {
       throw new IllegalArgumentException("ssmReadsPerSecond must be more than 0 and at most 10000");
     }
+    if (expectedHosts < 1 || expectedHosts > MAX_EXPECTED_HOSTS) {
+      throw new IllegalArgumentException("expectedHosts must be 1..100000, got " + expectedHosts);
+    }
   }
 
   public static FleetSettings defaults() {
     return new FleetSettings(
-        DEFAULT_LEASE_TABLE, DEFAULT_MAX_CLOCK_SKEW, DEFAULT_SSM_READS_PER_SECOND);
+        DEFAULT_LEASE_TABLE,
+        DEFAULT_MAX_CLOCK_SKEW,
+        DEFAULT_SSM_READS_PER_SECOND,
+        DEFAULT_EXPECTED_HOSTS);
   }
 }

@@ -70,6 +70,12 @@ final class Deploy {
   /** REGISTER, ROLLBACK, RESTORE: the target was registered in this phase. */
   boolean registered;
 
+  /** DEREGISTER, stop-first: the capacity floor is still to be read again after leaving. */
+  boolean floorToCheck;
+
+  /** DEREGISTER: the group's deregistration delay was read, so the drain ends with it. */
+  boolean drainDelayKnown;
+
   /** When this phase's RegisterTargets succeeded; null before. */
   Instant registeredAt;
 
@@ -114,6 +120,8 @@ final class Deploy {
     wakeAt = now;
     acted = false;
     registered = false;
+    floorToCheck = false;
+    drainDelayKnown = false;
     registeredAt = null;
     healthCheck = null;
     drainingUntil = null;

@@ -1,11 +1,13 @@
 package dev.driftguard.reconcile;
 
+import dev.driftguard.fleet.FleetCoordinationException;
 import dev.driftguard.model.DeployPath;
 import dev.driftguard.model.TargetState;
 import dev.driftguard.model.TrafficSpec;
 import dev.driftguard.traffic.TrafficGateException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,18 +41,42 @@ final class DeregisterStep implements DeployStep {
       // ELBv2 shows a deregistered target draining for the group's whole delay, even once its
       // connections closed: polls before then cannot end the drain and only spend the account's
       // Describe* budget (10/s for the whole fleet). Unknown delay: poll from the start.
-      d.drainingUntil = env.traffic().deregistrationDelay(traffic).map(now::plus).orElse(now);
+      Optional<Duration> delay = env.traffic().deregistrationDelay(traffic);
+      d.drainingUntil = delay.map(now::plus).orElse(now);
+      d.drainDelayKnown = delay.isPresent();
       if (d.path == DeployPath.STOP_FIRST) {
         d.outOfServiceSince = now;
-        // The group is read again right after leaving: if it fell below its floor meanwhile (a
-        // peer failed on its own), this host goes back at once (DESIGN 4).
+        d.floorToCheck = true;
+      }
+    }
+    if (d.floorToCheck) {
+      // The group is read again right after leaving: if it fell below its floor meanwhile (a
+      // peer failed on its own), this host goes back at once (DESIGN 4). Throttled, it is read
+      // again while the target drains; the turn lease is what let the host leave, so a check
+      // still throttled when the drain timeout ends is given up, not turned into a fault.
+      try {
         CapacityFloor.Verdict after =
             CapacityFloor.decide(
                 env.instanceId(), env.fleet().targets(d.service), d.service.rollout());
+        d.floorToCheck = false;
         if (!after.mayLeave()) {
           return new StepOutcome.Fault(
               "the target group fell below its floor as this host left: " + after.why());
         }
+      } catch (FleetCoordinationException e) {
+        if (!e.throttled()) {
+          throw e;
+        }
+        if (now.isBefore(d.deadline)) {
+          Duration pause = env.throttledPause(d);
+          Duration left = Duration.between(now, d.deadline);
+          return StepOutcome.waitFor(pause.compareTo(left) < 0 ? pause : left);
+        }
+        d.floorToCheck = false;
+        logger.warn(
+            "{} the capacity floor could not be read again after leaving (throttled until the"
+                + " drain timeout); going on under the turn lease",
+            d.context());
       }
     }
     if (!now.isBefore(d.deadline) && !d.deadline.isAfter(d.drainingUntil)) {
@@ -60,6 +86,13 @@ final class DeregisterStep implements DeployStep {
     if (now.isBefore(d.drainingUntil)) {
       Instant wake = d.drainingUntil.isBefore(d.deadline) ? d.drainingUntil : d.deadline;
       return StepOutcome.waitFor(Duration.between(now, wake));
+    }
+    if (d.drainDelayKnown) {
+      // The group's whole delay has passed: ELBv2 has closed the target's last connections, so
+      // the drain is over whatever a (possibly lagging) read would say. Polling for "unused" here
+      // cost ~5 DescribeTargetHealth calls a deploy, the largest share of the account's Describe*
+      // bucket at 2,000 hosts.
+      return StepOutcome.done();
     }
     TargetState state;
     try {

@@ -1,8 +1,11 @@
 package dev.driftguard.reconcile;
 
+import dev.driftguard.fleet.FleetCoordinationException;
 import dev.driftguard.fleet.FleetCoordinator.PeerTarget;
 import dev.driftguard.fleet.TurnLease;
 import dev.driftguard.model.ContainerInfo;
+import dev.driftguard.traffic.TrafficGateException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -14,14 +17,20 @@ import org.slf4j.LoggerFactory;
 /**
  * GATE: waits for this host's turn to leave service (DESIGN 4). The turn is one of the pool's
  * {@code maxUnavailable} slots on the {@link TurnLease}, a strongly consistent compare-and-set:
- * exactly one host gets a free (or expired) slot, however many ask at once. Before asking, the
+ * exactly one host gets a free (or expired) slot, however many ask at once. With a turn won, the
  * target group itself must show room (the second, independent check: a peer that is unhealthy for
- * reasons of its own counts too). Once the turn is held, the circuit breaker is read again, since a
- * peer may have rolled the digest back meanwhile. Workers (no target group) take turns too. A host
- * whose container does not run is out of service already and needs no turn.
+ * reasons of its own counts too), or the turn goes back. The group is read before asking only while
+ * its size, which numbers the slots, is not known yet: waiting hosts read the lease table, not
+ * ELBv2, whose Describe* bucket is the account's. Once the turn is held, the circuit breaker is
+ * read again, since a peer may have rolled the digest back meanwhile. Workers (no target group)
+ * take turns too. A host whose container does not run is out of service already and needs no turn.
  */
 final class GateStep implements DeployStep {
   private static final Logger logger = LoggerFactory.getLogger(GateStep.class);
+
+  /** A turn given back for lack of room waits this many gate polls before the next try. */
+  static final int ROOMLESS_FACTOR = 3;
+
   private final StepEnv env;
 
   GateStep(StepEnv env) {
@@ -37,61 +46,135 @@ final class GateStep implements DeployStep {
     }
     Instant now = env.clock().instant();
     DeployTiming timing = env.timing();
-    List<PeerTarget> targets = env.fleet().targets(d.service);
-    CapacityFloor.Verdict verdict =
-        CapacityFloor.decide(env.instanceId(), targets, d.service.rollout());
-    if (verdict.mayLeave()) {
-      Optional<TurnLease.Lease> lease =
-          env.turns()
-              .acquire(
-                  StepEnv.pool(d.service),
-                  verdict.allowedOut(),
-                  env.instanceId(),
-                  timing.leaseTtl());
-      Optional<String> crowded =
-          lease.isPresent()
-              ? crowded(d, lease.get(), targets, verdict.allowedOut())
-              : Optional.empty();
-      if (crowded.isPresent()) {
-        env.turns().release(lease.get());
-        say(d, crowded.get());
-      } else if (lease.isPresent()) {
-        d.lease = lease.get();
-        Optional<String> peer = env.fleet().rolledBackBy(d.service, d.image.digest());
-        if (peer.isPresent()) {
-          return new StepOutcome.Refused(
-              "digest "
-                  + d.image.digest().shortForm()
-                  + " was rolled back on "
-                  + peer.get()
-                  + " while this host waited for its turn");
+    if (d.service.hasLoadBalancer()) {
+      try {
+        env.traffic().learnGroupSettings(d.service.traffic());
+      } catch (TrafficGateException e) {
+        if (!e.throttled()) {
+          throw e;
         }
-        logger.info(
-            "{} leaving service with turn {} of {} (generation {}): {}",
-            d.context(),
-            d.lease.slot() + 1,
-            verdict.allowedOut(),
-            d.lease.generation(),
-            verdict.why());
-        return StepOutcome.done();
-      }
-      if (lease.isEmpty()) {
-        say(
+        return waitOrGiveUp(
             d,
-            "waiting: all "
-                + verdict.allowedOut()
-                + " turn(s) of "
-                + verdict.hosts()
-                + " host(s) are taken");
+            now,
+            "waiting: reading the target group's settings is throttled",
+            env.throttledPause(d));
       }
-    } else {
-      say(d, verdict.why());
     }
+    List<PeerTarget> targets = null;
+    Optional<TurnLease.Lease> lease;
+    if (d.lease != null) {
+      // Won at an earlier try whose read of the group was throttled: kept (the runner renews it)
+      // rather than handed to the next host, which would only read the throttled group again.
+      lease = Optional.of(d.lease);
+    } else {
+      int slots;
+      if (d.service.hasLoadBalancer()) {
+        // Ask the lease first and read the group only with a turn won: waiting hosts then cost
+        // the account's ELBv2 Describe* bucket nothing (reading it on every wait poll saturated it
+        // at 2,000 hosts). The slots are numbered against the group's size as last read, or as
+        // assumed before any read; the read after winning decides with the size now.
+        slots = CapacityFloor.allowedOut(env.fleet().assumedSize(d.service), d.service.rollout());
+      } else {
+        // A worker has no group to read (no call is made): the turns alone pace it.
+        targets = env.fleet().targets(d.service);
+        slots = CapacityFloor.decide(env.instanceId(), targets, d.service.rollout()).allowedOut();
+      }
+      lease =
+          env.turns().acquire(StepEnv.pool(d.service), slots, env.instanceId(), timing.leaseTtl());
+      if (lease.isEmpty()) {
+        return waitOrGiveUp(
+            d,
+            now,
+            "waiting: all " + slots + " turn(s) of the group are taken",
+            env.jittered(timing.gatePoll()));
+      }
+    }
+    Optional<String> roomless;
+    CapacityFloor.Verdict verdict;
+    try {
+      if (targets == null) {
+        targets = env.fleet().targets(d.service);
+      }
+      verdict = CapacityFloor.decide(env.instanceId(), targets, d.service.rollout());
+      roomless =
+          verdict.mayLeave()
+              ? crowded(d, lease.get(), targets, verdict.allowedOut())
+              : Optional.of(verdict.why());
+    } catch (FleetCoordinationException e) {
+      // The group could not be read with the turn won: unknown is not room.
+      return throttledOrThrow(d, now, e, lease.get());
+    } catch (RuntimeException e) {
+      giveBack(d, lease.get());
+      throw e;
+    }
+    if (roomless.isPresent()) {
+      giveBack(d, lease.get());
+      // The turn went back for the group's sake (peers out of service, a shrunk group): each try
+      // costs a read of the whole group, so the next one waits longer than a plain wait for a turn.
+      return waitOrGiveUp(
+          d, now, roomless.get(), env.jittered(timing.gatePoll().multipliedBy(ROOMLESS_FACTOR)));
+    }
+    Optional<String> peer;
+    try {
+      peer = env.fleet().rolledBackBy(d.service, d.image.digest());
+    } catch (FleetCoordinationException e) {
+      return throttledOrThrow(d, now, e, lease.get());
+    } catch (RuntimeException e) {
+      giveBack(d, lease.get());
+      throw e;
+    }
+    d.lease = lease.get();
+    if (peer.isPresent()) {
+      return new StepOutcome.Refused(
+          "digest "
+              + d.image.digest().shortForm()
+              + " was rolled back on "
+              + peer.get()
+              + " while this host waited for its turn");
+    }
+    logger.info(
+        "{} leaving service with turn {} of {} (generation {}): {}",
+        d.context(),
+        d.lease.slot() + 1,
+        verdict.allowedOut(),
+        d.lease.generation(),
+        verdict.why());
+    return StepOutcome.done();
+  }
+
+  /**
+   * A read of the fleet failed at the gate. Throttled, the step waits and reads again, since the
+   * bucket is the account's, keeping a turn it won: the host still serves, and given back the turn
+   * would only pass to a host that reads the same throttled group. Any other error gives the turn
+   * back (unknown is not room) and ends the attempt.
+   */
+  private StepOutcome throttledOrThrow(
+      Deploy d, Instant now, FleetCoordinationException e, TurnLease.Lease won) {
+    if (!e.throttled()) {
+      if (won != null) {
+        giveBack(d, won);
+      }
+      throw e;
+    }
+    if (won != null) {
+      d.lease = won;
+    }
+    return waitOrGiveUp(d, now, "waiting: reading the fleet is throttled", env.throttledPause(d));
+  }
+
+  private void giveBack(Deploy d, TurnLease.Lease lease) {
+    env.turns().release(lease);
+    d.lease = null;
+  }
+
+  private StepOutcome waitOrGiveUp(Deploy d, Instant now, String why, Duration pause) {
+    say(d, why);
+    DeployTiming timing = env.timing();
     if (!now.isBefore(d.phaseStartedAt.plus(timing.gateTimeout()))) {
       return new StepOutcome.Fault(
           "no turn to leave service within " + timing.gateTimeout().toMinutes() + " min");
     }
-    return StepOutcome.waitFor(env.jittered(timing.gatePoll()));
+    return StepOutcome.waitFor(pause);
   }
 
   /**

@@ -31,6 +31,9 @@ import org.slf4j.LoggerFactory;
 public final class HostPresence {
   private static final Logger logger = LoggerFactory.getLogger(HostPresence.class);
 
+  /** A registration check that failed (throttled, most often) is tried again this soon. */
+  static final Duration FAILED_CHECK_RETRY = Duration.ofMinutes(1);
+
   private final ContainerRuntime runtime;
   private final TrafficGate traffic;
   private final FleetCoordinator fleet;
@@ -42,7 +45,6 @@ public final class HostPresence {
   private final DeployTiming timing;
   private final String instanceId;
   private final Map<String, Instant> nextInServiceCheck = new ConcurrentHashMap<>();
-  private final Map<String, Integer> groupSizes = new ConcurrentHashMap<>();
 
   public HostPresence(
       ContainerRuntime runtime,
@@ -83,7 +85,15 @@ public final class HostPresence {
     }
     nextInServiceCheck.put(service.name(), now.plus(jittered(timing.inServiceCheck())));
     int port = StepEnv.servingPort(service, observed.current());
-    TargetState state = targetState(service, port);
+    TargetState state;
+    try {
+      state = targetState(service, port);
+    } catch (RuntimeException e) {
+      // Throttled at start, with the whole fleet asking: try again within minutes, not at the
+      // next regular check. This read is also how the host learns its fleet's size.
+      nextInServiceCheck.put(service.name(), now.plus(jittered(FAILED_CHECK_RETRY)));
+      throw e;
+    }
     listener.targetState(service.name(), port, state.label());
     if (!state.inService()) {
       logger.info(
@@ -99,26 +109,18 @@ public final class HostPresence {
 
   /**
    * This host's target state, from one read of the whole group where the fleet can read it, which
-   * also tells how many hosts share the desired-state budget ({@link #fleetSize}).
+   * also tells how many hosts share the desired-state budget ({@link FleetSizeWatch}).
    */
   private TargetState targetState(ServiceSpec service, int port) {
     java.util.List<FleetCoordinator.PeerTarget> all = fleet.targets(service);
     if (all.isEmpty()) {
       return traffic.state(service.traffic(), port);
     }
-    groupSizes.put(
-        service.name(),
-        (int) all.stream().map(FleetCoordinator.PeerTarget::instanceId).distinct().count());
     return all.stream()
         .filter(t -> t.instanceId().equals(instanceId) && t.port() == port)
         .map(FleetCoordinator.PeerTarget::state)
         .findFirst()
         .orElse(TargetState.NOT_REGISTERED);
-  }
-
-  /** Hosts in the largest target group this host has seen (1 before any was read). */
-  int fleetSize() {
-    return groupSizes.values().stream().mapToInt(Integer::intValue).max().orElse(1);
   }
 
   /** The next registration check of {@code service} runs after {@code delay}. */

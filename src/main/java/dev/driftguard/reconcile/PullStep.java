@@ -1,5 +1,6 @@
 package dev.driftguard.reconcile;
 
+import dev.driftguard.fleet.FleetCoordinationException;
 import dev.driftguard.model.DeployPath;
 import java.time.Duration;
 import java.time.Instant;
@@ -8,7 +9,8 @@ import java.util.Optional;
 /**
  * PULL: the circuit breaker first (one read of the peers' tags per deploy, never per pass), then
  * the image by digest while the old container keeps serving, then the run spec with its secrets.
- * Nothing on the host changes here, so any failure only ends the attempt.
+ * Nothing on the host changes here, so any failure only ends the attempt; a throttled read of the
+ * tags waits and reads again instead.
  */
 final class PullStep implements DeployStep {
   private final StepEnv env;
@@ -20,7 +22,15 @@ final class PullStep implements DeployStep {
   @Override
   public StepOutcome run(Deploy d) {
     if (!d.lastResort) {
-      Optional<String> peer = env.fleet().rolledBackBy(d.service, d.image.digest());
+      Optional<String> peer;
+      try {
+        peer = env.fleet().rolledBackBy(d.service, d.image.digest());
+      } catch (FleetCoordinationException e) {
+        if (!e.throttled()) {
+          throw e;
+        }
+        return StepOutcome.waitFor(env.throttledPause(d));
+      }
       if (peer.isPresent()) {
         return new StepOutcome.Refused(
             "digest " + d.image.digest().shortForm() + " was rolled back on " + peer.get());

@@ -71,6 +71,7 @@ public final class ReconcileLoop {
   private final Duration stabilisation;
   private final Supplier<Optional<String>> terminationNotice;
   private final double ssmReadsPerSecond;
+  private final FleetSizeWatch fleet;
   private final ServingObserver serving;
 
   private final Map<String, Deploy> underWay = new LinkedHashMap<>();
@@ -90,7 +91,11 @@ public final class ReconcileLoop {
   private String terminating;
   private boolean started;
   private boolean resumed;
-  private Instant nextPoll;
+
+  /** When the last poll ran (null before the first) and its jitter factor. */
+  private Instant lastPollAt;
+
+  private double pollJitter = 1;
   private Instant nextTerminationCheck;
   private Duration backoff;
   private PassResult lastPass = new PassResult(Map.of(), Map.of(), Map.of());
@@ -111,13 +116,14 @@ public final class ReconcileLoop {
     this.stabilisation = b.stabilisation;
     this.terminationNotice = b.terminationNotice;
     this.janitor = new ImageJanitor(runtime, b.keepImages);
+    this.fleet = new FleetSizeWatch(b.fleet, b.expectedHosts);
     this.env =
         new StepEnv(
             runtime,
             b.registryAuth,
             b.secrets,
             b.traffic,
-            b.fleet,
+            fleet,
             b.turns,
             b.healthChecks,
             b.states,
@@ -130,7 +136,7 @@ public final class ReconcileLoop {
         new HostPresence(
             runtime,
             b.traffic,
-            b.fleet,
+            fleet,
             b.turns,
             b.states,
             b.listener,
@@ -170,7 +176,7 @@ public final class ReconcileLoop {
       // Before the first poll: the host may have no container until the resumed step runs.
       advanceDue();
     }
-    if (nextPoll == null || !now.isBefore(nextPoll)) {
+    if (lastPollAt == null || !now.isBefore(nextPoll())) {
       poll();
     }
     // A stop-first deploy never waits for this poll between STOP and START (advanceDue).
@@ -335,7 +341,9 @@ public final class ReconcileLoop {
   /** Reads the desired state and decides for every service that has no deploy under way. */
   private void poll() {
     Map<String, DesiredState> desired = readDesired();
-    nextPoll = clock.instant().plus(jittered(budgeted(backoff)));
+    lastPollAt = clock.instant();
+    // +-20% so that a fleet started together does not poll SSM in lockstep.
+    pollJitter = 0.8 + 0.4 * random.nextDouble();
     Map<String, Action> actions = new LinkedHashMap<>();
     Map<String, Boolean> inSync = new LinkedHashMap<>();
     Map<String, String> errors = new LinkedHashMap<>();
@@ -490,7 +498,7 @@ public final class ReconcileLoop {
 
   private Duration untilNextWork() {
     Instant now = clock.instant();
-    Instant next = nextPoll;
+    Instant next = nextPoll();
     if (nextTerminationCheck != null && nextTerminationCheck.isBefore(next)) {
       next = nextTerminationCheck;
     }
@@ -681,22 +689,35 @@ public final class ReconcileLoop {
   }
 
   /**
-   * The poll interval stretched so that the whole fleet stays inside the account's desired-state
-   * budget (DESIGN 4): every host reads {@code ceil(services / 10)} times per poll (GetParameters
-   * takes 10 names), so the interval is at least hosts x reads / budget. The fleet's size is what
-   * this host last saw of its target group.
+   * When the next poll is due: evaluated afresh each time, so a fleet size learned after the last
+   * poll (the first read of the target group, often in the same pass) applies to the wait already
+   * under way.
    */
-  Duration budgeted(Duration interval) {
-    long readsPerPoll = (services.size() + 9) / 10;
-    double seconds = presence.fleetSize() * (double) readsPerPoll / ssmReadsPerSecond;
-    Duration floor = Duration.ofMillis((long) Math.ceil(seconds * 1000));
-    return floor.compareTo(interval) > 0 ? floor : interval;
+  private Instant nextPoll() {
+    Duration interval = budgeted(backoff);
+    return lastPollAt.plusMillis(Math.max(1, (long) (interval.toMillis() * pollJitter)));
   }
 
-  private Duration jittered(Duration base) {
-    // +-20% so that a fleet started together does not poll SSM in lockstep.
-    double factor = 0.8 + 0.4 * random.nextDouble();
-    return Duration.ofMillis(Math.max(1, (long) (base.toMillis() * factor)));
+  /**
+   * The poll interval stretched so that the whole fleet stays inside the account's desired-state
+   * budget (DESIGN 4): every host reads {@code ceil(services / 10)} times per poll (GetParameters
+   * takes 10 names; services whose desired state is a file cost nothing), so the interval is at
+   * least hosts x reads / budget. The fleet's size is the largest target group this host has read
+   * ({@link FleetSizeWatch}); until one answers, and for workers, which have no group to read, it
+   * is {@code fleet.expectedHosts}: a host that knew nothing polled as a fleet of one, and at 2,000
+   * hosts those kept Parameter Store throttled for everyone.
+   */
+  Duration budgeted(Duration interval) {
+    long ssmServices =
+        services.stream().filter(s -> s.desired() instanceof DesiredSource.Ssm).count();
+    if (ssmServices == 0) {
+      return interval;
+    }
+    long readsPerPoll = (ssmServices + 9) / 10;
+    int hosts = fleet.budgetSize();
+    double seconds = hosts * (double) readsPerPoll / ssmReadsPerSecond;
+    Duration floor = Duration.ofMillis((long) Math.ceil(seconds * 1000));
+    return floor.compareTo(interval) > 0 ? floor : interval;
   }
 
   /** Everything a loop is made of; the composition root (or a test, or the simulator) fills it. */
@@ -722,6 +743,7 @@ public final class ReconcileLoop {
     private int keepImages = 1;
     private Supplier<Optional<String>> terminationNotice = Optional::empty;
     private double ssmReadsPerSecond = 20;
+    private int expectedHosts = 1;
     private ServingObserver serving = ServingObserver.NONE;
 
     /** Told after every poll whether the host serves anything (the ASG self-report). */
@@ -741,6 +763,18 @@ public final class ReconcileLoop {
         throw new IllegalArgumentException("ssmReadsPerSecond must be more than 0");
       }
       this.ssmReadsPerSecond = ssmReadsPerSecond;
+      return this;
+    }
+
+    /**
+     * How many hosts share the desired-state budget until this host has read its target group (and
+     * always, for a host whose services have none).
+     */
+    public Builder expectedHosts(int expectedHosts) {
+      if (expectedHosts < 1) {
+        throw new IllegalArgumentException("expectedHosts must be at least 1");
+      }
+      this.expectedHosts = expectedHosts;
       return this;
     }
 

@@ -180,8 +180,23 @@ public final class Elbv2TrafficGate implements TrafficGate {
     return Optional.ofNullable(readDeregistrationDelay(traffic.targetGroupArn().value()));
   }
 
-  /** The group's deregistration delay, cached; null when it cannot be read (not cached then). */
+  @Override
+  public void learnGroupSettings(TrafficSpec traffic) {
+    String arn = traffic.targetGroupArn().value();
+    readDeregistrationDelay(arn, true);
+    healthCheck(traffic);
+  }
+
   private Duration readDeregistrationDelay(String arn) {
+    return readDeregistrationDelay(arn, false);
+  }
+
+  /**
+   * The group's deregistration delay, cached; null when it cannot be read (not cached then).
+   *
+   * @param throwWhenThrottled whether a throttled read throws rather than answering null
+   */
+  private Duration readDeregistrationDelay(String arn, boolean throwWhenThrottled) {
     Duration cached = deregistrationDelays.get(arn);
     if (cached != null) {
       return cached;
@@ -195,6 +210,9 @@ public final class Elbv2TrafficGate implements TrafficGate {
               null,
               () -> elbv2.describeTargetGroupAttributes(b -> b.targetGroupArn(arn)));
     } catch (TrafficGateException e) {
+      if (e.throttled() && throwWhenThrottled) {
+        throw e;
+      }
       logger.warn("{}; {}", e.getMessage(), WITHOUT_DELAY);
       return null;
     }

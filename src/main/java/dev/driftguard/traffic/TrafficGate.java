@@ -47,4 +47,17 @@ public interface TrafficGate {
    *     then); other failures may answer a conservative assumption instead
    */
   TargetHealthCheck healthCheck(TrafficSpec traffic);
+
+  /**
+   * Reads and keeps what a deploy needs to know of the group once the host has left service (its
+   * deregistration delay and health-check timing), so that it is read while the host still serves
+   * and can wait: read only after deregistering, a throttled read left the delay unknown and the
+   * drain was polled instead, at the account's expense. Throws {@link TrafficGateException} when
+   * throttled; settings refused for other reasons are left to the fallbacks of {@link
+   * #deregistrationDelay} and {@link #healthCheck}.
+   */
+  default void learnGroupSettings(TrafficSpec traffic) {
+    deregistrationDelay(traffic);
+    healthCheck(traffic);
+  }
 }

@@ -127,7 +127,7 @@ class ConfigLoaderTest {
     assertThat(agent.logFormat()).isEqualTo(LogFormat.JSON);
     assertThat(agent.imagesToKeep()).isEqualTo(5);
     assertThat(agent.fleet())
-        .isEqualTo(new FleetSettings("web-leases", Duration.ofSeconds(45), 100));
+        .isEqualTo(new FleetSettings("web-leases", Duration.ofSeconds(45), 100, 12));
     assertThat(agent.registryLogin("REGISTRY.example.com:5000"))
         .contains(
             new RegistryLogin(
@@ -399,6 +399,7 @@ class ConfigLoaderTest {
     assertThat(defaults.fleet().leaseTable()).isEqualTo("driftguard-leases");
     assertThat(defaults.fleet().maxClockSkew()).isEqualTo(Duration.ofSeconds(10));
     assertThat(defaults.fleet().ssmReadsPerSecond()).isEqualTo(20);
+    assertThat(defaults.fleet().expectedHosts()).isEqualTo(2000);
   }
 
   @Test
@@ -407,7 +408,7 @@ class ConfigLoaderTest {
         errors(
 """
 agent:
-  fleet: { leaseTable: "no spaces allowed", maxClockSkew: 10m, ssmReadsPerSecond: 0 }
+  fleet: { leaseTable: "no spaces allowed", maxClockSkew: 10m, ssmReadsPerSecond: 0, expectedHosts: 0 }
 services:
   - name: web
     desired: { file: ./desired }
@@ -419,6 +420,7 @@ services:
                 + " a-z A-Z 0-9 _ . -)",
             "agent.fleet.maxClockSkew: must be at most 5m");
     assertThat(errors).anyMatch(e -> e.startsWith("agent.fleet.ssmReadsPerSecond: "));
+    assertThat(errors).anyMatch(e -> e.startsWith("agent.fleet.expectedHosts: "));
   }
 
   @Test

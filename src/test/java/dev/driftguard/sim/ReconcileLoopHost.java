@@ -69,6 +69,7 @@ public final class ReconcileLoopHost implements SimHost {
             .timing(DeployTiming.defaults())
             .pollInterval(w.pollInterval())
             .ssmReadsPerSecond(FleetSettings.defaults().ssmReadsPerSecond())
+            .expectedHosts(FleetSettings.defaults().expectedHosts())
             .stabilisation(Duration.ofMinutes(1))
             .keepImages(2)
             .terminationNotice(w.terminationNotice())

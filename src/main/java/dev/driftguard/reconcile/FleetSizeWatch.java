@@ -1,0 +1,85 @@
+package dev.driftguard.reconcile;
+
+import dev.driftguard.fleet.FleetCoordinator;
+import dev.driftguard.model.Digest;
+import dev.driftguard.model.ServiceSpec;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The fleet coordinator as the loop uses it, learning the size of each target group from every read
+ * of the whole group: the gate's, the deregistration's re-check and the registration check alike.
+ * The size is what spreads the desired-state poll over the account's Parameter Store budget ({@link
+ * ReconcileLoop#budgeted}); learned from the in-service check alone, most hosts of a 2,000-host
+ * fleet never knew it (that check runs rarely, and at start the account's 40-token ELBv2 Describe
+ * bucket refuses most of them), polled as a fleet of one and kept SSM throttled.
+ */
+final class FleetSizeWatch implements FleetCoordinator {
+  private final FleetCoordinator delegate;
+  private final Map<String, Integer> groupSizes = new ConcurrentHashMap<>();
+  private final int expectedHosts;
+
+  /**
+   * @param expectedHosts the size assumed before any group was read, and for workers ({@code
+   *     fleet.expectedHosts})
+   */
+  FleetSizeWatch(FleetCoordinator delegate, int expectedHosts) {
+    this.delegate = delegate;
+    this.expectedHosts = expectedHosts;
+  }
+
+  @Override
+  public List<PeerTarget> targets(ServiceSpec service) {
+    List<PeerTarget> all = delegate.targets(service);
+    if (!all.isEmpty()) {
+      groupSizes.put(
+          service.name(), (int) all.stream().map(PeerTarget::instanceId).distinct().count());
+    }
+    return all;
+  }
+
+  /** Hosts in the service's target group at its last read; empty before one answered. */
+  OptionalInt groupSize(ServiceSpec service) {
+    Integer size = groupSizes.get(service.name());
+    return size == null ? OptionalInt.empty() : OptionalInt.of(size);
+  }
+
+  /**
+   * The hosts that share the account's desired-state budget: the largest target group read so far,
+   * or {@code expectedHosts} before any read answered.
+   */
+  int budgetSize() {
+    return groupSizes.values().stream().mapToInt(Integer::intValue).max().orElse(expectedHosts);
+  }
+
+  /**
+   * The size of the service's target group as last read, or else as assumed ({@link #budgetSize}):
+   * it numbers the turn slots, which the read after winning one checks anyway.
+   */
+  int assumedSize(ServiceSpec service) {
+    return groupSize(service).orElseGet(this::budgetSize);
+  }
+
+  @Override
+  public Optional<String> rolledBackBy(ServiceSpec service, Digest digest) {
+    return delegate.rolledBackBy(service, digest);
+  }
+
+  @Override
+  public Map<String, Digest> peersRunning(ServiceSpec service) {
+    return delegate.peersRunning(service);
+  }
+
+  @Override
+  public void publish(ServiceSpec service, PublishedState state) {
+    delegate.publish(service, state);
+  }
+
+  @Override
+  public void flush() {
+    delegate.flush();
+  }
+}
