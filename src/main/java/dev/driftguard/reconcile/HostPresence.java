@@ -36,7 +36,7 @@ public final class HostPresence {
 
   private final ContainerRuntime runtime;
   private final TrafficGate traffic;
-  private final FleetCoordinator fleet;
+  private final FleetSizeWatch fleet;
   private final TurnLease turns;
   private final StateBook states;
   private final ReconcileListener listener;
@@ -49,7 +49,7 @@ public final class HostPresence {
   public HostPresence(
       ContainerRuntime runtime,
       TrafficGate traffic,
-      FleetCoordinator fleet,
+      FleetSizeWatch fleet,
       TurnLease turns,
       StateBook states,
       ReconcileListener listener,
@@ -121,6 +121,16 @@ public final class HostPresence {
         .map(FleetCoordinator.PeerTarget::state)
         .findFirst()
         .orElse(TargetState.NOT_REGISTERED);
+  }
+
+  /**
+   * After a deploy the registration check waits its full interval, unless the service's group was
+   * never read: a host that joined with nothing running deployed without a gate read, and until it
+   * reads the group it budgets its poll for {@code fleet.expectedHosts}.
+   */
+  void checkAfterDeploy(ServiceSpec service) {
+    boolean sizeUnknown = service.hasLoadBalancer() && fleet.groupSize(service).isEmpty();
+    checkSoon(service, sizeUnknown ? FAILED_CHECK_RETRY : timing.inServiceCheck());
   }
 
   /** The next registration check of {@code service} runs after {@code delay}. */

@@ -45,6 +45,9 @@ final class AgentHarness {
 
   boolean ssmDown;
 
+  /** {@code fleet.expectedHosts}: the loop builder's default unless a test sets it. */
+  int expectedHosts = 1;
+
   /** SSM SecureString reads fail (the secrets of envFromSsm). */
   boolean secretsDown;
 
@@ -160,6 +163,7 @@ final class AgentHarness {
             .traffic(traffic)
             .fleet(fleet)
             .turns(turns)
+            .expectedHosts(expectedHosts)
             .instanceId(instanceId)
             .healthChecks(checks)
             .states(states)

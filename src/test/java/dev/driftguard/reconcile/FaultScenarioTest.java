@@ -4,7 +4,9 @@ import static dev.driftguard.testing.Specs.image;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.driftguard.fleet.FleetCoordinationException;
 import dev.driftguard.fleet.FleetCoordinator;
+import dev.driftguard.fleet.TurnLease;
 import dev.driftguard.host.StateStore;
 import dev.driftguard.model.ContainerSpec;
 import dev.driftguard.model.ImageRef;
@@ -25,6 +27,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -97,15 +100,63 @@ class FaultScenarioTest {
     }
   }
 
+  /** The fleet over the fake target group, throttling its next reads on demand, as AWS can. */
+  private static final class FlakyFleet implements FleetCoordinator {
+    final FleetCoordinator real;
+    int failTargets;
+    int failRolledBackBy;
+    int targetReads;
+
+    FlakyFleet(FleetCoordinator real) {
+      this.real = real;
+    }
+
+    @Override
+    public List<PeerTarget> targets(ServiceSpec service) {
+      targetReads++;
+      if (failTargets-- > 0) {
+        throw new FleetCoordinationException(
+            "ELBv2 DescribeTargetHealth failed: Throttling (HTTP 400)", true, null);
+      }
+      return real.targets(service);
+    }
+
+    @Override
+    public Optional<String> rolledBackBy(ServiceSpec service, dev.driftguard.model.Digest digest) {
+      if (failRolledBackBy-- > 0) {
+        throw new FleetCoordinationException(
+            "EC2 DescribeTags failed: RequestLimitExceeded (HTTP 503)", true, null);
+      }
+      return real.rolledBackBy(service, digest);
+    }
+
+    @Override
+    public java.util.Map<String, dev.driftguard.model.Digest> peersRunning(ServiceSpec service) {
+      return real.peersRunning(service);
+    }
+
+    @Override
+    public void publish(ServiceSpec service, PublishedState state) {
+      real.publish(service, state);
+    }
+
+    @Override
+    public void flush() {
+      real.flush();
+    }
+  }
+
   private FakeTargetGroup group;
   private FlakyGate gate;
+  private FlakyFleet fleet;
 
   private AgentHarness host(ServiceSpec service) {
     AgentHarness host = new AgentHarness(service);
     group = new FakeTargetGroup(host.runtime::record);
     gate = new FlakyGate(group.gate(ME));
     host.traffic = gate;
-    host.fleet = group.fleet(ME);
+    fleet = new FlakyFleet(group.fleet(ME));
+    host.fleet = fleet;
     host.restartAgent();
     host.runtime
         .publish(V1, Behaviour.HEALTHY)
@@ -209,6 +260,54 @@ class FaultScenarioTest {
     assertThat(host.events).contains("deploy web success").doesNotContain("deploy web failed");
     assertServingAndRegistered(host, V2);
     assertThat(gate.failHealthCheck).isNegative();
+  }
+
+  /**
+   * The account's buckets refuse the circuit breaker's tags read in PULL, then the gate's reads of
+   * the group, also with the turn won: each waits in its phase and reads again (fleet-at-scale.md,
+   * rule 7). Ended as faults, they cost backoffs growing to 10 minutes at 2,000 hosts.
+   */
+  @Test
+  void throttledFleetReads_waitInTheirPhase_andTheDeploySucceedsWithoutAFault() throws Exception {
+    AgentHarness host = webHost();
+    fleet.failRolledBackBy = 2;
+    fleet.failTargets = 3;
+    host.pin("web", V2);
+    host.pass();
+    assertThat(host.events).contains("deploy web success").doesNotContain("deploy web failed");
+    assertServingAndRegistered(host, V2);
+    assertThat(fleet.failRolledBackBy).isNegative();
+    assertThat(fleet.failTargets).isNegative();
+  }
+
+  /**
+   * Once the group's size is known, a host waiting for its turn reads the lease table, not the
+   * group; the group is read when the turn is won, and again after deregistering.
+   */
+  @Test
+  void theGate_readsTheGroupOnlyWithATurnWon_onceItsSizeIsKnown() throws Exception {
+    AgentHarness host = webHost();
+    host.time.advance(Duration.ofMinutes(16)); // the registration check reads the group
+    host.pass();
+    TurnLease.Lease peer =
+        host.turns
+            .acquire(
+                StepEnv.pool(host.services.get(0)), 1, "i-0000000000000009", Duration.ofMinutes(30))
+            .orElseThrow();
+    int before = fleet.targetReads;
+    host.pin("web", V2);
+    for (int i = 0; i < 6; i++) {
+      host.time.advance(Duration.ofSeconds(15));
+      host.loop.tick();
+    }
+    assertThat(host.store.load().get("web").phase()).isEqualTo(Phase.GATE);
+    assertThat(fleet.targetReads).isEqualTo(before);
+
+    host.turns.release(peer);
+    host.pass();
+    assertThat(host.events).contains("deploy web success");
+    assertServingAndRegistered(host, V2);
+    assertThat(fleet.targetReads - before).isBetween(2, 3);
   }
 
   @Test

@@ -39,4 +39,34 @@ class PollBudgetTest {
     assertThat(host.loop.budgeted(Duration.ofSeconds(15))).isEqualTo(Duration.ofSeconds(100));
     assertThat(host.loop.budgeted(Duration.ofMinutes(5))).isEqualTo(Duration.ofMinutes(5));
   }
+
+  @Test
+  void beforeTheGroupIsRead_andForWorkers_theExpectedFleetIsBudgetedFor() throws Exception {
+    AgentHarness worker = new AgentHarness(Specs.web());
+    worker.expectedHosts = 2000;
+    worker.restartAgent();
+    worker.runtime.publish(image('1'), Behaviour.HEALTHY);
+    worker.pin("web", image('1'));
+    worker.pass();
+    // No group to read: 2,000 assumed hosts / 20 reads per second.
+    assertThat(worker.loop.budgeted(Duration.ofSeconds(15))).isEqualTo(Duration.ofSeconds(100));
+
+    AgentHarness host =
+        new AgentHarness(Specs.webBehindLoadBalancer(RolloutSpec.Strategy.STOP_FIRST));
+    FakeTargetGroup group = new FakeTargetGroup(host.runtime::record);
+    host.traffic = group.gate("i-0000000000000001");
+    host.fleet = group.fleet("i-0000000000000001");
+    host.expectedHosts = 2000;
+    host.restartAgent();
+    assertThat(host.loop.budgeted(Duration.ofSeconds(15))).isEqualTo(Duration.ofSeconds(100));
+    host.runtime.publish(image('1'), Behaviour.HEALTHY);
+    host.pin("web", image('1'));
+    host.pass();
+    // A host that joined with nothing running deployed without reading the group: it checks its
+    // registration a minute later, not at the usual 15 minutes, and learns the size from it.
+    assertThat(host.loop.budgeted(Duration.ofSeconds(15))).isEqualTo(Duration.ofSeconds(100));
+    host.time.advance(Duration.ofSeconds(76));
+    host.pass();
+    assertThat(host.loop.budgeted(Duration.ofSeconds(15))).isEqualTo(Duration.ofSeconds(15));
+  }
 }
