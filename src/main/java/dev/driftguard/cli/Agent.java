@@ -3,6 +3,7 @@ package dev.driftguard.cli;
 import dev.driftguard.config.AgentConfig;
 import dev.driftguard.config.AgentSettings;
 import dev.driftguard.config.ConfigLoader;
+import dev.driftguard.config.FleetSettings;
 import dev.driftguard.config.RegistryLogin;
 import dev.driftguard.desired.DesiredStateSource;
 import dev.driftguard.desired.FileDesiredStateSource;
@@ -290,7 +291,7 @@ final class Agent implements AutoCloseable {
               .timing(DeployTiming.defaults())
               .pollInterval(settings.pollInterval())
               .ssmReadsPerSecond(settings.fleet().ssmReadsPerSecond())
-              .expectedHosts(settings.fleet().expectedHosts())
+              .expectedHosts(settings.fleet().expectedHosts(), FleetSettings.DEFAULT_EXPECTED_HOSTS)
               .serving(
                   settings.selfReportOn() && inFleet(settings)
                       ? new SelfReport(

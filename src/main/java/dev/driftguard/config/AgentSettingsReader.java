@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.regex.Pattern;
 
 /** Reads the {@code agent:} section into {@link AgentSettings}, defaults for what is absent. */
@@ -176,10 +177,11 @@ final class AgentSettingsReader {
             .integer("ssmReadsPerSecond", 1, (int) FleetSettings.MAX_SSM_READS_PER_SECOND)
             .map(Integer::doubleValue)
             .orElse(FleetSettings.DEFAULT_SSM_READS_PER_SECOND);
-    int expectedHosts =
+    OptionalInt expectedHosts =
         fleet
             .integer("expectedHosts", 1, FleetSettings.MAX_EXPECTED_HOSTS)
-            .orElse(FleetSettings.DEFAULT_EXPECTED_HOSTS);
+            .map(OptionalInt::of)
+            .orElse(OptionalInt.empty());
     return new FleetSettings(table, skew, ssmReads, expectedHosts);
   }
 

@@ -2,6 +2,7 @@ package dev.driftguard.config;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.OptionalInt;
 import java.util.regex.Pattern;
 
 /**
@@ -14,10 +15,12 @@ import java.util.regex.Pattern;
  * @param ssmReadsPerSecond the share of the account's Parameter Store throughput the whole fleet's
  *     desired-state polls may use together; each host stretches its poll interval to keep to it
  * @param expectedHosts how many hosts share that budget until a host has read its target group (and
- *     always, for a host whose services have none): 1 to 100,000
+ *     always, for a host whose services have none): 1 to 100,000; empty when not written, which
+ *     assumes {@link #DEFAULT_EXPECTED_HOSTS} for hosts with a target group and does not spread a
+ *     worker's poll
  */
 public record FleetSettings(
-    String leaseTable, Duration maxClockSkew, double ssmReadsPerSecond, int expectedHosts) {
+    String leaseTable, Duration maxClockSkew, double ssmReadsPerSecond, OptionalInt expectedHosts) {
   /**
    * Half of Parameter Store's default 40 TPS per account and region (GetParameter, GetParameters
    * and PutParameter share it): the rest is headroom for operators, {@code driftguard pin}, secrets
@@ -29,9 +32,12 @@ public record FleetSettings(
   static final double MAX_SSM_READS_PER_SECOND = 10_000;
 
   /**
-   * The fleet the default budget still serves at a 100 s poll. A host reads its target group at its
-   * first in-sync pass and then budgets for the group's real size, so a small fleet pays this only
-   * while that read fails; a large one that assumed one host kept Parameter Store throttled.
+   * Hosts assumed, when {@code expectedHosts} is not written, by a host with a target group it has
+   * not read yet: the fleet the default budget still serves at a 100 s poll. A host reads its group
+   * at its first in-sync pass (or a minute after its first deploy) and then budgets for the group's
+   * real size, so a small fleet pays this only until then; hosts that assumed one host kept
+   * Parameter Store throttled at 2,000 hosts. A worker has no group to read, so without the setting
+   * its poll is not spread: the worker fleet's size is the operator's to write.
    */
   public static final int DEFAULT_EXPECTED_HOSTS = 2_000;
 
@@ -62,8 +68,11 @@ public record FleetSettings(
     if (!(ssmReadsPerSecond > 0) || ssmReadsPerSecond > MAX_SSM_READS_PER_SECOND) {
       throw new IllegalArgumentException("ssmReadsPerSecond must be more than 0 and at most 10000");
     }
-    if (expectedHosts < 1 || expectedHosts > MAX_EXPECTED_HOSTS) {
-      throw new IllegalArgumentException("expectedHosts must be 1..100000, got " + expectedHosts);
+    Objects.requireNonNull(expectedHosts, "expectedHosts");
+    if (expectedHosts.isPresent()
+        && (expectedHosts.getAsInt() < 1 || expectedHosts.getAsInt() > MAX_EXPECTED_HOSTS)) {
+      throw new IllegalArgumentException(
+          "expectedHosts must be 1..100000, got " + expectedHosts.getAsInt());
     }
   }
 
@@ -72,6 +81,6 @@ public record FleetSettings(
         DEFAULT_LEASE_TABLE,
         DEFAULT_MAX_CLOCK_SKEW,
         DEFAULT_SSM_READS_PER_SECOND,
-        DEFAULT_EXPECTED_HOSTS);
+        OptionalInt.empty());
   }
 }

@@ -2,6 +2,9 @@ package dev.driftguard.fleet;
 
 import dev.driftguard.aws.AwsErrors;
 import dev.driftguard.model.AwsCallListener;
+import dev.driftguard.model.GroupSettings;
+import dev.driftguard.model.InvalidValueException;
+import dev.driftguard.model.TargetHealthCheck;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -31,8 +34,10 @@ import software.amazon.awssdk.services.dynamodb.model.ResourceNotFoundException;
  * item is {@code pool = "lease#" + pool}, {@code slot} its index, {@code owner} (absent when
  * released), {@code generation} (N), {@code expiresAt} (N, epoch milliseconds of the holder's
  * clock). A one-time task's item is {@code pool = "run#" + task}, {@code slot = 0}, with {@code
- * state} too. Items are never deleted: a released slot keeps its generation, so fencing tokens only
- * grow.
+ * state} too. A target group's settings, shared by the host that read them from ELBv2, are {@code
+ * pool = "group#" + pool}, {@code slot = 0}, with {@code deregistrationDelayMs}, {@code
+ * healthCheckIntervalMs}, {@code healthyThreshold} and {@code sharedAt} (N, epoch milliseconds).
+ * Items are never deleted: a released slot keeps its generation, so fencing tokens only grow.
  *
  * <p>A takeover writes on the condition that the generation is still the one it read and that the
  * expiry is still before its cutoff (now minus the maximum skew), so a renewal that lands between
@@ -50,6 +55,11 @@ public final class DynamoDbTurnLease implements TurnLease {
   static final String STATE = "state";
   private static final String LEASE_PREFIX = "lease#";
   private static final String RUN_PREFIX = "run#";
+  private static final String GROUP_PREFIX = "group#";
+  static final String DELAY_MS = "deregistrationDelayMs";
+  static final String INTERVAL_MS = "healthCheckIntervalMs";
+  static final String HEALTHY_THRESHOLD = "healthyThreshold";
+  static final String SHARED_AT = "sharedAt";
   private static final Map<String, String> NAMES =
       Map.of(
           "#pool", POOL,
@@ -270,6 +280,44 @@ public final class DynamoDbTurnLease implements TurnLease {
             number(item, GENERATION),
             RunState.valueOf(item.get(STATE).s()),
             Instant.ofEpochMilli(number(item, EXPIRES_AT))));
+  }
+
+  @Override
+  public Optional<GroupSettings> sharedSettings(String pool, Instant notBefore) {
+    // Eventually consistent (half a read unit): settings change rarely, and a stale copy only
+    // shapes how long this host waits, never whether it may leave.
+    Map<String, AttributeValue> item =
+        call(
+                "GetItem",
+                () -> dynamo.getItem(b -> b.tableName(table).key(key(GROUP_PREFIX + pool, 0))))
+            .item();
+    if (item == null
+        || item.isEmpty()
+        || !item.containsKey(SHARED_AT)
+        || number(item, SHARED_AT) < notBefore.toEpochMilli()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(
+          new GroupSettings(
+              Duration.ofMillis(number(item, DELAY_MS)),
+              new TargetHealthCheck(
+                  Duration.ofMillis(number(item, INTERVAL_MS)),
+                  (int) number(item, HEALTHY_THRESHOLD))));
+    } catch (InvalidValueException e) {
+      // Written by hand or by another version: read the group itself.
+      return Optional.empty();
+    }
+  }
+
+  @Override
+  public void shareSettings(String pool, GroupSettings settings) {
+    Map<String, AttributeValue> item = new HashMap<>(key(GROUP_PREFIX + pool, 0));
+    item.put(DELAY_MS, n(settings.deregistrationDelay().toMillis()));
+    item.put(INTERVAL_MS, n(settings.healthCheck().interval().toMillis()));
+    item.put(HEALTHY_THRESHOLD, n(settings.healthCheck().healthyThreshold()));
+    item.put(SHARED_AT, n(clock.millis()));
+    call("PutItem", () -> dynamo.putItem(b -> b.tableName(table).item(item)));
   }
 
   // ---- DynamoDB calls ------------------------------------------------------------------------

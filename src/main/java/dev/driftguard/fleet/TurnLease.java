@@ -1,5 +1,6 @@
 package dev.driftguard.fleet;
 
+import dev.driftguard.model.GroupSettings;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -71,6 +72,18 @@ public interface TurnLease {
 
   /** The task's record, if it was ever begun. */
   Optional<Run> run(String task);
+
+  /**
+   * The target group's settings as a peer read and {@link #shareSettings shared} them for {@code
+   * pool}, if that was at or after {@code notBefore}. A port without a shared table (a host alone)
+   * has none.
+   */
+  default Optional<GroupSettings> sharedSettings(String pool, Instant notBefore) {
+    return Optional.empty();
+  }
+
+  /** Shares the group's settings, as read now from ELBv2, with the pool's other hosts. */
+  default void shareSettings(String pool, GroupSettings settings) {}
 
   /**
    * One slot's lease.

@@ -204,7 +204,7 @@ public final class DeployRunner {
     }
     d.end = end;
     presence.publish(d.service);
-    presence.checkAfterDeploy(d.service);
+    presence.checkSoon(d.service, env.timing().inServiceCheck());
     if (d.path != DeployPath.RESTART) {
       env.listener().deployFinished(name, end.outcome(), took);
     }

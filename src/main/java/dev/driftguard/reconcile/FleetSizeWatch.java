@@ -20,25 +20,32 @@ import java.util.concurrent.ConcurrentHashMap;
 final class FleetSizeWatch implements FleetCoordinator {
   private final FleetCoordinator delegate;
   private final Map<String, Integer> groupSizes = new ConcurrentHashMap<>();
-  private final int expectedHosts;
+  private final int assumed;
 
   /**
-   * @param expectedHosts the size assumed before any group was read, and for workers ({@code
-   *     fleet.expectedHosts})
+   * @param assumed the size assumed before any group was read, and for workers ({@link
+   *     ReconcileLoop.Builder#expectedHosts})
    */
-  FleetSizeWatch(FleetCoordinator delegate, int expectedHosts) {
+  FleetSizeWatch(FleetCoordinator delegate, int assumed) {
     this.delegate = delegate;
-    this.expectedHosts = expectedHosts;
+    this.assumed = assumed;
   }
 
   @Override
   public List<PeerTarget> targets(ServiceSpec service) {
     List<PeerTarget> all = delegate.targets(service);
-    if (!all.isEmpty()) {
+    if (service.hasLoadBalancer()) {
+      // An empty group is one this host is about to join: a fleet of one so far.
       groupSizes.put(
-          service.name(), (int) all.stream().map(PeerTarget::instanceId).distinct().count());
+          service.name(),
+          (int) Math.max(1, all.stream().map(PeerTarget::instanceId).distinct().count()));
     }
     return all;
+  }
+
+  /** Whether any target group has been read. */
+  boolean anyGroupRead() {
+    return !groupSizes.isEmpty();
   }
 
   /** Hosts in the service's target group at its last read; empty before one answered. */
@@ -49,10 +56,10 @@ final class FleetSizeWatch implements FleetCoordinator {
 
   /**
    * The hosts that share the account's desired-state budget: the largest target group read so far,
-   * or {@code expectedHosts} before any read answered.
+   * or the assumed size before any read answered.
    */
   int budgetSize() {
-    return groupSizes.values().stream().mapToInt(Integer::intValue).max().orElse(expectedHosts);
+    return groupSizes.values().stream().mapToInt(Integer::intValue).max().orElse(assumed);
   }
 
   /**

@@ -4,6 +4,8 @@ import dev.driftguard.fleet.FleetCoordinationException;
 import dev.driftguard.fleet.FleetCoordinator.PeerTarget;
 import dev.driftguard.fleet.TurnLease;
 import dev.driftguard.model.ContainerInfo;
+import dev.driftguard.model.GroupSettings;
+import dev.driftguard.model.TrafficSpec;
 import dev.driftguard.traffic.TrafficGateException;
 import java.time.Duration;
 import java.time.Instant;
@@ -31,6 +33,12 @@ final class GateStep implements DeployStep {
   /** A turn given back for lack of room waits this many gate polls before the next try. */
   static final int ROOMLESS_FACTOR = 3;
 
+  /**
+   * Settings a peer shared longer ago than this are read from ELBv2 again: an operator who changes
+   * the group's deregistration delay or health check sees every host follow within the hour.
+   */
+  static final Duration SHARED_SETTINGS_MAX_AGE = Duration.ofHours(1);
+
   private final StepEnv env;
 
   GateStep(StepEnv env) {
@@ -46,19 +54,12 @@ final class GateStep implements DeployStep {
     }
     Instant now = env.clock().instant();
     DeployTiming timing = env.timing();
-    if (d.service.hasLoadBalancer()) {
-      try {
-        env.traffic().learnGroupSettings(d.service.traffic());
-      } catch (TrafficGateException e) {
-        if (!e.throttled()) {
-          throw e;
-        }
-        return waitOrGiveUp(
-            d,
-            now,
-            "waiting: reading the target group's settings is throttled",
-            env.throttledPause(d));
+    if (d.service.hasLoadBalancer() && !d.acted) {
+      StepOutcome wait = learnGroupSettings(d, now);
+      if (wait != null) {
+        return wait;
       }
+      d.acted = true;
     }
     List<PeerTarget> targets = null;
     Optional<TurnLease.Lease> lease;
@@ -140,6 +141,54 @@ final class GateStep implements DeployStep {
         d.lease.generation(),
         verdict.why());
     return StepOutcome.done();
+  }
+
+  /**
+   * Makes the group's settings known before the host leaves (the drain ends with the deregistration
+   * delay; the health-check timing says when a registered target can be healthy), once per deploy:
+   * from the lease table when a peer shared them within {@link #SHARED_SETTINGS_MAX_AGE}, else from
+   * ELBv2, and then shared. Read per host from ELBv2, they were 4,000 of the account's Describe*
+   * calls for a 2,000-host rollout, most of them retried after throttling.
+   *
+   * @return null once known (or refused for good: the fallbacks apply); a wait while throttled
+   */
+  private StepOutcome learnGroupSettings(Deploy d, Instant now) {
+    TrafficSpec traffic = d.service.traffic();
+    if (env.traffic().knownGroupSettings(traffic).isPresent()) {
+      return null;
+    }
+    String pool = StepEnv.pool(d.service);
+    try {
+      Optional<GroupSettings> shared =
+          env.turns().sharedSettings(pool, now.minus(SHARED_SETTINGS_MAX_AGE));
+      if (shared.isPresent()) {
+        env.traffic().adoptGroupSettings(traffic, shared.get());
+        return null;
+      }
+    } catch (FleetCoordinationException e) {
+      // The table cannot say now: read the group itself, as if nobody had shared.
+    }
+    try {
+      env.traffic().learnGroupSettings(traffic);
+    } catch (TrafficGateException e) {
+      if (!e.throttled()) {
+        throw e;
+      }
+      return waitOrGiveUp(
+          d,
+          now,
+          "waiting: reading the target group's settings is throttled",
+          env.throttledPause(d));
+    }
+    Optional<GroupSettings> read = env.traffic().knownGroupSettings(traffic);
+    if (read.isPresent()) {
+      try {
+        env.turns().shareSettings(pool, read.get());
+      } catch (FleetCoordinationException e) {
+        logger.debug("{} could not share the group's settings: {}", d.context(), e.getMessage());
+      }
+    }
+    return null;
   }
 
   /**

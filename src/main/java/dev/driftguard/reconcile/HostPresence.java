@@ -123,16 +123,6 @@ public final class HostPresence {
         .orElse(TargetState.NOT_REGISTERED);
   }
 
-  /**
-   * After a deploy the registration check waits its full interval, unless the service's group was
-   * never read: a host that joined with nothing running deployed without a gate read, and until it
-   * reads the group it budgets its poll for {@code fleet.expectedHosts}.
-   */
-  void checkAfterDeploy(ServiceSpec service) {
-    boolean sizeUnknown = service.hasLoadBalancer() && fleet.groupSize(service).isEmpty();
-    checkSoon(service, sizeUnknown ? FAILED_CHECK_RETRY : timing.inServiceCheck());
-  }
-
   /** The next registration check of {@code service} runs after {@code delay}. */
   void checkSoon(ServiceSpec service, Duration delay) {
     nextInServiceCheck.put(service.name(), clock.instant().plus(delay));

@@ -33,6 +33,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
@@ -92,6 +93,11 @@ public final class ReconcileLoop {
   private boolean started;
   private boolean resumed;
 
+  /** A failed read of the group's size is tried again this soon (jittered). */
+  static final Duration SIZE_READ_RETRY = Duration.ofMinutes(1);
+
+  private Instant nextSizeRead;
+
   /** When the last poll ran (null before the first) and its jitter factor. */
   private Instant lastPollAt;
 
@@ -116,7 +122,13 @@ public final class ReconcileLoop {
     this.stabilisation = b.stabilisation;
     this.terminationNotice = b.terminationNotice;
     this.janitor = new ImageJanitor(runtime, b.keepImages);
-    this.fleet = new FleetSizeWatch(b.fleet, b.expectedHosts);
+    this.fleet =
+        new FleetSizeWatch(
+            b.fleet,
+            b.expectedHosts.orElse(
+                b.services.stream().anyMatch(ServiceSpec::hasLoadBalancer)
+                    ? b.defaultExpectedHosts
+                    : 1));
     this.env =
         new StepEnv(
             runtime,
@@ -179,6 +191,7 @@ public final class ReconcileLoop {
     if (lastPollAt == null || !now.isBefore(nextPoll())) {
       poll();
     }
+    learnFleetSize();
     // A stop-first deploy never waits for this poll between STOP and START (advanceDue).
     advanceDue();
     beat();
@@ -194,6 +207,7 @@ public final class ReconcileLoop {
     startOnce();
     checkTermination(clock.instant(), true);
     poll();
+    learnFleetSize();
     while (!underWay.isEmpty()) {
       advanceDue();
       if (!underWay.isEmpty()) {
@@ -689,6 +703,35 @@ public final class ReconcileLoop {
   }
 
   /**
+   * Reads a target group once to learn how many hosts share the desired-state budget, while no read
+   * has told this host yet, and again a minute later (jittered) while that read fails. Not left to
+   * the registration check: that runs inside a poll, and a host that assumed 2,000 hosts polls
+   * every 100 s, so a host that joined with nothing running (and deployed without a gate read)
+   * could wait that long for a pin on a fleet of four.
+   */
+  private void learnFleetSize() {
+    if (fleet.anyGroupRead()) {
+      return;
+    }
+    Instant now = clock.instant();
+    if (nextSizeRead != null && now.isBefore(nextSizeRead)) {
+      return;
+    }
+    Optional<ServiceSpec> behindGroup =
+        services.stream().filter(ServiceSpec::hasLoadBalancer).findFirst();
+    if (behindGroup.isEmpty()) {
+      return;
+    }
+    nextSizeRead =
+        now.plusMillis((long) (SIZE_READ_RETRY.toMillis() * (0.75 + 0.5 * random.nextDouble())));
+    try {
+      fleet.targets(behindGroup.get());
+    } catch (RuntimeException e) {
+      logger.debug("could not read the target group's size yet: {}", e.getMessage());
+    }
+  }
+
+  /**
    * When the next poll is due: evaluated afresh each time, so a fleet size learned after the last
    * poll (the first read of the target group, often in the same pass) applies to the wait already
    * under way.
@@ -743,7 +786,8 @@ public final class ReconcileLoop {
     private int keepImages = 1;
     private Supplier<Optional<String>> terminationNotice = Optional::empty;
     private double ssmReadsPerSecond = 20;
-    private int expectedHosts = 1;
+    private OptionalInt expectedHosts = OptionalInt.empty();
+    private int defaultExpectedHosts = 1;
     private ServingObserver serving = ServingObserver.NONE;
 
     /** Told after every poll whether the host serves anything (the ASG self-report). */
@@ -768,13 +812,16 @@ public final class ReconcileLoop {
 
     /**
      * How many hosts share the desired-state budget until this host has read its target group (and
-     * always, for a host whose services have none).
+     * always, for a host whose services have none): {@code fleet.expectedHosts} as written. Not
+     * written, a host with a target group assumes {@code whenNotWritten} until it reads it, and a
+     * worker does not spread its poll (it has no group to learn the size from).
      */
-    public Builder expectedHosts(int expectedHosts) {
-      if (expectedHosts < 1) {
-        throw new IllegalArgumentException("expectedHosts must be at least 1");
+    public Builder expectedHosts(OptionalInt expectedHosts, int whenNotWritten) {
+      if (expectedHosts.isPresent() && expectedHosts.getAsInt() < 1 || whenNotWritten < 1) {
+        throw new IllegalArgumentException("expected hosts must be at least 1");
       }
       this.expectedHosts = expectedHosts;
+      this.defaultExpectedHosts = whenNotWritten;
       return this;
     }
 

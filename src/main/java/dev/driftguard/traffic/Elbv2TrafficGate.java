@@ -2,6 +2,7 @@ package dev.driftguard.traffic;
 
 import dev.driftguard.aws.AwsErrors;
 import dev.driftguard.model.AwsCallListener;
+import dev.driftguard.model.GroupSettings;
 import dev.driftguard.model.TargetHealthCheck;
 import dev.driftguard.model.TargetState;
 import dev.driftguard.model.TrafficSpec;
@@ -178,6 +179,23 @@ public final class Elbv2TrafficGate implements TrafficGate {
   @Override
   public Optional<Duration> deregistrationDelay(TrafficSpec traffic) {
     return Optional.ofNullable(readDeregistrationDelay(traffic.targetGroupArn().value()));
+  }
+
+  @Override
+  public Optional<GroupSettings> knownGroupSettings(TrafficSpec traffic) {
+    String arn = traffic.targetGroupArn().value();
+    Duration delay = deregistrationDelays.get(arn);
+    TargetHealthCheck check = healthChecks.get(arn);
+    return delay == null || check == null
+        ? Optional.empty()
+        : Optional.of(new GroupSettings(delay, check));
+  }
+
+  @Override
+  public void adoptGroupSettings(TrafficSpec traffic, GroupSettings settings) {
+    String arn = traffic.targetGroupArn().value();
+    deregistrationDelays.put(arn, settings.deregistrationDelay());
+    healthChecks.put(arn, settings.healthCheck());
   }
 
   @Override

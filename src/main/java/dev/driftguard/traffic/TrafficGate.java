@@ -1,5 +1,6 @@
 package dev.driftguard.traffic;
 
+import dev.driftguard.model.GroupSettings;
 import dev.driftguard.model.TargetHealthCheck;
 import dev.driftguard.model.TargetState;
 import dev.driftguard.model.TrafficSpec;
@@ -60,4 +61,15 @@ public interface TrafficGate {
     deregistrationDelay(traffic);
     healthCheck(traffic);
   }
+
+  /**
+   * The group's settings, when both were read from ELBv2 (not assumed) or adopted: what a host may
+   * share with its peers; empty otherwise.
+   */
+  default Optional<GroupSettings> knownGroupSettings(TrafficSpec traffic) {
+    return Optional.empty();
+  }
+
+  /** Takes the group's settings as a peer read them, instead of reading them from ELBv2. */
+  default void adoptGroupSettings(TrafficSpec traffic, GroupSettings settings) {}
 }

@@ -127,7 +127,9 @@ class ConfigLoaderTest {
     assertThat(agent.logFormat()).isEqualTo(LogFormat.JSON);
     assertThat(agent.imagesToKeep()).isEqualTo(5);
     assertThat(agent.fleet())
-        .isEqualTo(new FleetSettings("web-leases", Duration.ofSeconds(45), 100, 12));
+        .isEqualTo(
+            new FleetSettings(
+                "web-leases", Duration.ofSeconds(45), 100, java.util.OptionalInt.of(12)));
     assertThat(agent.registryLogin("REGISTRY.example.com:5000"))
         .contains(
             new RegistryLogin(
@@ -399,7 +401,7 @@ class ConfigLoaderTest {
     assertThat(defaults.fleet().leaseTable()).isEqualTo("driftguard-leases");
     assertThat(defaults.fleet().maxClockSkew()).isEqualTo(Duration.ofSeconds(10));
     assertThat(defaults.fleet().ssmReadsPerSecond()).isEqualTo(20);
-    assertThat(defaults.fleet().expectedHosts()).isEqualTo(2000);
+    assertThat(defaults.fleet().expectedHosts()).isEmpty();
   }
 
   @Test

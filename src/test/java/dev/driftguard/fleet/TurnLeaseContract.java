@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.driftguard.fleet.TurnLease.Lease;
 import dev.driftguard.fleet.TurnLease.Run;
 import dev.driftguard.fleet.TurnLease.RunState;
+import dev.driftguard.model.GroupSettings;
+import dev.driftguard.model.TargetHealthCheck;
 import dev.driftguard.testing.FakeTime;
 import java.time.Clock;
 import java.time.Duration;
@@ -40,6 +42,20 @@ public abstract class TurnLeaseContract {
   /** A host whose clock is {@code skew} ahead of true time. */
   private TurnLease skewed(Duration skew) {
     return lease(Clock.offset(time, skew));
+  }
+
+  @Test
+  void sharedSettings_areWhatAPeerShared_untilTheyAreOlderThanAsked() {
+    GroupSettings settings =
+        new GroupSettings(Duration.ofSeconds(30), new TargetHealthCheck(Duration.ofSeconds(5), 2));
+    assertThat(host().sharedSettings(POOL, time.instant().minusSeconds(60))).isEmpty();
+
+    skewed(Duration.ZERO).shareSettings(POOL, settings);
+    time.advance(Duration.ofSeconds(10));
+
+    assertThat(host().sharedSettings(POOL, time.instant().minusSeconds(60))).contains(settings);
+    assertThat(host().sharedSettings(POOL, time.instant().minusSeconds(5))).isEmpty();
+    assertThat(host().sharedSettings(POOL + "-other", time.instant().minusSeconds(60))).isEmpty();
   }
 
   @Test

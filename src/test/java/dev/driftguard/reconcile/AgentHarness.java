@@ -45,8 +45,10 @@ final class AgentHarness {
 
   boolean ssmDown;
 
-  /** {@code fleet.expectedHosts}: the loop builder's default unless a test sets it. */
-  int expectedHosts = 1;
+  /** {@code fleet.expectedHosts} as written (empty: not written), and the assumption without. */
+  java.util.OptionalInt expectedHosts = java.util.OptionalInt.empty();
+
+  int defaultExpectedHosts = 1;
 
   /** SSM SecureString reads fail (the secrets of envFromSsm). */
   boolean secretsDown;
@@ -163,7 +165,7 @@ final class AgentHarness {
             .traffic(traffic)
             .fleet(fleet)
             .turns(turns)
-            .expectedHosts(expectedHosts)
+            .expectedHosts(expectedHosts, defaultExpectedHosts)
             .instanceId(instanceId)
             .healthChecks(checks)
             .states(states)

@@ -9,6 +9,7 @@ import dev.driftguard.fleet.FleetCoordinator;
 import dev.driftguard.fleet.TurnLease;
 import dev.driftguard.host.StateStore;
 import dev.driftguard.model.ContainerSpec;
+import dev.driftguard.model.GroupSettings;
 import dev.driftguard.model.ImageRef;
 import dev.driftguard.model.Phase;
 import dev.driftguard.model.RolloutSpec;
@@ -24,6 +25,7 @@ import dev.driftguard.testing.Specs;
 import dev.driftguard.traffic.TrafficGate;
 import dev.driftguard.traffic.TrafficGateException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -97,6 +99,31 @@ class FaultScenarioTest {
         throw throttled("DescribeTargetGroups");
       }
       return real.healthCheck(traffic);
+    }
+
+    /** The group's settings as this gate knows them, read or adopted (an ELBv2 gate's cache). */
+    GroupSettings known;
+
+    int learned;
+    int adopted;
+
+    @Override
+    public void learnGroupSettings(TrafficSpec traffic) {
+      learned++;
+      known =
+          new GroupSettings(
+              real.deregistrationDelay(traffic).orElse(Duration.ZERO), healthCheck(traffic));
+    }
+
+    @Override
+    public Optional<GroupSettings> knownGroupSettings(TrafficSpec traffic) {
+      return Optional.ofNullable(known);
+    }
+
+    @Override
+    public void adoptGroupSettings(TrafficSpec traffic, GroupSettings settings) {
+      adopted++;
+      known = settings;
     }
   }
 
@@ -308,6 +335,31 @@ class FaultScenarioTest {
     assertThat(host.events).contains("deploy web success");
     assertServingAndRegistered(host, V2);
     assertThat(fleet.targetReads - before).isBetween(2, 3);
+  }
+
+  /**
+   * The first deploy reads the group's settings from ELBv2 and shares them in the lease table; an
+   * agent started afresh (its cache empty) adopts them there instead of reading ELBv2 again.
+   */
+  @Test
+  void groupSettings_readOnce_areSharedThroughTheLeaseTable_andAdoptedAfterARestart()
+      throws Exception {
+    AgentHarness host = webHost();
+    host.pin("web", V2);
+    host.pass();
+    assertThat(gate.learned).isEqualTo(1);
+    assertThat(host.turns.sharedSettings(StepEnv.pool(host.services.get(0)), Instant.EPOCH))
+        .contains(gate.known);
+
+    FlakyGate fresh = new FlakyGate(group.gate(ME));
+    host.traffic = fresh;
+    host.restartAgent();
+    host.pin("web", V1);
+    host.pass();
+    assertThat(host.events).doesNotContain("deploy web failed");
+    assertServingAndRegistered(host, V1);
+    assertThat(fresh.learned).isZero();
+    assertThat(fresh.adopted).isEqualTo(1);
   }
 
   @Test

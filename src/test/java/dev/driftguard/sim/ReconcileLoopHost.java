@@ -69,7 +69,8 @@ public final class ReconcileLoopHost implements SimHost {
             .timing(DeployTiming.defaults())
             .pollInterval(w.pollInterval())
             .ssmReadsPerSecond(FleetSettings.defaults().ssmReadsPerSecond())
-            .expectedHosts(FleetSettings.defaults().expectedHosts())
+            .expectedHosts(
+                FleetSettings.defaults().expectedHosts(), FleetSettings.DEFAULT_EXPECTED_HOSTS)
             .stabilisation(Duration.ofMinutes(1))
             .keepImages(2)
             .terminationNotice(w.terminationNotice())

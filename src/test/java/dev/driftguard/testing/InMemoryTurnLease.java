@@ -1,6 +1,7 @@
 package dev.driftguard.testing;
 
 import dev.driftguard.fleet.TurnLease;
+import dev.driftguard.model.GroupSettings;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -21,32 +22,52 @@ public final class InMemoryTurnLease implements TurnLease {
 
   private record RunRecord(String owner, long generation, RunState state, Instant expiresAt) {}
 
+  private record Shared(GroupSettings settings, Instant at) {}
+
   private final Object lock;
   private final Map<String, Map<Integer, Slot>> pools;
   private final Map<String, RunRecord> runs;
+  private final Map<String, Shared> shared;
   private final Clock clock;
   private final Duration maxSkew;
 
   public InMemoryTurnLease(Clock clock, Duration maxSkew) {
-    this(new Object(), new HashMap<>(), new HashMap<>(), clock, maxSkew);
+    this(new Object(), new HashMap<>(), new HashMap<>(), new HashMap<>(), clock, maxSkew);
   }
 
   private InMemoryTurnLease(
       Object lock,
       Map<String, Map<Integer, Slot>> pools,
       Map<String, RunRecord> runs,
+      Map<String, Shared> shared,
       Clock clock,
       Duration maxSkew) {
     this.lock = lock;
     this.pools = pools;
     this.runs = runs;
+    this.shared = shared;
     this.clock = clock;
     this.maxSkew = maxSkew;
   }
 
   /** The same leases, seen by a host whose clock is {@code clock}. */
   public InMemoryTurnLease as(Clock clock) {
-    return new InMemoryTurnLease(lock, pools, runs, clock, maxSkew);
+    return new InMemoryTurnLease(lock, pools, runs, shared, clock, maxSkew);
+  }
+
+  @Override
+  public Optional<GroupSettings> sharedSettings(String pool, Instant notBefore) {
+    synchronized (lock) {
+      Shared s = shared.get(pool);
+      return s == null || s.at().isBefore(notBefore) ? Optional.empty() : Optional.of(s.settings());
+    }
+  }
+
+  @Override
+  public void shareSettings(String pool, GroupSettings settings) {
+    synchronized (lock) {
+      shared.put(pool, new Shared(settings, clock.instant()));
+    }
   }
 
   @Override

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.driftguard.cli.AwsClients;
 import dev.driftguard.model.DesiredSource;
+import dev.driftguard.model.GroupSettings;
 import dev.driftguard.model.RolloutSpec;
 import dev.driftguard.model.ServiceSpec;
 import dev.driftguard.model.TargetGroupArn;
@@ -15,6 +16,7 @@ import dev.driftguard.testing.RecordingAwsCalls;
 import dev.driftguard.testing.Specs;
 import dev.driftguard.testing.aws.AwsFault;
 import dev.driftguard.testing.aws.Ec2Service;
+import dev.driftguard.testing.aws.FaultRule;
 import dev.driftguard.testing.aws.LocalAws;
 import dev.driftguard.testing.aws.TargetGroupConfig;
 import java.time.Duration;
@@ -159,6 +161,47 @@ class Elbv2TrafficGateTest {
     Duration took = Duration.ofNanos(System.nanoTime() - startNanos);
 
     assertThat(took).isBetween(Duration.ofMillis(250), Duration.ofSeconds(5));
+  }
+
+  @Test
+  void groupSettings_readOnce_areKnown_andAPeerAdoptsThemWithoutReadingElbv2() {
+    String arn = group("web", 2, Duration.ofSeconds(3));
+    TrafficSpec traffic =
+        service(arn, 80, null, Duration.ofSeconds(20), Duration.ofSeconds(1)).traffic();
+    assertThat(gate.knownGroupSettings(traffic)).isEmpty();
+
+    gate.learnGroupSettings(traffic);
+    GroupSettings read = gate.knownGroupSettings(traffic).orElseThrow();
+    assertThat(read.deregistrationDelay()).isEqualTo(Duration.ofSeconds(3));
+    assertThat(read.healthCheck()).isEqualTo(gate.healthCheck(traffic));
+
+    Elbv2TrafficGate peer = gate();
+    int before = settingsReads();
+    peer.adoptGroupSettings(traffic, read);
+    assertThat(peer.deregistrationDelay(traffic)).contains(Duration.ofSeconds(3));
+    assertThat(peer.healthCheck(traffic)).isEqualTo(read.healthCheck());
+    assertThat(peer.knownGroupSettings(traffic)).contains(read);
+    assertThat(settingsReads()).isEqualTo(before);
+  }
+
+  @Test
+  void learnGroupSettings_throttled_throws_soTheGateWaitsWhileTheHostStillServes() {
+    String arn = group("web", 2, Duration.ofSeconds(3));
+    TrafficSpec traffic =
+        service(arn, 80, null, Duration.ofSeconds(20), Duration.ofSeconds(1)).traffic();
+    aws.failNext("elbv2", "DescribeTargetGroupAttributes", 100, FaultRule.throttling("elbv2"));
+
+    assertThatThrownBy(() -> gate.learnGroupSettings(traffic))
+        .isInstanceOfSatisfying(
+            TrafficGateException.class, e -> assertThat(e.throttled()).isTrue());
+    assertThat(gate.knownGroupSettings(traffic)).isEmpty();
+  }
+
+  private int settingsReads() {
+    return aws.calls("elasticloadbalancing", "DescribeTargetGroupAttributes")
+        + aws.calls("elbv2", "DescribeTargetGroupAttributes")
+        + aws.calls("elasticloadbalancing", "DescribeTargetGroups")
+        + aws.calls("elbv2", "DescribeTargetGroups");
   }
 
   @Test
