@@ -34,10 +34,10 @@ public record FleetSettings(
   /**
    * Hosts assumed, when {@code expectedHosts} is not written, by a host with a target group it has
    * not read yet: the fleet the default budget still serves at a 100 s poll. A host reads its group
-   * at its first in-sync pass (or a minute after its first deploy) and then budgets for the group's
-   * real size, so a small fleet pays this only until then; hosts that assumed one host kept
-   * Parameter Store throttled at 2,000 hosts. A worker has no group to read, so without the setting
-   * its poll is not spread: the worker fleet's size is the operator's to write.
+   * at start (again a minute later while that read fails) and then budgets for the group's real
+   * size, so a small fleet pays this only until then; hosts that assumed one host kept Parameter
+   * Store throttled at 2,000 hosts. A worker has no group to read, so without the setting its poll
+   * is not spread: the worker fleet's size is the operator's to write.
    */
   public static final int DEFAULT_EXPECTED_HOSTS = 2_000;
 
