@@ -6,8 +6,8 @@ import dev.driftguard.model.ServiceSpec;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalInt;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The fleet coordinator as the loop uses it, learning the size of each target group from every read
@@ -21,6 +21,7 @@ final class FleetSizeWatch implements FleetCoordinator {
   private final FleetCoordinator delegate;
   private final Map<String, Integer> groupSizes = new ConcurrentHashMap<>();
   private final int assumed;
+  private final AtomicLong readsTried = new AtomicLong();
 
   /**
    * @param assumed the size assumed before any group was read, and for workers ({@link
@@ -33,25 +34,26 @@ final class FleetSizeWatch implements FleetCoordinator {
 
   @Override
   public List<PeerTarget> targets(ServiceSpec service) {
-    List<PeerTarget> all = delegate.targets(service);
-    if (service.hasLoadBalancer()) {
-      // An empty group is one this host is about to join: a fleet of one so far.
-      groupSizes.put(
-          service.name(),
-          (int) Math.max(1, all.stream().map(PeerTarget::instanceId).distinct().count()));
+    if (!service.hasLoadBalancer()) {
+      return delegate.targets(service); // a worker: nothing to read, and no size to learn
     }
+    readsTried.incrementAndGet();
+    List<PeerTarget> all = delegate.targets(service);
+    // An empty group is one this host is about to join: a fleet of one so far.
+    groupSizes.put(
+        service.name(),
+        (int) Math.max(1, all.stream().map(PeerTarget::instanceId).distinct().count()));
     return all;
+  }
+
+  /** Reads of a whole group tried so far, answered or not. */
+  long readsTried() {
+    return readsTried.get();
   }
 
   /** Whether any target group has been read. */
   boolean anyGroupRead() {
     return !groupSizes.isEmpty();
-  }
-
-  /** Hosts in the service's target group at its last read; empty before one answered. */
-  OptionalInt groupSize(ServiceSpec service) {
-    Integer size = groupSizes.get(service.name());
-    return size == null ? OptionalInt.empty() : OptionalInt.of(size);
   }
 
   /**
@@ -67,7 +69,8 @@ final class FleetSizeWatch implements FleetCoordinator {
    * it numbers the turn slots, which the read after winning one checks anyway.
    */
   int assumedSize(ServiceSpec service) {
-    return groupSize(service).orElseGet(this::budgetSize);
+    Integer size = groupSizes.get(service.name());
+    return size != null ? size : budgetSize();
   }
 
   @Override

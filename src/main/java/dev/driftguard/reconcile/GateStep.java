@@ -21,11 +21,11 @@ import org.slf4j.LoggerFactory;
  * {@code maxUnavailable} slots on the {@link TurnLease}, a strongly consistent compare-and-set:
  * exactly one host gets a free (or expired) slot, however many ask at once. With a turn won, the
  * target group itself must show room (the second, independent check: a peer that is unhealthy for
- * reasons of its own counts too), or the turn goes back. The group is read before asking only while
- * its size, which numbers the slots, is not known yet: waiting hosts read the lease table, not
- * ELBv2, whose Describe* bucket is the account's. Once the turn is held, the circuit breaker is
- * read again, since a peer may have rolled the digest back meanwhile. Workers (no target group)
- * take turns too. A host whose container does not run is out of service already and needs no turn.
+ * reasons of its own counts too), or the turn goes back. The slots are numbered against the group's
+ * size as last read (or assumed before a read), so waiting hosts read the lease table, not ELBv2,
+ * whose Describe* bucket is the account's. Once the turn is held, the circuit breaker is read
+ * again, since a peer may have rolled the digest back meanwhile. Workers (no target group) take
+ * turns too. A host whose container does not run is out of service already and needs no turn.
  */
 final class GateStep implements DeployStep {
   private static final Logger logger = LoggerFactory.getLogger(GateStep.class);
@@ -200,14 +200,10 @@ final class GateStep implements DeployStep {
   private StepOutcome throttledOrThrow(
       Deploy d, Instant now, FleetCoordinationException e, TurnLease.Lease won) {
     if (!e.throttled()) {
-      if (won != null) {
-        giveBack(d, won);
-      }
+      giveBack(d, won);
       throw e;
     }
-    if (won != null) {
-      d.lease = won;
-    }
+    d.lease = won;
     return waitOrGiveUp(d, now, "waiting: reading the fleet is throttled", env.throttledPause(d));
   }
 

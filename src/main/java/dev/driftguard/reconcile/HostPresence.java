@@ -36,7 +36,7 @@ public final class HostPresence {
 
   private final ContainerRuntime runtime;
   private final TrafficGate traffic;
-  private final FleetSizeWatch fleet;
+  private final FleetCoordinator fleet;
   private final TurnLease turns;
   private final StateBook states;
   private final ReconcileListener listener;
@@ -49,7 +49,7 @@ public final class HostPresence {
   public HostPresence(
       ContainerRuntime runtime,
       TrafficGate traffic,
-      FleetSizeWatch fleet,
+      FleetCoordinator fleet,
       TurnLease turns,
       StateBook states,
       ReconcileListener listener,

@@ -72,6 +72,16 @@ public final class ReconcileLoop {
   private final Duration stabilisation;
   private final Supplier<Optional<String>> terminationNotice;
   private final double ssmReadsPerSecond;
+
+  /** GetParameters calls per poll: ceil(services read from SSM / 10). Fixed with the services. */
+  private final long ssmReadsPerPoll;
+
+  /** The service whose target group tells the fleet's size until one is read; empty for workers. */
+  private final Optional<ServiceSpec> behindGroup;
+
+  /** Group reads (anyone's) seen by {@link #learnFleetSize}, so it does not repeat one at once. */
+  private long groupReadsSeen;
+
   private final FleetSizeWatch fleet;
   private final ServingObserver serving;
 
@@ -157,6 +167,9 @@ public final class ReconcileLoop {
             b.timing,
             b.instanceId);
     this.ssmReadsPerSecond = b.ssmReadsPerSecond;
+    this.ssmReadsPerPoll =
+        (services.stream().filter(s -> s.desired() instanceof DesiredSource.Ssm).count() + 9) / 10;
+    this.behindGroup = services.stream().filter(ServiceSpec::hasLoadBalancer).findFirst();
     this.serving = b.serving;
     this.runner = new DeployRunner(env, presence);
     this.backoff = pollInterval;
@@ -710,25 +723,26 @@ public final class ReconcileLoop {
    * could wait that long for a pin on a fleet of four.
    */
   private void learnFleetSize() {
-    if (fleet.anyGroupRead()) {
+    if (behindGroup.isEmpty() || fleet.anyGroupRead()) {
       return;
     }
     Instant now = clock.instant();
-    if (nextSizeRead != null && now.isBefore(nextSizeRead)) {
-      return;
-    }
-    Optional<ServiceSpec> behindGroup =
-        services.stream().filter(ServiceSpec::hasLoadBalancer).findFirst();
-    if (behindGroup.isEmpty()) {
+    boolean readElsewhere = fleet.readsTried() != groupReadsSeen;
+    if (!readElsewhere && nextSizeRead != null && now.isBefore(nextSizeRead)) {
       return;
     }
     nextSizeRead =
         now.plusMillis((long) (SIZE_READ_RETRY.toMillis() * (0.75 + 0.5 * random.nextDouble())));
-    try {
-      fleet.targets(behindGroup.get());
-    } catch (RuntimeException e) {
-      logger.debug("could not read the target group's size yet: {}", e.getMessage());
+    if (!readElsewhere) {
+      // (A read another part made since, the registration check at start most often, failed
+      // too: the minute is counted from it instead of adding a second read now.)
+      try {
+        fleet.targets(behindGroup.get());
+      } catch (RuntimeException e) {
+        logger.debug("could not read the target group's size yet: {}", e.getMessage());
+      }
     }
+    groupReadsSeen = fleet.readsTried();
   }
 
   /**
@@ -751,14 +765,11 @@ public final class ReconcileLoop {
    * hosts those kept Parameter Store throttled for everyone.
    */
   Duration budgeted(Duration interval) {
-    long ssmServices =
-        services.stream().filter(s -> s.desired() instanceof DesiredSource.Ssm).count();
-    if (ssmServices == 0) {
+    if (ssmReadsPerPoll == 0) {
       return interval;
     }
-    long readsPerPoll = (ssmServices + 9) / 10;
     int hosts = fleet.budgetSize();
-    double seconds = hosts * (double) readsPerPoll / ssmReadsPerSecond;
+    double seconds = hosts * (double) ssmReadsPerPoll / ssmReadsPerSecond;
     Duration floor = Duration.ofMillis((long) Math.ceil(seconds * 1000));
     return floor.compareTo(interval) > 0 ? floor : interval;
   }
