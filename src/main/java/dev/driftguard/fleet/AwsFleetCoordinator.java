@@ -3,6 +3,7 @@ package dev.driftguard.fleet;
 import dev.driftguard.aws.AwsErrors;
 import dev.driftguard.model.AwsCallListener;
 import dev.driftguard.model.Digest;
+import dev.driftguard.model.Phase;
 import dev.driftguard.model.ServiceSpec;
 import dev.driftguard.model.TargetState;
 import dev.driftguard.model.TrafficSpec;
@@ -38,7 +39,10 @@ import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetHealth
  * "no peers"); writes never throw. Every call is reported to the {@link AwsCallListener}.
  */
 public final class AwsFleetCoordinator implements FleetCoordinator {
-  /** At most one published-state {@code CreateTags} per service this often. */
+  /**
+   * At most one published-state {@code CreateTags} per service this often; mid-deploy states wait
+   * longer in a large fleet ({@link #fleetSize}).
+   */
   public static final Duration DEFAULT_PUBLISH_INTERVAL = Duration.ofSeconds(5);
 
   private static final Logger logger = LoggerFactory.getLogger(AwsFleetCoordinator.class);
@@ -150,7 +154,14 @@ public final class AwsFleetCoordinator implements FleetCoordinator {
         service.name(),
         PublishedStateTags.toTags(service.name(), stamped),
         PublishedStateTags.key(service.name(), PublishedStateTags.UPDATED),
-        PublishedStateTags.key(service.name(), PublishedStateTags.FAILED));
+        PublishedStateTags.key(service.name(), PublishedStateTags.FAILED),
+        Phase.IDLE.label().equals(state.phase()));
+  }
+
+  /** Stretches the interval of mid-deploy published states (see {@link Ec2TagPublisher}). */
+  @Override
+  public void fleetSize(int hosts) {
+    publisher.fleetSize(hosts);
   }
 
   /**

@@ -30,9 +30,18 @@ import software.amazon.awssdk.services.ec2.model.Tag;
  *       walks through its phases within seconds; peers and {@code rollout-status} need the latest
  *       state, not every step. One exception: a change of the urgent tag (the circuit breaker's
  *       failed digest) goes out at once; rollbacks are rare, and peers must not wait for it.
- *   <li><b>Never throws</b>: a failure leaves the state pending, to be retried by the next call
- *       after the interval; it is logged once per distinct error code per service, and its recovery
- *       once.
+ *   <li><b>Held mid-deploy in a large fleet</b>: EC2's mutating bucket refills 5 tokens a second
+ *       for the whole account, so 2,000 hosts can afford about one write each per rollout. A
+ *       settled state (no deploy under way) goes out after {@code minInterval}; a mid-deploy one
+ *       only once it has waited the fleet's interval, {@code hosts / }{@link
+ *       #FLEET_WRITES_PER_SECOND} (never less than {@code minInterval}): a deploy that ends sooner
+ *       publishes its end alone, one that hangs (a long wait at the gate) still shows where. The
+ *       first state after the agent starts, most likely what EC2 holds already, waits this host's
+ *       own share of that interval, so a fleet-wide restart spreads its writes.
+ *   <li><b>Never throws</b>: a failure leaves the state pending, to be retried after {@code
+ *       minInterval}, doubling with each failure in a row up to the fleet's interval (a throttled
+ *       account is not retried in lockstep by every host); it is logged once per distinct error
+ *       code per service, and its recovery once.
  * </ul>
  *
  * <p>Thread-safe; calls for one service are serialized.
@@ -41,18 +50,32 @@ final class Ec2TagPublisher {
   private static final Logger logger = LoggerFactory.getLogger(Ec2TagPublisher.class);
   private static final String CREATE_TAGS = "CreateTags";
 
+  /**
+   * Published-state writes a second the whole fleet is held to while deploys run: 40 % of EC2's
+   * mutating refill (5/s), the rest left to operators' own tooling.
+   */
+  static final double FLEET_WRITES_PER_SECOND = 2.0;
+
   private final Ec2Client ec2;
   private final String instanceId;
   private final AwsCallListener listener;
   private final Clock clock;
   private final Duration minInterval;
+  private Duration fleetInterval;
   private final Map<String, Entry> entries = new HashMap<>();
 
   /** Per service: what AWS has (as far as we know), what waits to be sent, and the last error. */
   private static final class Entry {
     final Map<String, String> confirmed = new HashMap<>();
     Map<String, String> pending;
+    boolean pendingSettled;
+
+    /** The state offered first since the agent started, unchanged and not yet sent. */
+    boolean heldFromStart = true;
+
+    Instant pendingSince;
     Instant lastAttempt;
+    int failuresInARow;
     String lastError;
   }
 
@@ -70,6 +93,14 @@ final class Ec2TagPublisher {
       throw new IllegalArgumentException("minInterval must be zero or more, got " + minInterval);
     }
     this.minInterval = minInterval;
+    this.fleetInterval = minInterval;
+  }
+
+  /** Stretches the interval of mid-deploy states for {@code hosts} sharing the account. */
+  synchronized void fleetSize(int hosts) {
+    Duration stretched =
+        Duration.ofMillis((long) (Math.max(1, hosts) * 1000 / FLEET_WRITES_PER_SECOND));
+    fleetInterval = stretched.compareTo(minInterval) > 0 ? stretched : minInterval;
   }
 
   /**
@@ -78,11 +109,22 @@ final class Ec2TagPublisher {
    *
    * @param urgentKey a tag whose change is sent at once, interval or not (the circuit breaker's
    *     failed digest: peers must see it before they deploy the digest); null for none
+   * @param settled whether no deploy is under way in this state (see the class comment)
    */
   synchronized void offer(
-      String service, Map<String, String> tags, String updatedKey, String urgentKey) {
+      String service,
+      Map<String, String> tags,
+      String updatedKey,
+      String urgentKey,
+      boolean settled) {
     Entry entry = entries.computeIfAbsent(service, s -> new Entry());
+    if (entry.pending == null) {
+      entry.pendingSince = clock.instant();
+    } else if (entry.heldFromStart && !sameState(entry.pending, tags, updatedKey)) {
+      entry.heldFromStart = false;
+    }
     entry.pending = new LinkedHashMap<>(tags);
+    entry.pendingSettled = settled;
     trySend(service, entry, updatedKey, urgentKey);
   }
 
@@ -113,8 +155,12 @@ final class Ec2TagPublisher {
       return;
     }
     Instant now = clock.instant();
-    boolean urgent = urgentKey != null && changed.containsKey(urgentKey);
-    if (!urgent && entry.lastAttempt != null && now.isBefore(entry.lastAttempt.plus(minInterval))) {
+    // Urgent: a failed digest peers have not seen; not the empty value of a first publish.
+    boolean urgent =
+        urgentKey != null
+            && changed.containsKey(urgentKey)
+            && (entry.confirmed.containsKey(urgentKey) || !changed.get(urgentKey).isEmpty());
+    if (!urgent && !due(entry, now)) {
       return; // coalesced: the newest state stays pending
     }
     String updated = entry.pending.get(updatedKey);
@@ -122,6 +168,7 @@ final class Ec2TagPublisher {
       changed.put(updatedKey, updated);
     }
     entry.lastAttempt = now;
+    entry.heldFromStart = false;
     List<Tag> tags =
         changed.entrySet().stream()
             .map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build())
@@ -129,6 +176,7 @@ final class Ec2TagPublisher {
     try {
       ec2.createTags(b -> b.resources(instanceId).tags(tags));
     } catch (SdkException e) {
+      entry.failuresInARow++;
       String code = AwsErrors.code(e);
       listener.onError("ec2", CREATE_TAGS, code);
       if (!code.equals(entry.lastError)) {
@@ -144,6 +192,7 @@ final class Ec2TagPublisher {
       return;
     } catch (RuntimeException e) {
       // Publishing must never fail a deploy, whatever the SDK throws.
+      entry.failuresInARow++;
       String code = e.getClass().getSimpleName();
       listener.onError("ec2", CREATE_TAGS, code);
       if (!code.equals(entry.lastError)) {
@@ -155,9 +204,50 @@ final class Ec2TagPublisher {
     listener.onSuccess("ec2", CREATE_TAGS);
     entry.confirmed.putAll(changed);
     entry.pending = null;
+    entry.failuresInARow = 0;
     if (entry.lastError != null) {
       logger.info("[service={}] publishing state works again (after {})", service, entry.lastError);
       entry.lastError = null;
     }
+  }
+
+  /** Whether the entry's pending (non-urgent) state may be sent now (see the class comment). */
+  private boolean due(Entry entry, Instant now) {
+    if (entry.lastAttempt != null && now.isBefore(entry.lastAttempt.plus(retryWait(entry)))) {
+      return false;
+    }
+    if (fleetInterval.equals(minInterval)) {
+      return true; // a small fleet: every state after minInterval
+    }
+    if (entry.heldFromStart) {
+      // Most likely EC2 holds it already (the agent restarted); the whole fleet restarting (an
+      // upgrade) would write 2,000 tags at once. Each host waits its own share of the interval.
+      return !now.isBefore(entry.pendingSince.plus(startSpread()));
+    }
+    return entry.pendingSettled || !now.isBefore(entry.pendingSince.plus(fleetInterval));
+  }
+
+  /** This host's place in the fleet interval, the same on every start (from its instance id). */
+  private Duration startSpread() {
+    double share = Math.floorMod(instanceId.hashCode(), 1000) / 1000.0;
+    return Duration.ofMillis((long) (fleetInterval.toMillis() * share));
+  }
+
+  private static boolean sameState(
+      Map<String, String> a, Map<String, String> b, String updatedKey) {
+    Map<String, String> x = new HashMap<>(a);
+    Map<String, String> y = new HashMap<>(b);
+    x.remove(updatedKey);
+    y.remove(updatedKey);
+    return x.equals(y);
+  }
+
+  /** {@code minInterval}, doubled for each failure in a row, at most the fleet's interval. */
+  private Duration retryWait(Entry entry) {
+    Duration wait = minInterval;
+    for (int i = 0; i < entry.failuresInARow && wait.compareTo(fleetInterval) < 0; i++) {
+      wait = wait.multipliedBy(2);
+    }
+    return wait.compareTo(fleetInterval) > 0 ? fleetInterval : wait;
   }
 }

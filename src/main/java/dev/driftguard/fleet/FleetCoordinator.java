@@ -45,6 +45,13 @@ public interface FleetCoordinator {
    */
   void flush();
 
+  /**
+   * How many hosts share the account's API budget with this one: the largest target group read, or
+   * the size assumed before any read. Publishing adapters stretch their interval with it (EC2's
+   * mutating bucket refills 5 tokens a second for the whole account); others ignore it.
+   */
+  default void fleetSize(int hosts) {}
+
   /** One target: instance id, port and its state in the target group. */
   record PeerTarget(String instanceId, int port, dev.driftguard.model.TargetState state) {}
 

@@ -15,7 +15,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * The size is what spreads the desired-state poll over the account's Parameter Store budget ({@link
  * ReconcileLoop#budgeted}); learned from the in-service check alone, most hosts of a 2,000-host
  * fleet never knew it (that check runs rarely, and at start the account's 40-token ELBv2 Describe
- * bucket refuses most of them), polled as a fleet of one and kept SSM throttled.
+ * bucket refuses most of them), polled as a fleet of one and kept SSM throttled. The same size
+ * stretches the delegate's published-state interval ({@link FleetCoordinator#fleetSize}).
  */
 final class FleetSizeWatch implements FleetCoordinator {
   private final FleetCoordinator delegate;
@@ -30,6 +31,7 @@ final class FleetSizeWatch implements FleetCoordinator {
   FleetSizeWatch(FleetCoordinator delegate, int assumed) {
     this.delegate = delegate;
     this.assumed = assumed;
+    delegate.fleetSize(assumed);
   }
 
   @Override
@@ -39,11 +41,17 @@ final class FleetSizeWatch implements FleetCoordinator {
     }
     readsTried.incrementAndGet();
     List<PeerTarget> all = delegate.targets(service);
+    learn(service, all);
+    return all;
+  }
+
+  /** Learns the size of the service's group from {@code all} its targets, read by anyone. */
+  void learn(ServiceSpec service, List<PeerTarget> all) {
     // An empty group is one this host is about to join: a fleet of one so far.
     groupSizes.put(
         service.name(),
         (int) Math.max(1, all.stream().map(PeerTarget::instanceId).distinct().count()));
-    return all;
+    delegate.fleetSize(budgetSize());
   }
 
   /** Reads of a whole group tried so far, answered or not. */

@@ -307,6 +307,114 @@ class AwsFleetCoordinatorTest {
   }
 
   @Test
+  void publish_inALargeFleet_holdsMidDeployStates_butSendsTheSettledEndAtOnce() {
+    fleet.fleetSize(2000); // 2,000 hosts at 2 writes a second fleet-wide: 1,000 s
+    fleet.publish(web, state(V1, "idle", "success", null));
+    time.advance(Duration.ofMinutes(30));
+    fleet.flush(); // the first state after start, sent within its share of the interval
+
+    fleet.publish(web, state(V1, "pull", "success", null));
+    time.advance(Duration.ofSeconds(20));
+    fleet.publish(web, state(V1, "deregister", "success", null));
+    fleet.flush();
+    assertThat(createTagsCalls()).isEqualTo(1);
+    assertThat(myDriftguardTags()).containsEntry("driftguard:web_staging:phase", "idle");
+
+    time.advance(Duration.ofSeconds(40));
+    fleet.publish(web, state(V2, "idle", "success", null));
+
+    assertThat(createTagsCalls()).isEqualTo(2);
+    assertThat(myDriftguardTags())
+        .containsEntry("driftguard:web_staging:running", V2.value())
+        .containsEntry("driftguard:web_staging:phase", "idle");
+  }
+
+  @Test
+  void publish_inALargeFleet_showsADeployThatHangs_onceItWaitedTheFleetInterval() {
+    fleet.fleetSize(2000);
+    fleet.publish(web, state(V1, "idle", "success", null));
+    time.advance(Duration.ofMinutes(30));
+    fleet.flush();
+
+    fleet.publish(web, state(V1, "gate", "success", null));
+    time.advance(Duration.ofSeconds(999));
+    fleet.flush();
+    assertThat(myDriftguardTags()).containsEntry("driftguard:web_staging:phase", "idle");
+
+    time.advance(Duration.ofSeconds(1));
+    fleet.flush();
+    assertThat(myDriftguardTags()).containsEntry("driftguard:web_staging:phase", "gate");
+  }
+
+  @Test
+  void publish_inALargeFleet_spreadsTheFirstStatesAfterAFleetWideRestart_overTheInterval() {
+    List<AwsFleetCoordinator> hosts = new java.util.ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      String id = Ec2Service.newInstanceId();
+      aws.addInstance(id, Map.of());
+      AwsFleetCoordinator host =
+          new AwsFleetCoordinator(clients.elbv2(), clients.ec2(), id, listener, time, INTERVAL);
+      host.fleetSize(2000);
+      host.publish(web, state(V1, "idle", "success", null));
+      hosts.add(host);
+    }
+    int atStart = createTagsCalls();
+
+    time.advance(Duration.ofSeconds(500));
+    hosts.forEach(AwsFleetCoordinator::flush);
+    int halfway = createTagsCalls();
+    time.advance(Duration.ofSeconds(500));
+    hosts.forEach(AwsFleetCoordinator::flush);
+
+    assertThat(atStart).isLessThan(5);
+    assertThat(halfway).isBetween(1, 19);
+    assertThat(createTagsCalls()).isEqualTo(20);
+  }
+
+  @Test
+  void publish_inALargeFleet_theFirstStateWaitsNoLongerOnceItChanges() {
+    fleet.fleetSize(2000);
+    fleet.publish(web, state(V1, "idle", "success", null));
+    time.advance(Duration.ofSeconds(1));
+    fleet.publish(web, state(V1, "idle", "rolled_back", null)); // settled, and news
+
+    assertThat(createTagsCalls()).isEqualTo(1);
+    assertThat(myDriftguardTags()).containsEntry("driftguard:web_staging:outcome", "rolled_back");
+  }
+
+  @Test
+  void publish_inALargeFleet_retriesAFailureAfterADoublingWait() {
+    fleet.fleetSize(2000);
+    fleet.publish(web, state(V1, "idle", "success", null));
+    time.advance(Duration.ofMinutes(30));
+    fleet.flush(); // the first state after start, out of the way
+    time.advance(INTERVAL);
+    int before = createTagsCalls();
+    // Not a throttling error: the SDK would retry that within the call.
+    aws.failNext(
+        "ec2",
+        "CreateTags",
+        2,
+        AwsFault.badRequest("UnauthorizedOperation", "You are not authorized."));
+
+    fleet.publish(web, state(V2, "idle", "success", null)); // fails: retry after 10 s
+    time.advance(INTERVAL);
+    fleet.flush();
+    assertThat(createTagsCalls() - before).isEqualTo(1);
+    time.advance(INTERVAL);
+    fleet.flush(); // fails again: retry after 20 s
+    assertThat(createTagsCalls() - before).isEqualTo(2);
+    time.advance(Duration.ofSeconds(19));
+    fleet.flush();
+    assertThat(createTagsCalls() - before).isEqualTo(2);
+    time.advance(Duration.ofSeconds(1));
+    fleet.flush();
+
+    assertThat(createTagsCalls() - before).isEqualTo(3);
+    assertThat(myDriftguardTags()).containsEntry("driftguard:web_staging:running", V2.value());
+  }
+
+  @Test
   void publish_sameErrorAgain_isLoggedOnce_andRecoveryOnce() {
     Logger logger = (Logger) LoggerFactory.getLogger(Ec2TagPublisher.class);
     ListAppender<ILoggingEvent> logged = new ListAppender<>();
