@@ -103,8 +103,14 @@ public final class ReconcileLoop {
   private boolean started;
   private boolean resumed;
 
-  /** A failed read of the group's size is tried again this soon (jittered). */
+  /** A failed read of the group's size is tried again no sooner than this (jittered). */
   static final Duration SIZE_READ_RETRY = Duration.ofMinutes(1);
+
+  /**
+   * Retried reads of the group's size the fleet may make a second: a fifth of ELBv2's Describe*
+   * refill (10/s), which the deploys need. The size assumed meanwhile only slows the poll.
+   */
+  static final double SIZE_READS_PER_SECOND = 2;
 
   private Instant nextSizeRead;
 
@@ -717,10 +723,11 @@ public final class ReconcileLoop {
 
   /**
    * Reads a target group once to learn how many hosts share the desired-state budget, while no read
-   * has told this host yet, and again a minute later (jittered) while that read fails. Not left to
-   * the registration check: that runs inside a poll, and a host that assumed 2,000 hosts polls
-   * every 100 s, so a host that joined with nothing running (and deployed without a gate read)
-   * could wait that long for a pin on a fleet of four.
+   * has told this host yet, and again later while that read fails: a minute, or for a large fleet
+   * assumed its share of {@link #SIZE_READS_PER_SECOND} (jittered). Not left to the registration
+   * check: that runs inside a poll, and a host that assumed 2,000 hosts polls every 100 s, so a
+   * host that joined with nothing running (and deployed without a gate read) could wait that long
+   * for a pin on a fleet of four.
    */
   private void learnFleetSize() {
     if (behindGroup.isEmpty() || fleet.anyGroupRead()) {
@@ -731,8 +738,12 @@ public final class ReconcileLoop {
     if (!readElsewhere && nextSizeRead != null && now.isBefore(nextSizeRead)) {
       return;
     }
-    nextSizeRead =
-        now.plusMillis((long) (SIZE_READ_RETRY.toMillis() * (0.75 + 0.5 * random.nextDouble())));
+    // Spread over the fleet assumed: at 2,000 hosts a retry each minute was 4,500 throttled
+    // reads of the account's Describe* bucket at a rollout's start, for a size already assumed.
+    long retry =
+        Math.max(
+            SIZE_READ_RETRY.toMillis(), (long) (fleet.budgetSize() * 1000 / SIZE_READS_PER_SECOND));
+    nextSizeRead = now.plusMillis((long) (retry * (0.5 + random.nextDouble())));
     if (!readElsewhere) {
       // (A read another part made since, the registration check at start most often, failed
       // too: the minute is counted from it instead of adding a second read now.)
