@@ -37,7 +37,10 @@ import software.amazon.awssdk.services.dynamodb.model.ResourceNotFoundException;
  * state} too. A target group's settings, shared by the host that read them from ELBv2, are {@code
  * pool = "group#" + pool}, {@code slot = 0}, with {@code deregistrationDelayMs}, {@code
  * healthCheckIntervalMs}, {@code healthyThreshold} and {@code sharedAt} (N, epoch milliseconds).
- * Items are never deleted: a released slot keeps its generation, so fencing tokens only grow.
+ * The group's census, the last read of its targets shared by a host, is {@code pool = "census#" +
+ * pool}, {@code slot = 0}, with {@code targets} (S: one {@code instanceId port state} per line) and
+ * {@code sharedAt}. Items are never deleted: a released slot keeps its generation, so fencing
+ * tokens only grow.
  *
  * <p>A takeover writes on the condition that the generation is still the one it read and that the
  * expiry is still before its cutoff (now minus the maximum skew), so a renewal that lands between
@@ -56,6 +59,8 @@ public final class DynamoDbTurnLease implements TurnLease {
   private static final String LEASE_PREFIX = "lease#";
   private static final String RUN_PREFIX = "run#";
   private static final String GROUP_PREFIX = "group#";
+  private static final String CENSUS_PREFIX = "census#";
+  static final String TARGETS = "targets";
   static final String DELAY_MS = "deregistrationDelayMs";
   static final String INTERVAL_MS = "healthCheckIntervalMs";
   static final String HEALTHY_THRESHOLD = "healthyThreshold";
@@ -262,14 +267,7 @@ public final class DynamoDbTurnLease implements TurnLease {
 
   @Override
   public Optional<Run> run(String task) {
-    Map<String, AttributeValue> item =
-        call(
-                "GetItem",
-                () ->
-                    dynamo.getItem(
-                        b ->
-                            b.tableName(table).key(key(RUN_PREFIX + task, 0)).consistentRead(true)))
-            .item();
+    Map<String, AttributeValue> item = consistentGet(RUN_PREFIX + task);
     if (item == null || item.isEmpty()) {
       return Optional.empty();
     }
@@ -320,7 +318,37 @@ public final class DynamoDbTurnLease implements TurnLease {
     call("PutItem", () -> dynamo.putItem(b -> b.tableName(table).item(item)));
   }
 
+  @Override
+  public Optional<List<FleetCoordinator.PeerTarget>> sharedCensus(String pool, Instant notBefore) {
+    // Strongly consistent: the census stands in for a read of the group before leaving service.
+    Map<String, AttributeValue> item = consistentGet(CENSUS_PREFIX + pool);
+    if (item == null
+        || item.isEmpty()
+        || !item.containsKey(SHARED_AT)
+        || !item.containsKey(TARGETS)
+        || number(item, SHARED_AT) <= notBefore.plus(maxSkew).toEpochMilli()) {
+      return Optional.empty();
+    }
+    return CensusText.parse(item.get(TARGETS).s());
+  }
+
+  @Override
+  public void shareCensus(String pool, List<FleetCoordinator.PeerTarget> targets) {
+    Map<String, AttributeValue> item = new HashMap<>(key(CENSUS_PREFIX + pool, 0));
+    item.put(TARGETS, s(CensusText.format(targets)));
+    item.put(SHARED_AT, n(clock.millis()));
+    call("PutItem", () -> dynamo.putItem(b -> b.tableName(table).item(item)));
+  }
+
   // ---- DynamoDB calls ------------------------------------------------------------------------
+
+  /** The item {@code (pool, 0)}, strongly consistent; null when there is none. */
+  private Map<String, AttributeValue> consistentGet(String pool) {
+    return call(
+            "GetItem",
+            () -> dynamo.getItem(b -> b.tableName(table).key(key(pool, 0)).consistentRead(true)))
+        .item();
+  }
 
   /** Every item of a partition, every page, strongly consistent. */
   private List<Map<String, AttributeValue>> query(String pool) {

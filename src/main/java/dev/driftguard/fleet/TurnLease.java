@@ -86,6 +86,19 @@ public interface TurnLease {
   default void shareSettings(String pool, GroupSettings settings) {}
 
   /**
+   * The target group's every target as a peer read it and {@link #shareCensus shared} it for {@code
+   * pool}, if that read was surely at or after {@code notBefore} on this host's clock: the writer's
+   * time is trusted only beyond the maximum skew between two hosts' clocks. Strongly consistent. A
+   * port without a shared table (a host alone) has none.
+   */
+  default Optional<List<FleetCoordinator.PeerTarget>> sharedCensus(String pool, Instant notBefore) {
+    return Optional.empty();
+  }
+
+  /** Shares the group's targets, as read from ELBv2 just now, with the pool's other hosts. */
+  default void shareCensus(String pool, List<FleetCoordinator.PeerTarget> targets) {}
+
+  /**
    * One slot's lease.
    *
    * @param generation the fencing token: grows by one with every change of holder, never reused

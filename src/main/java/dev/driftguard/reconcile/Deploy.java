@@ -70,8 +70,11 @@ final class Deploy {
   /** REGISTER, ROLLBACK, RESTORE: the target was registered in this phase. */
   boolean registered;
 
-  /** DEREGISTER, stop-first: the capacity floor is still to be read again after leaving. */
-  boolean floorToCheck;
+  /**
+   * DEREGISTER, stop-first: when the capacity floor is read again after leaving; null once read (or
+   * when there is none to read).
+   */
+  Instant floorCheckAt;
 
   /** DEREGISTER: the group's deregistration delay was read, so the drain ends with it. */
   boolean drainDelayKnown;
@@ -120,7 +123,7 @@ final class Deploy {
     wakeAt = now;
     acted = false;
     registered = false;
-    floorToCheck = false;
+    floorCheckAt = null;
     drainDelayKnown = false;
     registeredAt = null;
     healthCheck = null;

@@ -15,12 +15,19 @@ import org.slf4j.LoggerFactory;
  * DEREGISTER: takes the old container's target out of the load balancer and waits until it has
  * drained (or the drain timeout passed), polling its state only once the group's deregistration
  * delay, when known, has passed: until then ELBv2 shows it draining whatever its connections do.
- * stop-first checks the capacity floor once more right after leaving: if the group fell below it
- * meanwhile, the deploy faults and RESTORE registers the host again at once (DESIGN 4). A worker
- * has nothing to deregister.
+ * stop-first checks the capacity floor once more a few seconds after leaving: if the group fell
+ * below it meanwhile, the deploy faults and RESTORE registers the host again at once (DESIGN 4). A
+ * worker has nothing to deregister.
  */
 final class DeregisterStep implements DeployStep {
   private static final Logger logger = LoggerFactory.getLogger(DeregisterStep.class);
+
+  /**
+   * The capacity floor is read again this long after leaving (jittered; sooner when the group's
+   * delay is shorter): a census a peer took after this host left then serves it.
+   */
+  static final Duration FLOOR_CHECK_AFTER = Duration.ofSeconds(5);
+
   private final StepEnv env;
 
   DeregisterStep(StepEnv env) {
@@ -35,7 +42,18 @@ final class DeregisterStep implements DeployStep {
     TrafficSpec traffic = d.service.traffic();
     Instant now = env.clock().instant();
     if (!d.acted) {
-      env.traffic().deregister(traffic, d.oldPort);
+      try {
+        env.traffic().deregister(traffic, d.oldPort);
+      } catch (TrafficGateException e) {
+        // Throttled, the host still serves under its turn (the runner renews it) and the
+        // account's bucket refills within seconds: it tries again in this phase, as long as it
+        // would wait at the gate. As a fault it cost a backoff of minutes, and the turn went to a
+        // host that met the same bucket.
+        if (!e.throttled() || !now.isBefore(d.phaseStartedAt.plus(env.timing().gateTimeout()))) {
+          throw e;
+        }
+        return StepOutcome.waitFor(env.throttledPause(d));
+      }
       d.acted = true;
       d.deadline = now.plus(env.traffic().drainTimeout(traffic));
       // ELBv2 shows a deregistered target draining for the group's whole delay, even once its
@@ -46,19 +64,25 @@ final class DeregisterStep implements DeployStep {
       d.drainDelayKnown = delay.isPresent();
       if (d.path == DeployPath.STOP_FIRST) {
         d.outOfServiceSince = now;
-        d.floorToCheck = true;
+        // Read a few seconds in (within the group's delay, while the target drains anyway), so
+        // that one census taken after several hosts left serves them all (StepEnv#census).
+        Instant soon = now.plus(env.jittered(FLOOR_CHECK_AFTER));
+        d.floorCheckAt = soon.isBefore(d.drainingUntil) ? soon : d.drainingUntil;
       }
     }
-    if (d.floorToCheck) {
-      // The group is read again right after leaving: if it fell below its floor meanwhile (a
-      // peer failed on its own), this host goes back at once (DESIGN 4). Throttled, it is read
+    if (d.floorCheckAt != null) {
+      if (now.isBefore(d.floorCheckAt)) {
+        return StepOutcome.waitFor(Duration.between(now, d.floorCheckAt));
+      }
+      // The group is read again after leaving: if it fell below its floor meanwhile (a peer
+      // failed on its own), this host goes back at once (DESIGN 4). Throttled, it is read
       // again while the target drains; the turn lease is what let the host leave, so a check
       // still throttled when the drain timeout ends is given up, not turned into a fault.
       try {
         CapacityFloor.Verdict after =
             CapacityFloor.decide(
-                env.instanceId(), env.fleet().targets(d.service), d.service.rollout());
-        d.floorToCheck = false;
+                env.instanceId(), env.census(d.service, d.outOfServiceSince), d.service.rollout());
+        d.floorCheckAt = null;
         if (!after.mayLeave()) {
           return new StepOutcome.Fault(
               "the target group fell below its floor as this host left: " + after.why());
@@ -72,7 +96,7 @@ final class DeregisterStep implements DeployStep {
           Duration left = Duration.between(now, d.deadline);
           return StepOutcome.waitFor(pause.compareTo(left) < 0 ? pause : left);
         }
-        d.floorToCheck = false;
+        d.floorCheckAt = null;
         logger.warn(
             "{} the capacity floor could not be read again after leaving (throttled until the"
                 + " drain timeout); going on under the turn lease",

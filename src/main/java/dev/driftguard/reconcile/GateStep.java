@@ -39,6 +39,13 @@ final class GateStep implements DeployStep {
    */
   static final Duration SHARED_SETTINGS_MAX_AGE = Duration.ofHours(1);
 
+  /**
+   * With a turn won, the group read by any host this recently serves as its check: the lease
+   * decides who may go, and what the read adds (hosts out of service without a turn) changes
+   * slowly; ELBv2's own answers lag seconds behind anyway.
+   */
+  static final Duration CENSUS_MAX_AGE = Duration.ofSeconds(10);
+
   private final StepEnv env;
 
   GateStep(StepEnv env) {
@@ -94,7 +101,7 @@ final class GateStep implements DeployStep {
     CapacityFloor.Verdict verdict;
     try {
       if (targets == null) {
-        targets = env.fleet().targets(d.service);
+        targets = env.census(d.service, now.minus(CENSUS_MAX_AGE));
       }
       verdict = CapacityFloor.decide(env.instanceId(), targets, d.service.rollout());
       roomless =

@@ -8,9 +8,11 @@ import dev.driftguard.fleet.TurnLease.Run;
 import dev.driftguard.fleet.TurnLease.RunState;
 import dev.driftguard.model.GroupSettings;
 import dev.driftguard.model.TargetHealthCheck;
+import dev.driftguard.model.TargetState;
 import dev.driftguard.testing.FakeTime;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -56,6 +58,26 @@ public abstract class TurnLeaseContract {
     assertThat(host().sharedSettings(POOL, time.instant().minusSeconds(60))).contains(settings);
     assertThat(host().sharedSettings(POOL, time.instant().minusSeconds(5))).isEmpty();
     assertThat(host().sharedSettings(POOL + "-other", time.instant().minusSeconds(60))).isEmpty();
+  }
+
+  @Test
+  void sharedCensus_isWhatAPeerShared_onlyWhenSurelyTakenAfterTheTimeAsked() {
+    List<FleetCoordinator.PeerTarget> targets =
+        List.of(
+            new FleetCoordinator.PeerTarget("i-0a", 8080, TargetState.HEALTHY),
+            new FleetCoordinator.PeerTarget("i-0b", 8080, TargetState.DRAINING),
+            new FleetCoordinator.PeerTarget("i-0b", 8081, TargetState.INITIAL));
+    Instant before = time.instant();
+    assertThat(host().sharedCensus(POOL, before.minusSeconds(60))).isEmpty();
+
+    skewed(Duration.ZERO).shareCensus(POOL, targets);
+    time.advance(Duration.ofSeconds(10));
+
+    assertThat(host().sharedCensus(POOL, before.minus(MAX_SKEW).minusMillis(1))).contains(targets);
+    // Taken at "before" by the writer's clock: not surely after "before - MAX_SKEW" on another.
+    assertThat(host().sharedCensus(POOL, before.minus(MAX_SKEW))).isEmpty();
+    assertThat(host().sharedCensus(POOL, before)).isEmpty();
+    assertThat(host().sharedCensus(POOL + "-other", before.minusSeconds(60))).isEmpty();
   }
 
   @Test

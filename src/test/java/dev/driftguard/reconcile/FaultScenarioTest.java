@@ -48,6 +48,7 @@ class FaultScenarioTest {
     final TrafficGate real;
     int failRegister;
     int failDeregister;
+    int refuseDeregister;
     int failState;
     int failHealthCheck;
 
@@ -71,6 +72,10 @@ class FaultScenarioTest {
     public void deregister(TrafficSpec traffic, int hostPort) {
       if (failDeregister-- > 0) {
         throw throttled("DeregisterTargets");
+      }
+      if (refuseDeregister-- > 0) {
+        throw new TrafficGateException(
+            "ELBv2 DeregisterTargets failed: AccessDenied (HTTP 403)", false, null);
       }
       real.deregister(traffic, hostPort);
     }
@@ -379,14 +384,26 @@ class FaultScenarioTest {
   }
 
   @Test
-  void deregisterThrottled_restoresAtOnce_withoutEverStoppingTheOldContainer() throws Exception {
+  void deregisterRefused_restoresAtOnce_withoutEverStoppingTheOldContainer() throws Exception {
     AgentHarness host = webHost();
-    gate.failDeregister = 1;
+    gate.refuseDeregister = 1;
     host.pin("web", V2);
     host.loop.runOnce();
     assertThat(host.runtime.journal()).doesNotContain("stop web");
     assertServingAndRegistered(host, V1);
     assertThat(host.store.load().get("web").failed()).isNull();
+  }
+
+  @Test
+  void deregisterThrottled_waitsInPhaseWhileServing_thenDeploys_neverAFault() throws Exception {
+    AgentHarness host = webHost();
+    gate.failDeregister = 3;
+    host.pin("web", V2);
+    host.loop.runOnce();
+    assertThat(host.runtime.journal()).containsSubsequence("stop web", "start web");
+    assertServingAndRegistered(host, V2);
+    assertThat(host.store.load().get("web").failed()).isNull();
+    assertThat(host.store.load().get("web").lastError()).isNull();
   }
 
   @Test

@@ -3,6 +3,7 @@ package dev.driftguard.reconcile;
 import static dev.driftguard.testing.Specs.image;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.driftguard.fleet.FleetCoordinator.PeerTarget;
 import dev.driftguard.model.ImageRef;
 import dev.driftguard.model.RolloutSpec;
 import dev.driftguard.model.ServiceSpec;
@@ -12,6 +13,7 @@ import dev.driftguard.model.TrafficSpec;
 import dev.driftguard.testing.FakeContainerRuntime.Behaviour;
 import dev.driftguard.testing.FakeTargetGroup;
 import dev.driftguard.testing.FakeTime;
+import dev.driftguard.testing.InMemoryTurnLease;
 import dev.driftguard.testing.Specs;
 import dev.driftguard.traffic.TrafficGate;
 import java.time.Duration;
@@ -135,6 +137,86 @@ class TrafficScenarioTest {
     assertThat(host.runningDigest("web")).isEqualTo(V1.digest().value());
     assertThat(host.runtime.journal()).doesNotContain("deregister " + ME + ":18080");
     assertThat(host.turns.holders(pool)).extracting(l -> l.owner()).containsExactly(holder);
+  }
+
+  /** A stop-first host on V1 whose lease table trusts every clock to the millisecond. */
+  private AgentHarness onV1WithUnskewedClocks(int maxUnavailable, FakeTargetGroup[] group)
+      throws Exception {
+    AgentHarness host =
+        new AgentHarness(
+            Specs.webBehindLoadBalancer(RolloutSpec.Strategy.STOP_FIRST, maxUnavailable));
+    host.turns = new InMemoryTurnLease(host.time, Duration.ZERO);
+    group[0] = new FakeTargetGroup(host.runtime::record);
+    host.traffic = group[0].gate(ME);
+    host.fleet = group[0].fleet(ME);
+    host.restartAgent();
+    host.runtime.publish(V1, Behaviour.HEALTHY).publish(V2, Behaviour.HEALTHY);
+    host.pin("web", V1);
+    host.pass();
+    return host;
+  }
+
+  /**
+   * Rule 2 (docs/design/fleet-at-scale.md): with its turn won, the gate takes a peer's census of
+   * the group younger than {@link GateStep#CENSUS_MAX_AGE} instead of reading ELBv2. Here the
+   * census says a peer is out, the group (read) says not: the host waits while the census is fresh,
+   * and leaves once it is stale and the group, read and shared again, shows room.
+   */
+  @Test
+  void theGate_takesAPeersFreshCensus_andReadsTheGroupOnceItIsStale() throws Exception {
+    FakeTargetGroup[] group = new FakeTargetGroup[1];
+    AgentHarness host = onV1WithUnskewedClocks(1, group);
+    String peer = "i-0000000000000002";
+    group[0].set(peer, 18080, "healthy");
+    String pool = host.services.get(0).traffic().targetGroupArn().value();
+    host.turns.shareCensus(
+        pool,
+        List.of(
+            new PeerTarget(ME, 18080, TargetState.HEALTHY),
+            new PeerTarget(peer, 18080, TargetState.UNHEALTHY)));
+
+    host.pin("web", V2);
+    host.loop.tick(); // one tick: the poll, PULL and GATE, which waits (no room, says the census)
+
+    assertThat(host.runtime.journal()).doesNotContain("deregister " + ME + ":18080");
+    assertThat(host.turns.holders(pool)).isEmpty();
+
+    host.time.advance(GateStep.CENSUS_MAX_AGE.plusSeconds(1));
+    host.loop.runOnce();
+
+    assertThat(host.runningDigest("web")).isEqualTo(V2.digest().value());
+    assertThat(host.turns.sharedCensus(pool, host.time.instant().minusSeconds(3600)).orElseThrow())
+        .extracting(PeerTarget::state)
+        .doesNotContain(TargetState.UNHEALTHY);
+  }
+
+  /**
+   * The re-check after leaving takes no census taken before this host left: a peer's earlier read
+   * said all were in service, the group now shows one out, so the host goes back at once.
+   */
+  @Test
+  void theFloorCheckAfterLeaving_ignoresACensusFromBeforeTheHostLeft() throws Exception {
+    FakeTargetGroup[] group = new FakeTargetGroup[1];
+    AgentHarness host = onV1WithUnskewedClocks(2, group);
+    for (int i = 2; i <= 4; i++) {
+      group[0].set("i-000000000000000" + i, 18080, "healthy");
+    }
+    // Two peers fail on their own once this host has left (two of five allowed out).
+    group[0].onRead =
+        () -> {
+          if (group[0].state(ME, 18080).map(s -> !s.equals("healthy")).orElse(true)) {
+            group[0].set("i-0000000000000002", 18080, "unhealthy");
+            group[0].set("i-0000000000000003", 18080, "unhealthy");
+          }
+        };
+
+    host.pin("web", V2);
+    host.pass();
+
+    assertThat(host.runtime.journal())
+        .containsSubsequence("deregister " + ME + ":18080", "register " + ME + ":18080")
+        .doesNotContain("stop web");
+    assertThat(host.runningDigest("web")).isEqualTo(V1.digest().value());
   }
 
   @Test

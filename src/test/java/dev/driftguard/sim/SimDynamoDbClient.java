@@ -128,12 +128,31 @@ public final class SimDynamoDbClient implements DynamoDbClient {
 
   @Override
   public GetItemResponse getItem(GetItemRequest request) {
-    admit("GetItem", ApiLimit.DYNAMODB_READ, partition(request.key()), 1);
     Map<String, Value> item =
         call(() -> aws.dynamo.getItem(request.tableName(), model(request.key())));
-    return item == null
+    Map<String, AttributeValue> found = item == null ? null : sdk(item);
+    // A read unit per 4 KB, strongly consistent; half that eventually consistent (a census of
+    // 2,000 targets is ~60 KB).
+    double units = Math.max(1, Math.ceil(bytes(found) / 4096.0));
+    if (!Boolean.TRUE.equals(request.consistentRead())) {
+      units = Math.max(0.5, units / 2);
+    }
+    admit("GetItem", ApiLimit.DYNAMODB_READ, partition(request.key()), units);
+    return found == null
         ? GetItemResponse.builder().build()
-        : GetItemResponse.builder().item(sdk(item)).build();
+        : GetItemResponse.builder().item(found).build();
+  }
+
+  private static long bytes(Map<String, AttributeValue> item) {
+    if (item == null) {
+      return 0;
+    }
+    long bytes = 0;
+    for (var e : item.entrySet()) {
+      AttributeValue v = e.getValue();
+      bytes += e.getKey().length() + (v.s() != null ? v.s().length() : v.n() != null ? 8 : 1);
+    }
+    return bytes;
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.driftguard.testing;
 
+import dev.driftguard.fleet.FleetCoordinator;
 import dev.driftguard.fleet.TurnLease;
 import dev.driftguard.model.GroupSettings;
 import java.time.Clock;
@@ -24,15 +25,25 @@ public final class InMemoryTurnLease implements TurnLease {
 
   private record Shared(GroupSettings settings, Instant at) {}
 
+  private record Census(List<FleetCoordinator.PeerTarget> targets, Instant at) {}
+
   private final Object lock;
   private final Map<String, Map<Integer, Slot>> pools;
   private final Map<String, RunRecord> runs;
   private final Map<String, Shared> shared;
+  private final Map<String, Census> censuses;
   private final Clock clock;
   private final Duration maxSkew;
 
   public InMemoryTurnLease(Clock clock, Duration maxSkew) {
-    this(new Object(), new HashMap<>(), new HashMap<>(), new HashMap<>(), clock, maxSkew);
+    this(
+        new Object(),
+        new HashMap<>(),
+        new HashMap<>(),
+        new HashMap<>(),
+        new HashMap<>(),
+        clock,
+        maxSkew);
   }
 
   private InMemoryTurnLease(
@@ -40,19 +51,21 @@ public final class InMemoryTurnLease implements TurnLease {
       Map<String, Map<Integer, Slot>> pools,
       Map<String, RunRecord> runs,
       Map<String, Shared> shared,
+      Map<String, Census> censuses,
       Clock clock,
       Duration maxSkew) {
     this.lock = lock;
     this.pools = pools;
     this.runs = runs;
     this.shared = shared;
+    this.censuses = censuses;
     this.clock = clock;
     this.maxSkew = maxSkew;
   }
 
   /** The same leases, seen by a host whose clock is {@code clock}. */
   public InMemoryTurnLease as(Clock clock) {
-    return new InMemoryTurnLease(lock, pools, runs, shared, clock, maxSkew);
+    return new InMemoryTurnLease(lock, pools, runs, shared, censuses, clock, maxSkew);
   }
 
   @Override
@@ -67,6 +80,23 @@ public final class InMemoryTurnLease implements TurnLease {
   public void shareSettings(String pool, GroupSettings settings) {
     synchronized (lock) {
       shared.put(pool, new Shared(settings, clock.instant()));
+    }
+  }
+
+  @Override
+  public Optional<List<FleetCoordinator.PeerTarget>> sharedCensus(String pool, Instant notBefore) {
+    synchronized (lock) {
+      Census c = censuses.get(pool);
+      return c == null || !c.at().isAfter(notBefore.plus(maxSkew))
+          ? Optional.empty()
+          : Optional.of(c.targets());
+    }
+  }
+
+  @Override
+  public void shareCensus(String pool, List<FleetCoordinator.PeerTarget> targets) {
+    synchronized (lock) {
+      censuses.put(pool, new Census(List.copyOf(targets), clock.instant()));
     }
   }
 
