@@ -30,6 +30,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -100,6 +101,11 @@ public final class ReconcileLoop {
   private final Map<String, Instant> imagesCollectedFor = new HashMap<>();
 
   private String terminating;
+
+  /** Services the termination notice has yet to take out of their load balancer. */
+  private final Set<String> toEvacuate = new LinkedHashSet<>();
+
+  private final Set<String> evacuationFailed = new HashSet<>();
   private boolean started;
   private boolean resumed;
 
@@ -344,29 +350,52 @@ public final class ReconcileLoop {
   }
 
   private void checkTermination(Instant now, boolean force) {
-    if (terminating != null
-        || (!force && nextTerminationCheck != null && now.isBefore(nextTerminationCheck))) {
+    if (!force && nextTerminationCheck != null && now.isBefore(nextTerminationCheck)) {
+      return;
+    }
+    if (terminating != null && toEvacuate.isEmpty()) {
       return;
     }
     nextTerminationCheck = now.plus(env.timing().terminationCheck());
-    Optional<String> notice = terminationNotice.get();
-    if (notice.isEmpty()) {
-      return;
+    if (terminating == null) {
+      Optional<String> notice = terminationNotice.get();
+      if (notice.isEmpty()) {
+        return;
+      }
+      terminating = notice.get();
+      logger.warn(
+          "instance is going away ({}): taking every service out of its load balancer; no more"
+              + " deploys",
+          terminating);
+      underWay.values().forEach(runner::abandon);
+      underWay.clear();
+      services.forEach(s -> toEvacuate.add(s.name()));
     }
-    terminating = notice.get();
-    logger.warn(
-        "instance is going away ({}): taking every service out of its load balancer; no more deploys",
-        terminating);
-    underWay.values().forEach(runner::abandon);
-    underWay.clear();
+    evacuate();
+  }
+
+  /**
+   * Deregisters every service still to evacuate. One that fails (ELBv2 throttled: the whole
+   * account's deregistrations share one bucket) is tried again at the next termination check, for
+   * as long as the instance lives: a spot instance has two minutes, and left registered it drops
+   * the requests in flight when it is reclaimed.
+   */
+  private void evacuate() {
     for (ServiceSpec service : services) {
+      if (!toEvacuate.contains(service.name())) {
+        continue;
+      }
       try {
         presence.evacuate(service);
+        toEvacuate.remove(service.name());
       } catch (RuntimeException e) {
-        logger.warn(
-            "[service={}] could not deregister before termination: {}",
-            service.name(),
-            e.getMessage());
+        if (evacuationFailed.add(service.name())) {
+          logger.warn(
+              "[service={}] could not deregister before termination, trying again every {}s: {}",
+              service.name(),
+              env.timing().terminationCheck().toSeconds(),
+              e.getMessage());
+        }
       }
     }
   }

@@ -514,6 +514,24 @@ class FaultScenarioTest {
   }
 
   @Test
+  void terminationNotice_whileDeregistrationIsThrottled_triesAgainUntilOut() throws Exception {
+    AgentHarness host = webHost();
+    host.pin("web", V1);
+    Duration next = host.loop.tick();
+    gate.failDeregister = 3;
+    host.terminationNotice = "spot interruption";
+    Duration waited = Duration.ZERO;
+    while (group.state(ME, 18080).isPresent() && waited.compareTo(Duration.ofMinutes(2)) < 0) {
+      host.time.advance(next);
+      waited = waited.plus(next);
+      next = host.loop.tick();
+    }
+    assertThat(group.state(ME, 18080)).isEmpty();
+    assertThat(gate.failDeregister).isNegative();
+    assertThat(waited).isLessThanOrEqualTo(Duration.ofSeconds(30));
+  }
+
+  @Test
   void unwritableStateDirectory_keepsServing_andSaysSo() throws Exception {
     AgentHarness host = webHost();
     List<String> saves = new ArrayList<>();
