@@ -1,12 +1,37 @@
 package dev.driftguard.health;
 
+import dev.driftguard.health.HealthCheck.ProbeResult;
+import dev.driftguard.model.ContainerInfo;
 import dev.driftguard.model.ContainerSpec;
+import dev.driftguard.model.HealthSpec;
 import dev.driftguard.model.PortBinding;
 import java.util.Optional;
 
-/** Where a probe from this host reaches a container port. */
-final class Probes {
-  private Probes() {}
+/**
+ * A check that probes a container port from this host ({@code http}, {@code tcp}): a container that
+ * is not running fails, and so does one whose probed port is not published; each subclass says only
+ * how one published port is probed.
+ */
+abstract class PortHealthCheck implements HealthCheck {
+
+  /**
+   * Probes {@code spec.port()} through {@code binding}, the TCP host port that publishes it, within
+   * {@code spec.timeout()}.
+   */
+  abstract ProbeResult probe(PortBinding binding, HealthSpec spec);
+
+  @Override
+  public final ProbeResult probe(
+      ContainerInfo container, ContainerSpec containerSpec, HealthSpec spec) {
+    if (!container.running()) {
+      return ProbeResult.notRunning(container);
+    }
+    Optional<PortBinding> binding = tcpBinding(containerSpec, spec.port());
+    if (binding.isEmpty()) {
+      return ProbeResult.fail(notPublished(spec.port()));
+    }
+    return probe(binding.get(), spec);
+  }
 
   /**
    * The TCP host port that publishes {@code containerPort}. Probes never go to the container's own
