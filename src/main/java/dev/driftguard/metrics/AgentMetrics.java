@@ -6,8 +6,10 @@ import dev.driftguard.model.DeployOutcome;
 import dev.driftguard.model.DesiredState;
 import dev.driftguard.model.Digest;
 import dev.driftguard.model.DriftReason;
+import dev.driftguard.model.HealthSpec;
 import dev.driftguard.model.ObservedService;
 import dev.driftguard.model.Phase;
+import dev.driftguard.model.ServiceSpec;
 import dev.driftguard.reconcile.Action;
 import dev.driftguard.reconcile.ReconcileListener;
 import io.micrometer.core.instrument.Counter;
@@ -137,11 +139,13 @@ public final class AgentMetrics implements ReconcileListener, AwsCallListener, A
   }
 
   /**
-   * Registers the series of more services at zero, for when the meters exist before the
-   * configuration that names the services has been read.
+   * Registers the series of the configured services at zero, for when the meters exist before the
+   * configuration has been read, and learns which health check judges each service's container.
    */
-  public void addServices(Collection<String> names) {
-    names.forEach(this::service);
+  public void addServices(Collection<ServiceSpec> configured) {
+    for (ServiceSpec spec : configured) {
+      service(spec.name()).check = spec.health().type();
+    }
   }
 
   /** The text exposition (format 0.0.4) of every meter. */
@@ -229,12 +233,7 @@ public final class AgentMetrics implements ReconcileListener, AwsCallListener, A
     ContainerInfo current = observed.current();
     boolean running = current != null && current.running();
     m.runningImage.show(running ? current.digest().orElse(null) : null);
-    boolean healthy =
-        running
-            && current.health() != ContainerInfo.Health.UNHEALTHY
-            && current.health() != ContainerInfo.Health.STARTING
-            && observed.failedProbes() == 0;
-    m.healthy.set(healthy ? 1 : 0);
+    m.healthy.set(observed.healthy(m.check) ? 1 : 0);
   }
 
   @Override
@@ -368,6 +367,10 @@ public final class AgentMetrics implements ReconcileListener, AwsCallListener, A
     final String service;
     final AtomicInteger inSync = new AtomicInteger();
     final AtomicInteger healthy = new AtomicInteger();
+
+    /** The check that judges the container; the configuration's default until it is read. */
+    volatile HealthSpec.Type check = HealthSpec.Type.DOCKER;
+
     final AtomicInteger targetRegistered = new AtomicInteger();
     final InfoGauge desiredImage;
     final InfoGauge runningImage;
@@ -397,8 +400,9 @@ public final class AgentMetrics implements ReconcileListener, AwsCallListener, A
           .register(registry);
       Gauge.builder(PREFIX + "container.healthy", healthy, AtomicInteger::get)
           .description(
-              "1 when the service's container runs and neither Docker's HEALTHCHECK nor the"
-                  + " agent's probe reports a failure")
+              "1 when the service's container runs and the service's health check does not call"
+                  + " it unhealthy or starting: Docker's HEALTHCHECK for type docker, the agent's"
+                  + " last probe for http and tcp")
           .tag("service", service)
           .register(registry);
       desiredImage =
