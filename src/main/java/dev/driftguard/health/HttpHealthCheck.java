@@ -7,7 +7,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
-import java.net.Proxy;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
@@ -47,8 +46,7 @@ public final class HttpHealthCheck extends PortHealthCheck {
     int port = binding.hostPort();
     long timeoutMillis = Math.max(1, spec.timeout().toMillis());
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-    // Probes go to this host; a proxy from the JVM's settings must not see them.
-    try (Socket socket = new Socket(Proxy.NO_PROXY)) {
+    try (Socket socket = socket()) {
       socket.connect(
           new InetSocketAddress(address, port), (int) Math.min(Integer.MAX_VALUE, timeoutMillis));
       OutputStream out = socket.getOutputStream();

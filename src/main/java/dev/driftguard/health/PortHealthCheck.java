@@ -5,6 +5,8 @@ import dev.driftguard.model.ContainerInfo;
 import dev.driftguard.model.ContainerSpec;
 import dev.driftguard.model.HealthSpec;
 import dev.driftguard.model.PortBinding;
+import java.net.Proxy;
+import java.net.Socket;
 import java.util.Optional;
 
 /**
@@ -42,6 +44,15 @@ abstract class PortHealthCheck implements HealthCheck {
     return containerSpec.ports().stream()
         .filter(p -> p.containerPort() == containerPort && p.protocol().equals("tcp"))
         .findFirst();
+  }
+
+  /**
+   * An unconnected socket for one probe. Probes go to this host: a SOCKS proxy from the JVM's
+   * settings ({@code socksProxyHost}), which a plain {@code new Socket()} would use, must not see
+   * them.
+   */
+  static Socket socket() {
+    return new Socket(Proxy.NO_PROXY);
   }
 
   /** The probe address as it goes into a URI: IPv6 literals in brackets. */

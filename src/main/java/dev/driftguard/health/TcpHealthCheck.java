@@ -20,7 +20,7 @@ public final class TcpHealthCheck extends PortHealthCheck {
   @Override
   ProbeResult probe(PortBinding binding, HealthSpec spec) {
     InetSocketAddress address = new InetSocketAddress(binding.probeAddress(), binding.hostPort());
-    try (Socket socket = new Socket()) {
+    try (Socket socket = socket()) {
       socket.connect(address, (int) Math.max(1, spec.timeout().toMillis()));
       return ProbeResult.pass("connected to " + binding.probeAddress() + ":" + binding.hostPort());
     } catch (ConnectException e) {
