@@ -416,43 +416,36 @@ public final class AgentMetrics implements ReconcileListener, AwsCallListener, A
               "The digest of the service's running container (value 1)",
               service);
       passes =
-          Counter.builder(PREFIX + "reconcile.passes")
-              .description("Reconcile passes over the service, failed ones included")
-              .tag("service", service)
-              .register(registry);
+          counter("reconcile.passes", "Reconcile passes over the service, failed ones included");
       errors =
-          Counter.builder(PREFIX + "reconcile.errors")
-              .description("Reconcile passes over the service that failed with an error")
-              .tag("service", service)
-              .register(registry);
+          counter(
+              "reconcile.errors", "Reconcile passes over the service that failed with an error");
       for (DeployOutcome outcome : DeployOutcome.values()) {
         deploys.put(
             outcome,
-            Counter.builder(PREFIX + "deploys")
-                .description("Deploys that ended, by outcome (success, rolled_back, failed)")
-                .tag("service", service)
-                .tag("outcome", outcome.label())
-                .register(registry));
+            counter(
+                "deploys",
+                "Deploys that ended, by outcome (success, rolled_back, failed)",
+                "outcome",
+                outcome.label()));
       }
       for (DriftReason reason : DriftReason.values()) {
         drift.put(
             reason,
-            Counter.builder(PREFIX + "drift.detected")
-                .description(
-                    "Differences between desired and running that started a deploy or restart")
-                .tag("service", service)
-                .tag("reason", reason.label())
-                .register(registry));
+            counter(
+                "drift.detected",
+                "Differences between desired and running that started a deploy or restart",
+                "reason",
+                reason.label()));
       }
       for (DesiredState.RejectReason reason : DesiredState.RejectReason.values()) {
         rejected.put(
             reason,
-            Counter.builder(PREFIX + "desired.state.rejected")
-                .description(
-                    "Desired-state records the agent refused to act on, counted once per new value")
-                .tag("service", service)
-                .tag("reason", reason.label())
-                .register(registry));
+            counter(
+                "desired.state.rejected",
+                "Desired-state records the agent refused to act on, counted once per new value",
+                "reason",
+                reason.label()));
       }
       deployDuration =
           timer("deploy.duration", "How long deploys took, from pull to commit or rollback");
@@ -461,6 +454,15 @@ public final class AgentMetrics implements ReconcileListener, AwsCallListener, A
               "out.of.service",
               "How long the host served no traffic for the service during a deploy");
       pullDuration = timer("image.pull.duration", "How long image pulls took");
+    }
+
+    /** A counter of this service; {@code tags} are further key, value pairs. */
+    private Counter counter(String name, String description, String... tags) {
+      return Counter.builder(PREFIX + name)
+          .description(description)
+          .tag("service", service)
+          .tags(tags)
+          .register(registry);
     }
 
     private Timer timer(String name, String description) {
