@@ -202,7 +202,7 @@ final class Agent implements AutoCloseable {
       ServiceManager serviceManager) {
     AgentSettings settings = config.agent();
     AwsCallListener awsCalls = metrics;
-    metrics.addServices(config.services().stream().map(ServiceSpec::name).toList());
+    metrics.addServices(config.services());
     // Before anything acts: `once` and the `run` service must never share a state directory.
     StateDirectoryLock stateLock = StateDirectoryLock.acquire(settings.stateDir());
     DockerContainerRuntime runtime = DockerContainerRuntime.create(settings.dockerHost());

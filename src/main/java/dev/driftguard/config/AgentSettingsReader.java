@@ -99,10 +99,7 @@ final class AgentSettingsReader {
     AwsSettings aws = readAws(agent.map("aws", "region", "instanceId", "endpoints"));
 
     LogFormat logFormat =
-        agent
-            .map("log", "format")
-            .value("format", AgentSettingsReader::logFormat)
-            .orElse(LogFormat.TEXT);
+        agent.map("log", "format").oneOf("format", LogFormat.class).orElse(LogFormat.TEXT);
     int imagesToKeep =
         agent
             .map("images", "keep")
@@ -112,7 +109,7 @@ final class AgentSettingsReader {
     List<RegistryLogin> registries = new ArrayList<>();
     Map<String, String> seenHosts = new HashMap<>();
     for (YamlMap entry : agent.maps("registries", "host", "username", "passwordFile")) {
-      String host = entry.value("host", AgentSettingsReader::registryHost).orElse(null);
+      String host = entry.textValue("host", AgentSettingsReader::registryHost).orElse(null);
       String username = entry.string("username").orElse(null);
       Path passwordFile =
           entry.pathValue("passwordFile", v -> resolvePath(baseDir, v)).orElse(null);
@@ -157,7 +154,7 @@ final class AgentSettingsReader {
     Problems problems = fleet.problems();
     String table =
         fleet
-            .value(
+            .textValue(
                 "leaseTable",
                 v -> {
                   if (!FleetSettings.TABLE_NAME.matcher(v).matches()) {
@@ -216,30 +213,9 @@ final class AgentSettingsReader {
 
   private static AwsSettings readAws(YamlMap aws) {
     Problems problems = aws.problems();
-    String region =
-        aws.value(
-                "region",
-                v -> {
-                  if (!v.equals("auto") && !REGION.matcher(v).matches()) {
-                    throw new InvalidValueException(
-                        "'" + v + "' is not auto or an AWS region name like us-east-1");
-                  }
-                  return v;
-                })
-            .filter(v -> !v.equals("auto"))
-            .orElse(null);
+    String region = autoOr(aws, "region", REGION, "an AWS region name like us-east-1");
     String instanceId =
-        aws.value(
-                "instanceId",
-                v -> {
-                  if (!v.equals("auto") && !INSTANCE_ID.matcher(v).matches()) {
-                    throw new InvalidValueException(
-                        "'" + v + "' is not auto or an instance id like i-0123456789abcdef0");
-                  }
-                  return v;
-                })
-            .filter(v -> !v.equals("auto"))
-            .orElse(null);
+        autoOr(aws, "instanceId", INSTANCE_ID, "an instance id like i-0123456789abcdef0");
     Map<String, URI> endpoints = new LinkedHashMap<>();
     List<String> services = AwsSettings.ENDPOINT_SERVICES.stream().sorted().toList();
     for (Map.Entry<String, YamlMap.Text> entry : aws.textMap("endpoints").entrySet()) {
@@ -289,15 +265,18 @@ final class AgentSettingsReader {
         "'" + value + "' is not unix:///path/to/docker.sock or tcp://HOST:PORT");
   }
 
-  private static LogFormat logFormat(String value) {
-    switch (value) {
-      case "text":
-        return LogFormat.TEXT;
-      case "json":
-        return LogFormat.JSON;
-      default:
-        throw new InvalidValueException("'" + value + "' is not text or json");
-    }
+  /** {@code key}: {@code auto} (null: found at run time, from instance metadata) or a value. */
+  private static String autoOr(YamlMap aws, String key, Pattern rule, String like) {
+    return aws.value(
+            key,
+            v -> {
+              if (!YamlMap.isAuto(v) && !rule.matcher(v).matches()) {
+                throw new InvalidValueException("'" + v + "' is not auto or " + like);
+              }
+              return v;
+            })
+        .filter(v -> !YamlMap.isAuto(v))
+        .orElse(null);
   }
 
   private static String registryHost(String value) {

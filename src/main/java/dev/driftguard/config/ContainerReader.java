@@ -3,7 +3,6 @@ package dev.driftguard.config;
 import dev.driftguard.model.ContainerSpec;
 import dev.driftguard.model.InvalidValueException;
 import dev.driftguard.model.PortBinding;
-import dev.driftguard.model.ServiceSpec;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -164,17 +163,7 @@ final class ContainerReader {
 
   /** {@code name}: the Docker name of the serving container, by default the service's. */
   static String name(YamlMap container, String serviceName) {
-    return container
-        .value(
-            "name",
-            v -> {
-              if (!ServiceSpec.isValidName(v)) {
-                throw new InvalidValueException(
-                    "'" + v + "' is not a valid container name (letters, digits, _ . -)");
-              }
-              return v;
-            })
-        .orElse(serviceName);
+    return container.textValue("name", ServiceReader.name("container")).orElse(serviceName);
   }
 
   private static boolean checkEnvName(String name, String path, Problems problems) {

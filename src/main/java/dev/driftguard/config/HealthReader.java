@@ -4,7 +4,6 @@ import dev.driftguard.model.HealthSpec;
 import dev.driftguard.model.InvalidValueException;
 import java.time.Duration;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * Reads a service's {@code health:} section: when a new container counts as healthy. Besides each
@@ -36,19 +35,7 @@ final class HealthReader {
    */
   static HealthSpec read(YamlMap health, List<PublishedPort> ports) {
     Problems problems = health.problems();
-    HealthSpec.Type type =
-        health
-            .value(
-                "type",
-                v -> {
-                  try {
-                    return HealthSpec.Type.valueOf(v.toUpperCase(Locale.ROOT));
-                  } catch (IllegalArgumentException e) {
-                    throw new InvalidValueException(
-                        "'" + v + "' is not one of docker, http, tcp, none");
-                  }
-                })
-            .orElse(health.has("type") ? null : HealthSpec.Type.DOCKER);
+    HealthSpec.Type type = health.oneOf("type", HealthSpec.Type.DOCKER);
     boolean probes = type == HealthSpec.Type.HTTP || type == HealthSpec.Type.TCP;
 
     int port = 0;
@@ -89,7 +76,7 @@ final class HealthReader {
     } else if (type == HealthSpec.Type.HTTP) {
       path =
           health
-              .value(
+              .textValue(
                   "path",
                   v -> {
                     if (!v.startsWith("/")) {
@@ -163,6 +150,6 @@ final class HealthReader {
   }
 
   private static String lower(HealthSpec.Type type) {
-    return type.name().toLowerCase(Locale.ROOT);
+    return YamlMap.word(type);
   }
 }

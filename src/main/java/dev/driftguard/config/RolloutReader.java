@@ -1,6 +1,5 @@
 package dev.driftguard.config;
 
-import dev.driftguard.model.InvalidValueException;
 import dev.driftguard.model.RolloutSpec;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,22 +27,7 @@ final class RolloutReader {
    */
   static RolloutSpec read(YamlMap rollout, List<PublishedPort> ports) {
     Problems problems = rollout.problems();
-    RolloutSpec.Strategy strategy =
-        rollout
-            .value(
-                "strategy",
-                v -> {
-                  switch (v) {
-                    case "stop-first":
-                      return RolloutSpec.Strategy.STOP_FIRST;
-                    case "start-first":
-                      return RolloutSpec.Strategy.START_FIRST;
-                    default:
-                      throw new InvalidValueException(
-                          "'" + v + "' is not stop-first or start-first");
-                  }
-                })
-            .orElse(rollout.has("strategy") ? null : RolloutSpec.Strategy.STOP_FIRST);
+    RolloutSpec.Strategy strategy = rollout.oneOf("strategy", RolloutSpec.Strategy.STOP_FIRST);
 
     int maxUnavailable = 1;
     boolean percent = false;

@@ -10,6 +10,7 @@ import dev.driftguard.model.TrafficSpec;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Reads one entry of {@code services:} into a {@link ServiceSpec}: the name here, each section by
@@ -92,19 +93,26 @@ final class ServiceReader {
           .add(service.path("name"), "required (a literal like web_staging, or \"${tag:Name}\")");
       return null;
     }
-    return service
-        .value(
-            "name",
-            v -> {
-              if (!ServiceSpec.isValidName(v)) {
-                throw new InvalidValueException(
-                    "'"
-                        + v
-                        + "' is not a valid service name (letters, digits, _ . -;"
-                        + " starting with a letter or digit; at most 63 characters)");
-              }
-              return v;
-            })
-        .orElse(null);
+    return service.textValue("name", name("service")).orElse(null);
+  }
+
+  /**
+   * Checks a service or container name ({@code kind}) against {@link ServiceSpec#NAME_RULE}: both
+   * become Docker container names.
+   */
+  static Function<String, String> name(String kind) {
+    return v -> {
+      if (!ServiceSpec.isValidName(v)) {
+        throw new InvalidValueException(
+            "'"
+                + v
+                + "' is not a valid "
+                + kind
+                + " name ("
+                + ServiceSpec.NAME_RULE_IN_WORDS
+                + ")");
+      }
+      return v;
+    };
   }
 }

@@ -84,10 +84,11 @@ final class TrafficReader {
     String drainWhy = "ELBv2's longest deregistration delay; a draining host holds a fleet slot";
     Duration drainTimeout =
         traffic
-            .value("drainTimeout", v -> v.equals("auto") ? Duration.ZERO : Durations.parse(v))
+            .value("drainTimeout", v -> YamlMap.isAuto(v) ? Duration.ZERO : Durations.parse(v))
             .filter(d -> traffic.atMost("drainTimeout", d, MAX_DRAIN_TIMEOUT, drainWhy))
             .orElse(Duration.ZERO);
-    boolean autoDrain = traffic.string("drainTimeout").map(v -> v.equals("auto")).orElse(true);
+    boolean autoDrain =
+        traffic.text("drainTimeout").map(t -> YamlMap.isAuto(t.value())).orElse(true);
     Duration cap =
         traffic
             .duration("drainTimeoutCap")

@@ -6,9 +6,11 @@ import dev.driftguard.model.InvalidValueException;
 import dev.driftguard.model.Spelling;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
@@ -24,6 +26,25 @@ final class YamlMap {
 
   /** A scalar read from the file (after interpolation) and where it was. */
   record Text(String path, String value) {}
+
+  /**
+   * How a scalar is taken. YAML types unquoted scalars, and its reading is not always what was
+   * written ({@code 0755} reads as 493, {@code 1.10} as 1.1, {@code yes} and {@code on} as true),
+   * so a key whose value is used as written (a name, a path, a command) takes only text.
+   */
+  private enum Reading {
+    /** Any scalar, as the text YAML read; the caller's parser judges it (numbers, durations). */
+    ANY,
+    /** Text as written: a number or boolean is reported, with the advice to quote it. */
+    TEXT,
+    /** {@link #TEXT} that is (part of) a path, each {@code ${tag:..}} held to one segment. */
+    PATH
+  }
+
+  /**
+   * The word that leaves a value to be found at run time; like every word from a list, any case.
+   */
+  static final String AUTO = "auto";
 
   private final JsonNode node;
   private final String path;
@@ -94,25 +115,26 @@ final class YamlMap {
         node == null ? null : node.get(key), child(key), problems, interpolator, List.of(known));
   }
 
-  /** A scalar as text, interpolated. */
+  /** Any scalar as the text YAML read, interpolated; for a parser that judges its form. */
   Optional<Text> text(String key) {
-    return text(key, false);
+    return text(key, Reading.ANY);
   }
 
   /**
-   * A scalar that is (part of) a path or an SSM parameter name, interpolated with each {@code
+   * Text that is (part of) a path or an SSM parameter name, interpolated with each {@code
    * ${tag:..}} value held to one path segment.
    */
   Optional<Text> pathText(String key) {
-    return text(key, true);
+    return text(key, Reading.PATH);
   }
 
-  private Optional<Text> text(String key, boolean inPath) {
-    return has(key) ? scalar(node.get(key), child(key), inPath) : Optional.empty();
+  private Optional<Text> text(String key, Reading reading) {
+    return has(key) ? scalar(node.get(key), child(key), reading) : Optional.empty();
   }
 
+  /** Free text, used as written (a user name); a YAML number or boolean is reported. */
   Optional<String> string(String key) {
-    return text(key).map(Text::value);
+    return text(key, Reading.TEXT).map(Text::value);
   }
 
   /**
@@ -123,9 +145,58 @@ final class YamlMap {
     return text(key).flatMap(t -> parse(t, parser));
   }
 
+  /** {@link #value} of text used as written (a name); a YAML number or boolean is reported. */
+  <T> Optional<T> textValue(String key, Function<String, T> parser) {
+    return text(key, Reading.TEXT).flatMap(t -> parse(t, parser));
+  }
+
   /** {@link #value} of a path-like scalar ({@link #pathText}). */
   <T> Optional<T> pathValue(String key, Function<String, T> parser) {
     return pathText(key).flatMap(t -> parse(t, parser));
+  }
+
+  /**
+   * One of the constants of {@code type}, written as its name in lower case with {@code -} for
+   * {@code _} ({@code start-first}), in any case; another word is reported with the choices.
+   */
+  <E extends Enum<E>> Optional<E> oneOf(String key, Class<E> type) {
+    E[] constants = type.getEnumConstants();
+    return value(
+        key,
+        v -> {
+          for (E constant : constants) {
+            if (word(constant).equalsIgnoreCase(v)) {
+              return constant;
+            }
+          }
+          List<String> words = Arrays.stream(constants).map(YamlMap::word).toList();
+          throw new InvalidValueException(
+              "'"
+                  + v
+                  + "' is not "
+                  + (words.size() == 2
+                      ? words.get(0) + " or " + words.get(1)
+                      : "one of " + String.join(", ", words)));
+        });
+  }
+
+  /**
+   * {@link #oneOf(String, Class)} in a section that is left out when it has an error: {@code
+   * absent} when the key is not written, null when it is written but is none of the words
+   * (reported).
+   */
+  <E extends Enum<E>> E oneOf(String key, E absent) {
+    return oneOf(key, absent.getDeclaringClass()).orElse(has(key) ? null : absent);
+  }
+
+  /** How a constant is written in the file: {@code START_FIRST} as {@code start-first}. */
+  static String word(Enum<?> constant) {
+    return constant.name().toLowerCase(Locale.ROOT).replace('_', '-');
+  }
+
+  /** Whether {@code value} is {@link #AUTO}, in any case. */
+  static boolean isAuto(String value) {
+    return value.equalsIgnoreCase(AUTO);
   }
 
   <T> Optional<T> parse(Text text, Function<String, T> parser) {
@@ -215,20 +286,23 @@ final class YamlMap {
             });
   }
 
-  /** A list of scalars; {@code key: "x"} alone is reported, not silently made a list. */
+  /**
+   * A list of texts (a command, host names); {@code key: "x"} alone is reported, not silently made
+   * a list.
+   */
   List<Text> texts(String key) {
-    return texts(key, false);
+    return texts(key, Reading.TEXT);
   }
 
-  /** A list of path-like scalars ({@link #pathText}). */
+  /** A list of path-like texts ({@link #pathText}). */
   List<Text> pathTexts(String key) {
-    return texts(key, true);
+    return texts(key, Reading.PATH);
   }
 
-  private List<Text> texts(String key, boolean inPath) {
+  private List<Text> texts(String key, Reading reading) {
     List<Text> result = new ArrayList<>();
     for (Map.Entry<String, JsonNode> item : items(key).entrySet()) {
-      scalar(item.getValue(), item.getKey(), inPath).ifPresent(result::add);
+      scalar(item.getValue(), item.getKey(), reading).ifPresent(result::add);
     }
     return result;
   }
@@ -253,17 +327,20 @@ final class YamlMap {
     return isList(key) ? node.get(key).size() : 0;
   }
 
-  /** A mapping of free-form names to scalars ({@code env}), in file order. */
+  /**
+   * A mapping of free-form names to scalars ({@code env}), in file order; numbers and booleans as
+   * the text YAML read.
+   */
   Map<String, Text> textMap(String key) {
-    return textMap(key, false);
+    return textMap(key, Reading.ANY);
   }
 
-  /** A mapping of names to path-like scalars ({@code envFromSsm}; see {@link #pathText}). */
+  /** A mapping of names to path-like texts ({@code envFromSsm}; see {@link #pathText}). */
   Map<String, Text> pathTextMap(String key) {
-    return textMap(key, true);
+    return textMap(key, Reading.PATH);
   }
 
-  private Map<String, Text> textMap(String key, boolean inPath) {
+  private Map<String, Text> textMap(String key, Reading reading) {
     Map<String, Text> result = new LinkedHashMap<>();
     if (!has(key)) {
       return result;
@@ -281,7 +358,7 @@ final class YamlMap {
         problems.add(itemPath, "needs a value (write \"\" for an empty one)");
         continue;
       }
-      scalar(field.getValue(), itemPath, inPath).ifPresent(t -> result.put(field.getKey(), t));
+      scalar(field.getValue(), itemPath, reading).ifPresent(t -> result.put(field.getKey(), t));
     }
     return result;
   }
@@ -302,7 +379,7 @@ final class YamlMap {
     return result;
   }
 
-  private Optional<Text> scalar(JsonNode value, String valuePath, boolean inPath) {
+  private Optional<Text> scalar(JsonNode value, String valuePath, Reading reading) {
     if (value == null || value.isNull()) {
       problems.add(valuePath, "needs a value");
       return Optional.empty();
@@ -311,7 +388,18 @@ final class YamlMap {
       problems.add(valuePath, "must be a single value, not " + describe(value));
       return Optional.empty();
     }
-    String resolved = interpolator.resolve(value.asText(), valuePath, problems, inPath);
+    if (reading != Reading.ANY && !value.isTextual()) {
+      problems.add(
+          valuePath,
+          "is "
+              + (value.isBoolean() ? "a boolean" : "a number")
+              + " to YAML (read as "
+              + value.asText()
+              + "), not text: quote it to keep it as written");
+      return Optional.empty();
+    }
+    String resolved =
+        interpolator.resolve(value.asText(), valuePath, problems, reading == Reading.PATH);
     return resolved == null ? Optional.empty() : Optional.of(new Text(valuePath, resolved));
   }
 

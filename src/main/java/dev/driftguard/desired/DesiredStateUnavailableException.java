@@ -1,18 +1,12 @@
 package dev.driftguard.desired;
 
-import dev.driftguard.model.DriftguardException;
+import dev.driftguard.model.BackendException;
 
 /** The desired-state backend could not be read; {@code throttled} asks the loop to back off. */
-public class DesiredStateUnavailableException extends DriftguardException {
+public class DesiredStateUnavailableException extends BackendException {
   private static final long serialVersionUID = 1L;
-  private final boolean throttled;
 
   public DesiredStateUnavailableException(String message, boolean throttled, Throwable cause) {
-    super(message, cause);
-    this.throttled = throttled;
-  }
-
-  public boolean throttled() {
-    return throttled;
+    super(message, throttled, cause);
   }
 }

@@ -1,6 +1,5 @@
 package dev.driftguard.desired;
 
-import dev.driftguard.aws.AwsErrors;
 import dev.driftguard.model.AwsCallListener;
 import java.util.Collection;
 import java.util.HashMap;
@@ -33,11 +32,8 @@ public final class SsmDesiredStateSource implements DesiredStateSource {
         parameters.get(
             locations,
             false,
-            (e, batch) ->
-                new DesiredStateUnavailableException(
-                    AwsErrors.failed("SSM", SsmParameters.OPERATION, e),
-                    AwsErrors.throttled(e),
-                    e));
+            (message, throttled, e, batch) ->
+                new DesiredStateUnavailableException(message, throttled, e));
     Map<String, RawRecord> records = new HashMap<>();
     for (Parameter p : found.parameters()) {
       records.put(p.name(), new RawRecord(p.value(), p.version() == null ? 0 : p.version()));

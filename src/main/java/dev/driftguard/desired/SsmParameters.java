@@ -7,7 +7,6 @@ import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
-import java.util.function.BiFunction;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.ssm.SsmClient;
 import software.amazon.awssdk.services.ssm.model.GetParametersResponse;
@@ -28,6 +27,17 @@ final class SsmParameters {
   /** The parameters found, and the names AWS reported in {@code InvalidParameters} (absent). */
   record Found(List<Parameter> parameters, List<String> invalid) {}
 
+  /** Makes the caller's exception for a failed batch, worded and judged here the same for both. */
+  @FunctionalInterface
+  interface Failure {
+    /**
+     * @param message what failed and what AWS said ({@link AwsErrors#failed})
+     * @param throttled whether AWS throttled the call
+     * @param batch the names that batch asked for
+     */
+    RuntimeException of(String message, boolean throttled, SdkException cause, List<String> batch);
+  }
+
   private final SsmClient ssm;
   private final AwsCallListener listener;
 
@@ -38,12 +48,9 @@ final class SsmParameters {
 
   /**
    * Reads {@code names} (duplicates once), with or without decryption. Any failed batch fails the
-   * whole read, as {@code failure} words it from the SDK's exception and that batch's names.
+   * whole read with the exception {@code failure} makes.
    */
-  Found get(
-      Collection<String> names,
-      boolean decrypt,
-      BiFunction<SdkException, List<String>, RuntimeException> failure) {
+  Found get(Collection<String> names, boolean decrypt, Failure failure) {
     List<String> unique = new ArrayList<>(new LinkedHashSet<>(names));
     List<Parameter> parameters = new ArrayList<>();
     List<String> invalid = new ArrayList<>();
@@ -54,7 +61,7 @@ final class SsmParameters {
         response = ssm.getParameters(b -> b.names(batch).withDecryption(decrypt));
       } catch (SdkException e) {
         listener.onError("ssm", OPERATION, AwsErrors.code(e));
-        throw failure.apply(e, batch);
+        throw failure.of(AwsErrors.failed("SSM", OPERATION, e), AwsErrors.throttled(e), e, batch);
       }
       listener.onSuccess("ssm", OPERATION);
       parameters.addAll(response.parameters());

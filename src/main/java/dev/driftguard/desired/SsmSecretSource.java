@@ -1,6 +1,5 @@
 package dev.driftguard.desired;
 
-import dev.driftguard.aws.AwsErrors;
 import dev.driftguard.model.AwsCallListener;
 import java.util.AbstractMap;
 import java.util.Collection;
@@ -31,15 +30,9 @@ public final class SsmSecretSource implements SecretSource {
         parameters.get(
             parameterNames,
             true,
-            (e, batch) ->
+            (message, throttled, e, batch) ->
                 new SecretUnavailableException(
-                    AwsErrors.failed("SSM", SsmParameters.OPERATION, e)
-                        + " (resolving secrets "
-                        + batch
-                        + ")",
-                    List.of(),
-                    AwsErrors.throttled(e),
-                    e));
+                    message + " (resolving secrets " + batch + ")", List.of(), throttled, e));
     if (!found.invalid().isEmpty()) {
       throw new SecretUnavailableException(
           "SSM parameter(s) "

@@ -1,22 +1,16 @@
 package dev.driftguard.fleet;
 
-import dev.driftguard.model.DriftguardException;
+import dev.driftguard.model.BackendException;
 
 /**
  * What the peers say could not be read (the target group's health, peers' tags). The caller must
  * treat it as "unknown", never as "no peers": a host that cannot see the fleet does not leave
  * service and does not deploy a digest it cannot check. {@code throttled} asks it to back off.
  */
-public class FleetCoordinationException extends DriftguardException {
+public class FleetCoordinationException extends BackendException {
   private static final long serialVersionUID = 1L;
-  private final boolean throttled;
 
   public FleetCoordinationException(String message, boolean throttled, Throwable cause) {
-    super(message, cause);
-    this.throttled = throttled;
-  }
-
-  public boolean throttled() {
-    return throttled;
+    super(message, throttled, cause);
   }
 }

@@ -3,7 +3,6 @@ package dev.driftguard.health;
 import dev.driftguard.model.ContainerInfo;
 import dev.driftguard.model.ContainerSpec;
 import dev.driftguard.model.HealthSpec;
-import java.util.Locale;
 
 /**
  * Health type {@code docker}: the verdict of the image's own HEALTHCHECK as Docker reports it in
@@ -15,7 +14,7 @@ public final class DockerHealthCheck implements HealthCheck {
   @Override
   public ProbeResult probe(ContainerInfo container, ContainerSpec containerSpec, HealthSpec spec) {
     if (!container.running()) {
-      return ProbeResult.fail("container is " + container.state().name().toLowerCase(Locale.ROOT));
+      return ProbeResult.notRunning(container);
     }
     return switch (container.health()) {
       case HEALTHY -> ProbeResult.pass("docker health: healthy");

@@ -3,6 +3,7 @@ package dev.driftguard.health;
 import dev.driftguard.model.ContainerInfo;
 import dev.driftguard.model.ContainerSpec;
 import dev.driftguard.model.HealthSpec;
+import java.util.Locale;
 
 /**
  * Port: one health probe of a running container, bounded by {@code spec.timeout()}. Waiting for a
@@ -32,6 +33,11 @@ public interface HealthCheck {
 
     public static ProbeResult fail(String detail) {
       return new ProbeResult(false, detail);
+    }
+
+    /** The verdict of every check on a container that is not running: it is not healthy. */
+    public static ProbeResult notRunning(ContainerInfo container) {
+      return fail("container is " + container.state().name().toLowerCase(Locale.ROOT));
     }
   }
 }

@@ -1,7 +1,5 @@
 package dev.driftguard.health;
 
-import dev.driftguard.model.ContainerInfo;
-import dev.driftguard.model.ContainerSpec;
 import dev.driftguard.model.HealthSpec;
 import dev.driftguard.model.PortBinding;
 import java.io.IOException;
@@ -9,12 +7,9 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
-import java.net.Proxy;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.util.Locale;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -31,7 +26,7 @@ import java.util.regex.Pattern;
  * deadline. Each probe uses a fresh connection ({@code Connection: close}), never kept to a
  * container that may be replaced before the next probe.
  */
-public final class HttpHealthCheck implements HealthCheck {
+public final class HttpHealthCheck extends PortHealthCheck {
   /** Longest status line read ("HTTP/1.1 200 OK" and a generous reason phrase). */
   private static final int MAX_STATUS_LINE = 256;
 
@@ -46,20 +41,12 @@ public final class HttpHealthCheck implements HealthCheck {
   }
 
   @Override
-  public ProbeResult probe(ContainerInfo container, ContainerSpec containerSpec, HealthSpec spec) {
-    if (!container.running()) {
-      return ProbeResult.fail("container is " + container.state().name().toLowerCase(Locale.ROOT));
-    }
-    Optional<PortBinding> binding = Probes.tcpBinding(containerSpec, spec.port());
-    if (binding.isEmpty()) {
-      return ProbeResult.fail(Probes.notPublished(spec.port()));
-    }
-    String address = binding.get().probeAddress();
-    int port = binding.get().hostPort();
+  ProbeResult probe(PortBinding binding, HealthSpec spec) {
+    String address = binding.probeAddress();
+    int port = binding.hostPort();
     long timeoutMillis = Math.max(1, spec.timeout().toMillis());
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-    // Probes go to this host; a proxy from the JVM's settings must not see them.
-    try (Socket socket = new Socket(Proxy.NO_PROXY)) {
+    try (Socket socket = socket()) {
       socket.connect(
           new InetSocketAddress(address, port), (int) Math.min(Integer.MAX_VALUE, timeoutMillis));
       OutputStream out = socket.getOutputStream();
@@ -67,7 +54,7 @@ public final class HttpHealthCheck implements HealthCheck {
           ("GET "
                   + spec.path()
                   + " HTTP/1.1\r\nHost: "
-                  + Probes.uriHost(address)
+                  + uriHost(address)
                   + ":"
                   + port
                   + "\r\nUser-Agent: driftguard\r\nConnection: close\r\n\r\n")

@@ -9,9 +9,6 @@ public final class NoHealthCheck implements HealthCheck {
 
   @Override
   public ProbeResult probe(ContainerInfo container, ContainerSpec containerSpec, HealthSpec spec) {
-    return container.running()
-        ? ProbeResult.pass("running")
-        : ProbeResult.fail(
-            "container is " + container.state().name().toLowerCase(java.util.Locale.ROOT));
+    return container.running() ? ProbeResult.pass("running") : ProbeResult.notRunning(container);
   }
 }

@@ -1,15 +1,14 @@
 package dev.driftguard.host;
 
-import dev.driftguard.model.DriftguardException;
+import dev.driftguard.model.BackendException;
 
 /**
  * The self-report to the Auto Scaling group failed. The message names the instance, the AWS error
  * code and what to do; never a credential.
  */
-public class HostHealthReportException extends DriftguardException {
+public class HostHealthReportException extends BackendException {
   private static final long serialVersionUID = 1L;
   private final String code;
-  private final boolean throttled;
   private final boolean permanent;
 
   /**
@@ -18,20 +17,14 @@ public class HostHealthReportException extends DriftguardException {
    */
   public HostHealthReportException(
       String message, String code, boolean throttled, boolean permanent, Throwable cause) {
-    super(message, cause);
+    super(message, throttled, cause);
     this.code = code;
-    this.throttled = throttled;
     this.permanent = permanent;
   }
 
   /** The AWS error code, or the SDK exception's class name when AWS never answered. */
   public String code() {
     return code;
-  }
-
-  /** True when AWS throttled the call; it is worth trying again later. */
-  public boolean throttled() {
-    return throttled;
   }
 
   /**

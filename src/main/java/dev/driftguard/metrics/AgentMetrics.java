@@ -6,8 +6,10 @@ import dev.driftguard.model.DeployOutcome;
 import dev.driftguard.model.DesiredState;
 import dev.driftguard.model.Digest;
 import dev.driftguard.model.DriftReason;
+import dev.driftguard.model.HealthSpec;
 import dev.driftguard.model.ObservedService;
 import dev.driftguard.model.Phase;
+import dev.driftguard.model.ServiceSpec;
 import dev.driftguard.reconcile.Action;
 import dev.driftguard.reconcile.ReconcileListener;
 import io.micrometer.core.instrument.Counter;
@@ -137,11 +139,13 @@ public final class AgentMetrics implements ReconcileListener, AwsCallListener, A
   }
 
   /**
-   * Registers the series of more services at zero, for when the meters exist before the
-   * configuration that names the services has been read.
+   * Registers the series of the configured services at zero, for when the meters exist before the
+   * configuration has been read, and learns which health check judges each service's container.
    */
-  public void addServices(Collection<String> names) {
-    names.forEach(this::service);
+  public void addServices(Collection<ServiceSpec> configured) {
+    for (ServiceSpec spec : configured) {
+      service(spec.name()).check = spec.health().type();
+    }
   }
 
   /** The text exposition (format 0.0.4) of every meter. */
@@ -229,12 +233,7 @@ public final class AgentMetrics implements ReconcileListener, AwsCallListener, A
     ContainerInfo current = observed.current();
     boolean running = current != null && current.running();
     m.runningImage.show(running ? current.digest().orElse(null) : null);
-    boolean healthy =
-        running
-            && current.health() != ContainerInfo.Health.UNHEALTHY
-            && current.health() != ContainerInfo.Health.STARTING
-            && observed.failedProbes() == 0;
-    m.healthy.set(healthy ? 1 : 0);
+    m.healthy.set(observed.healthy(m.check) ? 1 : 0);
   }
 
   @Override
@@ -368,6 +367,10 @@ public final class AgentMetrics implements ReconcileListener, AwsCallListener, A
     final String service;
     final AtomicInteger inSync = new AtomicInteger();
     final AtomicInteger healthy = new AtomicInteger();
+
+    /** The check that judges the container; the configuration's default until it is read. */
+    volatile HealthSpec.Type check = HealthSpec.Type.DOCKER;
+
     final AtomicInteger targetRegistered = new AtomicInteger();
     final InfoGauge desiredImage;
     final InfoGauge runningImage;
@@ -397,8 +400,9 @@ public final class AgentMetrics implements ReconcileListener, AwsCallListener, A
           .register(registry);
       Gauge.builder(PREFIX + "container.healthy", healthy, AtomicInteger::get)
           .description(
-              "1 when the service's container runs and neither Docker's HEALTHCHECK nor the"
-                  + " agent's probe reports a failure")
+              "1 when the service's container runs and the service's health check does not call"
+                  + " it unhealthy or starting: Docker's HEALTHCHECK for type docker, the agent's"
+                  + " last probe for http and tcp")
           .tag("service", service)
           .register(registry);
       desiredImage =
@@ -412,43 +416,36 @@ public final class AgentMetrics implements ReconcileListener, AwsCallListener, A
               "The digest of the service's running container (value 1)",
               service);
       passes =
-          Counter.builder(PREFIX + "reconcile.passes")
-              .description("Reconcile passes over the service, failed ones included")
-              .tag("service", service)
-              .register(registry);
+          counter("reconcile.passes", "Reconcile passes over the service, failed ones included");
       errors =
-          Counter.builder(PREFIX + "reconcile.errors")
-              .description("Reconcile passes over the service that failed with an error")
-              .tag("service", service)
-              .register(registry);
+          counter(
+              "reconcile.errors", "Reconcile passes over the service that failed with an error");
       for (DeployOutcome outcome : DeployOutcome.values()) {
         deploys.put(
             outcome,
-            Counter.builder(PREFIX + "deploys")
-                .description("Deploys that ended, by outcome (success, rolled_back, failed)")
-                .tag("service", service)
-                .tag("outcome", outcome.label())
-                .register(registry));
+            counter(
+                "deploys",
+                "Deploys that ended, by outcome (success, rolled_back, failed)",
+                "outcome",
+                outcome.label()));
       }
       for (DriftReason reason : DriftReason.values()) {
         drift.put(
             reason,
-            Counter.builder(PREFIX + "drift.detected")
-                .description(
-                    "Differences between desired and running that started a deploy or restart")
-                .tag("service", service)
-                .tag("reason", reason.label())
-                .register(registry));
+            counter(
+                "drift.detected",
+                "Differences between desired and running that started a deploy or restart",
+                "reason",
+                reason.label()));
       }
       for (DesiredState.RejectReason reason : DesiredState.RejectReason.values()) {
         rejected.put(
             reason,
-            Counter.builder(PREFIX + "desired.state.rejected")
-                .description(
-                    "Desired-state records the agent refused to act on, counted once per new value")
-                .tag("service", service)
-                .tag("reason", reason.label())
-                .register(registry));
+            counter(
+                "desired.state.rejected",
+                "Desired-state records the agent refused to act on, counted once per new value",
+                "reason",
+                reason.label()));
       }
       deployDuration =
           timer("deploy.duration", "How long deploys took, from pull to commit or rollback");
@@ -457,6 +454,15 @@ public final class AgentMetrics implements ReconcileListener, AwsCallListener, A
               "out.of.service",
               "How long the host served no traffic for the service during a deploy");
       pullDuration = timer("image.pull.duration", "How long image pulls took");
+    }
+
+    /** A counter of this service; {@code tags} are further key, value pairs. */
+    private Counter counter(String name, String description, String... tags) {
+      return Counter.builder(PREFIX + name)
+          .description(description)
+          .tag("service", service)
+          .tags(tags)
+          .register(registry);
     }
 
     private Timer timer(String name, String description) {

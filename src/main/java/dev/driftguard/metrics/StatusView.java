@@ -66,7 +66,7 @@ public final class StatusView implements ReconcileListener {
   public synchronized void observed(String service, ObservedService observed) {
     Entry e = entry(service);
     e.container = observed.current();
-    e.failedProbes = observed.failedProbes();
+    e.observed = observed;
   }
 
   @Override
@@ -144,7 +144,7 @@ public final class StatusView implements ReconcileListener {
     running.put("container", c == null ? containerName(spec, name) : stripSlash(c.name()));
     running.put("digest", c == null ? null : c.digest().map(d -> d.value()).orElse(null));
     running.put("state", c == null ? "missing" : c.state().name().toLowerCase(Locale.ROOT));
-    running.put("health", health(spec, c, entry.failedProbes));
+    running.put("health", health(spec, entry.observed));
 
     if (spec != null && spec.hasLoadBalancer()) {
       ObjectNode target = out.putObject("target");
@@ -166,20 +166,13 @@ public final class StatusView implements ReconcileListener {
     out.put("lastError", state.lastError());
   }
 
-  /**
-   * Docker's HEALTHCHECK status where the service uses it; for the agent's own probes (http, tcp)
-   * the probe's verdict, as Docker knows nothing of those.
-   */
-  private static String health(ServiceSpec spec, ContainerInfo c, int failedProbes) {
-    if (c == null || !c.running()) {
+  /** The verdict of the service's own check ({@link ObservedService#health}), as the gauge's. */
+  private static String health(ServiceSpec spec, ObservedService observed) {
+    if (observed == null) {
       return "none";
     }
-    HealthSpec.Type type = spec == null ? HealthSpec.Type.DOCKER : spec.health().type();
-    return switch (type) {
-      case DOCKER -> c.health().name().toLowerCase(Locale.ROOT);
-      case HTTP, TCP -> failedProbes == 0 ? "healthy" : "unhealthy";
-      case NONE -> "none";
-    };
+    HealthSpec.Type check = spec == null ? HealthSpec.Type.DOCKER : spec.health().type();
+    return observed.health(check).name().toLowerCase(Locale.ROOT);
   }
 
   private static String containerName(ServiceSpec spec, String service) {
@@ -204,7 +197,7 @@ public final class StatusView implements ReconcileListener {
     boolean inSync;
     DesiredState desired;
     ContainerInfo container;
-    int failedProbes;
+    ObservedService observed;
     String targetState;
   }
 }

@@ -28,6 +28,10 @@ public record ServiceSpec(
    */
   public static final String NAME_RULE = "[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}";
 
+  /** {@link #NAME_RULE} in words, for messages to people who write names in a file. */
+  public static final String NAME_RULE_IN_WORDS =
+      "letters, digits, _ . -; starting with a letter or digit; at most 63 characters";
+
   private static final Pattern NAME = Pattern.compile(NAME_RULE);
 
   public ServiceSpec {

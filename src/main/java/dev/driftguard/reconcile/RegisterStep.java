@@ -44,15 +44,7 @@ final class RegisterStep implements DeployStep {
     } catch (TrafficGateException e) {
       d.lastDetail = e.getMessage();
       if (!now.isBefore(d.deadline)) {
-        return new StepOutcome.Fault(
-            "target "
-                + env.instanceId()
-                + ":"
-                + port
-                + " not registered within "
-                + traffic.healthyDeadline().toSeconds()
-                + "s: "
-                + e.getMessage());
+        return notWithinDeadline(port, traffic, "registered", e.getMessage());
       }
       d.faultsInPhase++;
       return StepOutcome.waitFor(
@@ -87,17 +79,27 @@ final class RegisterStep implements DeployStep {
       d.badSince = null;
     }
     if (!now.isBefore(d.deadline)) {
-      return new StepOutcome.Fault(
-          "target "
-              + env.instanceId()
-              + ":"
-              + port
-              + " not healthy within "
-              + traffic.healthyDeadline().toSeconds()
-              + "s: "
-              + state.label());
+      return notWithinDeadline(port, traffic, "healthy", state.label());
     }
     return StepOutcome.waitFor(min(env.timing().targetPoll(), Duration.between(now, d.deadline)));
+  }
+
+  /**
+   * The fault when the healthy deadline passed: {@code target i-0abc:8080 not healthy within 300s:
+   * unhealthy}.
+   */
+  private StepOutcome notWithinDeadline(int port, TrafficSpec traffic, String what, String detail) {
+    return new StepOutcome.Fault(
+        "target "
+            + env.instanceId()
+            + ":"
+            + port
+            + " not "
+            + what
+            + " within "
+            + traffic.healthyDeadline().toSeconds()
+            + "s: "
+            + detail);
   }
 
   private static Duration min(Duration a, Duration b) {

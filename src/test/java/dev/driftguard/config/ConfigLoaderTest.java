@@ -1137,6 +1137,62 @@ services:
   }
 
   @Test
+  void load_whenTextIsWrittenAsNumberOrBoolean_asksToQuoteIt() {
+    // YAML would hand 0755 over as 493 and yes as true: a name or command must be what is written.
+    assertThat(
+            errors(
+                service(
+                    """
+                    container:
+                      name: 0755
+                      command: [sleep, yes]
+                    """)))
+        .containsExactlyInAnyOrder(
+            "services[0].container.name: is a number to YAML (read as 493), not text: quote it"
+                + " to keep it as written",
+            "services[0].container.command[1]: is a boolean to YAML (read as true), not text:"
+                + " quote it to keep it as written");
+  }
+
+  @Test
+  void load_envValuesWrittenAsNumbersOrBooleans_areTheirText() {
+    AgentConfig config =
+        parse(service("container: { env: { PORT: 8080, DEBUG: true, QUOTED: \"0755\" } }"));
+
+    assertThat(config.services().get(0).container().env())
+        .containsOnly(
+            Map.entry("PORT", "8080"), Map.entry("DEBUG", "true"), Map.entry("QUOTED", "0755"));
+  }
+
+  @Test
+  void load_wordsFromAList_areReadInAnyCase() {
+    AgentConfig config =
+        parse(
+            """
+            agent:
+              log: { format: JSON }
+              aws: { region: Auto, instanceId: AUTO }
+            services:
+              - name: web
+                desired: { allowedRegistries: [registry.example.com] }
+                container: { ports: ["8080:8080"] }
+                health: { type: Tcp, port: 8080 }
+                traffic:
+                  targetGroupArn: arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123abcd
+                  drainTimeout: AUTO
+                rollout: { strategy: Start-First, nextPort: 8082 }
+            """);
+
+    assertThat(config.agent().logFormat()).isEqualTo(LogFormat.JSON);
+    assertThat(config.agent().aws().regionOverride()).isEmpty();
+    assertThat(config.agent().aws().instanceIdOverride()).isEmpty();
+    ServiceSpec web = config.services().get(0);
+    assertThat(web.health().type()).isEqualTo(HealthSpec.Type.TCP);
+    assertThat(web.trafficSpec().orElseThrow().drainTimeout()).as("auto").isNull();
+    assertThat(web.rollout().strategy()).isEqualTo(RolloutSpec.Strategy.START_FIRST);
+  }
+
+  @Test
   void load_whenHealthTypeUnknownOrPortMissing_reportsPath() {
     assertThat(errors(service("health: { type: htp }")))
         .containsExactly("services[0].health.type: 'htp' is not one of docker, http, tcp, none");

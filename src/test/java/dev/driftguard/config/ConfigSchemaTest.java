@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.BooleanNode;
+import com.fasterxml.jackson.databind.node.DoubleNode;
+import com.fasterxml.jackson.databind.node.IntNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -26,6 +29,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -320,6 +324,28 @@ services:
             accepted                | { rollout: { strategy: start-first, nextPort: "65535" } }
             """);
     AGREED.put(
+        "Words from a fixed list are read in any case, with the rules that hang on them.",
+        """
+            accepted         | { rollout: { strategy: START-FIRST, nextPort: 8082 } }
+            accepted         | { rollout: { strategy: Stop-First } }
+            rollout.nextPort | { rollout: { strategy: Start-First } }
+            rollout.nextPort | { rollout: { strategy: STOP-FIRST, nextPort: 8082 } }
+            accepted         | { traffic: { targetGroupArn: TG, drainTimeout: AUTO } }
+            rollout.strategy | { rollout: { strategy: start_first } }
+            """);
+    AGREED.put(
+        "Text used as written is text: YAML's numbers and booleans are refused; env takes them.",
+        """
+            name                      | { name: 123 }
+            container.name            | { container: { name: 0755 } }
+            container.command         | { container: { command: [sleep, 3600] } }
+            rollout.runOnce           | { rollout: { runOnce: [migrate, yes] } }
+            desired.allowedRegistries | { desired: { allowedRegistries: [1.10] } }
+            desired.ssmParameter      | { desired: { ssmParameter: 1234, allowedRegistries: [r.example] } }
+            accepted                  | { name: "123", container: { command: [sleep, "3600"] } }
+            accepted                  | { container: { env: { PORT: 8080, DEBUG: true, RATIO: 0.5 } } }
+            """);
+    AGREED.put(
         "Docker counts the stop timeout in whole seconds (docs/configuration.md).",
         """
             container.stopTimeout | { container: { stopTimeout: 1500ms } }
@@ -389,7 +415,15 @@ services:
         everyKey(
             "the schema's defaults are what the reader yields for an absent key",
             keys,
-            ConfigSchemaTest::defaultProbe));
+            ConfigSchemaTest::defaultProbe),
+        everyKey(
+            "numbers and booleans where text is asked are read alike by both",
+            keys,
+            ConfigSchemaTest::otherScalarTypeProbe),
+        everyKey(
+            "enum values in another case are read alike by both",
+            keys,
+            ConfigSchemaTest::caseProbe));
   }
 
   /** Runs {@code probe} on each key and fails with every problem found, not just the first. */
@@ -400,6 +434,77 @@ services:
         () ->
             assertThat(probed.stream().flatMap(key -> probe.apply(key).stream()).toList())
                 .isEmpty());
+  }
+
+  /**
+   * YAML reads unquoted {@code 0755}, {@code 1.10} and {@code yes} as numbers and a boolean; where
+   * the schema takes no number or boolean (a text key, or the items of a list of texts), both
+   * reject them at the key, and where it takes them both accept them.
+   */
+  private static List<String> otherScalarTypeProbe(Key key) {
+    Set<String> types = types(key.node());
+    if (types == null || isSection(key)) {
+      return List.of();
+    }
+    JsonNode resolved = resolve(key.node());
+    boolean listOfTexts = types.contains("array") && resolved.has("items");
+    if (!types.contains("string") && !listOfTexts) {
+      return List.of();
+    }
+    Set<String> taken = listOfTexts ? types(resolved.get("items")) : types;
+    List<String> failures = new ArrayList<>();
+    Map<String, JsonNode> probes = new LinkedHashMap<>();
+    probes.put("integer", IntNode.valueOf(493));
+    probes.put("number", DoubleNode.valueOf(1.1));
+    probes.put("boolean", BooleanNode.TRUE);
+    for (Map.Entry<String, JsonNode> probe : probes.entrySet()) {
+      JsonNode value =
+          listOfTexts
+              ? JsonNodeFactory.instance.arrayNode().add(probe.getValue())
+              : probe.getValue();
+      boolean schemaTakes =
+          taken != null
+              && (taken.contains(probe.getKey())
+                  || (probe.getKey().equals("integer") && taken.contains("number")));
+      if (!schemaTakes) {
+        failures.addAll(expectRejected(key, value));
+      }
+    }
+    return failures;
+  }
+
+  /** An enum value written in capitals, or capitalised, is accepted by both or by neither. */
+  private static List<String> caseProbe(Key key) {
+    List<String> failures = new ArrayList<>();
+    for (JsonNode sample : samples(key.node())) {
+      if (!sample.isTextual() || !sample.asText().matches("[a-z][a-z-]*")) {
+        continue;
+      }
+      String word = sample.asText();
+      for (String variant :
+          List.of(
+              word.toUpperCase(Locale.ROOT),
+              Character.toUpperCase(word.charAt(0)) + word.substring(1))) {
+        JsonNode value = TextNode.valueOf(variant);
+        boolean schema = false;
+        boolean reader = false;
+        for (String context : CONTEXTS.keySet()) {
+          JsonNode config = with(context, key.at(), value);
+          schema |= validate(config).isEmpty();
+          reader |= read(config, Map.of()).stream().noneMatch(e -> e.startsWith(key.path()));
+        }
+        if (schema != reader) {
+          failures.add(
+              key.path()
+                  + ": "
+                  + variant
+                  + (schema
+                      ? " is accepted by the schema only"
+                      : " is accepted by the reader only"));
+        }
+      }
+    }
+    return failures;
   }
 
   /** Values of a type the key does not take are rejected by both. */

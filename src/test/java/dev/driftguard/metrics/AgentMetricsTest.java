@@ -9,6 +9,7 @@ import dev.driftguard.model.DriftReason;
 import dev.driftguard.model.Labels;
 import dev.driftguard.model.ObservedService;
 import dev.driftguard.model.Phase;
+import dev.driftguard.model.RolloutSpec;
 import dev.driftguard.model.ServiceState;
 import dev.driftguard.reconcile.Action;
 import dev.driftguard.testing.Specs;
@@ -237,14 +238,41 @@ class AgentMetricsTest {
     assertThat(metrics.scrape()).doesNotContain(one);
     assertThat(value("driftguard_container_healthy{service=\"web\"}")).isZero();
 
-    metrics.observed("web", observed(container('2', ContainerInfo.State.RUNNING, none()), 2));
-    assertThat(value("driftguard_container_healthy{service=\"web\"}"))
-        .as("the agent's own probe failed")
-        .isZero();
+    metrics.observed("web", observed(container('2', ContainerInfo.State.RUNNING, starting()), 0));
+    assertThat(value("driftguard_container_healthy{service=\"web\"}")).isZero();
 
     metrics.observed("web", observed(null, 0));
     assertThat(metrics.scrape()).doesNotContain("driftguard_running_image_info{");
     assertThat(value("driftguard_container_healthy{service=\"web\"}")).isZero();
+  }
+
+  /** An http or tcp service is judged by the agent's probe, as its drift is, not by Docker's. */
+  @Test
+  void containerHealthy_ofAnHttpService_followsTheProbeNotDockersHealthcheck() {
+    metrics.addServices(List.of(Specs.webBehindLoadBalancer(RolloutSpec.Strategy.STOP_FIRST)));
+
+    metrics.observed("web", observed(container('1', ContainerInfo.State.RUNNING, unhealthy()), 0));
+    assertThat(value("driftguard_container_healthy{service=\"web\"}"))
+        .as("the probe passes; the image's own HEALTHCHECK decides nothing")
+        .isEqualTo(1);
+
+    metrics.observed("web", observed(container('1', ContainerInfo.State.RUNNING, healthy()), 1));
+    assertThat(value("driftguard_container_healthy{service=\"web\"}"))
+        .as("the agent's last probe failed")
+        .isZero();
+
+    metrics.observed("web", observed(container('1', ContainerInfo.State.EXITED, healthy()), 0));
+    assertThat(value("driftguard_container_healthy{service=\"web\"}")).isZero();
+  }
+
+  @Test
+  void containerHealthy_ofADockerService_ignoresProbeCounts() {
+    metrics.addServices(List.of(Specs.web()));
+
+    metrics.observed("web", observed(container('1', ContainerInfo.State.RUNNING, none()), 3));
+    assertThat(value("driftguard_container_healthy{service=\"web\"}"))
+        .as("no HEALTHCHECK and no probe: running is healthy")
+        .isEqualTo(1);
   }
 
   @Test
@@ -347,6 +375,10 @@ class AgentMetricsTest {
 
   private static ContainerInfo.Health unhealthy() {
     return ContainerInfo.Health.UNHEALTHY;
+  }
+
+  private static ContainerInfo.Health starting() {
+    return ContainerInfo.Health.STARTING;
   }
 
   private static ContainerInfo.Health none() {

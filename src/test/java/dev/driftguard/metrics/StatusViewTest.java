@@ -11,6 +11,7 @@ import dev.driftguard.model.Labels;
 import dev.driftguard.model.ObservedService;
 import dev.driftguard.model.Phase;
 import dev.driftguard.model.RolloutSpec;
+import dev.driftguard.model.ServiceSpec;
 import dev.driftguard.model.ServiceState;
 import dev.driftguard.reconcile.Action;
 import dev.driftguard.testing.Specs;
@@ -140,6 +141,48 @@ class StatusViewTest {
         .isTrue();
   }
 
+  /**
+   * The gauge and the status page give one verdict, the service's own check's: for http and tcp the
+   * agent's last probe, whatever the image's HEALTHCHECK says; for docker, Docker's status.
+   */
+  @Test
+  void health_isTheServicesOwnCheck_onTheStatusPageAndTheGauge() throws Exception {
+    record Case(
+        ServiceSpec spec, ContainerInfo.Health docker, int failedProbes, String shown, int gauge) {}
+    ServiceSpec http = Specs.webBehindLoadBalancer(RolloutSpec.Strategy.STOP_FIRST);
+    ServiceSpec docker = Specs.web();
+    List<Case> cases =
+        List.of(
+            new Case(http, ContainerInfo.Health.UNHEALTHY, 0, "healthy", 1),
+            new Case(http, ContainerInfo.Health.STARTING, 0, "healthy", 1),
+            new Case(http, ContainerInfo.Health.HEALTHY, 1, "unhealthy", 0),
+            new Case(docker, ContainerInfo.Health.UNHEALTHY, 0, "unhealthy", 0),
+            new Case(docker, ContainerInfo.Health.STARTING, 0, "starting", 0),
+            new Case(docker, ContainerInfo.Health.HEALTHY, 2, "healthy", 1),
+            new Case(docker, ContainerInfo.Health.NONE, 0, "none", 1));
+    for (Case c : cases) {
+      StatusView page = new StatusView("1.2.3", null, List.of(c.spec()), ServiceState::initial);
+      try (AgentMetrics metrics = new AgentMetrics(List.of())) {
+        metrics.addServices(List.of(c.spec()));
+        ObservedService observed =
+            new ObservedService(
+                container('1', c.docker()),
+                null,
+                null,
+                ServiceState.initial("web"),
+                c.failedProbes());
+        page.observed("web", observed);
+        metrics.observed("web", observed);
+
+        JsonNode web = JSON.readTree(page.json(null, null)).path("services").get(0);
+        assertThat(web.path("running").path("health").asText()).as("%s", c).isEqualTo(c.shown());
+        assertThat(metrics.scrape())
+            .as("%s", c)
+            .contains("driftguard_container_healthy{service=\"web\"} " + c.gauge() + ".0");
+      }
+    }
+  }
+
   @Test
   void everyDocumentedFieldIsPresent() throws Exception {
     JsonNode web = JSON.readTree(view.json(null, null)).path("services").get(0);
@@ -167,13 +210,17 @@ class StatusViewTest {
   }
 
   private static ContainerInfo container(char digest) {
+    return container(digest, ContainerInfo.Health.HEALTHY);
+  }
+
+  private static ContainerInfo container(char digest, ContainerInfo.Health health) {
     return new ContainerInfo(
         "id",
         "/web",
         "sha256:" + "e".repeat(64),
         Map.of(Labels.SERVICE, "web", Labels.DIGEST, Specs.image(digest).digest().value()),
         ContainerInfo.State.RUNNING,
-        ContainerInfo.Health.HEALTHY,
+        health,
         0,
         0,
         NOW);
