@@ -87,8 +87,19 @@ final class GateStep implements DeployStep {
         targets = env.fleet().targets(d.service);
         slots = CapacityFloor.decide(env.instanceId(), targets, d.service.rollout()).allowedOut();
       }
-      lease =
-          env.turns().acquire(StepEnv.pool(d.service), slots, env.instanceId(), timing.leaseTtl());
+      try {
+        lease =
+            env.turns()
+                .acquire(StepEnv.pool(d.service), slots, env.instanceId(), timing.leaseTtl());
+      } catch (FleetCoordinationException e) {
+        // The lease table's partition refused the read (thousands of hosts waiting on one
+        // pool): the host still serves and waits here, as for a turn taken.
+        if (!e.throttled()) {
+          throw e;
+        }
+        return waitOrGiveUp(
+            d, now, "waiting: the turn lease table is throttled", env.throttledPause(d));
+      }
       if (lease.isEmpty()) {
         return waitOrGiveUp(
             d,

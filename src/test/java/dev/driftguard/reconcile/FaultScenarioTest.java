@@ -532,6 +532,66 @@ class FaultScenarioTest {
   }
 
   @Test
+  void turnLeaseThrottled_waitsAtTheGateWhileServing_thenDeploys_neverAFault() throws Exception {
+    AgentHarness host = webHost();
+    TurnLease table = host.turns;
+    int[] refusals = {3};
+    host.turns =
+        new TurnLease() {
+          @Override
+          public java.util.Optional<Lease> acquire(
+              String pool, int slots, String owner, Duration ttl) {
+            if (refusals[0]-- > 0) {
+              throw new FleetCoordinationException(
+                  "DynamoDB Query failed: ProvisionedThroughputExceededException", true, null);
+            }
+            return table.acquire(pool, slots, owner, ttl);
+          }
+
+          @Override
+          public boolean renew(Lease lease, Duration ttl) {
+            return table.renew(lease, ttl);
+          }
+
+          @Override
+          public void release(Lease lease) {
+            table.release(lease);
+          }
+
+          @Override
+          public List<Lease> holders(String pool) {
+            return table.holders(pool);
+          }
+
+          @Override
+          public Run beginRun(String task, String owner, Duration ttl) {
+            return table.beginRun(task, owner, ttl);
+          }
+
+          @Override
+          public boolean renewRun(Run run, Duration ttl) {
+            return table.renewRun(run, ttl);
+          }
+
+          @Override
+          public boolean finishRun(Run run, RunState result) {
+            return table.finishRun(run, result);
+          }
+
+          @Override
+          public java.util.Optional<Run> run(String task) {
+            return table.run(task);
+          }
+        };
+    host.restartAgent();
+    host.pin("web", V2);
+    host.loop.runOnce();
+    assertThat(refusals[0]).isNegative();
+    assertServingAndRegistered(host, V2);
+    assertThat(host.store.load().get("web").lastError()).isNull();
+  }
+
+  @Test
   void unwritableStateDirectory_keepsServing_andSaysSo() throws Exception {
     AgentHarness host = webHost();
     List<String> saves = new ArrayList<>();
