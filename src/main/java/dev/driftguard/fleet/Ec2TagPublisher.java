@@ -37,7 +37,8 @@ import software.amazon.awssdk.services.ec2.model.Tag;
  *       #FLEET_WRITES_PER_SECOND} (never less than {@code minInterval}): a deploy that ends sooner
  *       publishes its end alone, one that hangs (a long wait at the gate) still shows where. The
  *       first state after the agent starts, most likely what EC2 holds already, waits this host's
- *       own share of that interval, so a fleet-wide restart spreads its writes.
+ *       own share of that interval, so a fleet-wide restart spreads its writes; so does a settled
+ *       state the whole fleet reaches at once (a digest refused after a peer's rollback).
  *   <li><b>Never throws</b>: a failure leaves the state pending, to be retried after {@code
  *       minInterval}, doubling with each failure in a row up to the fleet's interval (a throttled
  *       account is not retried in lockstep by every host); it is logged once per distinct error
@@ -64,11 +65,25 @@ final class Ec2TagPublisher {
   private Duration fleetInterval;
   private final Map<String, Entry> entries = new HashMap<>();
 
+  /** When a state that is not urgent goes out (see the class comment). */
+  enum Pace {
+    /** A deploy under way: held for the fleet's interval, so that mostly its end goes out. */
+    MID_DEPLOY,
+    /** No deploy under way: sent after {@code minInterval}. */
+    SETTLED,
+    /**
+     * No deploy under way, and most likely the whole fleet's state changed at the same moment (a
+     * digest refused by every waiting host once a peer's rollback became visible): each host waits
+     * its own share of the fleet's interval, as after a start.
+     */
+    SETTLED_FLEET_WIDE
+  }
+
   /** Per service: what AWS has (as far as we know), what waits to be sent, and the last error. */
   private static final class Entry {
     final Map<String, String> confirmed = new HashMap<>();
     Map<String, String> pending;
-    boolean pendingSettled;
+    Pace pendingPace;
 
     /** The state offered first since the agent started, unchanged and not yet sent. */
     boolean heldFromStart = true;
@@ -109,14 +124,10 @@ final class Ec2TagPublisher {
    *
    * @param urgentKey a tag whose change is sent at once, interval or not (the circuit breaker's
    *     failed digest: peers must see it before they deploy the digest); null for none
-   * @param settled whether no deploy is under way in this state (see the class comment)
+   * @param pace when the state goes out unless urgent (see the class comment)
    */
   synchronized void offer(
-      String service,
-      Map<String, String> tags,
-      String updatedKey,
-      String urgentKey,
-      boolean settled) {
+      String service, Map<String, String> tags, String updatedKey, String urgentKey, Pace pace) {
     Entry entry = entries.computeIfAbsent(service, s -> new Entry());
     if (entry.pending == null) {
       entry.pendingSince = clock.instant();
@@ -124,7 +135,7 @@ final class Ec2TagPublisher {
       entry.heldFromStart = false;
     }
     entry.pending = new LinkedHashMap<>(tags);
-    entry.pendingSettled = settled;
+    entry.pendingPace = pace;
     trySend(service, entry, updatedKey, urgentKey);
   }
 
@@ -219,16 +230,18 @@ final class Ec2TagPublisher {
     if (fleetInterval.equals(minInterval)) {
       return true; // a small fleet: every state after minInterval
     }
-    if (entry.heldFromStart) {
-      // Most likely EC2 holds it already (the agent restarted); the whole fleet restarting (an
-      // upgrade) would write 2,000 tags at once. Each host waits its own share of the interval.
-      return !now.isBefore(entry.pendingSince.plus(startSpread()));
+    if (entry.heldFromStart || entry.pendingPace == Pace.SETTLED_FLEET_WIDE) {
+      // Most likely EC2 holds it already (the agent restarted), or every host's state changed
+      // at once; the whole fleet restarting (an upgrade) or refusing a digest would write 2,000
+      // tags at once. Each host waits its own share of the interval.
+      return !now.isBefore(entry.pendingSince.plus(ownShare()));
     }
-    return entry.pendingSettled || !now.isBefore(entry.pendingSince.plus(fleetInterval));
+    return entry.pendingPace == Pace.SETTLED
+        || !now.isBefore(entry.pendingSince.plus(fleetInterval));
   }
 
   /** This host's place in the fleet interval, the same on every start (from its instance id). */
-  private Duration startSpread() {
+  private Duration ownShare() {
     double share = Math.floorMod(instanceId.hashCode(), 1000) / 1000.0;
     return Duration.ofMillis((long) (fleetInterval.toMillis() * share));
   }

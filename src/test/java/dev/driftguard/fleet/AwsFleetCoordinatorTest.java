@@ -42,6 +42,7 @@ import org.slf4j.LoggerFactory;
 class AwsFleetCoordinatorTest {
   private static final Digest V1 = Digest.parse("sha256:" + "1".repeat(64));
   private static final Digest V2 = Digest.parse("sha256:" + "2".repeat(64));
+  private static final Digest V3 = Digest.parse("sha256:" + "3".repeat(64));
   private static final Duration INTERVAL = Duration.ofSeconds(5);
 
   private LocalAws aws;
@@ -283,6 +284,34 @@ class AwsFleetCoordinatorTest {
   }
 
   @Test
+  void publish_aFailedDigestAPeerPublishedFirst_waitsItsInterval_likeAnySettledState() {
+    aws.ec2().putTags(peer, Map.of("driftguard:web_staging:failed", V2.value()));
+    fleet.publish(web, state(V1, "health", "success", null));
+    assertThat(fleet.rolledBackBy(web, V2)).contains(peer);
+    time.advance(Duration.ofSeconds(1));
+
+    fleet.publish(web, state(V1, "idle", "failed", V2)); // refused here: no news to peers
+
+    assertThat(createTagsCalls()).isEqualTo(1);
+    time.advance(AwsFleetCoordinator.DEFAULT_PUBLISH_INTERVAL);
+    fleet.flush();
+    assertThat(createTagsCalls()).isEqualTo(2);
+    assertThat(myDriftguardTags()).containsEntry("driftguard:web_staging:failed", V2.value());
+  }
+
+  @Test
+  void publish_aFailedDigestNoPeerPublished_stillGoesOutAtOnce_afterAnotherWasLearned() {
+    aws.ec2().putTags(peer, Map.of("driftguard:web_staging:failed", V2.value()));
+    fleet.publish(web, state(V1, "health", "success", null));
+    assertThat(fleet.rolledBackBy(web, V2)).contains(peer);
+    time.advance(Duration.ofSeconds(1));
+
+    fleet.publish(web, state(V1, "idle", "rolled_back", V3)); // rolled back here: news
+
+    assertThat(createTagsCalls()).isEqualTo(2);
+  }
+
+  @Test
   void publish_error_isSwallowed_remembered_andRetriedAfterTheInterval() {
     aws.failNext(
         "ec2",
@@ -369,6 +398,40 @@ class AwsFleetCoordinatorTest {
     assertThat(atStart).isLessThan(5);
     assertThat(halfway).isBetween(1, 19);
     assertThat(createTagsCalls()).isEqualTo(20);
+  }
+
+  @Test
+  void publish_inALargeFleet_spreadsTheRefusalsOfADigestAPeerRolledBack_overTheInterval() {
+    aws.ec2().putTags(peer, Map.of("driftguard:web_staging:failed", V2.value()));
+    List<AwsFleetCoordinator> hosts = new java.util.ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      String id = Ec2Service.newInstanceId();
+      aws.addInstance(id, Map.of());
+      AwsFleetCoordinator host =
+          new AwsFleetCoordinator(clients.elbv2(), clients.ec2(), id, listener, time, INTERVAL);
+      host.fleetSize(2000);
+      host.publish(web, state(V1, "gate", "success", null));
+      host.flush(); // each host's deploy state already went out (or waits its own share)
+      hosts.add(host);
+    }
+    time.advance(Duration.ofSeconds(1000));
+    hosts.forEach(AwsFleetCoordinator::flush);
+    int before = createTagsCalls();
+
+    for (AwsFleetCoordinator host : hosts) {
+      assertThat(host.rolledBackBy(web, V2)).contains(peer);
+      host.publish(web, state(V1, "idle", "failed", V2)); // refused, all at the same moment
+    }
+    int atOnce = createTagsCalls() - before;
+    time.advance(Duration.ofSeconds(500));
+    hosts.forEach(AwsFleetCoordinator::flush);
+    int halfway = createTagsCalls() - before;
+    time.advance(Duration.ofSeconds(500));
+    hosts.forEach(AwsFleetCoordinator::flush);
+
+    assertThat(atOnce).isLessThan(5);
+    assertThat(halfway).isBetween(1, 19);
+    assertThat(createTagsCalls() - before).isEqualTo(20);
   }
 
   @Test
