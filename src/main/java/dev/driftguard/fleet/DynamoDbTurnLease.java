@@ -38,9 +38,11 @@ import software.amazon.awssdk.services.dynamodb.model.ResourceNotFoundException;
  * pool = "group#" + pool}, {@code slot = 0}, with {@code deregistrationDelayMs}, {@code
  * healthCheckIntervalMs}, {@code healthyThreshold} and {@code sharedAt} (N, epoch milliseconds).
  * The group's census, the last read of its targets shared by a host, is {@code pool = "census#" +
- * pool}, {@code slot = 0}, with {@code targets} (S: one {@code instanceId port state} per line) and
- * {@code sharedAt}. Items are never deleted: a released slot keeps its generation, so fencing
- * tokens only grow.
+ * pool}, {@code slot = 0}, with {@code targets} (S: one {@code instanceId port state} per line),
+ * {@code number} (N: its place in the census's order) and {@code sharedAt} (N, epoch milliseconds
+ * of the writer's clock); its counter, {@code slot = 1}, holds {@code reserved} (N: the last number
+ * taken, before a read of ELBv2). Items are never deleted: a released slot keeps its generation, so
+ * fencing tokens only grow.
  *
  * <p>A takeover writes on the condition that the generation is still the one it read and that the
  * expiry is still before its cutoff (now minus the maximum skew), so a renewal that lands between
@@ -65,13 +67,21 @@ public final class DynamoDbTurnLease implements TurnLease {
   static final String INTERVAL_MS = "healthCheckIntervalMs";
   static final String HEALTHY_THRESHOLD = "healthyThreshold";
   static final String SHARED_AT = "sharedAt";
+  static final String NUMBER = "number";
+  static final String RESERVED = "reserved";
+
+  /** The census counter's item: {@code pool = "census#" + pool}, beside the census (slot 0). */
+  static final int COUNTER_SLOT = 1;
+
   private static final Map<String, String> NAMES =
       Map.of(
           "#pool", POOL,
           "#owner", OWNER,
           "#gen", GENERATION,
           "#exp", EXPIRES_AT,
-          "#state", STATE);
+          "#state", STATE,
+          "#num", NUMBER,
+          "#res", RESERVED);
 
   private final DynamoDbClient dynamo;
   private final String table;
@@ -319,34 +329,79 @@ public final class DynamoDbTurnLease implements TurnLease {
   }
 
   @Override
-  public Optional<List<FleetCoordinator.PeerTarget>> sharedCensus(String pool, Instant notBefore) {
-    // Strongly consistent: the census stands in for a read of the group before leaving service.
-    Map<String, AttributeValue> item = consistentGet(CENSUS_PREFIX + pool);
-    if (item == null
-        || item.isEmpty()
-        || !item.containsKey(SHARED_AT)
-        || !item.containsKey(TARGETS)
-        || number(item, SHARED_AT) <= notBefore.plus(maxSkew).toEpochMilli()) {
-      return Optional.empty();
-    }
-    return CensusText.parse(item.get(TARGETS).s());
+  public long censusMark(String pool) {
+    Map<String, AttributeValue> counter = consistentGet(CENSUS_PREFIX + pool, COUNTER_SLOT);
+    return counter == null || !counter.containsKey(RESERVED) ? 0 : number(counter, RESERVED);
   }
 
   @Override
-  public void shareCensus(String pool, List<FleetCoordinator.PeerTarget> targets) {
+  public Optional<List<FleetCoordinator.PeerTarget>> sharedCensus(
+      String pool, long mark, Instant notBefore) {
+    // Strongly consistent: the census stands in for a read of the group before leaving service.
+    Map<String, AttributeValue> item = consistentGet(CENSUS_PREFIX + pool, 0);
+    if (item == null || !item.containsKey(TARGETS)) {
+      return Optional.empty();
+    }
+    boolean afterMark =
+        mark != NO_CENSUS && item.containsKey(NUMBER) && number(item, NUMBER) > mark;
+    boolean afterTime =
+        item.containsKey(SHARED_AT)
+            && number(item, SHARED_AT) > notBefore.plus(maxSkew).toEpochMilli();
+    return afterMark || afterTime ? CensusText.parse(item.get(TARGETS).s()) : Optional.empty();
+  }
+
+  @Override
+  public long reserveCensus(String pool) {
+    // A compare-and-set on the counter, as the leases are (the local AWS endpoints answer no
+    // ReturnValues); lost twice, a peer's read is under way and this host reads for itself.
+    for (int attempt = 0; attempt < 2; attempt++) {
+      long current = censusMark(pool);
+      Map<String, AttributeValue> values = new HashMap<>();
+      values.put(":next", n(current + 1));
+      boolean won;
+      if (current == 0) {
+        Map<String, AttributeValue> counter =
+            new HashMap<>(key(CENSUS_PREFIX + pool, COUNTER_SLOT));
+        counter.put(RESERVED, n(1));
+        won = putIf(counter, "attribute_not_exists(#pool)", Map.of());
+      } else {
+        values.put(":cur", n(current));
+        won =
+            updateIf(
+                key(CENSUS_PREFIX + pool, COUNTER_SLOT), "SET #res = :next", "#res = :cur", values);
+      }
+      if (won) {
+        return current + 1;
+      }
+    }
+    return NO_CENSUS;
+  }
+
+  @Override
+  public void shareCensus(String pool, long number, List<FleetCoordinator.PeerTarget> targets) {
+    if (number == NO_CENSUS) {
+      return;
+    }
     Map<String, AttributeValue> item = new HashMap<>(key(CENSUS_PREFIX + pool, 0));
     item.put(TARGETS, s(CensusText.format(targets)));
+    item.put(NUMBER, n(number));
     item.put(SHARED_AT, n(clock.millis()));
-    call("PutItem", () -> dynamo.putItem(b -> b.tableName(table).item(item)));
+    // A peer's census from a later read may have landed first: it stays.
+    putIf(item, "attribute_not_exists(#num) OR #num < :num", Map.of(":num", n(number)));
   }
 
   // ---- DynamoDB calls ------------------------------------------------------------------------
 
   /** The item {@code (pool, 0)}, strongly consistent; null when there is none. */
   private Map<String, AttributeValue> consistentGet(String pool) {
+    return consistentGet(pool, 0);
+  }
+
+  /** The item {@code (pool, slot)}, strongly consistent; null when there is none. */
+  private Map<String, AttributeValue> consistentGet(String pool, int slot) {
     return call(
             "GetItem",
-            () -> dynamo.getItem(b -> b.tableName(table).key(key(pool, 0)).consistentRead(true)))
+            () -> dynamo.getItem(b -> b.tableName(table).key(key(pool, slot)).consistentRead(true)))
         .item();
   }
 

@@ -86,17 +86,46 @@ public interface TurnLease {
   default void shareSettings(String pool, GroupSettings settings) {}
 
   /**
-   * The target group's every target as a peer read it and {@link #shareCensus shared} it for {@code
-   * pool}, if that read was surely at or after {@code notBefore} on this host's clock: the writer's
-   * time is trusted only beyond the maximum skew between two hosts' clocks. Strongly consistent. A
-   * port without a shared table (a host alone) has none.
+   * Where the pool's census stands now, in its own order rather than any host's clock: a census
+   * {@linkplain #sharedCensus shared} with a number above this mark was read from ELBv2 after this
+   * call began (its number was {@linkplain #reserveCensus reserved} before that read). {@link
+   * #NO_CENSUS} when this port shares none. Strongly consistent.
    */
-  default Optional<List<FleetCoordinator.PeerTarget>> sharedCensus(String pool, Instant notBefore) {
+  default long censusMark(String pool) {
+    return NO_CENSUS;
+  }
+
+  /**
+   * The target group's every target as a peer read it and shared it for {@code pool}, if that read
+   * surely began after {@code mark} was taken or after {@code notBefore}: its number is above the
+   * mark (see {@link #censusMark}; holds however far apart the hosts' clocks are), or the writer's
+   * time is after {@code notBefore} on this host's clock by more than the maximum skew between two
+   * hosts' clocks (the bound the leases' takeover rests on too). Strongly consistent. A port
+   * without a shared table (a host alone) has none.
+   */
+  default Optional<List<FleetCoordinator.PeerTarget>> sharedCensus(
+      String pool, long mark, Instant notBefore) {
     return Optional.empty();
   }
 
-  /** Shares the group's targets, as read from ELBv2 just now, with the pool's other hosts. */
-  default void shareCensus(String pool, List<FleetCoordinator.PeerTarget> targets) {}
+  /**
+   * Takes the pool's next census number, before reading ELBv2 to share what it shows: every mark
+   * taken before this call is below it. {@link #NO_CENSUS} when this port shares none, or when a
+   * peer took the number at the same moment (then that peer's read, begun after any mark taken
+   * before this call, is coming).
+   */
+  default long reserveCensus(String pool) {
+    return NO_CENSUS;
+  }
+
+  /**
+   * Shares the group's targets, read from ELBv2 after {@link #reserveCensus} gave {@code number},
+   * with the pool's other hosts; a census with a higher number already shared is kept.
+   */
+  default void shareCensus(String pool, long number, List<FleetCoordinator.PeerTarget> targets) {}
+
+  /** No census number: none is shared, or none could be taken. */
+  long NO_CENSUS = -1;
 
   /**
    * One slot's lease.

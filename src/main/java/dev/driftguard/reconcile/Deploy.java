@@ -9,6 +9,7 @@ import dev.driftguard.model.RunSpec;
 import dev.driftguard.model.ServiceSpec;
 import dev.driftguard.model.TargetHealthCheck;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.Set;
 
 /**
@@ -51,6 +52,22 @@ final class Deploy {
   /** When this host's target left service, for driftguard_out_of_service_seconds. */
   Instant outOfServiceSince;
 
+  /**
+   * Marks in the order of the group's shared census ({@link StepEnv#censusMark}), oldest first,
+   * noted as the deploy began and while it waits at the gate: with a turn won, a census read after
+   * the oldest one still young enough may stand in for this host's own read (GateStep).
+   */
+  final ArrayDeque<CensusNote> censusNotes = new ArrayDeque<>();
+
+  /**
+   * DEREGISTER, stop-first: the census's mark noted right after leaving service; a census read
+   * after it shows this host gone (ELBv2's own lag aside).
+   */
+  long markAfterLeaving = TurnLease.NO_CENSUS;
+
+  /** A mark in the census's order and when it was noted, on this host's clock. */
+  record CensusNote(long mark, Instant at) {}
+
   /** The turn lease this host holds to be out of service (released on every end); null if none. */
   TurnLease.Lease lease;
 
@@ -75,6 +92,9 @@ final class Deploy {
    * when there is none to read).
    */
   Instant floorCheckAt;
+
+  /** GATE: a turn went back for lack of room; the next try waits until then. */
+  Instant roomlessUntil;
 
   /** DEREGISTER: the group's deregistration delay was read, so the drain ends with it. */
   boolean drainDelayKnown;
@@ -124,6 +144,7 @@ final class Deploy {
     acted = false;
     registered = false;
     floorCheckAt = null;
+    roomlessUntil = null;
     drainDelayKnown = false;
     registeredAt = null;
     healthCheck = null;

@@ -68,6 +68,11 @@ public final class DeployRunner {
     Deploy d = new Deploy(service, image, path, reasons, env.clock().instant(), lastResort);
     d.oldPort = env.currentServingPort(service);
     d.newPort = path == DeployPath.START_FIRST ? StepEnv.otherPort(service, d.oldPort) : d.oldPort;
+    if (service.hasLoadBalancer() && path != DeployPath.RESTART) {
+      // Noted before the pull, so that a turn won at the gate's first try can use a census a peer
+      // read meanwhile (GateStep.CENSUS_MAX_AGE) instead of reading the group itself.
+      d.censusNotes.add(new Deploy.CensusNote(env.censusMark(service), d.startedAt));
+    }
     logger.info(
         "[service={}, digest={}…] drift detected {}, {} ({})",
         service.name(),

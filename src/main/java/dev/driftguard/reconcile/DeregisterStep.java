@@ -64,8 +64,10 @@ final class DeregisterStep implements DeployStep {
       d.drainDelayKnown = delay.isPresent();
       if (d.path == DeployPath.STOP_FIRST) {
         d.outOfServiceSince = now;
-        // Read a few seconds in (within the group's delay, while the target drains anyway), so
-        // that one census taken after several hosts left serves them all (StepEnv#census).
+        // A census read after this mark shows this host gone (ELBv2's own lag aside). Read a few
+        // seconds in (within the group's delay, while the target drains anyway), so that one
+        // census taken after several hosts left serves them all (StepEnv#census).
+        d.markAfterLeaving = env.censusMark(d.service);
         Instant soon = now.plus(env.jittered(FLOOR_CHECK_AFTER));
         d.floorCheckAt = soon.isBefore(d.drainingUntil) ? soon : d.drainingUntil;
       }
@@ -81,7 +83,9 @@ final class DeregisterStep implements DeployStep {
       try {
         CapacityFloor.Verdict after =
             CapacityFloor.decide(
-                env.instanceId(), env.census(d.service, d.outOfServiceSince), d.service.rollout());
+                env.instanceId(),
+                env.census(d.service, d.markAfterLeaving, d.outOfServiceSince),
+                d.service.rollout());
         d.floorCheckAt = null;
         if (!after.mayLeave()) {
           return new StepOutcome.Fault(

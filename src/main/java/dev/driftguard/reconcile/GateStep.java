@@ -40,9 +40,13 @@ final class GateStep implements DeployStep {
   static final Duration SHARED_SETTINGS_MAX_AGE = Duration.ofHours(1);
 
   /**
-   * With a turn won, the group read by any host this recently serves as its check: the lease
-   * decides who may go, and what the read adds (hosts out of service without a turn) changes
-   * slowly; ELBv2's own answers lag seconds behind anyway.
+   * With a turn won, a read of the group by any host at most this old serves as its check: the
+   * lease decides who may go exactly, and what the read adds (hosts out of service without a turn:
+   * dead, failing on their own, joining, or just back and not yet healthy) changes within seconds,
+   * so an older census shows hosts out that are back, and the turn goes back for nothing. "At most
+   * this old" is known either way {@link StepEnv#census} knows it: by the writer's clock within the
+   * fleet's skew bound, or, whatever the skew, by the lease table's counter against a note this
+   * host took no longer ago (as its deploy began and at every wait here).
    */
   static final Duration CENSUS_MAX_AGE = Duration.ofSeconds(10);
 
@@ -68,6 +72,15 @@ final class GateStep implements DeployStep {
       }
       d.acted = true;
     }
+    if (d.roomlessUntil != null && now.isBefore(d.roomlessUntil)) {
+      // Waiting out a turn given back for lack of room: notes taken meanwhile let the next try use
+      // a census read since (one small read of the lease table per poll, not one of ELBv2).
+      noteCensusMark(d, now);
+      Duration left = Duration.between(now, d.roomlessUntil);
+      Duration poll = env.jittered(timing.gatePoll());
+      return StepOutcome.waitFor(poll.compareTo(left) < 0 ? poll : left);
+    }
+    d.roomlessUntil = null;
     List<PeerTarget> targets = null;
     Optional<TurnLease.Lease> lease;
     if (d.lease != null) {
@@ -101,6 +114,7 @@ final class GateStep implements DeployStep {
             d, now, "waiting: the turn lease table is throttled", env.throttledPause(d));
       }
       if (lease.isEmpty()) {
+        noteCensusMark(d, now);
         return waitOrGiveUp(
             d,
             now,
@@ -112,7 +126,7 @@ final class GateStep implements DeployStep {
     CapacityFloor.Verdict verdict;
     try {
       if (targets == null) {
-        targets = env.census(d.service, now.minus(CENSUS_MAX_AGE));
+        targets = env.census(d.service, oldestYoungMark(d, now), now.minus(CENSUS_MAX_AGE));
       }
       verdict = CapacityFloor.decide(env.instanceId(), targets, d.service.rollout());
       roomless =
@@ -128,10 +142,13 @@ final class GateStep implements DeployStep {
     }
     if (roomless.isPresent()) {
       giveBack(d, lease.get());
+      // The next try needs a newer census than the one that showed no room.
+      d.censusNotes.clear();
+      noteCensusMark(d, now);
       // The turn went back for the group's sake (peers out of service, a shrunk group): each try
-      // costs a read of the whole group, so the next one waits longer than a plain wait for a turn.
-      return waitOrGiveUp(
-          d, now, roomless.get(), env.jittered(timing.gatePoll().multipliedBy(ROOMLESS_FACTOR)));
+      // costs a read of the group, so the next one waits longer than a plain wait for a turn.
+      d.roomlessUntil = now.plus(env.jittered(timing.gatePoll().multipliedBy(ROOMLESS_FACTOR)));
+      return waitOrGiveUp(d, now, roomless.get(), env.jittered(timing.gatePoll()));
     }
     Optional<String> peer;
     try {
@@ -283,5 +300,29 @@ final class GateStep implements DeployStep {
       logger.info("{} {}", d.context(), why);
       d.lastDetail = why;
     }
+  }
+
+  /**
+   * Notes where the group's shared census stands while this host waits for a turn (one small read
+   * of the lease table per gate poll): when the turn comes, a census a peer read after the oldest
+   * note younger than {@link #CENSUS_MAX_AGE} serves it.
+   */
+  private void noteCensusMark(Deploy d, Instant now) {
+    if (!d.service.hasLoadBalancer()) {
+      return;
+    }
+    Deploy.CensusNote newest = d.censusNotes.peekLast();
+    if (newest == null || !now.isBefore(newest.at().plus(CENSUS_MAX_AGE.dividedBy(4)))) {
+      d.censusNotes.add(new Deploy.CensusNote(env.censusMark(d.service), now));
+    }
+  }
+
+  /** The oldest mark noted within {@link #CENSUS_MAX_AGE}, older ones dropped; or none. */
+  private static long oldestYoungMark(Deploy d, Instant now) {
+    Instant oldest = now.minus(CENSUS_MAX_AGE);
+    while (!d.censusNotes.isEmpty() && d.censusNotes.peekFirst().at().isBefore(oldest)) {
+      d.censusNotes.removeFirst();
+    }
+    return d.censusNotes.isEmpty() ? TurnLease.NO_CENSUS : d.censusNotes.peekFirst().mark();
   }
 }

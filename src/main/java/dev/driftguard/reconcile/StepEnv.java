@@ -48,28 +48,46 @@ record StepEnv(
     String instanceId) {
 
   /**
-   * Every target of the service's group, read at or after {@code notBefore} (rule 2 of
-   * docs/design/fleet-at-scale.md): the census a peer shared through the lease table when one is
-   * fresh enough, else a read of ELBv2, then shared. One read serves every host that decides within
-   * its window, where each deciding host's own read took most of the account's Describe* bucket
-   * (10/s) at 2,000 hosts. The table failing to answer is no reason to stop: the group is read.
+   * A mark in the order of the service's shared census (rule 2 of docs/design/fleet-at-scale.md):
+   * {@link #census} with it takes a census read from ELBv2 after this call, however skewed the
+   * hosts' clocks. {@link TurnLease#NO_CENSUS} when the table does not answer.
+   */
+  long censusMark(ServiceSpec service) {
+    try {
+      return turns.censusMark(pool(service));
+    } catch (FleetCoordinationException e) {
+      return TurnLease.NO_CENSUS;
+    }
+  }
+
+  /**
+   * Every target of the service's group, read after {@code mark} was taken ({@link #censusMark}) or
+   * after {@code notBefore}: the census a peer shared through the lease table when one is that
+   * recent (TurnLease#sharedCensus: by the table's counter, which holds under any clock skew, or by
+   * the writer's clock within the skew bound the leases assume), else a read of ELBv2, numbered
+   * before it began, then shared. One read serves every host that decides soon after, where each
+   * deciding host's own read took most of the account's Describe* bucket (10/s) at 2,000 hosts. The
+   * table failing to answer is no reason to stop: the group is read.
    *
    * @throws dev.driftguard.fleet.FleetCoordinationException when ELBv2 must be read and cannot be
    */
-  List<PeerTarget> census(ServiceSpec service, Instant notBefore) {
+  List<PeerTarget> census(ServiceSpec service, long mark, Instant notBefore) {
     String pool = pool(service);
+    long number = TurnLease.NO_CENSUS;
     try {
-      Optional<List<PeerTarget>> shared = turns.sharedCensus(pool, notBefore);
+      Optional<List<PeerTarget>> shared = turns.sharedCensus(pool, mark, notBefore);
       if (shared.isPresent()) {
         fleet.learn(service, shared.get());
         return shared.get();
       }
+      // Taken before the read: any mark taken until now is below it.
+      number = turns.reserveCensus(pool);
     } catch (FleetCoordinationException e) {
       // Unknown here: read the group itself, as if nobody had shared.
     }
     List<PeerTarget> targets = fleet.targets(service);
     try {
-      turns.shareCensus(pool, targets);
+      turns.shareCensus(pool, number, targets);
     } catch (FleetCoordinationException e) {
       // Peers read the group themselves, as before the census.
     }

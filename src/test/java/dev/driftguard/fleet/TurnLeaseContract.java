@@ -42,6 +42,12 @@ public abstract class TurnLeaseContract {
   }
 
   /** A host whose clock is {@code skew} ahead of true time. */
+  /** The shared census by its number alone: the writer's time never passes a day ahead. */
+  private Optional<List<FleetCoordinator.PeerTarget>> byMark(
+      TurnLease lease, String pool, long mark) {
+    return lease.sharedCensus(pool, mark, time.instant().plus(Duration.ofDays(1)));
+  }
+
   private TurnLease skewed(Duration skew) {
     return lease(Clock.offset(time, skew));
   }
@@ -61,23 +67,66 @@ public abstract class TurnLeaseContract {
   }
 
   @Test
-  void sharedCensus_isWhatAPeerShared_onlyWhenSurelyTakenAfterTheTimeAsked() {
+  void sharedCensus_isWhatAPeerShared_onlyWhenItsNumberWasTakenAfterTheMark() {
     List<FleetCoordinator.PeerTarget> targets =
         List.of(
             new FleetCoordinator.PeerTarget("i-0a", 8080, TargetState.HEALTHY),
             new FleetCoordinator.PeerTarget("i-0b", 8080, TargetState.DRAINING),
             new FleetCoordinator.PeerTarget("i-0b", 8081, TargetState.INITIAL));
-    Instant before = time.instant();
-    assertThat(host().sharedCensus(POOL, before.minusSeconds(60))).isEmpty();
+    long before = host().censusMark(POOL);
+    assertThat(byMark(host(), POOL, before)).isEmpty();
 
-    skewed(Duration.ZERO).shareCensus(POOL, targets);
+    // A peer whose clock is far behind: the order is the counter's, not the clocks'.
+    TurnLease peer = skewed(Duration.ofMinutes(-10));
+    long number = peer.reserveCensus(POOL);
+    long during = host().censusMark(POOL); // taken while the peer reads ELBv2
+    peer.shareCensus(POOL, number, targets);
+
+    assertThat(number).isGreaterThan(before);
+    assertThat(byMark(host(), POOL, before)).contains(targets);
+    // A mark taken after the number was reserved: that read may have begun before it.
+    assertThat(byMark(host(), POOL, during)).isEmpty();
+    assertThat(byMark(host(), POOL, TurnLease.NO_CENSUS)).isEmpty();
+    assertThat(byMark(host(), POOL + "-other", before)).isEmpty();
+  }
+
+  @Test
+  void sharedCensus_alsoWhenTheWritersTimeIsSurelyAfterTheTimeAsked() {
+    List<FleetCoordinator.PeerTarget> targets =
+        List.of(new FleetCoordinator.PeerTarget("i-0a", 8080, TargetState.HEALTHY));
+    Instant before = time.instant();
+    long mark = host().censusMark(POOL);
+    TurnLease writer = skewed(Duration.ZERO);
+    writer.shareCensus(POOL, writer.reserveCensus(POOL), targets);
+    long after = host().censusMark(POOL);
     time.advance(Duration.ofSeconds(10));
 
-    assertThat(host().sharedCensus(POOL, before.minus(MAX_SKEW).minusMillis(1))).contains(targets);
-    // Taken at "before" by the writer's clock: not surely after "before - MAX_SKEW" on another.
-    assertThat(host().sharedCensus(POOL, before.minus(MAX_SKEW))).isEmpty();
-    assertThat(host().sharedCensus(POOL, before)).isEmpty();
-    assertThat(host().sharedCensus(POOL + "-other", before.minusSeconds(60))).isEmpty();
+    assertThat(host().sharedCensus(POOL, after, before.minus(MAX_SKEW).minusMillis(1)))
+        .contains(targets);
+    // Written at "before" by the writer's clock: not surely after "before - MAX_SKEW" here.
+    assertThat(host().sharedCensus(POOL, after, before.minus(MAX_SKEW))).isEmpty();
+    assertThat(host().sharedCensus(POOL, TurnLease.NO_CENSUS, before)).isEmpty();
+    // Either is enough: the mark alone.
+    assertThat(host().sharedCensus(POOL, mark, before)).contains(targets);
+  }
+
+  @Test
+  void shareCensus_keepsTheCensusOfTheLaterNumber_whicheverLandsLast() {
+    List<FleetCoordinator.PeerTarget> older =
+        List.of(new FleetCoordinator.PeerTarget("i-0a", 8080, TargetState.HEALTHY));
+    List<FleetCoordinator.PeerTarget> newer =
+        List.of(new FleetCoordinator.PeerTarget("i-0a", 8080, TargetState.DRAINING));
+    long mark = host().censusMark(POOL);
+    long first = host().reserveCensus(POOL);
+    long second = skewed(Duration.ZERO).reserveCensus(POOL);
+
+    skewed(Duration.ZERO).shareCensus(POOL, second, newer);
+    host().shareCensus(POOL, first, older); // slower read, landing last
+
+    assertThat(second).isGreaterThan(first);
+    assertThat(byMark(host(), POOL, mark)).contains(newer);
+    assertThat(byMark(host(), POOL, first)).contains(newer);
+    assertThat(host().censusMark(POOL)).isEqualTo(second);
   }
 
   @Test

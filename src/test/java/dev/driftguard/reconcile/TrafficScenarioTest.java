@@ -4,6 +4,7 @@ import static dev.driftguard.testing.Specs.image;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.driftguard.fleet.FleetCoordinator.PeerTarget;
+import dev.driftguard.fleet.TurnLease;
 import dev.driftguard.model.ImageRef;
 import dev.driftguard.model.RolloutSpec;
 import dev.driftguard.model.ServiceSpec;
@@ -139,13 +140,41 @@ class TrafficScenarioTest {
     assertThat(host.turns.holders(pool)).extracting(l -> l.owner()).containsExactly(holder);
   }
 
+  private static final String PEER = "i-0000000000000002";
+
+  /** A host on V1 allowed one target out, beside {@link #PEER}, healthy. */
+  private AgentHarness onV1WithAHealthyPeer(FakeTargetGroup[] group, Duration maxSkew)
+      throws Exception {
+    AgentHarness host = onV1(1, group, maxSkew);
+    group[0].set(PEER, 18080, "healthy");
+    return host;
+  }
+
+  /** A peer's census showing this host in service and the peer out; returns its number. */
+  private static long shareCensusWithPeerOut(TurnLease turns, String pool, String peer) {
+    long number = turns.reserveCensus(pool);
+    turns.shareCensus(
+        pool,
+        number,
+        List.of(
+            new PeerTarget(ME, 18080, TargetState.HEALTHY),
+            new PeerTarget(peer, 18080, TargetState.UNHEALTHY)));
+    return number;
+  }
+
   /** A stop-first host on V1 whose lease table trusts every clock to the millisecond. */
   private AgentHarness onV1WithUnskewedClocks(int maxUnavailable, FakeTargetGroup[] group)
+      throws Exception {
+    return onV1(maxUnavailable, group, Duration.ZERO);
+  }
+
+  /** A stop-first host on V1 whose lease table allows clocks {@code maxSkew} apart. */
+  private AgentHarness onV1(int maxUnavailable, FakeTargetGroup[] group, Duration maxSkew)
       throws Exception {
     AgentHarness host =
         new AgentHarness(
             Specs.webBehindLoadBalancer(RolloutSpec.Strategy.STOP_FIRST, maxUnavailable));
-    host.turns = new InMemoryTurnLease(host.time, Duration.ZERO);
+    host.turns = new InMemoryTurnLease(host.time, maxSkew);
     group[0] = new FakeTargetGroup(host.runtime::record);
     host.traffic = group[0].gate(ME);
     host.fleet = group[0].fleet(ME);
@@ -158,36 +187,71 @@ class TrafficScenarioTest {
 
   /**
    * Rule 2 (docs/design/fleet-at-scale.md): with its turn won, the gate takes a peer's census of
-   * the group younger than {@link GateStep#CENSUS_MAX_AGE} instead of reading ELBv2. Here the
-   * census says a peer is out, the group (read) says not: the host waits while the census is fresh,
-   * and leaves once it is stale and the group, read and shared again, shows room.
+   * the group read after this host, waiting for its turn, noted the census's order (at most {@link
+   * GateStep#CENSUS_MAX_AGE} ago) instead of reading ELBv2, even where clocks may be a minute apart
+   * (so no writer's time could vouch for it). Here the census says a peer is out, the group (read)
+   * says not: the host gives its turn back, and leaves once it reads the group itself.
    */
   @Test
-  void theGate_takesAPeersFreshCensus_andReadsTheGroupOnceItIsStale() throws Exception {
+  void theGate_takesACensusReadAfterItsNote_andReadsTheGroupWhenItHasNone() throws Exception {
     FakeTargetGroup[] group = new FakeTargetGroup[1];
-    AgentHarness host = onV1WithUnskewedClocks(1, group);
-    String peer = "i-0000000000000002";
-    group[0].set(peer, 18080, "healthy");
+    AgentHarness host = onV1WithAHealthyPeer(group, Duration.ofSeconds(60));
+    String peer = PEER;
     String pool = host.services.get(0).traffic().targetGroupArn().value();
-    host.turns.shareCensus(
-        pool,
-        List.of(
-            new PeerTarget(ME, 18080, TargetState.HEALTHY),
-            new PeerTarget(peer, 18080, TargetState.UNHEALTHY)));
+    TurnLease.Lease peersTurn =
+        host.turns.acquire(pool, 1, peer, Duration.ofMinutes(2)).orElseThrow();
 
     host.pin("web", V2);
-    host.loop.tick(); // one tick: the poll, PULL and GATE, which waits (no room, says the census)
+    host.loop.tick(); // the poll, PULL and GATE, which waits for the peer's turn and notes
+    // The peer reads the group (showing itself unhealthy), shares it and gives its turn back.
+    long number = shareCensusWithPeerOut(host.turns, pool, peer);
+    host.turns.release(peersTurn);
+    host.time.advance(Duration.ofMillis(7600)); // past the longest jittered gate poll
+    host.loop.tick(); // wins the turn; the census shows no room
 
     assertThat(host.runtime.journal()).doesNotContain("deregister " + ME + ":18080");
     assertThat(host.turns.holders(pool)).isEmpty();
 
-    host.time.advance(GateStep.CENSUS_MAX_AGE.plusSeconds(1));
     host.loop.runOnce();
 
     assertThat(host.runningDigest("web")).isEqualTo(V2.digest().value());
-    assertThat(host.turns.sharedCensus(pool, host.time.instant().minusSeconds(3600)).orElseThrow())
+    assertThat(
+            host.turns
+                .sharedCensus(pool, number, host.time.instant().plusSeconds(3600))
+                .orElseThrow())
         .extracting(PeerTarget::state)
         .doesNotContain(TargetState.UNHEALTHY);
+  }
+
+  /**
+   * A census shared before the deploy began serves neither by its number (the host noted the
+   * census's order as the deploy began) nor by its writer's time, even with that writer's clock
+   * ahead by most of the allowed skew: the host reads the group itself at its first try, and leaves
+   * (taken, the census would have sent the turn back for at least a roomless wait).
+   */
+  @Test
+  void theGate_wonAtOnce_readsTheGroup_notACensusSharedBefore() throws Exception {
+    FakeTargetGroup[] group = new FakeTargetGroup[1];
+    AgentHarness host = onV1WithAHealthyPeer(group, Duration.ofSeconds(60));
+    String peer = PEER;
+    String pool = host.services.get(0).traffic().targetGroupArn().value();
+    shareCensusWithPeerOut(
+        ((InMemoryTurnLease) host.turns)
+            .as(java.time.Clock.offset(host.time, Duration.ofSeconds(49))),
+        pool,
+        peer);
+    Instant pinned = host.time.instant();
+    List<Instant> reads = new ArrayList<>();
+    group[0].onRead = () -> reads.add(host.time.instant());
+
+    host.pin("web", V2);
+    host.pass();
+
+    assertThat(reads).isNotEmpty();
+    assertThat(Duration.between(pinned, reads.get(0))).isLessThan(Duration.ofSeconds(5));
+
+    assertThat(host.runtime.journal()).contains("deregister " + ME + ":18080");
+    assertThat(host.runningDigest("web")).isEqualTo(V2.digest().value());
   }
 
   /**

@@ -25,19 +25,21 @@ public final class InMemoryTurnLease implements TurnLease {
 
   private record Shared(GroupSettings settings, Instant at) {}
 
-  private record Census(List<FleetCoordinator.PeerTarget> targets, Instant at) {}
+  private record Census(List<FleetCoordinator.PeerTarget> targets, long number, Instant at) {}
 
   private final Object lock;
   private final Map<String, Map<Integer, Slot>> pools;
   private final Map<String, RunRecord> runs;
   private final Map<String, Shared> shared;
   private final Map<String, Census> censuses;
+  private final Map<String, Long> reserved;
   private final Clock clock;
   private final Duration maxSkew;
 
   public InMemoryTurnLease(Clock clock, Duration maxSkew) {
     this(
         new Object(),
+        new HashMap<>(),
         new HashMap<>(),
         new HashMap<>(),
         new HashMap<>(),
@@ -52,6 +54,7 @@ public final class InMemoryTurnLease implements TurnLease {
       Map<String, RunRecord> runs,
       Map<String, Shared> shared,
       Map<String, Census> censuses,
+      Map<String, Long> reserved,
       Clock clock,
       Duration maxSkew) {
     this.lock = lock;
@@ -59,13 +62,14 @@ public final class InMemoryTurnLease implements TurnLease {
     this.runs = runs;
     this.shared = shared;
     this.censuses = censuses;
+    this.reserved = reserved;
     this.clock = clock;
     this.maxSkew = maxSkew;
   }
 
   /** The same leases, seen by a host whose clock is {@code clock}. */
   public InMemoryTurnLease as(Clock clock) {
-    return new InMemoryTurnLease(lock, pools, runs, shared, censuses, clock, maxSkew);
+    return new InMemoryTurnLease(lock, pools, runs, shared, censuses, reserved, clock, maxSkew);
   }
 
   @Override
@@ -84,19 +88,40 @@ public final class InMemoryTurnLease implements TurnLease {
   }
 
   @Override
-  public Optional<List<FleetCoordinator.PeerTarget>> sharedCensus(String pool, Instant notBefore) {
+  public long censusMark(String pool) {
     synchronized (lock) {
-      Census c = censuses.get(pool);
-      return c == null || !c.at().isAfter(notBefore.plus(maxSkew))
-          ? Optional.empty()
-          : Optional.of(c.targets());
+      return reserved.getOrDefault(pool, 0L);
     }
   }
 
   @Override
-  public void shareCensus(String pool, List<FleetCoordinator.PeerTarget> targets) {
+  public Optional<List<FleetCoordinator.PeerTarget>> sharedCensus(
+      String pool, long mark, Instant notBefore) {
     synchronized (lock) {
-      censuses.put(pool, new Census(List.copyOf(targets), clock.instant()));
+      Census c = censuses.get(pool);
+      if (c == null) {
+        return Optional.empty();
+      }
+      boolean afterMark = mark != NO_CENSUS && c.number() > mark;
+      boolean afterTime = c.at().isAfter(notBefore.plus(maxSkew));
+      return afterMark || afterTime ? Optional.of(c.targets()) : Optional.empty();
+    }
+  }
+
+  @Override
+  public long reserveCensus(String pool) {
+    synchronized (lock) {
+      return reserved.merge(pool, 1L, Long::sum);
+    }
+  }
+
+  @Override
+  public void shareCensus(String pool, long number, List<FleetCoordinator.PeerTarget> targets) {
+    synchronized (lock) {
+      Census c = censuses.get(pool);
+      if (number != NO_CENSUS && (c == null || c.number() < number)) {
+        censuses.put(pool, new Census(List.copyOf(targets), number, clock.instant()));
+      }
     }
   }
 
