@@ -46,6 +46,20 @@ class DeployScenarioTest {
   }
 
   @Test
+  void inSyncPass_asksTheEngineOnce() throws Exception {
+    host.pin("web", V1);
+    host.pass();
+    int inspects = host.runtime.inspectCalls();
+    int listings = host.runtime.inspectAllCalls();
+
+    assertThat(host.pass().allInSync()).isTrue();
+
+    // One listing observes the service; whether the host serves is read from it, not asked again.
+    assertThat(host.runtime.inspectAllCalls() - listings).isEqualTo(1);
+    assertThat(host.runtime.inspectCalls() - inspects).isZero();
+  }
+
+  @Test
   void pinV2_replacesV1_keepingV1AsPreviousUntilStable() throws Exception {
     host.pin("web", V1);
     host.pass();

@@ -82,6 +82,7 @@ public final class FakeContainerRuntime implements ContainerRuntime {
   private int imageListings;
   private int nextId = 1;
   private int inspectAllCalls;
+  private int inspectCalls;
   private EngineInfo engine = new EngineInfo("fake", true);
 
   public FakeContainerRuntime(Clock clock) {
@@ -180,6 +181,7 @@ public final class FakeContainerRuntime implements ContainerRuntime {
 
   @Override
   public synchronized Optional<ContainerInfo> inspect(String name) {
+    inspectCalls++;
     Container c = containers.get(name);
     return c == null ? Optional.empty() : Optional.of(info(c));
   }
@@ -195,6 +197,11 @@ public final class FakeContainerRuntime implements ContainerRuntime {
       }
     }
     return found;
+  }
+
+  /** How often {@link #inspect} was called (one engine call each on Docker). */
+  public synchronized int inspectCalls() {
+    return inspectCalls;
   }
 
   /** How often {@link #inspectAll} was called (one engine call each on Docker). */
