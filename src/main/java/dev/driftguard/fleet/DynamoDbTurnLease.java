@@ -356,20 +356,18 @@ public final class DynamoDbTurnLease implements TurnLease {
     // ReturnValues); lost twice, a peer's read is under way and this host reads for itself.
     for (int attempt = 0; attempt < 2; attempt++) {
       long current = censusMark(pool);
-      Map<String, AttributeValue> values = new HashMap<>();
-      values.put(":next", n(current + 1));
-      boolean won;
-      if (current == 0) {
-        Map<String, AttributeValue> counter =
-            new HashMap<>(key(CENSUS_PREFIX + pool, COUNTER_SLOT));
-        counter.put(RESERVED, n(1));
-        won = putIf(counter, "attribute_not_exists(#pool)", Map.of());
-      } else {
-        values.put(":cur", n(current));
-        won =
-            updateIf(
-                key(CENSUS_PREFIX + pool, COUNTER_SLOT), "SET #res = :next", "#res = :cur", values);
-      }
+      Map<String, AttributeValue> counter = key(CENSUS_PREFIX + pool, COUNTER_SLOT);
+      boolean won =
+          current == 0
+              ? putIf(
+                  Map.of(POOL, counter.get(POOL), SLOT, counter.get(SLOT), RESERVED, n(1)),
+                  "attribute_not_exists(#pool)",
+                  Map.of())
+              : updateIf(
+                  counter,
+                  "SET #res = :next",
+                  "#res = :cur",
+                  Map.of(":next", n(current + 1), ":cur", n(current)));
       if (won) {
         return current + 1;
       }

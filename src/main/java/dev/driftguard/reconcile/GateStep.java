@@ -311,18 +311,23 @@ final class GateStep implements DeployStep {
     if (!d.service.hasLoadBalancer()) {
       return;
     }
+    dropOldNotes(d, now); // a wait of many minutes keeps a handful, not one per poll
     Deploy.CensusNote newest = d.censusNotes.peekLast();
     if (newest == null || !now.isBefore(newest.at().plus(CENSUS_MAX_AGE.dividedBy(4)))) {
       d.censusNotes.add(new Deploy.CensusNote(env.censusMark(d.service), now));
     }
   }
 
-  /** The oldest mark noted within {@link #CENSUS_MAX_AGE}, older ones dropped; or none. */
+  /** The oldest mark noted within {@link #CENSUS_MAX_AGE}; or none. */
   private static long oldestYoungMark(Deploy d, Instant now) {
+    dropOldNotes(d, now);
+    return d.censusNotes.isEmpty() ? TurnLease.NO_CENSUS : d.censusNotes.peekFirst().mark();
+  }
+
+  private static void dropOldNotes(Deploy d, Instant now) {
     Instant oldest = now.minus(CENSUS_MAX_AGE);
     while (!d.censusNotes.isEmpty() && d.censusNotes.peekFirst().at().isBefore(oldest)) {
       d.censusNotes.removeFirst();
     }
-    return d.censusNotes.isEmpty() ? TurnLease.NO_CENSUS : d.censusNotes.peekFirst().mark();
   }
 }

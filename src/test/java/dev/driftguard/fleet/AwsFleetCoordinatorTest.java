@@ -101,6 +101,20 @@ class AwsFleetCoordinatorTest {
     return tags;
   }
 
+  /** Twenty agents on instances of their own, each told its fleet has 2,000 hosts. */
+  private List<AwsFleetCoordinator> twentyHostsOfAFleetOf2000() {
+    List<AwsFleetCoordinator> hosts = new java.util.ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      String id = Ec2Service.newInstanceId();
+      aws.addInstance(id, Map.of());
+      AwsFleetCoordinator host =
+          new AwsFleetCoordinator(clients.elbv2(), clients.ec2(), id, listener, time, INTERVAL);
+      host.fleetSize(2000);
+      hosts.add(host);
+    }
+    return hosts;
+  }
+
   private int createTagsCalls() {
     return aws.calls("ec2", "CreateTags");
   }
@@ -377,16 +391,8 @@ class AwsFleetCoordinatorTest {
 
   @Test
   void publish_inALargeFleet_spreadsTheFirstStatesAfterAFleetWideRestart_overTheInterval() {
-    List<AwsFleetCoordinator> hosts = new java.util.ArrayList<>();
-    for (int i = 0; i < 20; i++) {
-      String id = Ec2Service.newInstanceId();
-      aws.addInstance(id, Map.of());
-      AwsFleetCoordinator host =
-          new AwsFleetCoordinator(clients.elbv2(), clients.ec2(), id, listener, time, INTERVAL);
-      host.fleetSize(2000);
-      host.publish(web, state(V1, "idle", "success", null));
-      hosts.add(host);
-    }
+    List<AwsFleetCoordinator> hosts = twentyHostsOfAFleetOf2000();
+    hosts.forEach(host -> host.publish(web, state(V1, "idle", "success", null)));
     int atStart = createTagsCalls();
 
     time.advance(Duration.ofSeconds(500));
@@ -403,16 +409,10 @@ class AwsFleetCoordinatorTest {
   @Test
   void publish_inALargeFleet_spreadsTheRefusalsOfADigestAPeerRolledBack_overTheInterval() {
     aws.ec2().putTags(peer, Map.of("driftguard:web_staging:failed", V2.value()));
-    List<AwsFleetCoordinator> hosts = new java.util.ArrayList<>();
-    for (int i = 0; i < 20; i++) {
-      String id = Ec2Service.newInstanceId();
-      aws.addInstance(id, Map.of());
-      AwsFleetCoordinator host =
-          new AwsFleetCoordinator(clients.elbv2(), clients.ec2(), id, listener, time, INTERVAL);
-      host.fleetSize(2000);
+    List<AwsFleetCoordinator> hosts = twentyHostsOfAFleetOf2000();
+    for (AwsFleetCoordinator host : hosts) {
       host.publish(web, state(V1, "gate", "success", null));
       host.flush(); // each host's deploy state already went out (or waits its own share)
-      hosts.add(host);
     }
     time.advance(Duration.ofSeconds(1000));
     hosts.forEach(AwsFleetCoordinator::flush);
