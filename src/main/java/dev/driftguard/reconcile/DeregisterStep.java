@@ -49,10 +49,10 @@ final class DeregisterStep implements DeployStep {
         // account's bucket refills within seconds: it tries again in this phase, as long as it
         // would wait at the gate. As a fault it cost a backoff of minutes, and the turn went to a
         // host that met the same bucket.
-        if (!e.throttled() || !now.isBefore(d.phaseStartedAt.plus(env.timing().gateTimeout()))) {
+        if (!now.isBefore(d.phaseStartedAt.plus(env.timing().gateTimeout()))) {
           throw e;
         }
-        return StepOutcome.waitFor(env.throttledPause(d));
+        return StepOutcome.waitFor(env.pauseIfThrottled(d, e));
       }
       d.acted = true;
       d.deadline = now.plus(env.traffic().drainTimeout(traffic));

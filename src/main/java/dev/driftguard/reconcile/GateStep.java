@@ -107,11 +107,8 @@ final class GateStep implements DeployStep {
       } catch (FleetCoordinationException e) {
         // The lease table's partition refused the read (thousands of hosts waiting on one
         // pool): the host still serves and waits here, as for a turn taken.
-        if (!e.throttled()) {
-          throw e;
-        }
         return waitOrGiveUp(
-            d, now, "waiting: the turn lease table is throttled", env.throttledPause(d));
+            d, now, "waiting: the turn lease table is throttled", env.pauseIfThrottled(d, e));
       }
       if (lease.isEmpty()) {
         noteCensusMark(d, now);
@@ -206,14 +203,11 @@ final class GateStep implements DeployStep {
     try {
       env.traffic().learnGroupSettings(traffic);
     } catch (TrafficGateException e) {
-      if (!e.throttled()) {
-        throw e;
-      }
       return waitOrGiveUp(
           d,
           now,
           "waiting: reading the target group's settings is throttled",
-          env.throttledPause(d));
+          env.pauseIfThrottled(d, e));
     }
     Optional<GroupSettings> read = env.traffic().knownGroupSettings(traffic);
     if (read.isPresent()) {

@@ -26,10 +26,7 @@ final class PullStep implements DeployStep {
       try {
         peer = env.fleet().rolledBackBy(d.service, d.image.digest());
       } catch (FleetCoordinationException e) {
-        if (!e.throttled()) {
-          throw e;
-        }
-        return StepOutcome.waitFor(env.throttledPause(d));
+        return StepOutcome.waitFor(env.pauseIfThrottled(d, e));
       }
       if (peer.isPresent()) {
         return new StepOutcome.Refused(

@@ -5,6 +5,7 @@ import dev.driftguard.fleet.FleetCoordinationException;
 import dev.driftguard.fleet.FleetCoordinator.PeerTarget;
 import dev.driftguard.fleet.TurnLease;
 import dev.driftguard.health.HealthCheck;
+import dev.driftguard.model.BackendException;
 import dev.driftguard.model.ContainerInfo;
 import dev.driftguard.model.ImageRef;
 import dev.driftguard.model.PortBinding;
@@ -253,6 +254,18 @@ record StepEnv(
       pause = MAX_THROTTLED_PAUSE;
     }
     return Duration.ofMillis((long) (pause.toMillis() * (0.5 + 0.5 * random.nextDouble())));
+  }
+
+  /**
+   * What a step does with a failed call it may wait out in its phase: a throttled call gives the
+   * pause of {@link #throttledPause}, after which the step tries again; any other failure is
+   * rethrown, for the runner to end the attempt as a fault.
+   */
+  Duration pauseIfThrottled(Deploy d, BackendException e) {
+    if (!e.throttled()) {
+      throw e;
+    }
+    return throttledPause(d);
   }
 
   /** Retry delay after {@code faults} faults in a row: doubling from the base, capped, jittered. */
