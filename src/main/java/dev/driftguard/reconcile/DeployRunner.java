@@ -129,7 +129,7 @@ public final class DeployRunner {
     }
     Instant now = env.clock().instant();
     if (outcome instanceof StepOutcome.Wait wait) {
-      d.wakeAt = now.plus(wait.delay());
+      d.wakeAt = wakeInTimeToRenew(d, now, now.plus(wait.delay()));
       return;
     }
     DeployTable.Transition next = DeployTable.next(d.path, d.phase, outcome.kind());
@@ -309,6 +309,26 @@ public final class DeployRunner {
     logger.warn("{} lost the turn lease (generation {})", d.context(), d.lease.generation());
     d.lease = null;
     return d.phase == Phase.RESTORE || d.phase == Phase.ROLLBACK || d.phase == Phase.COMMIT;
+  }
+
+  /**
+   * A host that holds a turn wakes before its lease needs renewing, whatever its step asked: the
+   * lease is renewed only when a step runs ({@link #keepTurn}). A throttled RegisterTargets backs
+   * off for up to minutes, longer than the lease lives; sleeping through it, a host out of service
+   * let its lease expire and a peer took the slot (the fleet simulator at 5,000 hosts, one
+   * registration bucket for the account: 573 hosts out of service with 500 allowed).
+   */
+  private Instant wakeInTimeToRenew(Deploy d, Instant now, Instant wake) {
+    if (d.lease == null) {
+      return wake;
+    }
+    Duration ttl = env.timing().leaseTtl();
+    Instant renewBy = d.lease.expiresAt().minus(ttl.dividedBy(4));
+    // A renewal the table did not answer leaves the old expiry: still wake a little later, not at
+    // once in a loop, until the lease is renewed or lost.
+    Instant soonest = now.plus(ttl.dividedBy(16));
+    Instant latest = renewBy.isAfter(soonest) ? renewBy : soonest;
+    return wake.isAfter(latest) ? latest : wake;
   }
 
   private void release(Deploy d) {
