@@ -519,7 +519,8 @@ class FaultScenarioTest {
     AgentHarness host = webHost();
     host.pin("web", V1);
     Duration next = host.loop.tick();
-    gate.failDeregister = 3;
+    // A saturated bucket refuses many tries in a row; each is tried again a second later.
+    gate.failDeregister = 15;
     host.terminationNotice = "spot interruption";
     Duration waited = Duration.ZERO;
     while (group.state(ME, 18080).isPresent() && waited.compareTo(Duration.ofMinutes(2)) < 0) {
