@@ -4,6 +4,7 @@ import dev.driftguard.sim.FleetSim;
 import dev.driftguard.sim.ModelAgent;
 import dev.driftguard.sim.ReconcileLoopHost;
 import dev.driftguard.sim.Scenario;
+import dev.driftguard.sim.SimAws;
 import dev.driftguard.sim.SimHost;
 import dev.driftguard.sim.SimReports;
 import dev.driftguard.sim.SimResult;
@@ -21,6 +22,7 @@ import java.util.Locale;
  * <pre>
  * java -cp TEST_CLASSPATH dev.driftguard.bench.FleetSimulation --scenario good|bad|scale-out|deaths|stress|all
  *     --hosts 100,1000 --seeds 3 [--first-seed 1] --out DIR [--agent loop|model] [--lease dynamodb|ssm] [--run-once]
+ *     [--elb-registration shared|separate]
  * </pre>
  */
 public final class FleetSimulation {
@@ -35,6 +37,7 @@ public final class FleetSimulation {
     String agent = "loop";
     String lease = "dynamodb";
     boolean runOnce = false;
+    boolean sharedRegistration = true;
     for (int i = 0; i < args.length; i++) {
       String option = args[i];
       String value = i + 1 < args.length ? args[i + 1] : null;
@@ -53,6 +56,15 @@ public final class FleetSimulation {
         case "--out" -> out = Path.of(value);
         case "--agent" -> agent = value;
         case "--lease" -> lease = value;
+        case "--elb-registration" ->
+            sharedRegistration =
+                switch (value) {
+                  case "shared" -> true;
+                  case "separate" -> false;
+                  default ->
+                      throw new IllegalArgumentException(
+                          "unknown --elb-registration " + value + "; known: shared, separate");
+                };
         case "--run-once" -> {
           runOnce = true;
           i--;
@@ -67,13 +79,27 @@ public final class FleetSimulation {
         .setLevel(ch.qos.logback.classic.Level.ERROR);
     SimHost.Factory factory = factory(agent, lease, runOnce);
     SimReports report =
-        new SimReports(out, agent + ", lease " + lease + (runOnce ? ", run-once" : ""));
+        new SimReports(
+            out,
+            agent
+                + ", lease "
+                + lease
+                + (runOnce ? ", run-once" : "")
+                + (sharedRegistration
+                    ? ", ELBv2 RegisterTargets and DeregisterTargets in one shared bucket"
+                    : ", ELBv2 RegisterTargets and DeregisterTargets in one bucket each"));
     long violations = 0;
     for (String name : scenarios) {
       for (int n : hosts) {
         List<SimResult> runs = new ArrayList<>();
         for (int s = 0; s < seeds; s++) {
-          SimResult r = new FleetSim(Scenario.named(name, n), firstSeed + s, factory).run();
+          SimResult r =
+              new FleetSim(
+                      Scenario.named(name, n),
+                      firstSeed + s,
+                      factory,
+                      SimAws.defaultLimits(sharedRegistration))
+                  .run();
           runs.add(r);
           violations += r.violations();
           System.out.println(SimReports.oneLine(r));

@@ -16,10 +16,20 @@ public record ApiLimit(String name, double capacity, double refillPerSecond) {
   /** ELBv2's non-mutating (Describe*) bucket. */
   public static final ApiLimit ELBV2_DESCRIBE = new ApiLimit("elbv2-describe", 40, 10);
 
-  /** ELBv2's RegisterTargets and DeregisterTargets buckets (one each). */
+  /**
+   * ELBv2's RegisterTargets and DeregisterTargets read as one bucket each: this model's earlier
+   * reading, without a source; kept to compare ({@code fleet-sim -- --elb-registration separate}).
+   */
   public static final ApiLimit ELBV2_REGISTER = new ApiLimit("elbv2-register", 20, 4);
 
   public static final ApiLimit ELBV2_DEREGISTER = new ApiLimit("elbv2-deregister", 20, 4);
+
+  /**
+   * ELBv2's RegisterTargets and DeregisterTargets read as one shared bucket: how AWS's own Load
+   * Balancer Controller limits itself ({@code ^RegisterTargets|^DeregisterTargets}, 4/s, burst 20,
+   * one limiter for both).
+   */
+  public static final ApiLimit ELBV2_REGISTRATION = new ApiLimit("elbv2-registration", 20, 4);
 
   /** EC2's non-mutating actions (DescribeTags with filters). */
   public static final ApiLimit EC2_DESCRIBE = new ApiLimit("ec2-describe", 100, 20);

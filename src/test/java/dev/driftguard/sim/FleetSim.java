@@ -129,11 +129,16 @@ public final class FleetSim {
   }
 
   public FleetSim(Scenario scenario, long seed, SimHost.Factory agents) {
+    this(scenario, seed, agents, SimAws.defaultLimits());
+  }
+
+  /** A run against {@code limits} instead of AWS's default ones. */
+  public FleetSim(Scenario scenario, long seed, SimHost.Factory agents, List<ApiLimit> limits) {
     this.scenario = scenario;
     this.seed = seed;
     this.random = new SplittableRandom(seed);
     this.agents = agents;
-    this.aws = new SimAws(scheduler, random.split(), scenario.lagMillis(), SimAws.defaultLimits());
+    this.aws = new SimAws(scheduler, random.split(), scenario.lagMillis(), limits);
     this.aws.dynamo.createTable(TABLE, "pool", "S", "slot", "N");
     this.ssm = new SimSsmClient(aws);
     this.elbv2 = new SimElbv2Client(aws);

@@ -94,6 +94,33 @@ class FleetSimTest {
   }
 
   @Test
+  void registerAndDeregister_takeFromOneBucketByDefault_orOneEachWhenSeparate() {
+    assertThat(registrationsServedBeforeThrottling(SimAws.defaultLimits())).isEqualTo(20);
+    assertThat(registrationsServedBeforeThrottling(SimAws.defaultLimits(false))).isEqualTo(40);
+  }
+
+  /** Alternating RegisterTargets and DeregisterTargets at one instant, until one is throttled. */
+  private int registrationsServedBeforeThrottling(List<ApiLimit> limits) {
+    SimAws aws = new SimAws(scheduler, new SplittableRandom(1), 0, limits);
+    aws.createTargetGroup("arn", 5_000, 2, 2, 20_000, (id, port) -> true, (id, port, f, t) -> {});
+    SimElbv2Client elbv2 = new SimElbv2Client(aws);
+    TargetDescription target = TargetDescription.builder().id("i-1").port(80).build();
+    for (int served = 0; served < 100; served++) {
+      try {
+        if (served % 2 == 0) {
+          elbv2.registerTargets(b -> b.targetGroupArn("arn").targets(target));
+        } else {
+          elbv2.deregisterTargets(b -> b.targetGroupArn("arn").targets(target));
+        }
+      } catch (ElasticLoadBalancingV2Exception e) {
+        assertThat(e.isThrottlingException()).isTrue();
+        return served;
+      }
+    }
+    return 100;
+  }
+
+  @Test
   void parameterStore_readsLagTheWrite() {
     SimAws aws = new SimAws(scheduler, new SplittableRandom(1), 5_000, List.of());
     aws.seedParameter("/p", "old");

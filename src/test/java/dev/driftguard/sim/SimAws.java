@@ -54,17 +54,40 @@ public final class SimAws {
     }
   }
 
-  /** AWS's default limits ({@link ApiLimit}'s constants). */
+  /**
+   * AWS's default limits ({@link ApiLimit}'s constants), RegisterTargets and DeregisterTargets in
+   * one shared bucket: the reading with a source (docs/design/fleet-at-scale.md, "Parameters").
+   */
   public static List<ApiLimit> defaultLimits() {
-    return List.of(
-        ApiLimit.SSM,
-        ApiLimit.ELBV2_DESCRIBE,
-        ApiLimit.ELBV2_REGISTER,
-        ApiLimit.ELBV2_DEREGISTER,
-        ApiLimit.EC2_DESCRIBE,
-        ApiLimit.EC2_MUTATE,
-        ApiLimit.DYNAMODB_READ,
-        ApiLimit.DYNAMODB_WRITE);
+    return defaultLimits(true);
+  }
+
+  /**
+   * AWS's default limits, with RegisterTargets and DeregisterTargets in one shared bucket when
+   * {@code sharedRegistration}, else in one bucket each (the model's earlier reading, kept to
+   * compare).
+   */
+  public static List<ApiLimit> defaultLimits(boolean sharedRegistration) {
+    List<ApiLimit> registration =
+        sharedRegistration
+            ? List.of(ApiLimit.ELBV2_REGISTRATION)
+            : List.of(ApiLimit.ELBV2_REGISTER, ApiLimit.ELBV2_DEREGISTER);
+    List<ApiLimit> all = new ArrayList<>(registration);
+    all.addAll(
+        List.of(
+            ApiLimit.SSM,
+            ApiLimit.ELBV2_DESCRIBE,
+            ApiLimit.EC2_DESCRIBE,
+            ApiLimit.EC2_MUTATE,
+            ApiLimit.DYNAMODB_READ,
+            ApiLimit.DYNAMODB_WRITE));
+    return List.copyOf(all);
+  }
+
+  /** The bucket a registration call takes from: the shared one when configured, else its own. */
+  ApiLimit registrationLimit(ApiLimit own) {
+    ApiLimit shared = limits.get(ApiLimit.ELBV2_REGISTRATION.name());
+    return shared != null ? shared : own;
   }
 
   long lag() {

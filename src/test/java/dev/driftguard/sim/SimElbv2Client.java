@@ -66,7 +66,7 @@ public final class SimElbv2Client implements ElasticLoadBalancingV2Client {
 
   @Override
   public RegisterTargetsResponse registerTargets(RegisterTargetsRequest request) {
-    admit("RegisterTargets", ApiLimit.ELBV2_REGISTER);
+    admit("RegisterTargets", aws.registrationLimit(ApiLimit.ELBV2_REGISTER));
     SimTargetGroup group = group(request.targetGroupArn());
     for (TargetDescription t : request.targets()) {
       group.register(t.id(), t.port());
@@ -76,7 +76,7 @@ public final class SimElbv2Client implements ElasticLoadBalancingV2Client {
 
   @Override
   public DeregisterTargetsResponse deregisterTargets(DeregisterTargetsRequest request) {
-    admit("DeregisterTargets", ApiLimit.ELBV2_DEREGISTER);
+    admit("DeregisterTargets", aws.registrationLimit(ApiLimit.ELBV2_DEREGISTER));
     SimTargetGroup group = group(request.targetGroupArn());
     for (TargetDescription t : request.targets()) {
       group.deregister(t.id(), t.port());
