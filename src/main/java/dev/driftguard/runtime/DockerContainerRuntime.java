@@ -492,11 +492,13 @@ public final class DockerContainerRuntime implements ContainerRuntime, AutoClose
             // refuses to remove an image a running container uses.
             client().removeImageCmd(imageId).withForce(true).exec();
             logger.info("Removed image [image={}]", imageId);
-          } catch (NotFoundException e) {
-            // Gone already.
           } catch (ConflictException e) {
             logger.info(
                 "Image kept: the engine refused [image={}, reason={}]", imageId, e.getMessage());
+          } catch (DockerException e) {
+            if (!imageAlreadyGone(e.getHttpStatus(), e.getMessage())) {
+              throw e;
+            }
           }
           return null;
         });
@@ -672,6 +674,20 @@ public final class DockerContainerRuntime implements ContainerRuntime, AutoClose
           cause);
     }
     return new ImagePullException("pull of " + image.pinned() + " failed: " + message, cause);
+  }
+
+  /**
+   * Whether a failed image removal means the image is gone already: 404, or the 500 the engine
+   * answers when another process (an operator's {@code docker image prune}, a second agent) removed
+   * it between this process's listing and its removal ({@code unrecognized image ID sha256:...}).
+   */
+  static boolean imageAlreadyGone(int httpStatus, String message) {
+    if (httpStatus == 404) {
+      return true;
+    }
+    String words = message == null ? "" : message;
+    return httpStatus == 500
+        && (words.contains("unrecognized image ID") || words.contains("No such image"));
   }
 
   /** Whether an engine pull failure is the registry refusing the credential. */

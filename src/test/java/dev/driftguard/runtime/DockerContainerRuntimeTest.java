@@ -9,6 +9,20 @@ import org.junit.jupiter.api.Test;
 class DockerContainerRuntimeTest {
 
   @Test
+  void imageAlreadyGone_whenNotFound_orRemovedByAnotherProcessMeanwhile() {
+    assertThat(DockerContainerRuntime.imageAlreadyGone(404, "No such image: sha256:ab")).isTrue();
+    // Two processes removing the same image: the loser gets a 500, not a 404 (engine 20.10).
+    assertThat(
+            DockerContainerRuntime.imageAlreadyGone(
+                500, "Status 500: {\"message\":\"unrecognized image ID sha256:ab12\"}"))
+        .isTrue();
+    assertThat(DockerContainerRuntime.imageAlreadyGone(500, "driver failed removing layers"))
+        .isFalse();
+    assertThat(DockerContainerRuntime.imageAlreadyGone(409, "image is being used")).isFalse();
+    assertThat(DockerContainerRuntime.imageAlreadyGone(500, null)).isFalse();
+  }
+
+  @Test
   void isUnauthorized_whenStatusIs401or403_isTrue() {
     assertThat(DockerContainerRuntime.isUnauthorized(401, "")).isTrue();
     assertThat(DockerContainerRuntime.isUnauthorized(403, "")).isTrue();
