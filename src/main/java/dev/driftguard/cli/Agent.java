@@ -288,7 +288,9 @@ final class Agent implements AutoCloseable {
               .clock(clock)
               .sleeper(sleeper)
               .random(new SecureRandom())
-              .timing(DeployTiming.defaults())
+              .timing(
+                  DeployTiming.defaults()
+                      .forRegistrationBudget(settings.fleet().elbRegistrationsPerSecond()))
               .pollInterval(settings.pollInterval())
               .ssmReadsPerSecond(settings.fleet().ssmReadsPerSecond())
               .expectedHosts(settings.fleet().expectedHosts(), FleetSettings.DEFAULT_EXPECTED_HOSTS)

@@ -146,7 +146,13 @@ final class AgentSettingsReader {
         imagesToKeep,
         registries,
         readFleet(
-            agent.map("fleet", "leaseTable", "maxClockSkew", "ssmReadsPerSecond", "expectedHosts")),
+            agent.map(
+                "fleet",
+                "leaseTable",
+                "maxClockSkew",
+                "ssmReadsPerSecond",
+                "expectedHosts",
+                "elbRegistrationsPerSecond")),
         readSelfReport(agent.map("selfReport", "unhealthyAfter")));
   }
 
@@ -179,7 +185,11 @@ final class AgentSettingsReader {
             .integer("expectedHosts", 1, FleetSettings.MAX_EXPECTED_HOSTS)
             .map(OptionalInt::of)
             .orElse(OptionalInt.empty());
-    return new FleetSettings(table, skew, ssmReads, expectedHosts);
+    int elbRegistrations =
+        fleet
+            .integer("elbRegistrationsPerSecond", 1, FleetSettings.MAX_ELB_REGISTRATIONS_PER_SECOND)
+            .orElse(FleetSettings.DEFAULT_ELB_REGISTRATIONS_PER_SECOND);
+    return new FleetSettings(table, skew, ssmReads, expectedHosts, elbRegistrations);
   }
 
   /** {@code agent.selfReport}: off (zero) unless {@code unhealthyAfter} is written. */

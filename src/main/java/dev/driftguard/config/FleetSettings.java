@@ -18,9 +18,16 @@ import java.util.regex.Pattern;
  *     always, for a host whose services have none): 1 to 100,000; empty when not written, which
  *     assumes {@link #DEFAULT_EXPECTED_HOSTS} for hosts with a target group and does not spread a
  *     worker's poll
+ * @param elbRegistrationsPerSecond the ELBv2 RegisterTargets and DeregisterTargets calls per second
+ *     the turns of one target group's rollout may use together (two a turn): the hosts space the
+ *     starts of their turns to keep to it
  */
 public record FleetSettings(
-    String leaseTable, Duration maxClockSkew, double ssmReadsPerSecond, OptionalInt expectedHosts) {
+    String leaseTable,
+    Duration maxClockSkew,
+    double ssmReadsPerSecond,
+    OptionalInt expectedHosts,
+    int elbRegistrationsPerSecond) {
   /**
    * Half of Parameter Store's default 40 TPS per account and region (GetParameter, GetParameters
    * and PutParameter share it): the rest is headroom for operators, {@code driftguard pin}, secrets
@@ -42,6 +49,15 @@ public record FleetSettings(
   public static final int DEFAULT_EXPECTED_HOSTS = 2_000;
 
   static final int MAX_EXPECTED_HOSTS = 100_000;
+
+  /**
+   * Three quarters of the account's bucket for both calls (4 a second, as AWS's Load Balancer
+   * Controller reads ELBv2's limits): the rest serves hosts joining and leaving for good, and other
+   * callers, while a large rollout runs.
+   */
+  public static final int DEFAULT_ELB_REGISTRATIONS_PER_SECOND = 3;
+
+  static final int MAX_ELB_REGISTRATIONS_PER_SECOND = 1_000;
 
   public static final String DEFAULT_LEASE_TABLE = "driftguard-leases";
 
@@ -74,6 +90,11 @@ public record FleetSettings(
       throw new IllegalArgumentException(
           "expectedHosts must be 1..100000, got " + expectedHosts.getAsInt());
     }
+    if (elbRegistrationsPerSecond < 1
+        || elbRegistrationsPerSecond > MAX_ELB_REGISTRATIONS_PER_SECOND) {
+      throw new IllegalArgumentException(
+          "elbRegistrationsPerSecond must be 1..1000, got " + elbRegistrationsPerSecond);
+    }
   }
 
   public static FleetSettings defaults() {
@@ -81,6 +102,7 @@ public record FleetSettings(
         DEFAULT_LEASE_TABLE,
         DEFAULT_MAX_CLOCK_SKEW,
         DEFAULT_SSM_READS_PER_SECOND,
-        OptionalInt.empty());
+        OptionalInt.empty(),
+        DEFAULT_ELB_REGISTRATIONS_PER_SECOND);
   }
 }

@@ -33,16 +33,16 @@ import software.amazon.awssdk.services.dynamodb.model.ResourceNotFoundException;
  * <p>Table (docs/install.md): partition key {@code pool} (S), sort key {@code slot} (N). A lease
  * item is {@code pool = "lease#" + pool}, {@code slot} its index, {@code owner} (absent when
  * released), {@code generation} (N), {@code expiresAt} (N, epoch milliseconds of the holder's
- * clock). A one-time task's item is {@code pool = "run#" + task}, {@code slot = 0}, with {@code
- * state} too. A target group's settings, shared by the host that read them from ELBv2, are {@code
- * pool = "group#" + pool}, {@code slot = 0}, with {@code deregistrationDelayMs}, {@code
- * healthCheckIntervalMs}, {@code healthyThreshold} and {@code sharedAt} (N, epoch milliseconds).
- * The group's census, the last read of its targets shared by a host, is {@code pool = "census#" +
- * pool}, {@code slot = 0}, with {@code targets} (S: one {@code instanceId port state} per line),
- * {@code number} (N: its place in the census's order) and {@code sharedAt} (N, epoch milliseconds
- * of the writer's clock); its counter, {@code slot = 1}, holds {@code reserved} (N: the last number
- * taken, before a read of ELBv2). Items are never deleted: a released slot keeps its generation, so
- * fencing tokens only grow.
+ * clock; of a released slot, when it is free again). A one-time task's item is {@code pool = "run#"
+ * + task}, {@code slot = 0}, with {@code state} too. A target group's settings, shared by the host
+ * that read them from ELBv2, are {@code pool = "group#" + pool}, {@code slot = 0}, with {@code
+ * deregistrationDelayMs}, {@code healthCheckIntervalMs}, {@code healthyThreshold} and {@code
+ * sharedAt} (N, epoch milliseconds). The group's census, the last read of its targets shared by a
+ * host, is {@code pool = "census#" + pool}, {@code slot = 0}, with {@code targets} (S: one {@code
+ * instanceId port state} per line), {@code number} (N: its place in the census's order) and {@code
+ * sharedAt} (N, epoch milliseconds of the writer's clock); its counter, {@code slot = 1}, holds
+ * {@code reserved} (N: the last number taken, before a read of ELBv2). Items are never deleted: a
+ * released slot keeps its generation, so fencing tokens only grow.
  *
  * <p>A takeover writes on the condition that the generation is still the one it read and that the
  * expiry is still before its cutoff (now minus the maximum skew), so a renewal that lands between
@@ -123,6 +123,7 @@ public final class DynamoDbTurnLease implements TurnLease {
       return Optional.empty();
     }
     Instant now = clock.instant();
+    long nowMs = now.toEpochMilli();
     long cutoff = now.minus(maxSkew).toEpochMilli();
     List<Map<String, AttributeValue>> items = query(LEASE_PREFIX + pool);
     Map<Integer, Map<String, AttributeValue>> bySlot = new HashMap<>();
@@ -136,7 +137,7 @@ public final class DynamoDbTurnLease implements TurnLease {
           return Optional.of(
               new Lease(pool, slot, owner, mine.generation(), clock.instant().plus(ttl)));
         }
-      } else if (heldAt(item, cutoff)) {
+      } else if (takenAt(item, nowMs, cutoff)) {
         held++;
       }
     }
@@ -146,7 +147,7 @@ public final class DynamoDbTurnLease implements TurnLease {
     List<Integer> free = new ArrayList<>();
     for (int slot = 0; slot < slots; slot++) {
       Map<String, AttributeValue> item = bySlot.get(slot);
-      if (item == null || !heldAt(item, cutoff)) {
+      if (item == null || !takenAt(item, nowMs, cutoff)) {
         free.add(slot);
       }
     }
@@ -167,8 +168,9 @@ public final class DynamoDbTurnLease implements TurnLease {
               ? putIf(item, "attribute_not_exists(#pool)", Map.of())
               : putIf(
                   item,
-                  "#gen = :gen AND (attribute_not_exists(#owner) OR #exp < :cutoff)",
-                  Map.of(":gen", n(generation - 1), ":cutoff", n(cutoff)));
+                  "#gen = :gen AND (#exp < :cutoff"
+                      + " OR (attribute_not_exists(#owner) AND #exp <= :now))",
+                  Map.of(":gen", n(generation - 1), ":cutoff", n(cutoff), ":now", n(nowMs)));
       if (won) {
         return Optional.of(new Lease(pool, slot, owner, generation, expiresAt));
       }
@@ -189,12 +191,19 @@ public final class DynamoDbTurnLease implements TurnLease {
   }
 
   @Override
-  public void release(Lease lease) {
+  public void release(Lease lease, Instant freeFrom) {
+    // The slot keeps its generation; without an owner, its expiry is when it is free again.
     updateIf(
         key(LEASE_PREFIX + lease.pool(), lease.slot()),
-        "SET #exp = :zero REMOVE #owner",
+        "SET #exp = :free REMOVE #owner",
         "#owner = :owner AND #gen = :gen",
-        Map.of(":zero", n(0), ":owner", s(lease.owner()), ":gen", n(lease.generation())));
+        Map.of(
+            ":free",
+            n(Math.max(0, freeFrom.toEpochMilli())),
+            ":owner",
+            s(lease.owner()),
+            ":gen",
+            n(lease.generation())));
   }
 
   @Override
@@ -506,8 +515,14 @@ public final class DynamoDbTurnLease implements TurnLease {
 
   // ---- items ---------------------------------------------------------------------------------
 
-  private static boolean heldAt(Map<String, AttributeValue> item, long cutoff) {
-    return item.containsKey(OWNER) && number(item, EXPIRES_AT) >= cutoff;
+  /**
+   * Whether the slot cannot be taken now: held by an owner whose lease has not expired (by more
+   * than the skew: {@code cutoff}), or released and resting until a time still to come ({@code
+   * nowMs}).
+   */
+  private static boolean takenAt(Map<String, AttributeValue> item, long nowMs, long cutoff) {
+    long expiresAt = number(item, EXPIRES_AT);
+    return item.containsKey(OWNER) ? expiresAt >= cutoff : expiresAt > nowMs;
   }
 
   private static Lease lease(String pool, Map<String, AttributeValue> item) {

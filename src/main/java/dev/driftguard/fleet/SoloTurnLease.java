@@ -2,6 +2,7 @@ package dev.driftguard.fleet;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +33,9 @@ public final class SoloTurnLease implements TurnLease {
   }
 
   @Override
-  public void release(Lease lease) {}
+  public void release(Lease lease, Instant freeFrom) {
+    // A host alone has no peers to pace: its next turn is its own.
+  }
 
   @Override
   public List<Lease> holders(String pool) {

@@ -44,10 +44,29 @@ public interface TurnLease {
    */
   boolean renew(Lease lease, Duration ttl);
 
-  /** Gives the lease back. Idempotent; does nothing when the generation moved on. */
-  void release(Lease lease);
+  /**
+   * Gives the lease back, its slot free at once. Idempotent; nothing when the generation moved on.
+   */
+  default void release(Lease lease) {
+    release(lease, Instant.EPOCH);
+  }
 
-  /** Leases of the pool that are held and not expired, by slot; for status and rollout-status. */
+  /**
+   * Gives the lease back, its slot resting until {@code freeFrom} (this host's clock): held by
+   * nobody, it counts against {@code slots} in {@link #acquire} and is taken by nobody before then,
+   * by the taker's clock. This paces the starts of turns (a pool of {@code slots} whose slots each
+   * rest a cycle after being taken starts at most {@code slots} turns a cycle), which keeps a
+   * rollout's ELBv2 registration calls inside a budget. A rate, not a safety bound: the clocks'
+   * skew moves one slot's rest by at most the skew, and a host that dies holding a lease frees its
+   * slot by expiry as before. Idempotent; nothing when the generation moved on. A {@code freeFrom}
+   * already past frees the slot at once.
+   */
+  void release(Lease lease, Instant freeFrom);
+
+  /**
+   * Leases of the pool that are held and not expired, by slot; for status and rollout-status. A
+   * resting slot (released with a {@code freeFrom} to come) is held by nobody and is not listed.
+   */
   List<Lease> holders(String pool);
 
   /**

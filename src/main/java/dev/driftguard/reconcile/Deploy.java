@@ -71,6 +71,13 @@ final class Deploy {
   /** The turn lease this host holds to be out of service (released on every end); null if none. */
   TurnLease.Lease lease;
 
+  /**
+   * When the lease's slot may be taken again once given back: a cycle after it was taken, so the
+   * pool's turns start no faster than its registration budget allows ({@link
+   * DeployTiming#turnSpacing}); null (free at once) for a worker, or a lease found after a restart.
+   */
+  Instant turnFreeFrom;
+
   /** Resumed after a restart: the lease the crashed agent held is to be found again. */
   boolean findLease;
 

@@ -334,7 +334,7 @@ public final class DeployRunner {
   private void release(Deploy d) {
     if (d.lease != null) {
       try {
-        env.turns().release(d.lease);
+        env.turns().release(d.lease, d.turnFreeFrom == null ? Instant.EPOCH : d.turnFreeFrom);
       } catch (RuntimeException e) {
         logger.warn(
             "{} could not release the turn lease; it expires by itself: {}",
@@ -342,6 +342,7 @@ public final class DeployRunner {
             e.getMessage());
       }
       d.lease = null;
+      d.turnFreeFrom = null;
     }
   }
 

@@ -20,6 +20,11 @@ import java.time.Duration;
  * @param inServiceCheck how often an in-sync host checks that its target is still registered (a
  *     deregistration by hand): rare, so a fleet in sync stays far inside the ELBv2 API budget
  * @param terminationCheck how often the instance's termination notice is read (IMDS, on the host)
+ * @param turnSpacing the least time between two starts of turns in one target group's pool,
+ *     fleet-wide: each turn makes two of ELBv2's registration calls (DeregisterTargets then
+ *     RegisterTargets), which take from one bucket of the account. A slot given back rests until
+ *     {@code slots × turnSpacing} after it was taken, so a pool starts at most one turn per spacing
+ *     on average, whatever a turn lasts ({@link #forRegistrationBudget})
  */
 public record DeployTiming(
     Duration gatePoll,
@@ -30,7 +35,22 @@ public record DeployTiming(
     Duration faultBackoff,
     Duration maxFaultBackoff,
     Duration inServiceCheck,
-    Duration terminationCheck) {
+    Duration terminationCheck,
+    Duration turnSpacing) {
+
+  /**
+   * Calls per second of ELBv2's shared RegisterTargets and DeregisterTargets bucket (refill 4/s) a
+   * rollout's turns may use: 75 %, leaving the rest to hosts joining, hosts going away and other
+   * callers of the account. The agent sets it from {@code agent.fleet.elbRegistrationsPerSecond},
+   * whose default is the same.
+   */
+  static final int DEFAULT_ELB_REGISTRATIONS_PER_SECOND = 3;
+
+  public DeployTiming {
+    if (turnSpacing.isNegative()) {
+      throw new IllegalArgumentException("turnSpacing must be >= 0, got " + turnSpacing);
+    }
+  }
 
   public static DeployTiming defaults() {
     return new DeployTiming(
@@ -42,11 +62,36 @@ public record DeployTiming(
         Duration.ofSeconds(15),
         Duration.ofMinutes(10),
         Duration.ofMinutes(15),
-        Duration.ofSeconds(5));
+        Duration.ofSeconds(5),
+        spacingFor(DEFAULT_ELB_REGISTRATIONS_PER_SECOND));
+  }
+
+  /**
+   * These timings with turns spaced so that a pool's two registration calls a turn keep to {@code
+   * callsPerSecond} on average.
+   */
+  public DeployTiming forRegistrationBudget(double callsPerSecond) {
+    return with(gatePoll, gateTimeout, spacingFor(callsPerSecond));
+  }
+
+  /** How long a turn's slot rests after it was taken, in a pool of {@code slots}. */
+  public Duration turnCycle(int slots) {
+    return turnSpacing.multipliedBy(Math.max(1, slots));
+  }
+
+  private static Duration spacingFor(double callsPerSecond) {
+    if (!(callsPerSecond > 0)) {
+      throw new IllegalArgumentException("callsPerSecond must be > 0, got " + callsPerSecond);
+    }
+    return Duration.ofNanos(Math.round(2 * 1e9 / callsPerSecond));
   }
 
   /** These timings with another gate pacing (tests and the fleet simulation). */
   public DeployTiming withGate(Duration poll, Duration timeout) {
+    return with(poll, timeout, turnSpacing);
+  }
+
+  private DeployTiming with(Duration poll, Duration timeout, Duration spacing) {
     return new DeployTiming(
         poll,
         timeout,
@@ -56,6 +101,7 @@ public record DeployTiming(
         faultBackoff,
         maxFaultBackoff,
         inServiceCheck,
-        terminationCheck);
+        terminationCheck,
+        spacing);
   }
 }

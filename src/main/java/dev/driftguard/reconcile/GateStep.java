@@ -115,9 +115,13 @@ final class GateStep implements DeployStep {
         return waitOrGiveUp(
             d,
             now,
-            "waiting: all " + slots + " turn(s) of the group are taken",
+            "waiting: all " + slots + " turn(s) of the group are taken or resting",
             env.jittered(timing.gatePoll()));
       }
+      // A turn taken here deregisters and registers this host: its slot rests a cycle from now
+      // once given back, which keeps the pool's registration calls inside the budget. A worker
+      // makes no such call.
+      d.turnFreeFrom = d.service.hasLoadBalancer() ? now.plus(timing.turnCycle(slots)) : null;
     }
     Optional<String> roomless;
     CapacityFloor.Verdict verdict;
@@ -158,6 +162,7 @@ final class GateStep implements DeployStep {
     }
     d.lease = lease.get();
     if (peer.isPresent()) {
+      d.turnFreeFrom = null; // not used: no host left service with it
       return new StepOutcome.Refused(
           "digest "
               + d.image.digest().shortForm()
@@ -236,9 +241,11 @@ final class GateStep implements DeployStep {
     return waitOrGiveUp(d, now, "waiting: reading the fleet is throttled", env.throttledPause(d));
   }
 
+  /** Gives back a turn not used (no call to ELBv2 made with it): free again at once. */
   private void giveBack(Deploy d, TurnLease.Lease lease) {
     env.turns().release(lease);
     d.lease = null;
+    d.turnFreeFrom = null;
   }
 
   private StepOutcome waitOrGiveUp(Deploy d, Instant now, String why, Duration pause) {

@@ -1,5 +1,6 @@
 package dev.driftguard.bench;
 
+import dev.driftguard.config.FleetSettings;
 import dev.driftguard.sim.FleetSim;
 import dev.driftguard.sim.ModelAgent;
 import dev.driftguard.sim.ReconcileLoopHost;
@@ -22,8 +23,11 @@ import java.util.Locale;
  * <pre>
  * java -cp TEST_CLASSPATH dev.driftguard.bench.FleetSimulation --scenario good|bad|scale-out|deaths|stress|all
  *     --hosts 100,1000 --seeds 3 [--first-seed 1] --out DIR [--agent loop|model] [--lease dynamodb|ssm] [--run-once]
- *     [--elb-registration shared|separate]
+ *     [--elb-registration shared|separate] [--elb-registrations-per-second N]
  * </pre>
+ *
+ * <p>{@code --elb-registrations-per-second} is the agents' {@code
+ * agent.fleet.elbRegistrationsPerSecond} (default: the shipped default).
  */
 public final class FleetSimulation {
   private FleetSimulation() {}
@@ -38,6 +42,7 @@ public final class FleetSimulation {
     String lease = "dynamodb";
     boolean runOnce = false;
     boolean sharedRegistration = true;
+    int registrationBudget = FleetSettings.defaults().elbRegistrationsPerSecond();
     for (int i = 0; i < args.length; i++) {
       String option = args[i];
       String value = i + 1 < args.length ? args[i + 1] : null;
@@ -65,6 +70,7 @@ public final class FleetSimulation {
                       throw new IllegalArgumentException(
                           "unknown --elb-registration " + value + "; known: shared, separate");
                 };
+        case "--elb-registrations-per-second" -> registrationBudget = Integer.parseInt(value);
         case "--run-once" -> {
           runOnce = true;
           i--;
@@ -77,7 +83,7 @@ public final class FleetSimulation {
     // Thousands of agents log in one process: keep errors only, or the run is a log writer.
     ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.driftguard"))
         .setLevel(ch.qos.logback.classic.Level.ERROR);
-    SimHost.Factory factory = factory(agent, lease, runOnce);
+    SimHost.Factory factory = factory(agent, lease, runOnce, registrationBudget);
     SimReports report =
         new SimReports(
             out,
@@ -87,7 +93,10 @@ public final class FleetSimulation {
                 + (runOnce ? ", run-once" : "")
                 + (sharedRegistration
                     ? ", ELBv2 RegisterTargets and DeregisterTargets in one shared bucket"
-                    : ", ELBv2 RegisterTargets and DeregisterTargets in one bucket each"));
+                    : ", ELBv2 RegisterTargets and DeregisterTargets in one bucket each")
+                + (agent.equals("loop")
+                    ? ", agents' elbRegistrationsPerSecond " + registrationBudget
+                    : ""));
     long violations = 0;
     for (String name : scenarios) {
       for (int n : hosts) {
@@ -115,9 +124,10 @@ public final class FleetSimulation {
     }
   }
 
-  static SimHost.Factory factory(String agent, String lease, boolean runOnce) {
+  static SimHost.Factory factory(
+      String agent, String lease, boolean runOnce, int registrationBudget) {
     if (agent.equals("loop")) {
-      return ReconcileLoopHost::new;
+      return w -> new ReconcileLoopHost(w, registrationBudget);
     }
     if (!agent.equals("model")) {
       throw new IllegalArgumentException("unknown agent " + agent + "; known: loop, model");

@@ -129,7 +129,7 @@ class ConfigLoaderTest {
     assertThat(agent.fleet())
         .isEqualTo(
             new FleetSettings(
-                "web-leases", Duration.ofSeconds(45), 100, java.util.OptionalInt.of(12)));
+                "web-leases", Duration.ofSeconds(45), 100, java.util.OptionalInt.of(12), 6));
     assertThat(agent.registryLogin("REGISTRY.example.com:5000"))
         .contains(
             new RegistryLogin(
@@ -402,6 +402,7 @@ class ConfigLoaderTest {
     assertThat(defaults.fleet().maxClockSkew()).isEqualTo(Duration.ofSeconds(10));
     assertThat(defaults.fleet().ssmReadsPerSecond()).isEqualTo(20);
     assertThat(defaults.fleet().expectedHosts()).isEmpty();
+    assertThat(defaults.fleet().elbRegistrationsPerSecond()).isEqualTo(3);
   }
 
   @Test
@@ -410,7 +411,8 @@ class ConfigLoaderTest {
         errors(
 """
 agent:
-  fleet: { leaseTable: "no spaces allowed", maxClockSkew: 10m, ssmReadsPerSecond: 0, expectedHosts: 0 }
+  fleet: { leaseTable: "no spaces allowed", maxClockSkew: 10m, ssmReadsPerSecond: 0, expectedHosts: 0,
+           elbRegistrationsPerSecond: 0 }
 services:
   - name: web
     desired: { file: ./desired }
@@ -423,6 +425,7 @@ services:
             "agent.fleet.maxClockSkew: must be at most 5m");
     assertThat(errors).anyMatch(e -> e.startsWith("agent.fleet.ssmReadsPerSecond: "));
     assertThat(errors).anyMatch(e -> e.startsWith("agent.fleet.expectedHosts: "));
+    assertThat(errors).anyMatch(e -> e.startsWith("agent.fleet.elbRegistrationsPerSecond: "));
   }
 
   @Test

@@ -194,6 +194,47 @@ public abstract class TurnLeaseContract {
   }
 
   @Test
+  void releaseWithARest_keepsTheSlotFromEveryoneUntilThen_thenTheNextTakesIt() {
+    TurnLease lease = host();
+    Lease a = lease.acquire(POOL, 2, "i-a", TTL).orElseThrow();
+    Lease b = lease.acquire(POOL, 2, "i-b", TTL).orElseThrow();
+
+    lease.release(a, time.instant().plusSeconds(30));
+
+    // Resting, the slot is nobody's: no holder, no renewal, and no taker before its time.
+    assertThat(lease.holders(POOL)).containsExactly(b);
+    assertThat(lease.renew(a, TTL)).isFalse();
+    time.advance(Duration.ofSeconds(29));
+    assertThat(lease.acquire(POOL, 2, "i-c", TTL)).isEmpty();
+    time.advance(Duration.ofSeconds(1));
+    Lease c = lease.acquire(POOL, 2, "i-c", TTL).orElseThrow();
+    assertThat(c.slot()).isEqualTo(a.slot());
+    assertThat(c.generation()).isEqualTo(a.generation() + 1);
+  }
+
+  @Test
+  void aRestingSlot_isFreeByTheTakersClock_withNoSkewAllowance() {
+    // Pacing is a rate, not a safety bound: nobody out of service rests on it.
+    Lease a = host().acquire(POOL, 1, "i-a", TTL).orElseThrow();
+    host().release(a, time.instant().plusSeconds(30));
+    TurnLease ahead = skewed(MAX_SKEW.dividedBy(2));
+    time.advance(Duration.ofSeconds(28));
+
+    assertThat(ahead.acquire(POOL, 1, "i-b", TTL)).isPresent();
+  }
+
+  @Test
+  void releaseWithARestAlreadyPast_freesTheSlotAtOnce() {
+    TurnLease lease = host();
+    Lease a = lease.acquire(POOL, 1, "i-a", TTL).orElseThrow();
+    time.advance(Duration.ofSeconds(40));
+
+    lease.release(a, time.instant().minusSeconds(10));
+
+    assertThat(lease.acquire(POOL, 1, "i-b", TTL)).isPresent();
+  }
+
+  @Test
   void release_isIdempotent_andIgnoresAStaleGeneration() {
     TurnLease lease = host();
     Lease a = lease.acquire(POOL, 1, "i-a", TTL).orElseThrow();

@@ -45,6 +45,10 @@ final class AgentHarness {
 
   boolean ssmDown;
 
+  /** The deploy's pacing; a test may change it before {@link #restartAgent}. */
+  DeployTiming timing =
+      DeployTiming.defaults().withGate(Duration.ofSeconds(5), Duration.ofMinutes(10));
+
   /** {@code fleet.expectedHosts} as written (empty: not written), and the assumption without. */
   java.util.OptionalInt expectedHosts = java.util.OptionalInt.empty();
 
@@ -173,7 +177,7 @@ final class AgentHarness {
             .clock(time)
             .sleeper(time)
             .random(new Random(7))
-            .timing(DeployTiming.defaults().withGate(Duration.ofSeconds(5), Duration.ofMinutes(10)))
+            .timing(timing)
             .pollInterval(Duration.ofSeconds(15))
             .stabilisation(Duration.ofSeconds(60))
             .keepImages(1)

@@ -298,6 +298,29 @@ class TrafficScenarioTest {
   }
 
   @Test
+  void theTurnGivenBack_restsACycleFromWhenItWasTaken_soTurnsKeepToTheRegistrationBudget()
+      throws Exception {
+    FakeTargetGroup[] group = new FakeTargetGroup[1];
+    AgentHarness host = host(RolloutSpec.Strategy.STOP_FIRST, group);
+    // One call every 100 s: a turn (two calls) every 200 s, here a pool of one slot.
+    host.timing = host.timing.forRegistrationBudget(0.01);
+    host.restartAgent();
+    host.pin("web", V1);
+    host.pass();
+    Instant beforeTheTurn = host.time.instant();
+    host.pin("web", V2);
+    host.pass();
+    String pool = host.services.get(0).traffic().targetGroupArn().value();
+    assertThat(host.runningDigest("web")).isEqualTo(V2.digest().value());
+    assertThat(host.turns.holders(pool)).isEmpty();
+
+    String peer = "i-0000000000000002";
+    assertThat(host.turns.acquire(pool, 1, peer, Duration.ofMinutes(2))).isEmpty();
+    host.time.advance(Duration.between(host.time.instant(), beforeTheTurn.plusSeconds(200)));
+    assertThat(host.turns.acquire(pool, 1, peer, Duration.ofMinutes(2))).isPresent();
+  }
+
+  @Test
   void stopFirst_rollbackEndsRegistered() throws Exception {
     FakeTargetGroup[] group = new FakeTargetGroup[1];
     AgentHarness host = host(RolloutSpec.Strategy.STOP_FIRST, group);

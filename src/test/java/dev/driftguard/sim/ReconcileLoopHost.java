@@ -37,7 +37,17 @@ public final class ReconcileLoopHost implements SimHost {
 
   private final ReconcileLoop loop;
 
+  /** An agent with the shipped settings. */
   public ReconcileLoopHost(Wiring w) {
+    this(w, FleetSettings.defaults().elbRegistrationsPerSecond());
+  }
+
+  /**
+   * An agent whose {@code agent.fleet.elbRegistrationsPerSecond} is {@code
+   * elbRegistrationsPerSecond} (for example twice the default where the two calls have a bucket
+   * each).
+   */
+  public ReconcileLoopHost(Wiring w, int elbRegistrationsPerSecond) {
     AwsCallListener calls = AwsCallListener.NONE;
     this.loop =
         ReconcileLoop.builder()
@@ -66,7 +76,7 @@ public final class ReconcileLoopHost implements SimHost {
                   throw new IllegalStateException("the simulator drives tick(); nothing may sleep");
                 })
             .random(w.random())
-            .timing(DeployTiming.defaults())
+            .timing(DeployTiming.defaults().forRegistrationBudget(elbRegistrationsPerSecond))
             .pollInterval(w.pollInterval())
             .ssmReadsPerSecond(FleetSettings.defaults().ssmReadsPerSecond())
             .expectedHosts(

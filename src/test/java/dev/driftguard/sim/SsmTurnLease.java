@@ -27,6 +27,9 @@ import software.amazon.awssdk.services.ssm.model.ParameterType;
 public final class SsmTurnLease implements TurnLease {
   private static final int ATTEMPTS = 2;
 
+  /** The owner written into a slot released to rest until its expiry (DynamoDB removes it). */
+  private static final String RESTING = "-";
+
   private final SsmClient ssm;
   private final Clock clock;
   private final Duration maxSkew;
@@ -74,7 +77,11 @@ public final class SsmTurnLease implements TurnLease {
           if (seen.owner().equals(owner)) {
             return Optional.of(lease(pool, slot, seen));
           }
-          if (seen.expiresAt() < clock.millis() - maxSkew.toMillis()) {
+          boolean free =
+              seen.owner().equals(RESTING)
+                  ? seen.expiresAt() <= clock.millis()
+                  : seen.expiresAt() < clock.millis() - maxSkew.toMillis();
+          if (free) {
             // No conditional delete: whoever else saw it expired may delete our new one too.
             Held next = new Held(owner, seen.generation() + 1, expires);
             try {
@@ -117,13 +124,19 @@ public final class SsmTurnLease implements TurnLease {
   }
 
   @Override
-  public void release(Lease lease) {
+  public void release(Lease lease, Instant freeFrom) {
     try {
-      Held seen = read(name(lease.pool(), lease.slot()));
+      String name = name(lease.pool(), lease.slot());
+      Held seen = read(name);
       if (seen != null
           && seen.owner().equals(lease.owner())
           && seen.generation() == lease.generation()) {
-        ssm.deleteParameter(b -> b.name(name(lease.pool(), lease.slot())));
+        if (freeFrom.toEpochMilli() > clock.millis()) {
+          Held resting = new Held(RESTING, lease.generation(), freeFrom.toEpochMilli());
+          ssm.putParameter(b -> b.name(name).value(resting.value()).overwrite(true));
+        } else {
+          ssm.deleteParameter(b -> b.name(name));
+        }
       }
     } catch (ParameterNotFoundException e) {
       // Released already.

@@ -30,8 +30,8 @@ public class ForwardingTurnLease implements TurnLease {
   }
 
   @Override
-  public void release(Lease lease) {
-    table.release(lease);
+  public void release(Lease lease, Instant freeFrom) {
+    table.release(lease, freeFrom);
   }
 
   @Override

@@ -138,7 +138,7 @@ public final class InMemoryTurnLease implements TurnLease {
           all.put(e.getKey(), new Slot(owner, s.generation(), now.plus(ttl)));
           return Optional.of(new Lease(pool, e.getKey(), owner, s.generation(), now.plus(ttl)));
         }
-        if (held(s, cutoff)) {
+        if (taken(s, now, cutoff)) {
           held++;
         }
       }
@@ -147,7 +147,7 @@ public final class InMemoryTurnLease implements TurnLease {
       }
       for (int slot = 0; slot < slots; slot++) {
         Slot s = all.get(slot);
-        if (s == null || !held(s, cutoff)) {
+        if (s == null || !taken(s, now, cutoff)) {
           long generation = s == null ? 1 : s.generation() + 1;
           all.put(slot, new Slot(owner, generation, now.plus(ttl)));
           return Optional.of(new Lease(pool, slot, owner, generation, now.plus(ttl)));
@@ -171,12 +171,12 @@ public final class InMemoryTurnLease implements TurnLease {
   }
 
   @Override
-  public void release(Lease lease) {
+  public void release(Lease lease, Instant freeFrom) {
     synchronized (lock) {
       Map<Integer, Slot> all = pools.getOrDefault(lease.pool(), Map.of());
       Slot s = all.get(lease.slot());
       if (s != null && lease.owner().equals(s.owner()) && s.generation() == lease.generation()) {
-        all.put(lease.slot(), new Slot(null, s.generation(), Instant.EPOCH));
+        all.put(lease.slot(), new Slot(null, s.generation(), freeFrom));
       }
     }
   }
@@ -261,8 +261,9 @@ public final class InMemoryTurnLease implements TurnLease {
         && r.generation() == run.generation();
   }
 
-  private static boolean held(Slot s, Instant cutoff) {
-    return s.owner() != null && !s.expiresAt().isBefore(cutoff);
+  /** Held and not expired beyond the skew, or released and resting until after now. */
+  private static boolean taken(Slot s, Instant now, Instant cutoff) {
+    return s.owner() != null ? !s.expiresAt().isBefore(cutoff) : s.expiresAt().isAfter(now);
   }
 
   private static Run toRun(String task, RunRecord r) {
