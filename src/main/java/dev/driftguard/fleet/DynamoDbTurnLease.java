@@ -45,8 +45,8 @@ import software.amazon.awssdk.services.dynamodb.model.ResourceNotFoundException;
  * released slot keeps its generation, so fencing tokens only grow.
  *
  * <p>A takeover writes on the condition that the generation is still the one it read and that the
- * expiry is still before its cutoff (now minus the maximum skew), so a renewal that lands between
- * the read and the write wins.
+ * expiry is still before its cutoff (now minus the maximum skew; for a released slot, resting until
+ * its expiry, now), so a renewal that lands between the read and the write wins.
  */
 public final class DynamoDbTurnLease implements TurnLease {
   /** Free slots tried per {@link #acquire} before answering "lost the race". */
