@@ -49,6 +49,11 @@ class FaultScenarioTest {
     final TrafficGate real;
     int failRegister;
     int failDeregister;
+
+    /** When each DeregisterTargets was tried, by the harness's clock (set when asked for). */
+    final List<Instant> deregisterTries = new ArrayList<>();
+
+    java.time.Clock clock;
     int refuseDeregister;
     int failState;
     int failHealthCheck;
@@ -71,6 +76,9 @@ class FaultScenarioTest {
 
     @Override
     public void deregister(TrafficSpec traffic, int hostPort) {
+      if (clock != null) {
+        deregisterTries.add(clock.instant());
+      }
       if (failDeregister-- > 0) {
         throw throttled("DeregisterTargets");
       }
@@ -514,13 +522,20 @@ class FaultScenarioTest {
     assertThat(host.runningDigest("web")).isEqualTo(V1.digest().value());
   }
 
+  /**
+   * A saturated bucket refuses many tries in a row; each is tried again about a second later, never
+   * a fixed second: in the fleet simulator a spot host retrying at a fixed period locked into a
+   * phase where a peer's call always took the bucket's next token first, lost all 120 tries and was
+   * reclaimed in service.
+   */
   @Test
-  void terminationNotice_whileDeregistrationIsThrottled_triesAgainUntilOut() throws Exception {
+  void terminationNotice_whileDeregistrationIsThrottled_triesAgainAtJitteredIntervalsUntilOut()
+      throws Exception {
     AgentHarness host = webHost();
     host.pin("web", V1);
     Duration next = host.loop.tick();
-    // A saturated bucket refuses many tries in a row; each is tried again a second later.
     gate.failDeregister = 15;
+    gate.clock = host.time;
     host.terminationNotice = "spot interruption";
     Duration waited = Duration.ZERO;
     while (group.state(ME, 18080).isPresent() && waited.compareTo(Duration.ofMinutes(2)) < 0) {
@@ -531,6 +546,14 @@ class FaultScenarioTest {
     assertThat(group.state(ME, 18080)).isEmpty();
     assertThat(gate.failDeregister).isNegative();
     assertThat(waited).isLessThanOrEqualTo(Duration.ofSeconds(30));
+    List<Long> gaps = new ArrayList<>();
+    for (int i = 1; i < gate.deregisterTries.size(); i++) {
+      gaps.add(
+          Duration.between(gate.deregisterTries.get(i - 1), gate.deregisterTries.get(i))
+              .toMillis());
+    }
+    assertThat(gaps).hasSize(15).allSatisfy(ms -> assertThat(ms).isBetween(500L, 1_500L));
+    assertThat(new java.util.HashSet<>(gaps)).hasSizeGreaterThan(7);
   }
 
   /**
