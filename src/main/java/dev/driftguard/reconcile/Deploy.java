@@ -109,6 +109,12 @@ final class Deploy {
   /** When this phase's RegisterTargets succeeded; null before. */
   Instant registeredAt;
 
+  /**
+   * REGISTER, ROLLBACK, RESTORE: the census mark taken after this phase's last read of the target's
+   * state; the next read takes a census read after it ({@link StepEnv#registeredState}).
+   */
+  long stateReadMark = TurnLease.NO_CENSUS;
+
   /** The group's health checks as read for this phase's registration; null before. */
   TargetHealthCheck healthCheck;
 
@@ -154,6 +160,7 @@ final class Deploy {
     roomlessUntil = null;
     drainDelayKnown = false;
     registeredAt = null;
+    stateReadMark = TurnLease.NO_CENSUS;
     healthCheck = null;
     drainingUntil = null;
     deadline = null;

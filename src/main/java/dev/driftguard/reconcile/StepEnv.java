@@ -19,6 +19,7 @@ import dev.driftguard.registry.RegistryAuth;
 import dev.driftguard.runtime.ContainerRuntime;
 import dev.driftguard.runtime.RegistryUnauthorizedException;
 import dev.driftguard.traffic.TrafficGate;
+import dev.driftguard.traffic.TrafficGateException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -227,9 +228,44 @@ record StepEnv(
    * (fleet-at-scale.md, rule 3).
    */
   TargetState registeredState(Deploy d, TrafficSpec traffic, int port, Instant now) {
-    TargetState state = traffic().state(traffic, port);
+    TargetState state = readState(d, traffic, port);
     Instant trustFrom = d.healthCheck.trustHealthyFrom(d.registeredAt);
     return state == TargetState.HEALTHY && now.isBefore(trustFrom) ? TargetState.INITIAL : state;
+  }
+
+  /**
+   * The state of {@code d}'s target from the group's shared census (rule 2) where the lease table
+   * shares one: a census read from ELBv2 after this phase's previous read, or for the first read
+   * after now, so no answer is older than one poll. Each host waiting for its target to turn
+   * healthy read its own target every poll; with reads lagging up to 30 s that was several reads
+   * per turn and the account's Describe* bucket at 92 % under stress. One read now serves every
+   * host registering at the time. Without a table (a host alone, or the table not answering), the
+   * target is read itself, as before.
+   *
+   * @throws dev.driftguard.traffic.TrafficGateException when ELBv2 must be read and cannot be
+   */
+  private TargetState readState(Deploy d, TrafficSpec traffic, int port) {
+    long after = d.stateReadMark != TurnLease.NO_CENSUS ? d.stateReadMark : censusMark(d.service);
+    if (after == TurnLease.NO_CENSUS) {
+      return traffic().state(traffic, port);
+    }
+    List<PeerTarget> group;
+    try {
+      // By the table's counter only: "now" by the writer's clock plus the skew bound is never met.
+      group = census(d.service, after, clock.instant());
+    } catch (FleetCoordinationException e) {
+      throw new TrafficGateException(e.getMessage(), e.throttled(), e);
+    }
+    // Taken after the read: the next read needs a census read after this one.
+    d.stateReadMark = censusMark(d.service);
+    if (group.isEmpty()) {
+      return traffic().state(traffic, port);
+    }
+    return group.stream()
+        .filter(t -> t.instanceId().equals(instanceId) && t.port() == port)
+        .map(PeerTarget::state)
+        .findFirst()
+        .orElse(TargetState.NOT_REGISTERED);
   }
 
   /** {@code base} times a random factor in [0.5, 1.5), so hosts started together drift apart. */

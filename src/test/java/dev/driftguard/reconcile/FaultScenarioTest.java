@@ -21,6 +21,7 @@ import dev.driftguard.model.TrafficSpec;
 import dev.driftguard.runtime.ImagePullException;
 import dev.driftguard.testing.FakeContainerRuntime.Behaviour;
 import dev.driftguard.testing.FakeTargetGroup;
+import dev.driftguard.testing.ForwardingFleetCoordinator;
 import dev.driftguard.testing.ForwardingTurnLease;
 import dev.driftguard.testing.Specs;
 import dev.driftguard.traffic.TrafficGate;
@@ -142,14 +143,13 @@ class FaultScenarioTest {
   }
 
   /** The fleet over the fake target group, throttling its next reads on demand, as AWS can. */
-  private static final class FlakyFleet implements FleetCoordinator {
-    final FleetCoordinator real;
+  private static final class FlakyFleet extends ForwardingFleetCoordinator {
     int failTargets;
     int failRolledBackBy;
     int targetReads;
 
     FlakyFleet(FleetCoordinator real) {
-      this.real = real;
+      super(real);
     }
 
     @Override
@@ -159,7 +159,7 @@ class FaultScenarioTest {
         throw new FleetCoordinationException(
             "ELBv2 DescribeTargetHealth failed: Throttling (HTTP 400)", true, null);
       }
-      return real.targets(service);
+      return super.targets(service);
     }
 
     @Override
@@ -168,22 +168,7 @@ class FaultScenarioTest {
         throw new FleetCoordinationException(
             "EC2 DescribeTags failed: RequestLimitExceeded (HTTP 503)", true, null);
       }
-      return real.rolledBackBy(service, digest);
-    }
-
-    @Override
-    public java.util.Map<String, dev.driftguard.model.Digest> peersRunning(ServiceSpec service) {
-      return real.peersRunning(service);
-    }
-
-    @Override
-    public void publish(ServiceSpec service, PublishedState state) {
-      real.publish(service, state);
-    }
-
-    @Override
-    public void flush() {
-      real.flush();
+      return super.rolledBackBy(service, digest);
     }
   }
 

@@ -3,9 +3,11 @@ package dev.driftguard.reconcile;
 import static dev.driftguard.testing.Specs.image;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.driftguard.fleet.FleetCoordinator;
 import dev.driftguard.fleet.FleetCoordinator.PeerTarget;
 import dev.driftguard.fleet.TurnLease;
 import dev.driftguard.model.ImageRef;
+import dev.driftguard.model.Phase;
 import dev.driftguard.model.RolloutSpec;
 import dev.driftguard.model.ServiceSpec;
 import dev.driftguard.model.TargetHealthCheck;
@@ -14,6 +16,7 @@ import dev.driftguard.model.TrafficSpec;
 import dev.driftguard.testing.FakeContainerRuntime.Behaviour;
 import dev.driftguard.testing.FakeTargetGroup;
 import dev.driftguard.testing.FakeTime;
+import dev.driftguard.testing.ForwardingFleetCoordinator;
 import dev.driftguard.testing.InMemoryTurnLease;
 import dev.driftguard.testing.Specs;
 import dev.driftguard.traffic.TrafficGate;
@@ -283,6 +286,48 @@ class TrafficScenarioTest {
     assertThat(host.runningDigest("web")).isEqualTo(V1.digest().value());
   }
 
+  /**
+   * Hosts waiting for their targets to turn healthy share their reads of the group (rule 2): a
+   * census a peer read after this host's previous read of its target serves the next one. A census
+   * read before that, its own last read included, does not: the host reads the group itself.
+   */
+  @Test
+  void register_takesACensusReadSinceItsLastRead_insteadOfReadingTheGroup() throws Exception {
+    FakeTargetGroup[] group = new FakeTargetGroup[1];
+    AgentHarness host = onV1WithUnskewedClocks(1, group);
+    String pool = host.services.get(0).traffic().targetGroupArn().value();
+    List<Instant> registerReads = new ArrayList<>();
+    group[0].onRead =
+        () -> {
+          if (group[0].state(ME, 18080).isPresent()
+              && host.store.load().get("web").phase() == Phase.REGISTER) {
+            // The group's checks have not passed yet.
+            group[0].set(ME, 18080, "initial");
+            registerReads.add(host.time.instant());
+          }
+        };
+
+    host.pin("web", V2);
+    Duration next = host.loop.tick();
+    for (int i = 0; i < 50 && registerReads.size() < 2; i++) {
+      host.time.advance(next);
+      next = host.loop.tick();
+    }
+    // Two polls, two reads: the census of its own first read is older than its second poll.
+    assertThat(registerReads).hasSize(2);
+
+    // A peer, registering too, reads the group after that and shares what it shows.
+    long number = host.turns.reserveCensus(pool);
+    host.turns.shareCensus(pool, number, List.of(new PeerTarget(ME, 18080, TargetState.HEALTHY)));
+    for (int i = 0; i < 5 && !host.events.contains("deploy web success"); i++) {
+      host.time.advance(next);
+      next = host.loop.tick();
+    }
+
+    assertThat(host.events).contains("deploy web success");
+    assertThat(registerReads).hasSize(2);
+  }
+
   @Test
   void theTurnIsReleasedAtTheEnd_soThePeerCanGo() throws Exception {
     FakeTargetGroup[] group = new FakeTargetGroup[1];
@@ -468,7 +513,10 @@ class TrafficScenarioTest {
     final TrafficGate real;
     final FakeTime time;
     final Duration staleFor;
+
+    /** This host's target as read since its latest registration, by a census or by itself. */
     final List<String> readsAfterRegister = new ArrayList<>();
+
     Instant registeredAt;
     Instant deregisteredAt;
     int readsWhileDeregistered;
@@ -486,6 +534,7 @@ class TrafficScenarioTest {
     public void register(TrafficSpec traffic, int hostPort) {
       real.register(traffic, hostPort);
       registeredAt = time.instant();
+      readsAfterRegister.clear();
       if (deregisteredAt != null) {
         outOfGroup = Duration.between(deregisteredAt, registeredAt);
       }
@@ -511,6 +560,26 @@ class TrafficScenarioTest {
       return state;
     }
 
+    /**
+     * {@code real} with this host's registered target read through this gate's lag: a census of the
+     * group lags as a read of one target does.
+     */
+    FleetCoordinator fleet(FleetCoordinator real) {
+      return new ForwardingFleetCoordinator(real) {
+        @Override
+        public List<PeerTarget> targets(ServiceSpec service) {
+          List<PeerTarget> out = new ArrayList<>();
+          for (PeerTarget t : super.targets(service)) {
+            out.add(
+                t.instanceId().equals(ME) && registeredAt != null
+                    ? new PeerTarget(ME, t.port(), state(service.traffic(), t.port()))
+                    : t);
+          }
+          return out;
+        }
+      };
+    }
+
     @Override
     public Duration drainTimeout(TrafficSpec traffic) {
       return drainFor != null ? drainFor : real.drainTimeout(traffic);
@@ -531,7 +600,7 @@ class TrafficScenarioTest {
     FakeTargetGroup group = new FakeTargetGroup(host.runtime::record);
     LaggedGroupGate gate = new LaggedGroupGate(group.gate(ME), host.time, staleFor);
     host.traffic = gate;
-    host.fleet = group.fleet(ME);
+    host.fleet = gate.fleet(group.fleet(ME));
     host.restartAgent();
     host.runtime.publish(V1, Behaviour.HEALTHY).publish(V2, Behaviour.HEALTHY);
     return gate;
