@@ -53,7 +53,20 @@ public interface FleetCoordinator {
   default void fleetSize(int hosts) {}
 
   /** One target: instance id, port and its state in the target group. */
-  record PeerTarget(String instanceId, int port, dev.driftguard.model.TargetState state) {}
+  record PeerTarget(String instanceId, int port, dev.driftguard.model.TargetState state) {
+    /**
+     * The state of {@code instanceId}'s target on {@code port} among {@code targets}, a read of the
+     * whole group: {@code NOT_REGISTERED} when the group has no such target.
+     */
+    public static dev.driftguard.model.TargetState stateOf(
+        java.util.Collection<PeerTarget> targets, String instanceId, int port) {
+      return targets.stream()
+          .filter(t -> t.instanceId().equals(instanceId) && t.port() == port)
+          .map(PeerTarget::state)
+          .findFirst()
+          .orElse(dev.driftguard.model.TargetState.NOT_REGISTERED);
+    }
+  }
 
   /**
    * What a host publishes per service (tag contract in docs/design/published-state.md). {@code

@@ -116,11 +116,7 @@ public final class HostPresence {
     if (all.isEmpty()) {
       return traffic.state(service.traffic(), port);
     }
-    return all.stream()
-        .filter(t -> t.instanceId().equals(instanceId) && t.port() == port)
-        .map(FleetCoordinator.PeerTarget::state)
-        .findFirst()
-        .orElse(TargetState.NOT_REGISTERED);
+    return FleetCoordinator.PeerTarget.stateOf(all, instanceId, port);
   }
 
   /** The next registration check of {@code service} runs after {@code delay}. */

@@ -381,8 +381,7 @@ public final class ReconcileLoop {
     if (!toEvacuate.isEmpty()) {
       // Jittered: at a fixed period, a retry can lock into a phase where a peer's call always
       // takes the bucket's next token first. A simulated spot host lost all 120 of its tries so.
-      nextTerminationCheck =
-          now.plusMillis((long) (EVACUATION_RETRY.toMillis() * (0.5 + random.nextDouble())));
+      nextTerminationCheck = now.plus(env.jittered(EVACUATION_RETRY));
     }
   }
 

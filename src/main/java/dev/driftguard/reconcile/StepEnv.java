@@ -261,11 +261,7 @@ record StepEnv(
     if (group.isEmpty()) {
       return traffic().state(traffic, port);
     }
-    return group.stream()
-        .filter(t -> t.instanceId().equals(instanceId) && t.port() == port)
-        .map(PeerTarget::state)
-        .findFirst()
-        .orElse(TargetState.NOT_REGISTERED);
+    return PeerTarget.stateOf(group, instanceId, port);
   }
 
   /** {@code base} times a random factor in [0.5, 1.5), so hosts started together drift apart. */
