@@ -33,6 +33,7 @@ import dev.driftguard.metrics.BuildInfo;
 import dev.driftguard.metrics.FirstPass;
 import dev.driftguard.metrics.LogOutput;
 import dev.driftguard.metrics.LoopHealth;
+import dev.driftguard.metrics.StartupTimes;
 import dev.driftguard.metrics.StatusView;
 import dev.driftguard.model.AwsCallListener;
 import dev.driftguard.model.DesiredSource;
@@ -235,8 +236,14 @@ final class Agent implements AutoCloseable {
               settings.pollInterval(),
               config.services(),
               clock);
+      StartupTimes startup =
+          new StartupTimes(
+                  config.services().stream().map(ServiceSpec::name).toList(),
+                  StartupTimes.processStart(clock),
+                  clock)
+              .bindTo(metrics.registry());
       ReconcileListener listener =
-          ReconcileListener.all(List.of(metrics, status, supervision.firstPass()));
+          ReconcileListener.all(List.of(metrics, status, supervision.firstPass(), startup));
       Map<Class<? extends DesiredSource>, DesiredStateSource> sources = new HashMap<>();
       sources.put(DesiredSource.File.class, new FileDesiredStateSource());
       if (config.services().stream().anyMatch(s -> s.desired() instanceof DesiredSource.Ssm)) {
@@ -248,7 +255,7 @@ final class Agent implements AutoCloseable {
           anyTraffic ? new Elbv2TrafficGate(aws.elbv2(), identity.instanceId(), awsCalls) : null;
       FleetCoordinator fleet =
           inFleet(settings)
-              ? AwsFleetCoordinator.create(aws.elbv2(), aws.ec2(), identity.instanceId(), awsCalls)
+              ? AwsFleetCoordinator.create(aws.elbv2(), aws::ec2, identity.instanceId(), awsCalls)
               : new StandaloneFleet();
       TurnLease turns =
           inFleet(settings)
@@ -342,10 +349,25 @@ final class Agent implements AutoCloseable {
 
   /**
    * Warns once when the engine would stop every container whenever dockerd stops (no live-restore).
-   * Only {@code run} asks: {@code once} is a short check.
+   * Only {@code run} asks: {@code once} is a short check. On a thread of its own, beside the loop:
+   * the engine's description is a large answer the first decision does not need, and an engine slow
+   * to give it must not hold up the loop's start.
    */
-  void checkEngine() {
-    EngineCheck.checkOnce(runtime);
+  void checkEngineAside() {
+    Thread check =
+        new Thread(
+            () -> {
+              try {
+                EngineCheck.checkOnce(runtime);
+              } catch (RuntimeException e) {
+                // E.g. the agent stopping and closing the client meanwhile.
+                logger.warn(
+                    "cannot check the Docker engine's live-restore setting: {}", e.toString());
+              }
+            },
+            "driftguard-engine-check");
+    check.setDaemon(true);
+    check.start();
   }
 
   /**

@@ -263,7 +263,7 @@ public final class Main {
                 "driftguard-shutdown"));
     try (agent) {
       agent.serveHttp();
-      agent.checkEngine();
+      agent.checkEngineAside();
       agent.loop().run();
     }
     return ExitCode.OK;

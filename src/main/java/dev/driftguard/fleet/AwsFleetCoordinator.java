@@ -50,7 +50,10 @@ public final class AwsFleetCoordinator implements FleetCoordinator {
   private static final Logger logger = LoggerFactory.getLogger(AwsFleetCoordinator.class);
 
   private final ElasticLoadBalancingV2Client elbv2;
-  private final Ec2Client ec2;
+
+  /** Built on first use: an in-sync host decides before it publishes or reads a peer's tags. */
+  private final Supplier<Ec2Client> ec2;
+
   private final String instanceId;
   private final AwsCallListener listener;
   private final Clock clock;
@@ -77,6 +80,27 @@ public final class AwsFleetCoordinator implements FleetCoordinator {
       AwsCallListener listener,
       Clock clock,
       Duration publishInterval) {
+    this(
+        elbv2,
+        supplier(Objects.requireNonNull(ec2, "ec2")),
+        instanceId,
+        listener,
+        clock,
+        publishInterval);
+  }
+
+  /**
+   * As above, with the EC2 client built when first needed: building it loads about 900 classes (the
+   * JVM verifies the client against every request class of EC2's ~800 operations), half a second of
+   * an agent's start that the first decision does not need (issue 11).
+   */
+  public AwsFleetCoordinator(
+      ElasticLoadBalancingV2Client elbv2,
+      Supplier<Ec2Client> ec2,
+      String instanceId,
+      AwsCallListener listener,
+      Clock clock,
+      Duration publishInterval) {
     this.elbv2 = Objects.requireNonNull(elbv2, "elbv2");
     this.ec2 = Objects.requireNonNull(ec2, "ec2");
     if (instanceId == null || instanceId.isBlank()) {
@@ -88,10 +112,14 @@ public final class AwsFleetCoordinator implements FleetCoordinator {
     this.publisher = new Ec2TagPublisher(ec2, instanceId, listener, clock, publishInterval);
   }
 
+  private static Supplier<Ec2Client> supplier(Ec2Client client) {
+    return () -> client;
+  }
+
   /** On the system clock with {@link #DEFAULT_PUBLISH_INTERVAL}. */
   public static AwsFleetCoordinator create(
       ElasticLoadBalancingV2Client elbv2,
-      Ec2Client ec2,
+      Supplier<Ec2Client> ec2,
       String instanceId,
       AwsCallListener listener) {
     return new AwsFleetCoordinator(
@@ -223,7 +251,7 @@ public final class AwsFleetCoordinator implements FleetCoordinator {
               "EC2",
               "DescribeTags",
               "tag " + key,
-              () -> ec2.describeTags(b -> b.filters(filters).nextToken(next)));
+              () -> ec2.get().describeTags(b -> b.filters(filters).nextToken(next)));
       for (TagDescription t : response.tags()) {
         if (t.resourceId() != null && !t.resourceId().equals(instanceId)) {
           tags.put(t.resourceId(), t.value() == null ? "" : t.value());

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.exception.SdkException;
@@ -57,7 +58,7 @@ final class Ec2TagPublisher {
    */
   static final double FLEET_WRITES_PER_SECOND = 2.0;
 
-  private final Ec2Client ec2;
+  private final Supplier<Ec2Client> ec2;
   private final String instanceId;
   private final AwsCallListener listener;
   private final Clock clock;
@@ -95,7 +96,7 @@ final class Ec2TagPublisher {
   }
 
   Ec2TagPublisher(
-      Ec2Client ec2,
+      Supplier<Ec2Client> ec2,
       String instanceId,
       AwsCallListener listener,
       Clock clock,
@@ -185,7 +186,7 @@ final class Ec2TagPublisher {
             .map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build())
             .toList();
     try {
-      ec2.createTags(b -> b.resources(instanceId).tags(tags));
+      ec2.get().createTags(b -> b.resources(instanceId).tags(tags));
     } catch (SdkException e) {
       entry.failuresInARow++;
       String code = AwsErrors.code(e);

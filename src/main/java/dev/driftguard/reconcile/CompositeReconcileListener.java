@@ -16,6 +16,11 @@ final class CompositeReconcileListener implements ReconcileListener {
   }
 
   @Override
+  public void decided(String service, Action action) {
+    listeners.forEach(l -> l.decided(service, action));
+  }
+
+  @Override
   public void passFinished(String service, boolean inSync, Action action) {
     listeners.forEach(l -> l.passFinished(service, inSync, action));
   }

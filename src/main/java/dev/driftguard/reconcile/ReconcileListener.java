@@ -12,6 +12,12 @@ import java.time.Duration;
  */
 public interface ReconcileListener {
 
+  /**
+   * What the pass decided for the service, as soon as it is decided: before the pass acts on it (a
+   * deploy begun, the in-sync host's registration checked, its state published).
+   */
+  default void decided(String service, Action action) {}
+
   default void passFinished(String service, boolean inSync, Action action) {}
 
   default void passFailed(String service, RuntimeException error) {}

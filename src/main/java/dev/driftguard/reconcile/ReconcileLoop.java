@@ -113,6 +113,16 @@ public final class ReconcileLoop {
 
   private final Set<String> evacuationFailed = new HashSet<>();
   private boolean started;
+
+  /**
+   * Services idle at the first tick, whose turn lease a crashed predecessor may have left: released
+   * once, after the first poll has decided (a decision needs no lease, and the release's DynamoDB
+   * call was a quarter of a second of the agent's start) and before any deploy seeks its turn: a
+   * release after that would give back the deploy's own turn (this host's leases are released by
+   * owner). Until then a stale lease only holds back peers, never this host.
+   */
+  private List<ServiceSpec> staleLeaseCheck = List.of();
+
   private boolean resumed;
 
   /** A failed read of the group's size is tried again no sooner than this (jittered). */
@@ -216,12 +226,16 @@ public final class ReconcileLoop {
     Instant now = clock.instant();
     checkTermination(now, false);
     if (resumeInterrupted()) {
+      // A resumed deploy may seek a turn in the pool of an idle service: release first, as a
+      // release after it would give back the resumed deploy's own turn.
+      releaseStaleLeases();
       // Before the first poll: the host may have no container until the resumed step runs.
       advanceDue();
     }
     if (lastPollAt == null || !now.isBefore(nextPoll())) {
       poll();
     }
+    releaseStaleLeases();
     learnFleetSize();
     // A stop-first deploy never waits for this poll between STOP and START (advanceDue).
     advanceDue();
@@ -238,6 +252,7 @@ public final class ReconcileLoop {
     startOnce();
     checkTermination(clock.instant(), true);
     poll();
+    releaseStaleLeases();
     learnFleetSize();
     while (!underWay.isEmpty()) {
       advanceDue();
@@ -312,16 +327,20 @@ public final class ReconcileLoop {
       return;
     }
     started = true;
-    for (ServiceSpec s : services) {
-      if (states.get(s.name()).phase() == Phase.IDLE) {
-        try {
-          presence.releaseStaleLease(s);
-        } catch (RuntimeException e) {
-          logger.warn(
-              "[service={}] could not release a stale turn lease: {}", s.name(), e.getMessage());
-        }
+    staleLeaseCheck =
+        services.stream().filter(s -> states.get(s.name()).phase() == Phase.IDLE).toList();
+  }
+
+  private void releaseStaleLeases() {
+    for (ServiceSpec s : staleLeaseCheck) {
+      try {
+        presence.releaseStaleLease(s);
+      } catch (RuntimeException e) {
+        logger.warn(
+            "[service={}] could not release a stale turn lease: {}", s.name(), e.getMessage());
       }
     }
+    staleLeaseCheck = List.of();
   }
 
   /**
@@ -495,6 +514,7 @@ public final class ReconcileLoop {
     if (!(action instanceof Action.Hold)) {
       reportedHolds.remove(service.name());
     }
+    listener.decided(service.name(), action);
     if (action instanceof Action.Deploy deploy) {
       failedProbes.remove(service.name());
       // start-first needs a serving container to start beside; without one it is stop-first.

@@ -38,7 +38,7 @@ class Ec2ErrorTranslationTest {
 
   private AwsFleetCoordinator fleet() {
     return AwsFleetCoordinator.create(
-        SdkErrors.client(ElasticLoadBalancingV2Client.class), ec2, INSTANCE, metrics);
+        SdkErrors.client(ElasticLoadBalancingV2Client.class), () -> ec2, INSTANCE, metrics);
   }
 
   @Test

@@ -328,6 +328,60 @@ class TrafficScenarioTest {
     assertThat(registerReads).hasSize(2);
   }
 
+  /** An idle host on V1 whose agent crashed holding a turn, then started again. */
+  private AgentHarness restartedHoldingAStaleTurn(FakeTargetGroup[] group) throws Exception {
+    AgentHarness host = host(RolloutSpec.Strategy.STOP_FIRST, group);
+    host.pin("web", V1);
+    host.pass();
+    assertThat(host.turns.acquire(pool(host), 1, ME, Duration.ofMinutes(10))).isPresent();
+    host.restartAgent();
+    return host;
+  }
+
+  private static String pool(AgentHarness host) {
+    return host.services.get(0).traffic().targetGroupArn().value();
+  }
+
+  @Test
+  void aTurnLeaseLeftByACrashedAgent_isReleasedAtTheFirstTick() throws Exception {
+    AgentHarness host = restartedHoldingAStaleTurn(new FakeTargetGroup[1]);
+
+    host.loop.tick();
+
+    assertThat(host.turns.holders(pool(host))).isEmpty();
+  }
+
+  @Test
+  void aTurnLeaseLeftByACrashedAgent_isReleasedBeforeTheFirstDeploySeeksItsTurn_notAfter()
+      throws Exception {
+    AgentHarness host = restartedHoldingAStaleTurn(new FakeTargetGroup[1]);
+    host.pin("web", V2);
+    host.events.clear();
+    int journalBefore = host.runtime.journal().size();
+
+    // The first poll begins the deploy; the stale lease goes before the deploy takes its turn, so
+    // the turn the deploy holds while out of service is its own, and a peer must wait for it.
+    String peer = "i-0000000000000002";
+    boolean sawItOut = false;
+    Duration next = host.loop.tick();
+    for (int i = 0; i < 200 && !host.events.contains("deploy web success"); i++) {
+      List<String> journal = host.runtime.journal();
+      if (!sawItOut
+          && journal
+              .subList(journalBefore, journal.size())
+              .contains("deregister " + ME + ":18080")) {
+        sawItOut = true;
+        assertThat(host.turns.acquire(pool(host), 1, peer, Duration.ofMinutes(2))).isEmpty();
+      }
+      host.time.advance(next);
+      next = host.loop.tick();
+    }
+
+    assertThat(sawItOut).isTrue();
+    assertThat(host.events).contains("deploy web success");
+    assertThat(host.turns.holders(pool(host))).isEmpty();
+  }
+
   @Test
   void theTurnIsReleasedAtTheEnd_soThePeerCanGo() throws Exception {
     FakeTargetGroup[] group = new FakeTargetGroup[1];
