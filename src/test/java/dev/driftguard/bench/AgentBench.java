@@ -52,7 +52,8 @@ import java.util.stream.Stream;
  *       the phases it waits in. The hand-made baseline ({@code aws ssm get-parameter} + {@code
  *       docker inspect} + {@code curl} health check) runs in the same idle window.
  *   <li>{@code startup}: {@code run} from exec to the first completed pass, in sync, round robin
- *       over the variants, {@code --runs} times.
+ *       over the variants, {@code --runs} times; and to the first decision, as the agent counts it
+ *       ({@code driftguard_startup_seconds}; builds before it have no such gauge).
  *   <li>{@code soak}: one agent, a deploy every {@code --soak-every}, for {@code --soak-minutes}:
  *       RSS, threads and fds over time.
  * </ul>
