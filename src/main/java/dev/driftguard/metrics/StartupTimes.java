@@ -14,6 +14,7 @@ import java.time.Instant;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.Set;
+import java.util.function.ToDoubleFunction;
 
 /**
  * How long the agent took from its process's start to two moments, as {@code
@@ -75,10 +76,7 @@ public final class StartupTimes implements ReconcileListener {
     return this;
   }
 
-  private void gauge(
-      MeterRegistry registry,
-      String milestone,
-      java.util.function.ToDoubleFunction<StartupTimes> f) {
+  private void gauge(MeterRegistry registry, String milestone, ToDoubleFunction<StartupTimes> f) {
     Gauge.builder(AgentMetrics.PREFIX + "startup", this, f)
         .description(
             "Seconds from the process's start until every service had its first decision"
