@@ -181,17 +181,27 @@ final class Agent implements AutoCloseable {
    * @param firstPass the listener that makes it ready
    */
   record Supervision(Heartbeat heartbeat, ReconcileListener firstPass) {
+    /**
+     * @param alsoWhenReady runs once the first pass is done, after {@code READY=1} (the start-up
+     *     gauge's {@code first_pass})
+     */
     static Supervision of(
         ServiceManager manager,
         Supplier<Instant> lastTick,
         Duration pollInterval,
         List<ServiceSpec> services,
-        Clock clock) {
+        Clock clock,
+        Runnable alsoWhenReady) {
       LoopHealth liveness = LoopHealth.forWatchdog(lastTick, pollInterval, services, clock);
       Heartbeat heartbeat = new Heartbeat(manager, () -> liveness.check().healthy());
       return new Supervision(
           heartbeat,
-          new FirstPass(services.stream().map(ServiceSpec::name).toList(), heartbeat::ready));
+          new FirstPass(
+              services.stream().map(ServiceSpec::name).toList(),
+              summary -> {
+                heartbeat.ready(summary);
+                alsoWhenReady.run();
+              }));
     }
   }
 
@@ -229,19 +239,20 @@ final class Agent implements AutoCloseable {
       StatusView status =
           new StatusView(Version.current(), identity.instanceId(), config.services(), states::get);
       metrics.trackPhases(service -> states.get(service).phase());
-      Supervision supervision =
-          Supervision.of(
-              serviceManager,
-              () -> loopRef.get() == null ? null : loopRef.get().lastTick(),
-              settings.pollInterval(),
-              config.services(),
-              clock);
       StartupTimes startup =
           new StartupTimes(
                   config.services().stream().map(ServiceSpec::name).toList(),
                   StartupTimes.processStart(clock),
                   clock)
               .bindTo(metrics.registry());
+      Supervision supervision =
+          Supervision.of(
+              serviceManager,
+              () -> loopRef.get() == null ? null : loopRef.get().lastTick(),
+              settings.pollInterval(),
+              config.services(),
+              clock,
+              startup::firstPassDone);
       ReconcileListener listener =
           ReconcileListener.all(List.of(metrics, status, supervision.firstPass(), startup));
       Map<Class<? extends DesiredSource>, DesiredStateSource> sources = new HashMap<>();

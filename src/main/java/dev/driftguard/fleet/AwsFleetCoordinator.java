@@ -69,30 +69,12 @@ public final class AwsFleetCoordinator implements FleetCoordinator {
   private final Map<String, String> failedByPeers = new ConcurrentHashMap<>();
 
   /**
+   * @param ec2 the EC2 client, asked for at its first use: building it loads about 900 classes (the
+   *     JVM verifies the client against every request class of EC2's ~800 operations), half a
+   *     second of an agent's start that the first decision does not need (issue 11)
    * @param instanceId this instance: the only resource it tags, and excluded from "peers"
    * @param publishInterval the least time between two published-state writes per service ({@link
    *     #DEFAULT_PUBLISH_INTERVAL} in production)
-   */
-  public AwsFleetCoordinator(
-      ElasticLoadBalancingV2Client elbv2,
-      Ec2Client ec2,
-      String instanceId,
-      AwsCallListener listener,
-      Clock clock,
-      Duration publishInterval) {
-    this(
-        elbv2,
-        supplier(Objects.requireNonNull(ec2, "ec2")),
-        instanceId,
-        listener,
-        clock,
-        publishInterval);
-  }
-
-  /**
-   * As above, with the EC2 client built when first needed: building it loads about 900 classes (the
-   * JVM verifies the client against every request class of EC2's ~800 operations), half a second of
-   * an agent's start that the first decision does not need (issue 11).
    */
   public AwsFleetCoordinator(
       ElasticLoadBalancingV2Client elbv2,
@@ -110,10 +92,6 @@ public final class AwsFleetCoordinator implements FleetCoordinator {
     this.listener = Objects.requireNonNull(listener, "listener");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.publisher = new Ec2TagPublisher(ec2, instanceId, listener, clock, publishInterval);
-  }
-
-  private static Supplier<Ec2Client> supplier(Ec2Client client) {
-    return () -> client;
   }
 
   /** On the system clock with {@link #DEFAULT_PUBLISH_INTERVAL}. */

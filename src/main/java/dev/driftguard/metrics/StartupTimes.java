@@ -20,9 +20,10 @@ import java.util.function.ToDoubleFunction;
  * How long the agent took from its process's start to two moments, as {@code
  * driftguard_startup_seconds{milestone}}: {@code first_decision}, when every configured service had
  * its first decision (in sync, deploy, hold, ...), and {@code first_pass}, when every service had
- * been through its first pass (the moment the unit becomes ready). A restart that is slow to decide
- * is a restart that is slow to notice drift; the two tell the reads the decision needs from what
- * the pass does after it (the registration check, the published state). NaN until reached.
+ * been through its first pass ({@link FirstPass}'s moment, when the unit becomes ready). A restart
+ * that is slow to decide is a restart that is slow to notice drift; the two tell the reads the
+ * decision needs from what the pass does after it (the registration check, the published state).
+ * NaN until reached.
  */
 public final class StartupTimes implements ReconcileListener {
   /** The kernel's clock ticks a second as user space sees them: 100 on Linux. */
@@ -31,7 +32,6 @@ public final class StartupTimes implements ReconcileListener {
   private final Instant processStart;
   private final Clock clock;
   private final Set<String> undecided;
-  private final Set<String> unpassed;
   private volatile double firstDecision = Double.NaN;
   private volatile double firstPass = Double.NaN;
 
@@ -41,7 +41,6 @@ public final class StartupTimes implements ReconcileListener {
    */
   public StartupTimes(Collection<String> services, Instant processStart, Clock clock) {
     this.undecided = new LinkedHashSet<>(services);
-    this.unpassed = new LinkedHashSet<>(services);
     this.processStart = processStart;
     this.clock = clock;
   }
@@ -101,18 +100,9 @@ public final class StartupTimes implements ReconcileListener {
     }
   }
 
-  @Override
-  public synchronized void passFinished(String service, boolean inSync, Action action) {
-    passed(service);
-  }
-
-  @Override
-  public synchronized void passFailed(String service, RuntimeException error) {
-    passed(service);
-  }
-
-  private void passed(String service) {
-    if (unpassed.remove(service) && unpassed.isEmpty()) {
+  /** The first pass is done for every service ({@link FirstPass} tells, once). */
+  public void firstPassDone() {
+    if (Double.isNaN(firstPass)) {
       firstPass = sinceStart();
     }
   }

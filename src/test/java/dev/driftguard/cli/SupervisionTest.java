@@ -41,8 +41,11 @@ class SupervisionTest {
           SystemdNotifySocket.fromEnvironment(
               Map.of("NOTIFY_SOCKET", systemd.name(), "WATCHDOG_USEC", "200000"),
               ProcessHandle.current().pid());
+      java.util.concurrent.atomic.AtomicInteger alsoReady =
+          new java.util.concurrent.atomic.AtomicInteger();
       Agent.Supervision supervision =
-          Agent.Supervision.of(manager, lastTick::get, POLL, SERVICES, time);
+          Agent.Supervision.of(
+              manager, lastTick::get, POLL, SERVICES, time, alsoReady::incrementAndGet);
       supervision.heartbeat().start();
       try {
         // Starting: the loop lives (the first pass is under way), so start-up is extended, not
@@ -52,12 +55,15 @@ class SupervisionTest {
         supervision.firstPass().passFinished("web", true, new Action.InSync());
         assertThat(messagesFor(systemd, Duration.ofMillis(300)))
             .allMatch(m -> m.startsWith("EXTEND_TIMEOUT_USEC="));
+        assertThat(alsoReady).hasValue(0);
 
         // The last service's pass ends the first pass, failed or not.
         supervision.firstPass().passFailed("worker", new RuntimeException("engine unreachable"));
         assertThat(nextOtherThanExtend(systemd))
             .isEqualTo(
                 "READY=1\nSTATUS=first reconcile pass done: 2 services, 1 in sync, 1 failed");
+        supervision.firstPass().passFinished("web", true, new Action.InSync());
+        assertThat(alsoReady).hasValue(1);
 
         // Alive: a watchdog message every beat while the loop keeps ticking.
         for (int i = 0; i < 3; i++) {
@@ -93,7 +99,7 @@ class SupervisionTest {
           SystemdNotifySocket.fromEnvironment(
               Map.of("NOTIFY_SOCKET", systemd.name()), ProcessHandle.current().pid());
       Agent.Supervision supervision =
-          Agent.Supervision.of(manager, lastTick::get, POLL, SERVICES, time);
+          Agent.Supervision.of(manager, lastTick::get, POLL, SERVICES, time, () -> {});
 
       supervision.heartbeat().beat();
       assertThat(systemd.receive(WAIT)).startsWith("EXTEND_TIMEOUT_USEC=");

@@ -67,7 +67,7 @@ class AwsFleetCoordinatorTest {
     aws.addInstance(me, Map.of("Name", "web_staging"));
     aws.addInstance(peer, Map.of("Name", "web_staging"));
     aws.addInstance(otherPeer, Map.of("Name", "web_staging"));
-    fleet = new AwsFleetCoordinator(clients.elbv2(), clients.ec2(), me, listener, time, INTERVAL);
+    fleet = new AwsFleetCoordinator(clients.elbv2(), clients::ec2, me, listener, time, INTERVAL);
     web =
         service(
             "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef");
@@ -108,7 +108,7 @@ class AwsFleetCoordinatorTest {
       String id = Ec2Service.newInstanceId();
       aws.addInstance(id, Map.of());
       AwsFleetCoordinator host =
-          new AwsFleetCoordinator(clients.elbv2(), clients.ec2(), id, listener, time, INTERVAL);
+          new AwsFleetCoordinator(clients.elbv2(), clients::ec2, id, listener, time, INTERVAL);
       host.fleetSize(2000);
       hosts.add(host);
     }

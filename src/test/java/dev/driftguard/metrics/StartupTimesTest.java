@@ -23,19 +23,18 @@ class StartupTimesTest {
       new StartupTimes(List.of("web", "worker"), start, clock).bindTo(registry);
 
   @Test
-  void eachMilestone_isReachedWhenEveryServiceHasReachedIt_countedFromTheProcessStart() {
+  void theDecision_whenEveryServiceHasDecided_thePass_whenTheFirstPassIsDone_fromTheProcessStart() {
     clock.advance(Duration.ofMillis(600));
     times.decided("web", new Action.InSync());
     assertThat(times.firstDecision()).isNaN();
 
     clock.advance(Duration.ofMillis(300));
     times.decided("worker", new Action.InSync());
-    times.passFinished("web", true, new Action.InSync());
     clock.advance(Duration.ofMillis(200));
-    times.passFailed("worker", new RuntimeException("SSM throttled"));
+    times.firstPassDone();
     clock.advance(Duration.ofSeconds(30));
     times.decided("web", new Action.InSync());
-    times.passFinished("worker", true, new Action.InSync());
+    times.firstPassDone();
 
     assertThat(times.firstDecision()).isCloseTo(1.3, within(1e-9));
     assertThat(times.firstPass()).isCloseTo(1.5, within(1e-9));

@@ -135,7 +135,7 @@ public final class ModelAgent implements SimHost {
     this.fleet =
         new AwsFleetCoordinator(
             wiring.elbv2(),
-            wiring.ec2(),
+            wiring::ec2,
             wiring.instanceId(),
             AwsCallListener.NONE,
             wiring.clock(),

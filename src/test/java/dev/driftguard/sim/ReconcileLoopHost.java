@@ -60,7 +60,7 @@ public final class ReconcileLoopHost implements SimHost {
             .fleet(
                 new AwsFleetCoordinator(
                     w.elbv2(),
-                    w.ec2(),
+                    w::ec2,
                     w.instanceId(),
                     calls,
                     w.clock(),

@@ -37,7 +37,7 @@ public final class LocalAwsContractTargetGroup implements ContractTargetGroup {
   public FleetCoordinator fleet(String host, Clock clock) {
     return new AwsFleetCoordinator(
         group.clients().elbv2(),
-        group.clients().ec2(),
+        group.clients()::ec2,
         host,
         AwsCallListener.NONE,
         clock,
