@@ -4,7 +4,9 @@ import dev.driftguard.aws.AwsErrors;
 import dev.driftguard.model.AwsCallListener;
 import dev.driftguard.model.GroupSettings;
 import dev.driftguard.model.InvalidValueException;
+import dev.driftguard.model.TargetCall;
 import dev.driftguard.model.TargetHealthCheck;
+import dev.driftguard.model.TargetId;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -41,8 +43,12 @@ import software.amazon.awssdk.services.dynamodb.model.ResourceNotFoundException;
  * host, is {@code pool = "census#" + pool}, {@code slot = 0}, with {@code targets} (S: one {@code
  * instanceId port state} per line), {@code number} (N: its place in the census's order) and {@code
  * sharedAt} (N, epoch milliseconds of the writer's clock); its counter, {@code slot = 1}, holds
- * {@code reserved} (N: the last number taken, before a read of ELBv2). Items are never deleted: a
- * released slot keeps its generation, so fencing tokens only grow.
+ * {@code reserved} (N: the last number taken, before a read of ELBv2). A held lease may carry its
+ * holder's intent ({@link #postIntent}): {@code intent} (S: {@code REGISTER} or {@code
+ * DEREGISTER}), {@code intentTarget} (S: {@code instanceId port}), {@code intentNumber} (N) and,
+ * once a peer's call carried it, {@code intentDone} (N: the number done); a release or a takeover
+ * removes them. Items are never deleted: a released slot keeps its generation, so fencing tokens
+ * only grow.
  *
  * <p>A takeover writes on the condition that the generation is still the one it read and that the
  * expiry is still before its cutoff (now minus the maximum skew; for a released slot, resting until
@@ -69,19 +75,30 @@ public final class DynamoDbTurnLease implements TurnLease {
   static final String SHARED_AT = "sharedAt";
   static final String NUMBER = "number";
   static final String RESERVED = "reserved";
+  static final String INTENT = "intent";
+  static final String INTENT_TARGET = "intentTarget";
+  static final String INTENT_NUMBER = "intentNumber";
+  static final String INTENT_DONE = "intentDone";
+
+  /** Every attribute of a lease's intent, for the writes that withdraw it. */
+  private static final String NO_INTENT_ATTRIBUTES = "#intent, #itarget, #ino, #idone";
 
   /** The census counter's item: {@code pool = "census#" + pool}, beside the census (slot 0). */
   static final int COUNTER_SLOT = 1;
 
   private static final Map<String, String> NAMES =
-      Map.of(
-          "#pool", POOL,
-          "#owner", OWNER,
-          "#gen", GENERATION,
-          "#exp", EXPIRES_AT,
-          "#state", STATE,
-          "#num", NUMBER,
-          "#res", RESERVED);
+      Map.ofEntries(
+          Map.entry("#pool", POOL),
+          Map.entry("#owner", OWNER),
+          Map.entry("#gen", GENERATION),
+          Map.entry("#exp", EXPIRES_AT),
+          Map.entry("#state", STATE),
+          Map.entry("#num", NUMBER),
+          Map.entry("#res", RESERVED),
+          Map.entry("#intent", INTENT),
+          Map.entry("#itarget", INTENT_TARGET),
+          Map.entry("#ino", INTENT_NUMBER),
+          Map.entry("#idone", INTENT_DONE));
 
   private final DynamoDbClient dynamo;
   private final String table;
@@ -195,7 +212,7 @@ public final class DynamoDbTurnLease implements TurnLease {
     // The slot keeps its generation; without an owner, its expiry is when it is free again.
     updateIf(
         key(LEASE_PREFIX + lease.pool(), lease.slot()),
-        "SET #exp = :free REMOVE #owner",
+        "SET #exp = :free REMOVE #owner, " + NO_INTENT_ATTRIBUTES,
         "#owner = :owner AND #gen = :gen",
         Map.of(
             ":free",
@@ -395,6 +412,110 @@ public final class DynamoDbTurnLease implements TurnLease {
     item.put(SHARED_AT, n(clock.millis()));
     // A peer's census from a later read may have landed first: it stays.
     putIf(item, "attribute_not_exists(#num) OR #num < :num", Map.of(":num", n(number)));
+  }
+
+  @Override
+  public boolean sharesIntents() {
+    return true;
+  }
+
+  @Override
+  public long postIntent(Lease lease, TargetCall kind, TargetId target) {
+    // Compared only with the numbers this lease's holder posted before: a caller that read an
+    // older intent must not mark this one done. Milliseconds make them grow (a holder posts at
+    // most a few a minute); the random part keeps two posts of the same millisecond apart.
+    long number = clock.millis() * 1000 + random.nextInt(1000);
+    Map<String, AttributeValue> values = new HashMap<>(ownerValues(lease));
+    values.put(":kind", s(kind.name()));
+    values.put(":target", s(target.instanceId() + " " + target.port()));
+    values.put(":no", n(number));
+    boolean posted =
+        updateIf(
+            key(LEASE_PREFIX + lease.pool(), lease.slot()),
+            "SET #intent = :kind, #itarget = :target, #ino = :no REMOVE #idone",
+            "#owner = :owner AND #gen = :gen",
+            values);
+    return posted ? number : NO_INTENT;
+  }
+
+  @Override
+  public List<Intent> pendingIntents(String pool, TargetCall kind) {
+    long now = clock.instant().toEpochMilli();
+    List<Intent> pending = new ArrayList<>();
+    for (Map<String, AttributeValue> item : query(LEASE_PREFIX + pool)) {
+      if (!item.containsKey(OWNER)
+          || number(item, EXPIRES_AT) < now
+          || !item.containsKey(INTENT)
+          || !kind.name().equals(item.get(INTENT).s())
+          || !item.containsKey(INTENT_NUMBER)
+          || number(item, INTENT_NUMBER) == number(item, INTENT_DONE)) {
+        continue;
+      }
+      target(item)
+          .ifPresent(
+              t ->
+                  pending.add(new Intent(lease(pool, item), kind, t, number(item, INTENT_NUMBER))));
+    }
+    return List.copyOf(pending);
+  }
+
+  @Override
+  public void markDone(Intent intent) {
+    Map<String, AttributeValue> values = new HashMap<>(ownerValues(intent.lease()));
+    values.put(":no", n(intent.number()));
+    updateIf(
+        key(LEASE_PREFIX + intent.lease().pool(), intent.lease().slot()),
+        "SET #idone = :no",
+        "#owner = :owner AND #gen = :gen AND #ino = :no",
+        values);
+  }
+
+  @Override
+  public boolean settleIntent(Lease lease, long number) {
+    Map<String, AttributeValue> values = new HashMap<>(ownerValues(lease));
+    values.put(":no", n(number));
+    boolean withdrawn =
+        updateIf(
+            key(LEASE_PREFIX + lease.pool(), lease.slot()),
+            "REMOVE " + NO_INTENT_ATTRIBUTES,
+            "#owner = :owner AND #gen = :gen AND #ino = :no AND attribute_not_exists(#idone)",
+            values);
+    if (withdrawn) {
+      return false;
+    }
+    // Refused: a peer marked it done, or the lease moved on (then nothing was done for it).
+    Map<String, AttributeValue> item = consistentGet(LEASE_PREFIX + lease.pool(), lease.slot());
+    return item != null
+        && item.containsKey(INTENT_DONE)
+        && number(item, INTENT_NUMBER) == number
+        && number(item, INTENT_DONE) == number;
+  }
+
+  @Override
+  public void clearIntent(Lease lease) {
+    updateIf(
+        key(LEASE_PREFIX + lease.pool(), lease.slot()),
+        "REMOVE " + NO_INTENT_ATTRIBUTES,
+        "#owner = :owner AND #gen = :gen",
+        ownerValues(lease));
+  }
+
+  private static Map<String, AttributeValue> ownerValues(Lease lease) {
+    return Map.of(":owner", s(lease.owner()), ":gen", n(lease.generation()));
+  }
+
+  /** The target an intent names ({@code instanceId port}); empty when written by something else. */
+  private static Optional<TargetId> target(Map<String, AttributeValue> item) {
+    AttributeValue v = item.get(INTENT_TARGET);
+    String[] parts = v == null || v.s() == null ? new String[0] : v.s().split(" ");
+    if (parts.length != 2 || parts[0].isBlank()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(new TargetId(parts[0], Integer.parseInt(parts[1])));
+    } catch (NumberFormatException e) {
+      return Optional.empty();
+    }
   }
 
   // ---- DynamoDB calls ------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 package dev.driftguard.fleet;
 
 import dev.driftguard.model.GroupSettings;
+import dev.driftguard.model.TargetCall;
+import dev.driftguard.model.TargetId;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -145,6 +147,68 @@ public interface TurnLease {
 
   /** No census number: none is shared, or none could be taken. */
   long NO_CENSUS = -1;
+
+  /**
+   * Posts on {@code lease} that its holder is about to make {@code kind} for its target {@code
+   * target}, so that a peer making the same call meanwhile puts the target in its own ({@link
+   * #pendingIntents}, {@link #markDone}): one ELBv2 call then serves several turns, where every
+   * turn made two calls of the account's one registration bucket (4/s). Replaces the lease's
+   * previous intent. The holder then waits a moment and {@link #settleIntent settles} it.
+   *
+   * @return the intent's number, unique to it; {@link #NO_INTENT} when this port shares none (a
+   *     host alone) or the lease is no longer {@code lease.generation()} of its owner
+   */
+  default long postIntent(Lease lease, TargetCall kind, TargetId target) {
+    return NO_INTENT;
+  }
+
+  /**
+   * Intents of {@code kind} posted in {@code pool} on leases held and not expired (this host's
+   * clock), neither settled nor marked done. Strongly consistent.
+   */
+  default List<Intent> pendingIntents(String pool, TargetCall kind) {
+    return List.of();
+  }
+
+  /**
+   * Marks {@code intent} done, after an ELBv2 call that carried its target returned; nothing when
+   * its holder settled or replaced it meanwhile (that holder calls for itself: the same call twice
+   * is harmless, ELBv2's calls are idempotent).
+   */
+  default void markDone(Intent intent) {}
+
+  /**
+   * Ends intent {@code number} of {@code lease}: true when a peer's call carried it (marked done),
+   * false when it is withdrawn undone (or gone), and its holder must call for itself. After either,
+   * no peer reads it as pending; a peer that read it before may still have its call land, within
+   * that call's deadline.
+   */
+  default boolean settleIntent(Lease lease, long number) {
+    return false;
+  }
+
+  /**
+   * Withdraws whatever intent {@code lease} carries, done or not: an agent that restarted
+   * mid-deploy does not know what its predecessor posted.
+   */
+  default void clearIntent(Lease lease) {}
+
+  /** Whether this port shares intents ({@link #postIntent}): a table all the pool's hosts use. */
+  default boolean sharesIntents() {
+    return false;
+  }
+
+  /** No intent: none is shared, or it could not be posted. */
+  long NO_INTENT = -1;
+
+  /** An intent as a peer reads it: whose lease carries it, the call, the target and its number. */
+  record Intent(Lease lease, TargetCall kind, TargetId target, long number) {
+    public Intent {
+      Objects.requireNonNull(lease, "lease");
+      Objects.requireNonNull(kind, "kind");
+      Objects.requireNonNull(target, "target");
+    }
+  }
 
   /**
    * One slot's lease.

@@ -3,10 +3,14 @@ package dev.driftguard.traffic;
 import dev.driftguard.aws.AwsErrors;
 import dev.driftguard.model.AwsCallListener;
 import dev.driftguard.model.GroupSettings;
+import dev.driftguard.model.TargetCall;
 import dev.driftguard.model.TargetHealthCheck;
+import dev.driftguard.model.TargetId;
 import dev.driftguard.model.TargetState;
 import dev.driftguard.model.TrafficSpec;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -14,6 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.elasticloadbalancingv2.ElasticLoadBalancingV2Client;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.DescribeTargetGroupAttributesResponse;
@@ -96,6 +101,45 @@ public final class Elbv2TrafficGate implements TrafficGate {
         arn,
         hostPort,
         () -> elbv2.deregisterTargets(b -> b.targetGroupArn(arn).targets(target(hostPort))));
+  }
+
+  @Override
+  public void call(TargetCall call, TrafficSpec traffic, int hostPort, List<TargetId> peers) {
+    if (peers.isEmpty()) {
+      TrafficGate.super.call(call, traffic, hostPort, peers);
+      return;
+    }
+    String arn = traffic.targetGroupArn().value();
+    List<TargetDescription> targets = new ArrayList<>();
+    targets.add(target(hostPort));
+    for (TargetId peer : peers) {
+      targets.add(TargetDescription.builder().id(peer.instanceId()).port(peer.port()).build());
+    }
+    // The deadline covers the SDK's retries: a peer counts on this call landing within it or
+    // never (TrafficGate#BATCH_DEADLINE).
+    if (call == TargetCall.REGISTER) {
+      call(
+          "RegisterTargets",
+          arn,
+          hostPort,
+          () ->
+              elbv2.registerTargets(
+                  b ->
+                      b.targetGroupArn(arn)
+                          .targets(targets)
+                          .overrideConfiguration(o -> o.apiCallTimeout(BATCH_DEADLINE))));
+    } else {
+      call(
+          "DeregisterTargets",
+          arn,
+          hostPort,
+          () ->
+              elbv2.deregisterTargets(
+                  b ->
+                      b.targetGroupArn(arn)
+                          .targets(targets)
+                          .overrideConfiguration(o -> o.apiCallTimeout(BATCH_DEADLINE))));
+    }
   }
 
   @Override
@@ -265,8 +309,10 @@ public final class Elbv2TrafficGate implements TrafficGate {
           (hostPort == null ? "" : "target " + instanceId + ":" + hostPort + " in ")
               + "target group "
               + arn;
-      throw new TrafficGateException(
-          AwsErrors.failed("ELBv2", operation, context, e), AwsErrors.throttled(e), e);
+      // A call carrying peers that ran out of its deadline may land yet, or not: tried again
+      // after a pause, as a throttled one is, rather than ending the deploy.
+      boolean retry = AwsErrors.throttled(e) || e instanceof ApiCallTimeoutException;
+      throw new TrafficGateException(AwsErrors.failed("ELBv2", operation, context, e), retry, e);
     }
   }
 }

@@ -1,10 +1,13 @@
 package dev.driftguard.traffic;
 
 import dev.driftguard.model.GroupSettings;
+import dev.driftguard.model.TargetCall;
 import dev.driftguard.model.TargetHealthCheck;
+import dev.driftguard.model.TargetId;
 import dev.driftguard.model.TargetState;
 import dev.driftguard.model.TrafficSpec;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -21,6 +24,35 @@ public interface TrafficGate {
 
   /** Deregisters this instance on {@code hostPort}; new requests stop, in-flight ones drain. */
   void deregister(TrafficSpec traffic, int hostPort);
+
+  /**
+   * How long a call that carries peers' targets ({@link #call}) may take, retries included. A peer
+   * whose intent the call carries counts on it having landed by then or never: after settling its
+   * intent it waits this long (plus a margin) before it makes the opposite call, so that a late
+   * deregistration cannot take out a target it has just registered again.
+   */
+  Duration BATCH_DEADLINE = Duration.ofSeconds(10);
+
+  /**
+   * Makes {@code call} for this instance on {@code hostPort} and for {@code peers} (other
+   * instances' targets in the same group) in one request, which ends within {@link
+   * #BATCH_DEADLINE}, retries included, when it carries any peer. A gate that cannot call for peers
+   * makes this host's call alone, and refuses peers.
+   *
+   * @throws UnsupportedOperationException when {@code peers} is not empty and this gate cannot
+   *     carry them
+   */
+  default void call(TargetCall call, TrafficSpec traffic, int hostPort, List<TargetId> peers) {
+    if (!peers.isEmpty()) {
+      throw new UnsupportedOperationException(
+          getClass().getName() + " makes calls for this host only, not for " + peers);
+    }
+    if (call == TargetCall.REGISTER) {
+      register(traffic, hostPort);
+    } else {
+      deregister(traffic, hostPort);
+    }
+  }
 
   /** The target's state now, as the load balancer reports it. */
   TargetState state(TrafficSpec traffic, int hostPort);

@@ -3,11 +3,14 @@ package dev.driftguard.fleet;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.driftguard.fleet.TurnLease.Intent;
 import dev.driftguard.fleet.TurnLease.Lease;
 import dev.driftguard.fleet.TurnLease.Run;
 import dev.driftguard.fleet.TurnLease.RunState;
 import dev.driftguard.model.GroupSettings;
+import dev.driftguard.model.TargetCall;
 import dev.driftguard.model.TargetHealthCheck;
+import dev.driftguard.model.TargetId;
 import dev.driftguard.model.TargetState;
 import dev.driftguard.testing.FakeTime;
 import java.time.Clock;
@@ -50,6 +53,71 @@ public abstract class TurnLeaseContract {
 
   private TurnLease skewed(Duration skew) {
     return lease(Clock.offset(time, skew));
+  }
+
+  @Test
+  void anIntent_isPendingForPeers_untilAPeerMarksItDone_andThenSettlesAsDone() {
+    Lease a = host().acquire(POOL, 3, "i-a", TTL).orElseThrow();
+    Lease b = host().acquire(POOL, 3, "i-b", TTL).orElseThrow();
+    long na = host().postIntent(a, TargetCall.DEREGISTER, new TargetId("i-a", 8080));
+    long nb = host().postIntent(b, TargetCall.REGISTER, new TargetId("i-b", 8081));
+    assertThat(na).isNotEqualTo(TurnLease.NO_INTENT);
+
+    List<Intent> pending = host().pendingIntents(POOL, TargetCall.DEREGISTER);
+    assertThat(pending)
+        .extracting(Intent::target, Intent::number)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple(new TargetId("i-a", 8080), na));
+    assertThat(host().pendingIntents(POOL, TargetCall.REGISTER))
+        .extracting(Intent::target)
+        .containsExactly(new TargetId("i-b", 8081));
+
+    host().markDone(pending.get(0));
+
+    assertThat(host().pendingIntents(POOL, TargetCall.DEREGISTER)).isEmpty();
+    assertThat(host().settleIntent(a, na)).isTrue();
+    assertThat(host().settleIntent(b, nb)).isFalse();
+    assertThat(host().pendingIntents(POOL, TargetCall.REGISTER)).isEmpty();
+  }
+
+  @Test
+  void aWithdrawnIntent_isNotMarkedDoneByALateCaller_andIsPendingNoMore() {
+    Lease a = host().acquire(POOL, 3, "i-a", TTL).orElseThrow();
+    long first = host().postIntent(a, TargetCall.DEREGISTER, new TargetId("i-a", 8080));
+    Intent readByACaller = host().pendingIntents(POOL, TargetCall.DEREGISTER).get(0);
+
+    assertThat(host().settleIntent(a, first)).isFalse();
+    host().markDone(readByACaller);
+
+    assertThat(host().pendingIntents(POOL, TargetCall.DEREGISTER)).isEmpty();
+    // A new intent is not taken for done by the caller's mark of the old one.
+    time.advance(Duration.ofSeconds(1));
+    long second = host().postIntent(a, TargetCall.REGISTER, new TargetId("i-a", 8080));
+    host().markDone(readByACaller);
+    assertThat(host().pendingIntents(POOL, TargetCall.REGISTER)).hasSize(1);
+    assertThat(host().settleIntent(a, second)).isFalse();
+  }
+
+  @Test
+  void anIntent_goesWithItsLease_releasedTakenOverOrCleared() {
+    Lease a = host().acquire(POOL, 2, "i-a", TTL).orElseThrow();
+    host().postIntent(a, TargetCall.DEREGISTER, new TargetId("i-a", 8080));
+    host().release(a);
+    assertThat(host().pendingIntents(POOL, TargetCall.DEREGISTER)).isEmpty();
+    assertThat(host().postIntent(a, TargetCall.DEREGISTER, new TargetId("i-a", 8080)))
+        .isEqualTo(TurnLease.NO_INTENT);
+
+    Lease b = host().acquire(POOL, 1, "i-b", TTL).orElseThrow();
+    host().postIntent(b, TargetCall.DEREGISTER, new TargetId("i-b", 8080));
+    host().clearIntent(b);
+    assertThat(host().pendingIntents(POOL, TargetCall.DEREGISTER)).isEmpty();
+
+    host().postIntent(b, TargetCall.DEREGISTER, new TargetId("i-b", 8080));
+    time.advance(TTL.plus(MAX_SKEW).plusSeconds(1));
+    // Expired: its holder is presumed dead, and its intent is nobody's to carry out.
+    assertThat(host().pendingIntents(POOL, TargetCall.DEREGISTER)).isEmpty();
+    Lease c = host().acquire(POOL, 1, "i-c", TTL).orElseThrow();
+    assertThat(c.slot()).isEqualTo(b.slot());
+    assertThat(host().pendingIntents(POOL, TargetCall.DEREGISTER)).isEmpty();
   }
 
   @Test

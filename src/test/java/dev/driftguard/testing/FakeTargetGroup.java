@@ -5,7 +5,9 @@ import dev.driftguard.fleet.FleetCoordinator.PublishedState;
 import dev.driftguard.fleet.PublishedStateTags;
 import dev.driftguard.model.Digest;
 import dev.driftguard.model.ServiceSpec;
+import dev.driftguard.model.TargetCall;
 import dev.driftguard.model.TargetHealthCheck;
+import dev.driftguard.model.TargetId;
 import dev.driftguard.model.TargetState;
 import dev.driftguard.model.TrafficSpec;
 import dev.driftguard.traffic.TrafficGate;
@@ -113,6 +115,23 @@ public final class FakeTargetGroup {
         synchronized (FakeTargetGroup.this) {
           if (states.remove(me + ":" + hostPort) != null) {
             journal.accept("deregister " + me + ":" + hostPort);
+          }
+        }
+      }
+
+      @Override
+      public void call(TargetCall call, TrafficSpec traffic, int hostPort, List<TargetId> peers) {
+        synchronized (FakeTargetGroup.this) {
+          List<TargetId> all = new ArrayList<>();
+          all.add(new TargetId(me, hostPort));
+          all.addAll(peers);
+          for (TargetId t : all) {
+            if (call == TargetCall.REGISTER) {
+              journal.accept("register " + t);
+              states.put(t.toString(), "healthy");
+            } else if (states.remove(t.toString()) != null) {
+              journal.accept("deregister " + t);
+            }
           }
         }
       }

@@ -3,6 +3,8 @@ package dev.driftguard.testing;
 import dev.driftguard.fleet.FleetCoordinator;
 import dev.driftguard.fleet.TurnLease;
 import dev.driftguard.model.GroupSettings;
+import dev.driftguard.model.TargetCall;
+import dev.driftguard.model.TargetId;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -37,6 +39,36 @@ public class ForwardingTurnLease implements TurnLease {
   @Override
   public List<Lease> holders(String pool) {
     return table.holders(pool);
+  }
+
+  @Override
+  public boolean sharesIntents() {
+    return table.sharesIntents();
+  }
+
+  @Override
+  public long postIntent(Lease lease, TargetCall kind, TargetId target) {
+    return table.postIntent(lease, kind, target);
+  }
+
+  @Override
+  public List<Intent> pendingIntents(String pool, TargetCall kind) {
+    return table.pendingIntents(pool, kind);
+  }
+
+  @Override
+  public void markDone(Intent intent) {
+    table.markDone(intent);
+  }
+
+  @Override
+  public boolean settleIntent(Lease lease, long number) {
+    return table.settleIntent(lease, number);
+  }
+
+  @Override
+  public void clearIntent(Lease lease) {
+    table.clearIntent(lease);
   }
 
   @Override

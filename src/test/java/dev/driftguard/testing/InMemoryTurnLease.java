@@ -3,6 +3,8 @@ package dev.driftguard.testing;
 import dev.driftguard.fleet.FleetCoordinator;
 import dev.driftguard.fleet.TurnLease;
 import dev.driftguard.model.GroupSettings;
+import dev.driftguard.model.TargetCall;
+import dev.driftguard.model.TargetId;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -19,7 +21,22 @@ import java.util.Optional;
  * {@link #as(Clock)} gives a view of it through another host's clock, so tests can skew clocks.
  */
 public final class InMemoryTurnLease implements TurnLease {
-  private record Slot(String owner, long generation, Instant expiresAt) {}
+  private record Slot(String owner, long generation, Instant expiresAt, Posted intent) {
+    Slot(String owner, long generation, Instant expiresAt) {
+      this(owner, generation, expiresAt, null);
+    }
+
+    Slot withIntent(Posted posted) {
+      return new Slot(owner, generation, expiresAt, posted);
+    }
+
+    boolean heldAs(Lease lease) {
+      return lease.owner().equals(owner) && generation == lease.generation();
+    }
+  }
+
+  /** A lease's intent: the call, its target, its number, and whether a peer's call carried it. */
+  private record Posted(TargetCall kind, TargetId target, long number, boolean done) {}
 
   private record RunRecord(String owner, long generation, RunState state, Instant expiresAt) {}
 
@@ -33,6 +50,7 @@ public final class InMemoryTurnLease implements TurnLease {
   private final Map<String, Shared> shared;
   private final Map<String, Census> censuses;
   private final Map<String, Long> reserved;
+  private final long[] intentNumbers;
   private final Clock clock;
   private final Duration maxSkew;
 
@@ -44,6 +62,7 @@ public final class InMemoryTurnLease implements TurnLease {
         new HashMap<>(),
         new HashMap<>(),
         new HashMap<>(),
+        new long[1],
         clock,
         maxSkew);
   }
@@ -55,6 +74,7 @@ public final class InMemoryTurnLease implements TurnLease {
       Map<String, Shared> shared,
       Map<String, Census> censuses,
       Map<String, Long> reserved,
+      long[] intentNumbers,
       Clock clock,
       Duration maxSkew) {
     this.lock = lock;
@@ -63,13 +83,15 @@ public final class InMemoryTurnLease implements TurnLease {
     this.shared = shared;
     this.censuses = censuses;
     this.reserved = reserved;
+    this.intentNumbers = intentNumbers;
     this.clock = clock;
     this.maxSkew = maxSkew;
   }
 
   /** The same leases, seen by a host whose clock is {@code clock}. */
   public InMemoryTurnLease as(Clock clock) {
-    return new InMemoryTurnLease(lock, pools, runs, shared, censuses, reserved, clock, maxSkew);
+    return new InMemoryTurnLease(
+        lock, pools, runs, shared, censuses, reserved, intentNumbers, clock, maxSkew);
   }
 
   @Override
@@ -135,7 +157,7 @@ public final class InMemoryTurnLease implements TurnLease {
       for (var e : all.entrySet()) {
         Slot s = e.getValue();
         if (owner.equals(s.owner())) {
-          all.put(e.getKey(), new Slot(owner, s.generation(), now.plus(ttl)));
+          all.put(e.getKey(), new Slot(owner, s.generation(), now.plus(ttl), s.intent()));
           return Optional.of(new Lease(pool, e.getKey(), owner, s.generation(), now.plus(ttl)));
         }
         if (taken(s, now, cutoff)) {
@@ -165,7 +187,8 @@ public final class InMemoryTurnLease implements TurnLease {
       if (s == null || !lease.owner().equals(s.owner()) || s.generation() != lease.generation()) {
         return false;
       }
-      all.put(lease.slot(), new Slot(s.owner(), s.generation(), clock.instant().plus(ttl)));
+      all.put(
+          lease.slot(), new Slot(s.owner(), s.generation(), clock.instant().plus(ttl), s.intent()));
       return true;
     }
   }
@@ -259,6 +282,97 @@ public final class InMemoryTurnLease implements TurnLease {
         && r.state() == RunState.RUNNING
         && r.owner().equals(run.owner())
         && r.generation() == run.generation();
+  }
+
+  @Override
+  public boolean sharesIntents() {
+    return true;
+  }
+
+  @Override
+  public long postIntent(Lease lease, TargetCall kind, TargetId target) {
+    synchronized (lock) {
+      Slot s = slot(lease);
+      if (s == null || !s.heldAs(lease)) {
+        return NO_INTENT;
+      }
+      long number = ++intentNumbers[0];
+      slots(lease).put(lease.slot(), s.withIntent(new Posted(kind, target, number, false)));
+      return number;
+    }
+  }
+
+  @Override
+  public List<Intent> pendingIntents(String pool, TargetCall kind) {
+    synchronized (lock) {
+      Instant now = clock.instant();
+      List<Intent> pending = new ArrayList<>();
+      pools
+          .getOrDefault(pool, Map.of())
+          .forEach(
+              (slot, s) -> {
+                Posted p = s.intent();
+                if (s.owner() != null
+                    && !s.expiresAt().isBefore(now)
+                    && p != null
+                    && p.kind() == kind
+                    && !p.done()) {
+                  Lease held = new Lease(pool, slot, s.owner(), s.generation(), s.expiresAt());
+                  pending.add(new Intent(held, kind, p.target(), p.number()));
+                }
+              });
+      return List.copyOf(pending);
+    }
+  }
+
+  @Override
+  public void markDone(Intent intent) {
+    synchronized (lock) {
+      Slot s = slot(intent.lease());
+      if (s != null
+          && s.heldAs(intent.lease())
+          && s.intent() != null
+          && s.intent().number() == intent.number()) {
+        Posted p = s.intent();
+        slots(intent.lease())
+            .put(
+                intent.lease().slot(),
+                s.withIntent(new Posted(p.kind(), p.target(), p.number(), true)));
+      }
+    }
+  }
+
+  @Override
+  public boolean settleIntent(Lease lease, long number) {
+    synchronized (lock) {
+      Slot s = slot(lease);
+      if (s == null || !s.heldAs(lease) || s.intent() == null || s.intent().number() != number) {
+        return false;
+      }
+      if (s.intent().done()) {
+        return true;
+      }
+      slots(lease).put(lease.slot(), s.withIntent(null));
+      return false;
+    }
+  }
+
+  @Override
+  public void clearIntent(Lease lease) {
+    synchronized (lock) {
+      Slot s = slot(lease);
+      if (s != null && s.heldAs(lease)) {
+        slots(lease).put(lease.slot(), s.withIntent(null));
+      }
+    }
+  }
+
+  private Map<Integer, Slot> slots(Lease lease) {
+    return pools.computeIfAbsent(lease.pool(), k -> new HashMap<>());
+  }
+
+  private Slot slot(Lease lease) {
+    return slots(lease).get(lease.slot());
   }
 
   /** Held and not expired beyond the skew, or released and resting until after now. */

@@ -8,8 +8,10 @@ import dev.driftguard.model.DesiredSource;
 import dev.driftguard.model.GroupSettings;
 import dev.driftguard.model.RolloutSpec;
 import dev.driftguard.model.ServiceSpec;
+import dev.driftguard.model.TargetCall;
 import dev.driftguard.model.TargetGroupArn;
 import dev.driftguard.model.TargetHealthCheck;
+import dev.driftguard.model.TargetId;
 import dev.driftguard.model.TargetState;
 import dev.driftguard.model.TrafficSpec;
 import dev.driftguard.testing.RecordingAwsCalls;
@@ -18,8 +20,10 @@ import dev.driftguard.testing.aws.AwsFault;
 import dev.driftguard.testing.aws.Ec2Service;
 import dev.driftguard.testing.aws.FaultRule;
 import dev.driftguard.testing.aws.LocalAws;
+import dev.driftguard.testing.aws.TargetGroup;
 import dev.driftguard.testing.aws.TargetGroupConfig;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
@@ -132,6 +136,44 @@ class Elbv2TrafficGateTest {
     gate.deregister(web.traffic(), app.port());
     gate.deregister(web.traffic(), app.port());
     assertThat(gate.state(web.traffic(), app.port())).isEqualTo(TargetState.DRAINING);
+  }
+
+  @Test
+  void call_carryingPeers_changesEveryTargetInOneRequest() {
+    String arn = group("web", 2, Duration.ofSeconds(5));
+    ServiceSpec web = service(arn);
+    String peer1 = Ec2Service.newInstanceId();
+    String peer2 = Ec2Service.newInstanceId();
+    aws.addInstance(peer1, Map.of("Name", "web_staging"));
+    aws.addInstance(peer2, Map.of("Name", "web_staging"));
+    List<TargetId> peers = List.of(new TargetId(peer1, 8080), new TargetId(peer2, 8081));
+
+    gate.call(TargetCall.REGISTER, web.traffic(), app.port(), peers);
+
+    assertThat(aws.targetGroup(arn).health())
+        .extracting(h -> h.target().id() + ":" + h.target().port())
+        .containsExactlyInAnyOrder(instanceId + ":" + app.port(), peer1 + ":8080", peer2 + ":8081");
+    gate.call(TargetCall.DEREGISTER, web.traffic(), app.port(), peers);
+
+    assertThat(aws.targetGroup(arn).health())
+        .extracting(TargetGroup.Health::state)
+        .containsOnly("draining");
+    assertThat(listener.events())
+        .containsExactly("ok elbv2:RegisterTargets", "ok elbv2:DeregisterTargets");
+    assertThat(aws.requestBodies("elbv2", "DeregisterTargets"))
+        .singleElement()
+        .asString()
+        .contains("Targets.member.3.Id=" + peer2);
+  }
+
+  @Test
+  void call_forThisHostAlone_isItsOwnRegistration() {
+    String arn = group("web", 2, Duration.ofSeconds(5));
+    ServiceSpec web = service(arn);
+
+    gate.call(TargetCall.REGISTER, web.traffic(), app.port(), List.of());
+
+    assertThat(aws.targetGroup(arn).health()).hasSize(1);
   }
 
   @Test
