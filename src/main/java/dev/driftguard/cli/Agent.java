@@ -308,7 +308,8 @@ final class Agent implements AutoCloseable {
               .random(new SecureRandom())
               .timing(
                   DeployTiming.defaults()
-                      .forRegistrationBudget(settings.fleet().elbRegistrationsPerSecond()))
+                      .forRegistrationBudget(
+                          settings.fleet().elbRegistrationsPerSecond(), turns.sharesIntents()))
               .pollInterval(settings.pollInterval())
               .ssmReadsPerSecond(settings.fleet().ssmReadsPerSecond())
               .expectedHosts(settings.fleet().expectedHosts(), FleetSettings.DEFAULT_EXPECTED_HOSTS)

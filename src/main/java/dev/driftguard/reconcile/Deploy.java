@@ -7,6 +7,7 @@ import dev.driftguard.model.ImageRef;
 import dev.driftguard.model.Phase;
 import dev.driftguard.model.RunSpec;
 import dev.driftguard.model.ServiceSpec;
+import dev.driftguard.model.TargetCall;
 import dev.driftguard.model.TargetHealthCheck;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -148,6 +149,19 @@ final class Deploy {
     this.startedAt = startedAt;
     this.lastResort = lastResort;
   }
+
+  /**
+   * The intent this deploy posted on its turn lease for its next registration call and has not
+   * settled yet ({@link TargetCalls}); {@link TurnLease#NO_INTENT} when none. Kept across phases:
+   * an intent is settled, or withdrawn with the lease, never forgotten.
+   */
+  long intentNumber = TurnLease.NO_INTENT;
+
+  /** The call {@link #intentNumber} announces. */
+  TargetCall intentCall;
+
+  /** When this host settles {@link #intentNumber} and calls itself if no peer's call carried it. */
+  Instant intentSettleAt;
 
   /** Enters {@code next}: the scratch of the phase left behind is dropped. */
   void enter(Phase next, Instant now) {

@@ -287,6 +287,11 @@ public final class DeployRunner {
                 .filter(l -> l.owner().equals(env.instanceId()))
                 .findFirst()
                 .orElse(null);
+        if (d.lease != null) {
+          // What the crashed agent posted is unknown: withdrawn, and waited out (TargetCalls).
+          env.turns().clearIntent(d.lease);
+          env.calls().withdrawnByRestart(d.service.name());
+        }
       }
       if (d.lease == null || now.isBefore(d.lease.expiresAt().minus(ttl.dividedBy(2)))) {
         return true;
@@ -344,6 +349,7 @@ public final class DeployRunner {
       d.lease = null;
       d.turnFreeFrom = null;
     }
+    env.calls().ended(d);
   }
 
   private static Duration min(Duration a, Duration b) {

@@ -2,6 +2,7 @@ package dev.driftguard.reconcile;
 
 import dev.driftguard.fleet.FleetCoordinationException;
 import dev.driftguard.model.DeployPath;
+import dev.driftguard.model.TargetCall;
 import dev.driftguard.model.TargetState;
 import dev.driftguard.model.TrafficSpec;
 import dev.driftguard.traffic.TrafficGateException;
@@ -43,7 +44,11 @@ final class DeregisterStep implements DeployStep {
     Instant now = env.clock().instant();
     if (!d.acted) {
       try {
-        env.traffic().deregister(traffic, d.oldPort);
+        // Batched with peers' deregistrations: a wait is the intent's window (TargetCalls).
+        Duration wait = env.calls().make(d, TargetCall.DEREGISTER, traffic, d.oldPort);
+        if (!wait.isZero()) {
+          return StepOutcome.waitFor(wait);
+        }
       } catch (TrafficGateException e) {
         // Throttled, the host still serves under its turn (the runner renews it) and the
         // account's bucket refills within seconds: it tries again in this phase, as long as it

@@ -13,6 +13,7 @@ import dev.driftguard.traffic.TrafficGate;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.random.RandomGenerator;
@@ -167,11 +168,22 @@ public final class HostPresence {
     fleet.flush();
   }
 
-  /** Releases a turn lease a crashed predecessor of this agent may have left. */
-  public void releaseStaleLease(ServiceSpec service) {
-    turns.holders(StepEnv.pool(service)).stream()
-        .filter(l -> l.owner().equals(instanceId))
-        .forEach(turns::release);
+  /**
+   * Releases a turn lease a crashed predecessor of this agent may have left.
+   *
+   * @return whether there was one
+   */
+  public boolean releaseStaleLease(ServiceSpec service) {
+    List<TurnLease.Lease> stale =
+        turns.holders(StepEnv.pool(service)).stream()
+            .filter(l -> l.owner().equals(instanceId))
+            .toList();
+    stale.forEach(turns::release);
+    if (!stale.isEmpty()) {
+      // A peer's call may carry an intent the lease held: look at the target again after it.
+      checkSoon(service, TargetCalls.SWITCH_GUARD);
+    }
+    return !stale.isEmpty();
   }
 
   private Duration jittered(Duration base) {

@@ -181,7 +181,8 @@ public final class ReconcileLoop {
             b.clock,
             b.random,
             b.timing,
-            b.instanceId);
+            b.instanceId,
+            new TargetCalls(b.traffic, b.turns, b.instanceId, b.clock, b.random));
     this.presence =
         new HostPresence(
             runtime,
@@ -334,7 +335,10 @@ public final class ReconcileLoop {
   private void releaseStaleLeases() {
     for (ServiceSpec s : staleLeaseCheck) {
       try {
-        presence.releaseStaleLease(s);
+        if (presence.releaseStaleLease(s)) {
+          // Its intents went with it; a peer may still carry one for a few seconds.
+          env.calls().withdrawnByRestart(s.name());
+        }
       } catch (RuntimeException e) {
         logger.warn(
             "[service={}] could not release a stale turn lease: {}", s.name(), e.getMessage());

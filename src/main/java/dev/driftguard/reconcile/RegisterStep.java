@@ -36,6 +36,9 @@ final class RegisterStep implements DeployStep {
     TargetState state;
     try {
       Duration wait = env.untilFirstRead(d, traffic, port, now);
+      if (!wait.isZero() && !d.registered) {
+        return StepOutcome.waitFor(wait); // its registration's window, bounded by TargetCalls
+      }
       if (!wait.isZero() && now.isBefore(d.deadline)) {
         return StepOutcome.waitFor(min(wait, Duration.between(now, d.deadline)));
       }

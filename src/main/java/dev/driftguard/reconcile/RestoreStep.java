@@ -4,6 +4,7 @@ import dev.driftguard.model.ContainerInfo;
 import dev.driftguard.model.DeployPath;
 import dev.driftguard.model.Phase;
 import dev.driftguard.model.ServiceSpec;
+import dev.driftguard.model.TargetCall;
 import dev.driftguard.model.TargetState;
 import dev.driftguard.model.TrafficSpec;
 import dev.driftguard.runtime.ContainerRuntime;
@@ -45,7 +46,17 @@ final class RestoreStep implements DeployStep {
       Optional<ContainerInfo> next = runtime.inspect(s.nextContainerName());
       if (next.isPresent()) {
         if (s.hasLoadBalancer()) {
-          env.traffic().deregister(s.traffic(), next.get().hostPort().orElse(d.newPort));
+          // Through TargetCalls: a peer may still carry this port's registration (start-first).
+          Duration wait =
+              env.calls()
+                  .make(
+                      d,
+                      TargetCall.DEREGISTER,
+                      s.traffic(),
+                      next.get().hostPort().orElse(d.newPort));
+          if (!wait.isZero()) {
+            return StepOutcome.waitFor(wait);
+          }
         }
         discard(runtime, s, s.nextContainerName(), keepFailed);
       }
@@ -122,6 +133,9 @@ final class RestoreStep implements DeployStep {
     }
     try {
       Duration wait = env.untilFirstRead(d, traffic, port, now);
+      if (!wait.isZero() && !d.registered) {
+        return StepOutcome.waitFor(wait); // its registration's window, bounded by TargetCalls
+      }
       if (!wait.isZero() && now.isBefore(d.deadline)) {
         Duration left = Duration.between(now, d.deadline);
         return StepOutcome.waitFor(wait.compareTo(left) < 0 ? wait : left);

@@ -12,6 +12,7 @@ import dev.driftguard.model.PortBinding;
 import dev.driftguard.model.RegistryCredential;
 import dev.driftguard.model.RunSpec;
 import dev.driftguard.model.ServiceSpec;
+import dev.driftguard.model.TargetCall;
 import dev.driftguard.model.TargetHealthCheck;
 import dev.driftguard.model.TargetState;
 import dev.driftguard.model.TrafficSpec;
@@ -47,7 +48,8 @@ record StepEnv(
     Clock clock,
     RandomGenerator random,
     DeployTiming timing,
-    String instanceId) {
+    String instanceId,
+    TargetCalls calls) {
 
   /**
    * A mark in the order of the service's shared census (rule 2 of docs/design/fleet-at-scale.md):
@@ -199,15 +201,22 @@ record StepEnv(
    * Registers {@code d}'s target on {@code port} unless this phase did already, and says how long
    * until reading its state is worth a call: none before the group can have called it healthy
    * ({@link TargetHealthCheck#firstRead}). Polling sooner would spend the account's shared
-   * DescribeTargetHealth budget on answers that can only be {@code initial} or lagged.
+   * DescribeTargetHealth budget on answers that can only be {@code initial} or lagged. The
+   * registration itself may wait first, for a peer's call to carry it ({@link TargetCalls}); until
+   * {@code d.registered}, a wait is that one, whatever the phase's deadline says.
    *
-   * @return how long to wait before {@link #registeredState}; zero when a read is due
+   * @return how long to wait before calling this again, then {@link #registeredState}; zero when a
+   *     read is due
    * @throws dev.driftguard.traffic.TrafficGateException when registering or reading the group's
    *     health-check settings fails
    */
   Duration untilFirstRead(Deploy d, TrafficSpec traffic, int port, Instant now) {
     if (!d.registered) {
-      traffic().register(traffic, port);
+      // Batched with peers' registrations: a wait here is the intent's window (TargetCalls).
+      Duration wait = calls.make(d, TargetCall.REGISTER, traffic, port);
+      if (!wait.isZero()) {
+        return wait;
+      }
       d.registered = true;
       d.registeredAt = now;
     }

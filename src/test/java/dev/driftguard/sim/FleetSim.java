@@ -385,6 +385,7 @@ public final class FleetSim {
   /** The ASG terminates the instance (ELB deregisters it) and launches a replacement. */
   private void terminate(SimHost.Node node, boolean replace) {
     node.alive = false;
+    aws.terminated.add(node.instanceId);
     SimTargetGroup.Target t = group.targetOf(node.instanceId);
     if (t != null) {
       group.deregister(node.instanceId, t.port);
@@ -586,6 +587,9 @@ public final class FleetSim {
       }
     }
     result.api = aws.stats();
+    result.registrationCalls = aws.registrationCalls;
+    result.registrationTargets = aws.registrationTargets;
+    result.lateCalls = aws.lateCalls;
     result.virtualSeconds = (int) (result.endAt / 1000);
   }
 

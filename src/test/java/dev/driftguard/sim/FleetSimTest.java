@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
+import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
 import software.amazon.awssdk.services.dynamodb.model.ProvisionedThroughputExceededException;
 import software.amazon.awssdk.services.ec2.model.Ec2Exception;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.ElasticLoadBalancingV2Exception;
@@ -118,6 +119,59 @@ class FleetSimTest {
       }
     }
     return 100;
+  }
+
+  @Test
+  void aCallCarryingPeers_mayTimeOutAtTheCaller_andLandLater_withinItsDeadline() {
+    SimAws aws = new SimAws(scheduler, new SplittableRandom(1), 0, List.of());
+    SimTargetGroup group =
+        aws.createTargetGroup("arn", 5_000, 2, 2, 20_000, (id, port) -> true, (id, p, f, t) -> {});
+    SimElbv2Client elbv2 = new SimElbv2Client(aws);
+    List<TargetDescription> two =
+        List.of(
+            TargetDescription.builder().id("i-1").port(80).build(),
+            TargetDescription.builder().id("i-2").port(80).build());
+    int timedOut = 0;
+    for (int i = 0; i < 200 && timedOut == 0; i++) {
+      try {
+        elbv2.registerTargets(
+            b ->
+                b.targetGroupArn("arn")
+                    .targets(two)
+                    .overrideConfiguration(o -> o.apiCallTimeout(Duration.ofSeconds(10))));
+        elbv2.deregisterTargets(b -> b.targetGroupArn("arn").targets(two));
+      } catch (ApiCallTimeoutException e) {
+        timedOut++;
+      }
+    }
+
+    assertThat(timedOut).isEqualTo(1);
+    assertThat(aws.lateCalls).isEqualTo(1);
+    scheduler.runUntil(10_000);
+    assertThat(group.target("i-2", 80)).isNotNull();
+  }
+
+  @Test
+  void registerTargets_refusesATerminatedInstance_andRegistersNoneOfTheRequest() {
+    SimAws aws = new SimAws(scheduler, new SplittableRandom(1), 0, List.of());
+    SimTargetGroup group =
+        aws.createTargetGroup("arn", 5_000, 2, 2, 20_000, (id, port) -> true, (id, p, f, t) -> {});
+    aws.terminated.add("i-2");
+
+    assertThatThrownBy(
+            () ->
+                new SimElbv2Client(aws)
+                    .registerTargets(
+                        b ->
+                            b.targetGroupArn("arn")
+                                .targets(
+                                    TargetDescription.builder().id("i-1").port(80).build(),
+                                    TargetDescription.builder().id("i-2").port(80).build())))
+        .isInstanceOfSatisfying(
+            ElasticLoadBalancingV2Exception.class,
+            e -> assertThat(e.isThrottlingException()).isFalse())
+        .hasMessageContaining("not in a running state");
+    assertThat(group.target("i-1", 80)).isNull();
   }
 
   @Test

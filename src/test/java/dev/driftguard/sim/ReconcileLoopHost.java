@@ -3,6 +3,7 @@ package dev.driftguard.sim;
 import dev.driftguard.config.FleetSettings;
 import dev.driftguard.desired.SsmDesiredStateSource;
 import dev.driftguard.fleet.AwsFleetCoordinator;
+import dev.driftguard.fleet.TurnLease;
 import dev.driftguard.model.AwsCallListener;
 import dev.driftguard.model.DeployOutcome;
 import dev.driftguard.model.DesiredSource;
@@ -49,6 +50,7 @@ public final class ReconcileLoopHost implements SimHost {
    */
   public ReconcileLoopHost(Wiring w, int elbRegistrationsPerSecond) {
     AwsCallListener calls = AwsCallListener.NONE;
+    TurnLease turns = ModelAgent.dynamoDb(w);
     this.loop =
         ReconcileLoop.builder()
             .services(w.services())
@@ -65,7 +67,7 @@ public final class ReconcileLoopHost implements SimHost {
                     calls,
                     w.clock(),
                     AwsFleetCoordinator.DEFAULT_PUBLISH_INTERVAL))
-            .turns(ModelAgent.dynamoDb(w))
+            .turns(turns)
             .instanceId(w.instanceId())
             .healthChecks(w.healthChecks())
             .states(new StateBook(w.stateStore()))
@@ -76,7 +78,9 @@ public final class ReconcileLoopHost implements SimHost {
                   throw new IllegalStateException("the simulator drives tick(); nothing may sleep");
                 })
             .random(w.random())
-            .timing(DeployTiming.defaults().forRegistrationBudget(elbRegistrationsPerSecond))
+            .timing(
+                DeployTiming.defaults()
+                    .forRegistrationBudget(elbRegistrationsPerSecond, turns.sharesIntents()))
             .pollInterval(w.pollInterval())
             .ssmReadsPerSecond(FleetSettings.defaults().ssmReadsPerSecond())
             .expectedHosts(

@@ -30,6 +30,28 @@ public final class SimAws {
   /** Parameter versions as Parameter Store keeps them. */
   record Parameter(String value, long version) {}
 
+  /**
+   * The share of registration calls carrying several targets (a host's own and its peers') that
+   * time out at the caller and land later, within the call's deadline.
+   */
+  static final double LATE_BATCH_CALLS = 0.05;
+
+  /** How late a call without a deadline of its own may land. */
+  static final long UNBOUNDED_LATE_MILLIS = 120_000;
+
+  /** Instances the ASG terminated: ELBv2 refuses to register them. */
+  final java.util.Set<String> terminated = new java.util.HashSet<>();
+
+  /**
+   * RegisterTargets and DeregisterTargets calls that reached the group, and targets they carried.
+   */
+  long registrationCalls;
+
+  long registrationTargets;
+
+  /** Of those, the calls that timed out at the caller and landed late. */
+  long lateCalls;
+
   final Scheduler scheduler;
   final SplittableRandom random;
   final long lagMillis;

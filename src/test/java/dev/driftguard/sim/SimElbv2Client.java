@@ -2,7 +2,9 @@ package dev.driftguard.sim;
 
 import java.util.ArrayList;
 import java.util.List;
+import software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
+import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
 import software.amazon.awssdk.services.elasticloadbalancingv2.ElasticLoadBalancingV2Client;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.DeregisterTargetsRequest;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.DeregisterTargetsResponse;
@@ -13,6 +15,7 @@ import software.amazon.awssdk.services.elasticloadbalancingv2.model.DescribeTarg
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.DescribeTargetHealthRequest;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.DescribeTargetHealthResponse;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.ElasticLoadBalancingV2Exception;
+import software.amazon.awssdk.services.elasticloadbalancingv2.model.InvalidTargetException;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.RegisterTargetsRequest;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.RegisterTargetsResponse;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetDescription;
@@ -69,8 +72,20 @@ public final class SimElbv2Client implements ElasticLoadBalancingV2Client {
     admit("RegisterTargets", aws.registrationLimit(ApiLimit.ELBV2_REGISTER));
     SimTargetGroup group = group(request.targetGroupArn());
     for (TargetDescription t : request.targets()) {
-      group.register(t.id(), t.port());
+      if (aws.terminated.contains(t.id())) {
+        // As ELBv2: the whole request fails, every other target in it unregistered.
+        throw SimAws.error(
+            InvalidTargetException.builder(),
+            "ElasticLoadBalancingV2",
+            400,
+            "InvalidTarget",
+            "The following targets are not in a running state and cannot be registered: '"
+                + t.id()
+                + "'");
+      }
     }
+    apply(
+        request.targets(), request.overrideConfiguration(), t -> group.register(t.id(), t.port()));
     return RegisterTargetsResponse.builder().build();
   }
 
@@ -78,10 +93,40 @@ public final class SimElbv2Client implements ElasticLoadBalancingV2Client {
   public DeregisterTargetsResponse deregisterTargets(DeregisterTargetsRequest request) {
     admit("DeregisterTargets", aws.registrationLimit(ApiLimit.ELBV2_DEREGISTER));
     SimTargetGroup group = group(request.targetGroupArn());
-    for (TargetDescription t : request.targets()) {
-      group.deregister(t.id(), t.port());
-    }
+    apply(
+        request.targets(),
+        request.overrideConfiguration(),
+        t -> group.deregister(t.id(), t.port()));
     return DeregisterTargetsResponse.builder().build();
+  }
+
+  /**
+   * Applies a registration call to its targets, at once, or for a share of the calls that carry
+   * peers' targets ({@link SimAws#LATE_BATCH_CALLS}) late: the caller's client gives up at its
+   * deadline (an {@link ApiCallTimeoutException}) and ELBv2 applies the request at a random moment
+   * up to that deadline, the worst a slow network and the SDK's retries can do. A call without a
+   * deadline may land up to {@link SimAws#UNBOUNDED_LATE_MILLIS} late.
+   */
+  private void apply(
+      List<TargetDescription> targets,
+      java.util.Optional<AwsRequestOverrideConfiguration> override,
+      java.util.function.Consumer<TargetDescription> change) {
+    aws.registrationCalls++;
+    aws.registrationTargets += targets.size();
+    if (targets.size() > 1 && aws.random.nextDouble() < SimAws.LATE_BATCH_CALLS) {
+      long deadline =
+          override
+              .flatMap(AwsRequestOverrideConfiguration::apiCallTimeout)
+              .map(java.time.Duration::toMillis)
+              .orElse(SimAws.UNBOUNDED_LATE_MILLIS);
+      aws.lateCalls++;
+      List<TargetDescription> late = List.copyOf(targets);
+      aws.scheduler.after(
+          java.time.Duration.ofMillis(aws.random.nextLong(deadline + 1)),
+          () -> late.forEach(change));
+      throw ApiCallTimeoutException.create(deadline);
+    }
+    targets.forEach(change);
   }
 
   @Override

@@ -189,6 +189,17 @@ public final class SimReport {
                 calls,
                 calls == 0 ? 0 : 100.0 * throttled / calls)));
     md.append(row("deploys failed by throttling", Integer.toString(throttledFailures)));
+    md.append(
+        row(
+            "registration calls served, targets per call, landed late (first seed)",
+            String.format(
+                Locale.ROOT,
+                "%d, %.2f, %d",
+                first.registrationCalls,
+                first.registrationCalls == 0
+                    ? 0
+                    : (double) first.registrationTargets / first.registrationCalls,
+                first.lateCalls)));
     md.append(row("deploy outcomes, first seed", first.outcomes.toString()));
     if (s.badDigest()) {
       md.append(row("hosts the bad digest reached", bad + " (allowed " + first.allowed + ")"));

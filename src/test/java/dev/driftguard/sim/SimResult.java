@@ -48,6 +48,15 @@ public final class SimResult {
   /** Deploys that failed for a throttled AWS call (must stay 0). */
   int throttledFailures;
 
+  /**
+   * RegisterTargets and DeregisterTargets calls served, the targets they carried, and late ones.
+   */
+  long registrationCalls;
+
+  long registrationTargets;
+
+  long lateCalls;
+
   /** Executions of the rollout's one-time task that completed. */
   int runOnceCompleted;
 
