@@ -175,7 +175,9 @@ final class TargetCalls {
   private boolean settle(Deploy d, Instant now, boolean mustWithdraw) {
     boolean done;
     try {
-      done = turns.settleIntent(d.lease, d.intentNumber);
+      // A lease lost meanwhile was taken over, and the takeover rewrote its item without the
+      // intent.
+      done = d.lease != null && turns.settleIntent(d.lease, d.intentNumber);
     } catch (FleetCoordinationException e) {
       if (mustWithdraw) {
         throw new TrafficGateException(

@@ -211,6 +211,19 @@ class TargetCallsTest {
   }
 
   @Test
+  void anIntentPostedOnALeaseLostSince_isGoneWithIt_andTheOppositeCallWaitsItsGuard() {
+    TargetCalls a = host("i-a", table);
+    Deploy da = deployHolding("i-a");
+    a.make(da, TargetCall.DEREGISTER, traffic(), 80);
+    da.lease = null; // taken over: the runner found it lost
+
+    assertThat(a.make(da, TargetCall.REGISTER, traffic(), 80)).isEqualTo(TargetCalls.SWITCH_GUARD);
+    time.advance(TargetCalls.SWITCH_GUARD);
+    assertThat(a.make(da, TargetCall.REGISTER, traffic(), 80)).isZero();
+    assertThat(calls).containsExactly("i-a REGISTER i-a:80 []");
+  }
+
+  @Test
   void anAgentRestart_waitsOutWhatItsPredecessorPosted_beforeAnyCall() {
     TargetCalls a = host("i-a", table);
     Deploy da = deployHolding("i-a");
