@@ -157,6 +157,12 @@ final class Deploy {
    */
   long intentNumber = TurnLease.NO_INTENT;
 
+  /**
+   * How many turns the pool had when GATE won this deploy's ({@link TargetCalls}: with one, no peer
+   * is out at the same time to make the call with); 0 when not known (a resumed deploy).
+   */
+  int turnSlots;
+
   /** The call {@link #intentNumber} announces. */
   TargetCall intentCall;
 

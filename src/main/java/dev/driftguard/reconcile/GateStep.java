@@ -122,6 +122,7 @@ final class GateStep implements DeployStep {
       // once given back, which keeps the pool's registration calls inside the budget. A worker
       // makes no such call.
       d.turnFreeFrom = d.service.hasLoadBalancer() ? now.plus(timing.turnCycle(slots)) : null;
+      d.turnSlots = slots;
     }
     Optional<String> roomless;
     CapacityFloor.Verdict verdict;

@@ -34,8 +34,8 @@ import java.util.random.RandomGenerator;
  * pending any more. So a host makes the opposite call only {@link #SWITCH_GUARD} after it settled
  * (or lost track of) an intent. Normally the drain and the container's restart take longer anyway.
  *
- * <p>Without a lease (a worker, a host alone) or without a table that shares intents, the host
- * calls for itself at once, as before.
+ * <p>Without a lease (a worker, a host alone), in a pool of one turn, or without a table that
+ * shares intents, the host calls for itself at once, as before.
  */
 final class TargetCalls {
   /** How long an intent waits for a peer's call before its host calls itself (jittered). */
@@ -157,7 +157,9 @@ final class TargetCalls {
   }
 
   private long post(Deploy d, TargetCall call, int port) {
-    if (d.lease == null) {
+    if (d.lease == null || d.turnSlots == 1) {
+      // A pool of one turn has no peer out at the same time to call with: the wait and the
+      // guard would only keep the host out of service longer (a small fleet's every turn).
       return TurnLease.NO_INTENT;
     }
     try {

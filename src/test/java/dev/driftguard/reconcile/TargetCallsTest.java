@@ -224,6 +224,19 @@ class TargetCallsTest {
   }
 
   @Test
+  void inAPoolOfOneTurn_theHostCallsAtOnce_andTheOppositeCallNeedNotWait() {
+    TargetCalls a = host("i-a", table);
+    Deploy da = deployHolding("i-a");
+    da.turnSlots = 1;
+
+    assertThat(a.make(da, TargetCall.DEREGISTER, traffic(), 80)).isZero();
+    assertThat(a.make(da, TargetCall.REGISTER, traffic(), 80)).isZero();
+
+    assertThat(calls).containsExactly("i-a DEREGISTER i-a:80 []", "i-a REGISTER i-a:80 []");
+    assertThat(table.pendingIntents(StepEnv.pool(web), TargetCall.DEREGISTER)).isEmpty();
+  }
+
+  @Test
   void anAgentRestart_waitsOutWhatItsPredecessorPosted_beforeAnyCall() {
     TargetCalls a = host("i-a", table);
     Deploy da = deployHolding("i-a");
