@@ -111,6 +111,8 @@ final class TargetCalls {
     if (settle(d, now, false)) {
       return Duration.ZERO;
     }
+    // Still posted means the table did not answer the settle: it will not answer the pool's
+    // query or the marks either, so this host calls for itself alone.
     List<Intent> pending = d.intentNumber == TurnLease.NO_INTENT ? pending(d, call) : List.of();
     List<TargetId> peers = new ArrayList<>();
     pending.forEach(i -> peers.add(i.target()));
